@@ -1,0 +1,68 @@
+// `lmm demo`: the lecture's analyses (MATH-516 week 6) on the bundled Sitka data, each printed
+// as R prints it, with the R call it corresponds to.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { compareModels, exactRlrt, fitModel, parseCsv } from "../engine";
+import type { DataTable, FitResult } from "../engine/types";
+import { formatFit, formatLrt, formatRlrt, num, table } from "./format";
+
+export const SITKA_PATH = path.join(__dirname, "..", "..", "..", "assets", "examples", "sitka.csv");
+
+function heading(title: string, rcall: string): string {
+  return `\n${"=".repeat(78)}\n${title}\n  R: ${rcall}\n${"-".repeat(78)}`;
+}
+
+/** The lecture's Table 1 layout: group, effect, variance, sd, sd_2.5, sd_97.5, var_prop. */
+export function table1(fit: FitResult): string {
+  const rows = fit.varcomp
+    .filter((r) => r.effect2 === null)
+    .map((r) => [r.group, r.effect === "(Intercept)" ? "Intercept" : r.effect ?? "NA", num(r.variance, 3), num(r.sd, 3), num(r.sd_lower, 3), num(r.sd_upper, 3), r.var_prop === null ? "" : r.var_prop.toFixed(3)]);
+  return table(["group", "effect", "variance", "sd", "sd_2.5", "sd_97.5", "var_prop"], rows);
+}
+
+export function runDemo(dataPath = SITKA_PATH): string {
+  const data: DataTable = parseCsv(fs.readFileSync(dataPath, "utf8"));
+  const out: string[] = [];
+  const trees = data.columns.find((c) => c.name === "tree");
+  const treat = data.columns.find((c) => c.name === "treat");
+  out.push("LMM for Excel: the lecture's analyses (MATH-516, week 6) on the Sitka spruce data");
+  out.push(`${data.nrow} rows; columns ${data.columns.map((c) => c.name).join(", ")}`);
+  if (trees && treat && treat.kind === "factor") {
+    const counts = new Map<string, Set<number>>();
+    const tv = trees.kind === "numeric" ? trees.values : trees.codes;
+    for (let i = 0; i < data.nrow; i++) {
+      const lev = treat.levels[treat.codes[i]];
+      if (!counts.has(lev)) counts.set(lev, new Set());
+      counts.get(lev)!.add(tv[i]);
+    }
+    out.push(`trees per treatment: ${Array.from(counts, ([k, v]) => `${k} ${v.size}`).join(", ")}`);
+  }
+
+  const spec1 = "size ~ time*treat + (1|tree)";
+  const mm1 = fitModel(data, spec1, { method: "REML" });
+  out.push(heading("Random-intercept model, REML", "lmer(size ~ time*treat + (1|tree), data = Sitka, REML = TRUE)"));
+  out.push(formatFit(mm1, "sitka.csv"));
+  out.push(heading("Table 1: estimated variance of random effects (profile-likelihood CIs of the SDs)", "mixedup::extract_vc(mm1)"));
+  out.push(table1(mm1));
+  const tree = mm1.varcomp.find((r) => r.group === "tree" && r.effect2 === null);
+  const resid = mm1.varcomp.find((r) => r.group === "Residual");
+  if (tree?.variance != null && resid?.variance != null) {
+    out.push(`intra-tree correlation: ${num(tree.variance, 3)} / (${num(tree.variance, 3)} + ${num(resid.variance, 3)}) = ${(tree.variance / (tree.variance + resid.variance)).toFixed(3)}`);
+  }
+  const bl = mm1.blups.tree;
+  if (bl) {
+    out.push(heading("Predicted random effects (BLUPs), first 6 trees", "ranef(mm1, condVar = TRUE)"));
+    out.push(table(["tree", "(Intercept)", "cond. SD"], bl.levels.slice(0, 6).map((l, i) => [l, num(bl.values[i][0], 5), num(bl.se[i][0], 4)])));
+  }
+
+  out.push(heading("Does ozone change growth? Likelihood-ratio test by ML", 'anova(lme(size ~ time*treat, random = ~1|tree, method = "ML"), lme(size ~ time, random = ~1|tree, method = "ML"))'));
+  out.push(formatLrt(compareModels(data, ["size ~ time*treat + (1|tree)", "size ~ time + (1|tree)"], { method: "ML" })));
+
+  out.push(heading("Is a random slope needed? REML likelihood-ratio test, chi-bar-square p", 'anova(lme(size ~ time, random = ~1|tree), lme(size ~ time, random = ~time|tree))'));
+  out.push(formatLrt(compareModels(data, ["size ~ time + (1|tree)", "size ~ time + (time|tree)"], { method: "REML" })));
+  out.push("(p-value: the naive chi2(2); p (mixture): 0.5*(1-pchisq(L,1)) + 0.5*(1-pchisq(L,2)), as in the lecture)");
+
+  out.push(heading("Is the random intercept needed? Exact RLRT", "RLRsim::exactRLRT(mm1)"));
+  out.push(formatRlrt(exactRlrt(data, spec1, { nsim: 10000, seed: 1 }), spec1));
+  return out.join("\n");
+}

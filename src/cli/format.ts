@@ -1,0 +1,101 @@
+// Readable tables for the terminal, laid out as R prints them. Formatting only: every number
+// comes from the engine's result objects.
+import type { FitResult, LrtResult, RlrtResult } from "../engine/types";
+
+/** R-like number: `digits` significant digits, no trailing exponent noise. */
+export function num(v: number | null | undefined, digits = 5): string {
+  if (v === null || v === undefined || Number.isNaN(v)) return "";
+  if (!Number.isFinite(v)) return v > 0 ? "Inf" : "-Inf";
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (a >= 1e-4 && a < 1e9) {
+    const decimals = Math.max(0, digits - 1 - Math.floor(Math.log10(a)));
+    return v.toFixed(Math.min(decimals, 10));
+  }
+  return v.toExponential(digits - 1);
+}
+
+/** p-value as R's format.pval: "< 2.2e-16" at the floor. */
+export function pval(p: number | null | undefined): string {
+  if (p === null || p === undefined || Number.isNaN(p)) return "";
+  if (p < 2.2e-16) return "< 2.2e-16";
+  return p < 1e-4 ? p.toExponential(3) : p.toFixed(4);
+}
+
+/** Columns padded to their widths: the first column left-aligned, the rest right-aligned. */
+export function table(header: string[], rows: string[][], indent = ""): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, j) => Math.max(...all.map((r) => (r[j] ?? "").length)));
+  return all
+    .map((r) => indent + r.map((cell, j) => (j === 0 ? (cell ?? "").padEnd(widths[j]) : (cell ?? "").padStart(widths[j]))).join("  ").trimEnd())
+    .join("\n");
+}
+
+export function formatFit(fit: FitResult, dataName = ""): string {
+  const out: string[] = [];
+  out.push(`Linear mixed model fit by ${fit.method === "REML" ? "REML" : "maximum likelihood"}`);
+  out.push(`Model: ${fit.spec}`);
+  out.push(`Data: ${dataName ? dataName + ", " : ""}${fit.n} rows used${fit.n_dropped ? `, ${fit.n_dropped} dropped for missing values` : ""}`);
+  out.push("");
+  out.push(table(["", "AIC", "BIC", "logLik", "df"], [["", num(fit.AIC, 7), num(fit.BIC, 7), num(fit.logLik, 7), String(fit.df)]]));
+  out.push("");
+  if (fit.residual) {
+    out.push(`Residual structure: ${fit.residual.type}${fit.residual.group ? ` within ${fit.residual.group}` : ""}${fit.residual.time ? ` over ${fit.residual.time}` : ""}`);
+    for (const [k, v] of Object.entries(fit.residual.params)) out.push(`  ${k}: ${formatParam(v)}`);
+    out.push("");
+  }
+  out.push("Random effects:");
+  const vcRows = fit.varcomp.map((r) => [
+    r.group,
+    r.effect2 ? `${r.effect} ~ ${r.effect2}` : r.effect ?? "",
+    r.effect2 ? "" : num(r.variance, 5),
+    r.effect2 ? `corr ${num(r.corr, 3)}` : num(r.sd, 4),
+    num(r.sd_lower, 4),
+    num(r.sd_upper, 4),
+    r.var_prop === null ? "" : r.var_prop.toFixed(3),
+  ]);
+  out.push(table(["Groups", "Name", "Variance", "Std.Dev.", "sd_2.5", "sd_97.5", "var_prop"], vcRows, " "));
+  const groups = Object.entries(fit.groups).map(([g, k]) => `${g}, ${k}`).join("; ");
+  if (groups) out.push(`Number of obs: ${fit.n}, groups: ${groups}`);
+  out.push("");
+  out.push("Fixed effects:");
+  const fxRows = fit.fixef.map((r) => [r.term, num(r.estimate, 7), num(r.se, 7), num(r.df, 6), num(r.t, 4), pval(r.p), num(r.lower, 5), num(r.upper, 5)]);
+  out.push(table(["", "Estimate", "Std. Error", "df", "t value", "Pr(>|t|)", "2.5 %", "97.5 %"], fxRows));
+  const flags: string[] = [];
+  flags.push(fit.converged ? "converged" : "NOT CONVERGED");
+  if (fit.singular) flags.push("singular (boundary) fit");
+  out.push("");
+  out.push(`Status: ${flags.join(", ")}`);
+  for (const m of fit.messages) out.push(`Note: ${m}`);
+  return out.join("\n");
+}
+
+function formatParam(v: number | number[] | number[][]): string {
+  if (typeof v === "number") return num(v, 5);
+  if (v.length > 0 && Array.isArray(v[0])) return "\n" + (v as number[][]).map((r) => "    " + r.map((x) => num(x, 3).padStart(7)).join(" ")).join("\n");
+  return (v as number[]).map((x) => num(x, 5)).join("  ");
+}
+
+export function formatLrt(res: LrtResult): string {
+  const out: string[] = [];
+  for (const m of res.messages) out.push(m);
+  const rows = res.models.map((m, i) => {
+    const t = res.tests.find((x) => x.to === i + 1);
+    return [
+      `m${i + 1}`, String(i + 1), String(m.df), num(m.AIC, 7), num(m.BIC, 7), num(m.logLik, 7),
+      t ? `${t.from} vs ${t.to}` : "", t ? num(t["L.Ratio"], 7) : "", t ? pval(t.p) : "", t && t.p_mixture !== null ? pval(t.p_mixture) : "",
+    ];
+  });
+  out.push(table(["", "Model", "df", "AIC", "BIC", "logLik", "Test", "L.Ratio", "p-value", "p (mixture)"], rows));
+  res.models.forEach((m, i) => out.push(`m${i + 1}: ${m.spec}`));
+  for (const t of res.tests) if (t.mixture) out.push(`${t.from} vs ${t.to}: ${t.mixture}`);
+  return out.join("\n");
+}
+
+export function formatRlrt(res: RlrtResult, spec: string): string {
+  return [
+    "Exact restricted likelihood ratio test (Crainiceanu & Ruppert 2004), simulated",
+    `Model: ${spec}`,
+    `RLRT = ${num(res.statistic, 6)}, p-value = ${pval(res.p)} (${res.nsim} simulated values)`,
+  ].join("\n");
+}

@@ -1,0 +1,92 @@
+// fitModel: table + spec -> result object. The one place where the pieces meet: parse, design,
+// blocked model, optimizer, then the tables users read. Inference that needs refits (profile
+// CIs, Satterthwaite) lives in inference/ and is called from here.
+import type { DataTable, FitOptions, FitResultWithRows, FixefRow, Method } from "./types";
+import { conditionalBlocks, fixedEffects, sphericalModes, unscaledVcov, workingModes } from "./model/solve";
+import { blupTables, isSingular, lme4Theta, varcompRows } from "./model/components";
+import { fixefInference } from "./inference/fixef";
+import { varcompIntervals } from "./inference/varcomp";
+import { LmmFit, fitPrepared, prepareFit } from "./model/prepared";
+
+export function fitModel(table: DataTable, specText: string, opts: FitOptions = {}): FitResultWithRows {
+  const method: Method = opts.method ?? "REML";
+  const fit = fitPrepared(prepareFit(table, specText), method, opts.signal);
+  return summarize(fit, opts);
+}
+
+function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
+  const { model, design, spec } = fit;
+  const reml = fit.method === "REML";
+  const n = design.n, p = design.p;
+  model.evaluate(fit.theta, reml);
+  const dof = reml ? n - p : n;
+  const sigma2 = model.pwrss / dof;
+  const beta = fixedEffects(model);
+  const vc = unscaledVcov(model);
+  const se = Array.from(beta, (_, i) => Math.sqrt(sigma2 * vc[i * p + i]));
+  const T = model.T.map((t) => Float64Array.from(t));
+  const theta = lme4Theta(model.remats, T);
+  const singular = isSingular(model.remats, theta);
+  const messages = [...design.messages, ...fit.opt.messages];
+  if (singular) {
+    messages.push("boundary (singular) fit: a random-effect variance is estimated as 0 or a correlation as ±1, so the model is simpler than specified (see the variance components)");
+  }
+  const nPar = p + theta.length + 1;
+  const logLik = -fit.objective / 2;
+  const bicN = reml ? n - p : n;
+  const fixefRows: FixefRow[] = design.xnames.map((term, i) => ({
+    term, estimate: beta[i], se: se[i], df: null, t: beta[i] / se[i], p: null, lower: null, upper: null,
+  }));
+  const level = opts.level ?? 0.95;
+  fixefInference(fit, fixefRows, level);
+  const varcomp = varcompRows(model.remats, T, sigma2);
+  if ((opts.ci ?? "profile") !== "none") varcompIntervals(fit, varcomp, level, opts.ci ?? "profile", messages);
+  const u = sphericalModes(model, beta);
+  const bWork = workingModes(model, u);
+  const blups = blupTables(model.remats, T, bWork, conditionalBlocks(model), sigma2);
+  const groups: Record<string, number> = {};
+  for (const r of model.remats) groups[r.group] = r.ell;
+  const result: FitResultWithRows = {
+    spec: spec.text,
+    method: fit.method,
+    n,
+    n_dropped: design.nDropped,
+    groups,
+    logLik,
+    df: nPar,
+    AIC: -2 * logLik + 2 * nPar,
+    BIC: -2 * logLik + nPar * Math.log(bicN),
+    sigma: Math.sqrt(sigma2),
+    converged: fit.opt.converged,
+    singular,
+    messages,
+    fixef: fixefRows,
+    varcomp,
+    residual: null,
+    blups,
+    optimizer: { name: fit.opt.optimizer, evaluations: fit.opt.evaluations, theta, objective: fit.objective },
+  };
+  if (opts.fitted) result.fitted = fittedRows(fit, beta, bWork);
+  return result;
+}
+
+function fittedRows(fit: LmmFit, beta: Float64Array, bWork: Float64Array[]): FitResultWithRows["fitted"] {
+  const { design, model } = fit;
+  const { n, p, X, y } = design;
+  const conditional: number[] = new Array(n);
+  const marginal: number[] = new Array(n);
+  const residual: number[] = new Array(n);
+  for (let r = 0; r < n; r++) {
+    let m = 0;
+    for (let f = 0; f < p; f++) m += X[r * p + f] * beta[f];
+    let c = m;
+    model.remats.forEach((rm, t) => {
+      const q = rm.q, lev = rm.refs[r];
+      for (let a = 0; a < q; a++) c += rm.z[r * q + a] * bWork[t][lev * q + a];
+    });
+    marginal[r] = m;
+    conditional[r] = c;
+    residual[r] = y[r] - c;
+  }
+  return { rows: Array.from(design.rows), conditional, marginal, residual };
+}

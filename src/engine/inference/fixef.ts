@@ -1,0 +1,100 @@
+// Fixed-effect t tests with Satterthwaite denominator df, as lmerTest computes them:
+// varpar = (lme4's theta, sigma); A = 2 H^{-1} with H the Hessian of the deviance in varpar with
+// sigma NOT profiled; for each coefficient, g = d Var(beta_i) / d varpar, and
+// df = 2 Var(beta_i)^2 / (g' A g).
+import { EigenvalueDecomposition, Matrix } from "ml-matrix";
+import type { FixefRow } from "../types";
+import type { LmmFit } from "../model/prepared";
+import { unscaledVcov } from "../model/solve";
+import { workingFromLme4 } from "../model/theta";
+import { lme4Theta } from "../model/components";
+import { hessian, jacobian } from "./numderiv";
+import { pT2, qT } from "./dist";
+
+/** The deviance with sigma not profiled (lmerTest's devfun_vp), in lme4's theta and sigma. */
+export function devianceVarpar(fit: LmmFit): (vp: Float64Array) => number {
+  const { model, design } = fit;
+  const reml = fit.method === "REML";
+  const n = design.n, p = design.p;
+  const nth = vp0Length(fit) - 1;
+  return (vp) => {
+    const th = workingFromLme4(model.remats, vp.subarray(0, nth));
+    const sigma = vp[nth];
+    if (!model.factor(th) || !(sigma > 0)) return Infinity;
+    const s2 = sigma * sigma;
+    const base = model.ldL2 + model.pwrss / s2;
+    return reml ? base + model.ldRX2 + (n - p) * Math.log(2 * Math.PI * s2) : base + n * Math.log(2 * Math.PI * s2);
+  };
+}
+
+function vp0Length(fit: LmmFit): number {
+  return fit.theta.length + 1;
+}
+
+/** varpar at the optimum: lme4's theta and sigma. */
+export function varparHat(fit: LmmFit): Float64Array {
+  const { model, design } = fit;
+  model.factor(fit.theta);
+  const dof = fit.method === "REML" ? design.n - design.p : design.n;
+  const thetaO = lme4Theta(model.remats, model.T);
+  return Float64Array.from([...thetaO, Math.sqrt(model.pwrss / dof)]);
+}
+
+/** Moore–Penrose inverse of a symmetric matrix, dropping eigenvalues <= tol (as lmerTest). */
+export function pinvSym(H: Float64Array, n: number, tol = 1e-8): Float64Array {
+  const e = new EigenvalueDecomposition(new Matrix(Array.from({ length: n }, (_, i) => Array.from(H.subarray(i * n, i * n + n)))), { assumeSymmetric: true });
+  const vals = e.realEigenvalues;
+  const V = e.eigenvectorMatrix;
+  const out = new Float64Array(n * n);
+  for (let k = 0; k < n; k++) {
+    if (!(vals[k] > tol)) continue;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[i * n + j] += (V.get(i, k) * V.get(j, k)) / vals[k];
+  }
+  return out;
+}
+
+export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): void {
+  const { model } = fit;
+  const p = fit.design.p;
+  if (p === 0) return;
+  const vp = varparHat(fit);
+  const k = vp.length;
+  const nth = k - 1;
+  const dev = devianceVarpar(fit);
+  let dfs: number[];
+  if (nth === 0) {
+    // No random effects: the ordinary linear model, df = n - p.
+    dfs = rows.map(() => fit.design.n - p);
+  } else {
+    const H = hessian(dev, vp);
+    const A = pinvSym(H, k).map((v) => 2 * v);
+    const vcovAt = (x: Float64Array): Float64Array => {
+      const th = workingFromLme4(model.remats, x.subarray(0, nth));
+      model.factor(th);
+      const s2 = x[nth] * x[nth];
+      const vc = unscaledVcov(model);
+      const diag = new Float64Array(p);
+      for (let i = 0; i < p; i++) diag[i] = s2 * vc[i * p + i];
+      return diag;
+    };
+    const J = jacobian(vcovAt, vp);
+    const v0 = vcovAt(vp);
+    dfs = rows.map((_, i) => {
+      let q = 0;
+      for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) q += J[a][i] * A[a * k + b] * J[b][i];
+      return (2 * v0[i] * v0[i]) / q;
+    });
+  }
+  model.factor(fit.theta);
+  const alpha = (1 - level) / 2;
+  rows.forEach((r, i) => {
+    const df = dfs[i];
+    r.df = Number.isFinite(df) && df > 0 ? df : null;
+    r.p = r.df !== null ? pT2(r.t, r.df) : null;
+    if (r.df !== null) {
+      const qt = qT(1 - alpha, r.df);
+      r.lower = r.estimate - qt * r.se;
+      r.upper = r.estimate + qt * r.se;
+    }
+  });
+}

@@ -1,0 +1,664 @@
+// The blocked cross-product matrix A = [Z'Z, Z'X~; X~'Z, X~'X~] (X~ = [X y]) and its blocked
+// Cholesky factor L of [Λ'Z'ZΛ + I, Λ'Z'X~; X~'ZΛ, X~'X~] (ARCHITECTURE.md §3, MixedModels.jl's
+// A/L). A is formed in one pass over the rows; every objective evaluation then touches only the
+// blocks, never the rows.
+//
+// Block layout. Random-effects terms (ReMats, sorted by decreasing levels) split into
+//  - a nesting chain 0..m-1: each term's factor is nested in the next one's. Their diagonal
+//    blocks stay block diagonal (one q x q block per level, no fill-in), and the block below a
+//    chain term has one q_i x q_j block per column level (the level's parent).
+//  - the dense rest D (terms m..k-1, e.g. the second of two crossed factors): one dense QD x QD
+//    block. The block of D rows under chain term j is sparse: per level of j, the D rows that
+//    co-occur with it (plus the fill from its children), each row holding q_j values.
+//  - the fixed block F = [X y]: dense pp x pp, pp = p + 1; its last diagonal of L is sqrt(r^2).
+import { cholLower, logDiagSum, rdivLowerT } from "../linalg/dense";
+import { ReMat, fillTemplate } from "./remat";
+import { DataError } from "../errors";
+
+/** Largest dense block (crossed factors) we accept: QD^2 doubles must fit comfortably in memory. */
+const MAX_DENSE = 8000;
+
+interface Csr {
+  ptr: Int32Array;
+  idx: Int32Array;
+}
+
+/** Rows grouped by level (counting sort). */
+function bucket(refs: Int32Array, ell: number): Csr {
+  const ptr = new Int32Array(ell + 1);
+  for (let r = 0; r < refs.length; r++) ptr[refs[r] + 1]++;
+  for (let c = 0; c < ell; c++) ptr[c + 1] += ptr[c];
+  const fill = ptr.slice(0, ell);
+  const idx = new Int32Array(refs.length);
+  for (let r = 0; r < refs.length; r++) idx[fill[refs[r]]++] = r;
+  return { ptr, idx };
+}
+
+/** Parent level in `outer` of each level of `inner`, or null if `inner` is not nested in `outer`. */
+function parentMap(inner: ReMat, outer: ReMat): Int32Array | null {
+  const par = new Int32Array(inner.ell).fill(-1);
+  for (let r = 0; r < inner.refs.length; r++) {
+    const c = inner.refs[r], o = outer.refs[r];
+    if (par[c] === -1) par[c] = o;
+    else if (par[c] !== o) return null;
+  }
+  return par;
+}
+
+/** Inverse of a parent map: for each outer level, its inner levels. */
+function childrenOf(par: Int32Array, ellOuter: number): Csr {
+  return bucket(par, ellOuter);
+}
+
+export class BlockedModel {
+  readonly n: number;
+  readonly p: number;
+  readonly pp: number;
+  readonly k: number;
+  /** Length of the nesting chain. */
+  readonly m: number;
+  readonly QD: number;
+  /** Offset of dense term t (t >= m) in D; -1 for chain terms. */
+  readonly dOff: Int32Array;
+  /** For each scalar D row: its term and the first row of its block. */
+  readonly dTerm: Int32Array;
+  readonly dBlk: Int32Array;
+
+  // Chain structure.
+  /** parent[i][j] (i > j, both chain): level of term i containing each level of term j. */
+  readonly parent: Int32Array[][] = [];
+  /** children[j][h] (h < j): levels of h under each level of j. */
+  readonly children: Csr[][] = [];
+  /** D pattern of chain term j: per level, sorted scalar D rows. */
+  readonly dPat: Csr[] = [];
+  private readonly rowsBy: Csr[] = [];
+
+  // A blocks (cross-products), then L blocks of the same shapes.
+  readonly Ajj: Float64Array[] = [];
+  readonly Aij: Float64Array[][] = [];
+  readonly ADj: Float64Array[] = [];
+  readonly AFj: Float64Array[] = [];
+  readonly ADD: Float64Array;
+  readonly AFD: Float64Array;
+  readonly AFF: Float64Array;
+  readonly Ljj: Float64Array[] = [];
+  readonly Lij: Float64Array[][] = [];
+  readonly LDj: Float64Array[] = [];
+  readonly LFj: Float64Array[] = [];
+  readonly LDD: Float64Array;
+  readonly LFD: Float64Array;
+  readonly LFF: Float64Array;
+
+  /** Templates T_t for the current theta (q x q each). */
+  readonly T: Float64Array[];
+  /** log|L_theta|^2 and the pieces of the last evaluation. */
+  ldL2 = 0;
+  ldRX2 = 0;
+  pwrss = 0;
+
+  private readonly scratchD: Float64Array;
+  private readonly tmp: Float64Array;
+
+  constructor(readonly remats: ReMat[], X: Float64Array, y: Float64Array, p: number) {
+    const n = y.length;
+    this.n = n;
+    this.p = p;
+    this.pp = p + 1;
+    this.k = remats.length;
+    // The nesting chain: term t joins while term t-1 is nested in it.
+    let m = this.k > 0 ? 1 : 0;
+    const pars: (Int32Array | null)[] = [];
+    while (m < this.k) {
+      const par = parentMap(remats[m - 1], remats[m]);
+      if (!par) break;
+      pars.push(par);
+      m++;
+    }
+    this.m = m;
+    for (let i = 0; i < m; i++) {
+      this.parent.push([]);
+      for (let j = 0; j < i; j++) {
+        // Compose parent maps along the chain: j -> j+1 -> ... -> i.
+        let map = pars[j]!;
+        for (let s = j + 1; s < i; s++) {
+          const next = pars[s]!;
+          map = map.map((c) => next[c]);
+        }
+        this.parent[i].push(map);
+      }
+    }
+    for (let j = 0; j < m; j++) {
+      this.children.push([]);
+      for (let h = 0; h < j; h++) this.children[j].push(childrenOf(this.parent[j][h], remats[j].ell));
+    }
+    // Dense part.
+    this.dOff = new Int32Array(this.k).fill(-1);
+    let QD = 0;
+    for (let t = m; t < this.k; t++) {
+      this.dOff[t] = QD;
+      QD += remats[t].ell * remats[t].q;
+    }
+    if (QD > MAX_DENSE) {
+      throw new DataError(`the crossed random effects need a dense block of ${QD} levels (at most ${MAX_DENSE}); the factor with the most levels is already eliminated first, so reduce the number of levels of the other crossed factors`);
+    }
+    this.QD = QD;
+    this.dTerm = new Int32Array(QD);
+    this.dBlk = new Int32Array(QD);
+    for (let t = m; t < this.k; t++) {
+      const q = remats[t].q;
+      for (let c = 0; c < remats[t].ell; c++) {
+        for (let a = 0; a < q; a++) {
+          const r = this.dOff[t] + c * q + a;
+          this.dTerm[r] = t;
+          this.dBlk[r] = this.dOff[t] + c * q;
+        }
+      }
+    }
+    for (let j = 0; j < m; j++) this.rowsBy.push(bucket(remats[j].refs, remats[j].ell));
+    this.buildDensePatterns();
+
+    const pp = this.pp;
+    for (let j = 0; j < m; j++) {
+      const { ell, q } = remats[j];
+      this.Ajj.push(new Float64Array(ell * q * q));
+      this.Ljj.push(new Float64Array(ell * q * q));
+      this.ADj.push(new Float64Array(this.dPat[j].idx.length * q));
+      this.LDj.push(new Float64Array(this.dPat[j].idx.length * q));
+      this.AFj.push(new Float64Array(ell * pp * q));
+      this.LFj.push(new Float64Array(ell * pp * q));
+    }
+    for (let i = 0; i < m; i++) {
+      this.Aij.push([]);
+      this.Lij.push([]);
+      for (let j = 0; j < i; j++) {
+        const size = remats[j].ell * remats[i].q * remats[j].q;
+        this.Aij[i].push(new Float64Array(size));
+        this.Lij[i].push(new Float64Array(size));
+      }
+    }
+    this.ADD = new Float64Array(QD * QD);
+    this.LDD = new Float64Array(QD * QD);
+    this.AFD = new Float64Array(pp * QD);
+    this.LFD = new Float64Array(pp * QD);
+    this.AFF = new Float64Array(pp * pp);
+    this.LFF = new Float64Array(pp * pp);
+    this.T = remats.map((r) => new Float64Array(r.q * r.q));
+    let qmax = 1;
+    for (const r of remats) qmax = Math.max(qmax, r.q);
+    this.scratchD = new Float64Array(Math.max(QD * qmax, 1));
+    this.tmp = new Float64Array(Math.max(pp, qmax) * qmax * 2 + qmax * qmax);
+    this.accumulate(X, y);
+  }
+
+  /** Sparsity of the D rows under each chain term: co-occurrence plus fill from its children. */
+  private buildDensePatterns(): void {
+    const { remats, m, QD } = this;
+    const mark = new Int32Array(QD).fill(-1);
+    for (let j = 0; j < m; j++) {
+      const { ell } = remats[j];
+      const rows = this.rowsBy[j];
+      const ptr = new Int32Array(ell + 1);
+      const lists: Int32Array[] = [];
+      let total = 0;
+      const buf: number[] = [];
+      for (let c = 0; c < ell; c++) {
+        buf.length = 0;
+        const add = (r: number) => {
+          if (mark[r] !== c) {
+            mark[r] = c;
+            buf.push(r);
+          }
+        };
+        for (let e = rows.ptr[c]; e < rows.ptr[c + 1]; e++) {
+          const row = rows.idx[e];
+          for (let t = m; t < this.k; t++) {
+            const q = remats[t].q;
+            const base = this.dOff[t] + remats[t].refs[row] * q;
+            for (let a = 0; a < q; a++) add(base + a);
+          }
+        }
+        if (j > 0) {
+          const ch = this.children[j][j - 1];
+          const pat = this.dPat[j - 1];
+          for (let e = ch.ptr[c]; e < ch.ptr[c + 1]; e++) {
+            const cc = ch.idx[e];
+            for (let f = pat.ptr[cc]; f < pat.ptr[cc + 1]; f++) add(pat.idx[f]);
+          }
+        }
+        const list = Int32Array.from(buf).sort();
+        lists.push(list);
+        total += list.length;
+        ptr[c + 1] = total;
+      }
+      const idx = new Int32Array(total);
+      for (let c = 0; c < ell; c++) idx.set(lists[c], ptr[c]);
+      this.dPat.push({ ptr, idx });
+      // Reset marks for the next term (levels restart at 0).
+      mark.fill(-1);
+    }
+  }
+
+  /** One pass over the rows: all cross-product blocks. Rerun with new values after whitening. */
+  accumulate(X: Float64Array, y: Float64Array): void {
+    const { remats, m, n, p, pp, QD } = this;
+    for (const a of this.Ajj) a.fill(0);
+    for (const row of this.Aij) for (const a of row) a.fill(0);
+    for (const a of this.ADj) a.fill(0);
+    for (const a of this.AFj) a.fill(0);
+    this.ADD.fill(0);
+    this.AFD.fill(0);
+    this.AFF.fill(0);
+    const xt = new Float64Array(pp);
+    const AFF = this.AFF;
+    for (let r = 0; r < n; r++) {
+      for (let f = 0; f < p; f++) xt[f] = X[r * p + f];
+      xt[p] = y[r];
+      for (let f = 0; f < pp; f++) {
+        const v = xt[f];
+        for (let g = 0; g <= f; g++) AFF[f * pp + g] += v * xt[g];
+      }
+      for (let j = 0; j < m; j++) {
+        const Rj = remats[j];
+        const qj = Rj.q, c = Rj.refs[r], zo = r * qj;
+        const zj = Rj.z;
+        const ajj = this.Ajj[j], ab = c * qj * qj;
+        for (let a = 0; a < qj; a++) for (let b = 0; b < qj; b++) ajj[ab + a * qj + b] += zj[zo + a] * zj[zo + b];
+        const afj = this.AFj[j], fb = c * pp * qj;
+        for (let f = 0; f < pp; f++) {
+          const v = xt[f];
+          for (let b = 0; b < qj; b++) afj[fb + f * qj + b] += v * zj[zo + b];
+        }
+        for (let i = j + 1; i < m; i++) {
+          const Ri = remats[i];
+          const qi = Ri.q, zio = r * qi;
+          const aij = this.Aij[i][j], ib = c * qi * qj;
+          for (let a = 0; a < qi; a++) for (let b = 0; b < qj; b++) aij[ib + a * qj + b] += Ri.z[zio + a] * zj[zo + b];
+        }
+      }
+      for (let t = m; t < this.k; t++) {
+        const Rt = remats[t];
+        const qt = Rt.q, zo = r * qt, base = this.dOff[t] + Rt.refs[r] * qt;
+        for (let u = m; u <= t; u++) {
+          const Ru = remats[u];
+          const qu = Ru.q, zuo = r * qu, ubase = this.dOff[u] + Ru.refs[r] * qu;
+          for (let a = 0; a < qt; a++) {
+            for (let b = 0; b < qu; b++) {
+              const row = base + a, col = ubase + b;
+              const v = Rt.z[zo + a] * Ru.z[zuo + b];
+              if (col <= row) this.ADD[row * QD + col] += v;
+              else if (u !== t) this.ADD[col * QD + row] += v;
+            }
+          }
+        }
+        for (let f = 0; f < pp; f++) {
+          const v = xt[f];
+          for (let a = 0; a < qt; a++) this.AFD[f * QD + base + a] += v * Rt.z[zo + a];
+        }
+      }
+    }
+    // D rows under chain terms, level by level: mark each pattern row's slot, then add.
+    const slot = new Int32Array(QD);
+    for (let j = 0; j < m; j++) {
+      const Rj = remats[j], qj = Rj.q;
+      const pat = this.dPat[j], rows = this.rowsBy[j], adj = this.ADj[j];
+      for (let c = 0; c < Rj.ell; c++) {
+        for (let e = pat.ptr[c]; e < pat.ptr[c + 1]; e++) slot[pat.idx[e]] = e;
+        for (let s = rows.ptr[c]; s < rows.ptr[c + 1]; s++) {
+          const row = rows.idx[s];
+          for (let t = m; t < this.k; t++) {
+            const Rt = remats[t], qt = Rt.q;
+            const base = this.dOff[t] + Rt.refs[row] * qt;
+            for (let a = 0; a < qt; a++) {
+              const e = slot[base + a];
+              const v = Rt.z[row * qt + a];
+              for (let b = 0; b < qj; b++) adj[e * qj + b] += v * Rj.z[row * qj + b];
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Update L for theta and return the objective: the profiled deviance (ML) or the REML
+   * criterion, i.e. -2 log-likelihood up to the whitening term. Infinity if a factor fails.
+   */
+  evaluate(theta: ArrayLike<number>, reml: boolean): number {
+    if (!this.factor(theta)) return Infinity;
+    const { n, p } = this;
+    const dof = reml ? n - p : n;
+    const crit = this.ldL2 + (reml ? this.ldRX2 : 0) + dof * (1 + Math.log((2 * Math.PI * this.pwrss) / dof));
+    return Number.isFinite(crit) ? crit : Infinity;
+  }
+
+  /** The blocked Cholesky factorization for theta. False if a pivot is not positive. */
+  factor(theta: ArrayLike<number>): boolean {
+    const { remats, m, pp, QD } = this;
+    for (let t = 0; t < this.k; t++) fillTemplate(theta, remats[t].thetaOffset, remats[t].q, this.T[t]);
+    let ld = 0;
+    for (let j = 0; j < m; j++) {
+      if (!this.chainColumn(j)) return false;
+      const { ell, q } = remats[j];
+      const L = this.Ljj[j];
+      for (let c = 0; c < ell; c++) ld += logDiagSum(L, q, c * q * q, q);
+    }
+    if (QD > 0) {
+      this.denseBlocks();
+      if (!cholLower(this.LDD, QD)) return false;
+      ld += logDiagSum(this.LDD, QD);
+      rdivLowerT(this.LFD, pp, QD, 0, QD, this.LDD, 0, QD);
+    }
+    // Fixed block: A_FF minus everything above it.
+    const LFF = this.LFF;
+    LFF.set(this.AFF);
+    for (let j = 0; j < m; j++) {
+      const { ell, q } = remats[j];
+      const lf = this.LFj[j];
+      for (let c = 0; c < ell; c++) {
+        const o = c * pp * q;
+        for (let f = 0; f < pp; f++) {
+          for (let g = 0; g <= f; g++) {
+            let s = 0;
+            for (let b = 0; b < q; b++) s += lf[o + f * q + b] * lf[o + g * q + b];
+            LFF[f * pp + g] -= s;
+          }
+        }
+      }
+    }
+    if (QD > 0) {
+      const LFD = this.LFD;
+      for (let f = 0; f < pp; f++) {
+        for (let g = 0; g <= f; g++) {
+          let s = 0;
+          for (let d = 0; d < QD; d++) s += LFD[f * QD + d] * LFD[g * QD + d];
+          LFF[f * pp + g] -= s;
+        }
+      }
+    }
+    if (!cholLower(LFF, pp)) {
+      // A zero last pivot means an exact fit (r^2 = 0); anything else is a numerical failure.
+      return false;
+    }
+    this.ldL2 = 2 * ld;
+    this.ldRX2 = 2 * logDiagSum(LFF, this.p, 0, pp);
+    const last = LFF[pp * pp - 1];
+    this.pwrss = last * last;
+    return true;
+  }
+
+  /** Column block j of the chain: its diagonal blocks and every block below them. */
+  private chainColumn(j: number): boolean {
+    const { remats, m, pp } = this;
+    const Rj = remats[j];
+    const { ell, q } = Rj;
+    const Tj = this.T[j];
+    const A = this.Ajj[j], L = this.Ljj[j];
+    const tmp = this.tmp;
+    const qq = q * q;
+    for (let c = 0; c < ell; c++) {
+      const o = c * qq;
+      // M = T' A T + I
+      for (let a = 0; a < q; a++) {
+        for (let b = 0; b < q; b++) {
+          let s = 0;
+          for (let e = b; e < q; e++) s += A[o + a * q + e] * Tj[e * q + b];
+          tmp[a * q + b] = s;
+        }
+      }
+      for (let a = 0; a < q; a++) {
+        for (let b = 0; b <= a; b++) {
+          let s = 0;
+          for (let e = a; e < q; e++) s += Tj[e * q + a] * tmp[e * q + b];
+          L[o + a * q + b] = s + (a === b ? 1 : 0);
+        }
+      }
+      for (let h = 0; h < j; h++) {
+        const qh = remats[h].q, ch = this.children[j][h], Ljh = this.Lij[j][h];
+        for (let e = ch.ptr[c]; e < ch.ptr[c + 1]; e++) {
+          const co = ch.idx[e] * q * qh;
+          for (let a = 0; a < q; a++) {
+            for (let b = 0; b <= a; b++) {
+              let s = 0;
+              for (let g = 0; g < qh; g++) s += Ljh[co + a * qh + g] * Ljh[co + b * qh + g];
+              L[o + a * q + b] -= s;
+            }
+          }
+        }
+      }
+      if (!cholLower(L, q, o, q)) return false;
+    }
+    // Chain blocks below: L_ij for i > j.
+    for (let i = j + 1; i < m; i++) {
+      const qi = remats[i].q, Ti = this.T[i];
+      const Aij = this.Aij[i][j], Lij = this.Lij[i][j];
+      for (let c = 0; c < ell; c++) {
+        const o = c * qi * q;
+        this.leftRightTemplate(Aij, o, qi, q, Ti, Tj, Lij);
+        for (let h = 0; h < j; h++) {
+          const qh = remats[h].q, ch = this.children[j][h];
+          const Lih = this.Lij[i][h], Ljh = this.Lij[j][h];
+          for (let e = ch.ptr[c]; e < ch.ptr[c + 1]; e++) {
+            const cc = ch.idx[e];
+            const oi = cc * qi * qh, oj = cc * q * qh;
+            for (let a = 0; a < qi; a++) {
+              for (let b = 0; b < q; b++) {
+                let s = 0;
+                for (let g = 0; g < qh; g++) s += Lih[oi + a * qh + g] * Ljh[oj + b * qh + g];
+                Lij[o + a * q + b] -= s;
+              }
+            }
+          }
+        }
+        rdivLowerT(Lij, qi, q, o, q, L, c * qq, q);
+      }
+    }
+    // D rows below (sparse).
+    if (this.QD > 0) this.denseRowsUnder(j);
+    // F rows below: L_Fj = (A_Fj T_j - fill) L_jj^{-T}.
+    const AF = this.AFj[j], LF = this.LFj[j];
+    for (let c = 0; c < ell; c++) {
+      const o = c * pp * q;
+      for (let f = 0; f < pp; f++) {
+        for (let b = 0; b < q; b++) {
+          let s = 0;
+          for (let e = b; e < q; e++) s += AF[o + f * q + e] * Tj[e * q + b];
+          LF[o + f * q + b] = s;
+        }
+      }
+      for (let h = 0; h < j; h++) {
+        const qh = remats[h].q, ch = this.children[j][h];
+        const LFh = this.LFj[h], Ljh = this.Lij[j][h];
+        for (let e = ch.ptr[c]; e < ch.ptr[c + 1]; e++) {
+          const cc = ch.idx[e];
+          const of = cc * pp * qh, oj = cc * q * qh;
+          for (let f = 0; f < pp; f++) {
+            for (let b = 0; b < q; b++) {
+              let s = 0;
+              for (let g = 0; g < qh; g++) s += LFh[of + f * qh + g] * Ljh[oj + b * qh + g];
+              LF[o + f * q + b] -= s;
+            }
+          }
+        }
+      }
+      rdivLowerT(LF, pp, q, o, q, L, c * qq, q);
+    }
+    return true;
+  }
+
+  /** out[o..] = Ti' A[o..] Tj for an qi x qj block. */
+  private leftRightTemplate(A: Float64Array, o: number, qi: number, qj: number, Ti: Float64Array, Tj: Float64Array, out: Float64Array): void {
+    const tmp = this.tmp;
+    for (let a = 0; a < qi; a++) {
+      for (let b = 0; b < qj; b++) {
+        let s = 0;
+        for (let e = b; e < qj; e++) s += A[o + a * qj + e] * Tj[e * qj + b];
+        tmp[a * qj + b] = s;
+      }
+    }
+    for (let a = 0; a < qi; a++) {
+      for (let b = 0; b < qj; b++) {
+        let s = 0;
+        for (let e = a; e < qi; e++) s += Ti[e * qi + a] * tmp[e * qj + b];
+        out[o + a * qj + b] = s;
+      }
+    }
+  }
+
+  /** L_Dj for chain term j: (Λ_D' A_Dj T_j - fill from children) L_jj^{-T}, level by level. */
+  private denseRowsUnder(j: number): void {
+    const { remats } = this;
+    const Rj = remats[j];
+    const q = Rj.q, Tj = this.T[j];
+    const pat = this.dPat[j], A = this.ADj[j], Lv = this.LDj[j], Ljj = this.Ljj[j];
+    const scr = this.scratchD;
+    for (let c = 0; c < Rj.ell; c++) {
+      const e0 = pat.ptr[c], e1 = pat.ptr[c + 1];
+      // Right: rows times T_j.
+      for (let e = e0; e < e1; e++) {
+        for (let b = 0; b < q; b++) {
+          let s = 0;
+          for (let g = b; g < q; g++) s += A[e * q + g] * Tj[g * q + b];
+          Lv[e * q + b] = s;
+        }
+      }
+      // Left: T_t' on each q_t-row block of the pattern (blocks are whole and contiguous).
+      for (let e = e0; e < e1; ) {
+        const t = this.dTerm[pat.idx[e]];
+        const qt = remats[t].q;
+        if (qt > 1) {
+          const Tt = this.T[t];
+          for (let b = 0; b < q; b++) {
+            for (let a = 0; a < qt; a++) {
+              let s = 0;
+              for (let g = a; g < qt; g++) s += Tt[g * qt + a] * Lv[(e + g) * q + b];
+              scr[a] = s;
+            }
+            for (let a = 0; a < qt; a++) Lv[(e + a) * q + b] = scr[a];
+          }
+        } else {
+          const s = this.T[t][0];
+          for (let b = 0; b < q; b++) Lv[e * q + b] *= s;
+        }
+        e += qt;
+      }
+      if (j > 0) {
+        // Fill from children: scatter into a dense scratch over D rows, subtract, gather.
+        for (let e = e0; e < e1; e++) {
+          const r = pat.idx[e];
+          for (let b = 0; b < q; b++) scr[r * q + b] = Lv[e * q + b];
+        }
+        for (let h = 0; h < j; h++) {
+          const qh = remats[h].q, ch = this.children[j][h];
+          const ph = this.dPat[h], LDh = this.LDj[h], Ljh = this.Lij[j][h];
+          for (let s = ch.ptr[c]; s < ch.ptr[c + 1]; s++) {
+            const cc = ch.idx[s];
+            const oj = cc * q * qh;
+            for (let f = ph.ptr[cc]; f < ph.ptr[cc + 1]; f++) {
+              const r = ph.idx[f];
+              for (let b = 0; b < q; b++) {
+                let v = 0;
+                for (let g = 0; g < qh; g++) v += LDh[f * qh + g] * Ljh[oj + b * qh + g];
+                scr[r * q + b] -= v;
+              }
+            }
+          }
+        }
+        for (let e = e0; e < e1; e++) {
+          const r = pat.idx[e];
+          for (let b = 0; b < q; b++) Lv[e * q + b] = scr[r * q + b];
+        }
+      }
+      rdivLowerT(Lv, e1 - e0, q, e0 * q, q, Ljj, c * q * q, q);
+    }
+  }
+
+  /** LDD = Λ_D' A_DD Λ_D + I - Σ L_Dj L_Dj'; LFD = A_FD Λ_D - Σ L_Fj L_Dj' (before the solve). */
+  private denseBlocks(): void {
+    const { remats, m, pp, QD } = this;
+    const LDD = this.LDD, LFD = this.LFD;
+    // Symmetrize A_DD into LDD (A_DD holds the lower triangle), then scale by templates.
+    for (let r = 0; r < QD; r++) {
+      for (let c = 0; c <= r; c++) {
+        const v = this.ADD[r * QD + c];
+        LDD[r * QD + c] = v;
+        LDD[c * QD + r] = v;
+      }
+    }
+    this.rightTemplate(LDD, QD, QD);
+    this.leftTemplateRows(LDD, QD);
+    for (let d = 0; d < QD; d++) LDD[d * QD + d] += 1;
+    LFD.set(this.AFD);
+    this.rightTemplate(LFD, pp, QD);
+    for (let j = 0; j < m; j++) {
+      const q = remats[j].q;
+      const pat = this.dPat[j], Lv = this.LDj[j], LF = this.LFj[j];
+      for (let c = 0; c < remats[j].ell; c++) {
+        const e0 = pat.ptr[c], e1 = pat.ptr[c + 1];
+        for (let e = e0; e < e1; e++) {
+          const r = pat.idx[e];
+          const rowOff = r * QD;
+          for (let f = e0; f <= e; f++) {
+            const col = pat.idx[f];
+            let s = 0;
+            for (let b = 0; b < q; b++) s += Lv[e * q + b] * Lv[f * q + b];
+            LDD[rowOff + col] -= s;
+          }
+          const of = c * pp * q;
+          for (let g = 0; g < pp; g++) {
+            let s = 0;
+            for (let b = 0; b < q; b++) s += LF[of + g * q + b] * Lv[e * q + b];
+            LFD[g * QD + r] -= s;
+          }
+        }
+      }
+    }
+  }
+
+  /** M (rows x QD) <- M Λ_D: each q_t-column block times its template. */
+  private rightTemplate(M: Float64Array, rows: number, QD: number): void {
+    const { remats, m } = this;
+    for (let t = m; t < this.k; t++) {
+      const q = remats[t].q, Tt = this.T[t], off = this.dOff[t];
+      for (let c = 0; c < remats[t].ell; c++) {
+        const base = off + c * q;
+        for (let r = 0; r < rows; r++) {
+          const ro = r * QD + base;
+          if (q === 1) {
+            M[ro] *= Tt[0];
+            continue;
+          }
+          for (let b = 0; b < q; b++) {
+            let s = 0;
+            for (let g = b; g < q; g++) s += M[ro + g] * Tt[g * q + b];
+            this.tmp[b] = s;
+          }
+          for (let b = 0; b < q; b++) M[ro + b] = this.tmp[b];
+        }
+      }
+    }
+  }
+
+  /** M (QD x QD) <- Λ_D' M: each q_t-row block times its template transposed. */
+  private leftTemplateRows(M: Float64Array, QD: number): void {
+    const { remats, m } = this;
+    for (let t = m; t < this.k; t++) {
+      const q = remats[t].q, Tt = this.T[t], off = this.dOff[t];
+      for (let c = 0; c < remats[t].ell; c++) {
+        const base = off + c * q;
+        if (q === 1) {
+          const s = Tt[0], ro = base * QD;
+          for (let col = 0; col < QD; col++) M[ro + col] *= s;
+          continue;
+        }
+        for (let col = 0; col < QD; col++) {
+          for (let a = 0; a < q; a++) {
+            let s = 0;
+            for (let g = a; g < q; g++) s += Tt[g * q + a] * M[(base + g) * QD + col];
+            this.tmp[a] = s;
+          }
+          for (let a = 0; a < q; a++) M[(base + a) * QD + col] = this.tmp[a];
+        }
+      }
+    }
+  }
+}

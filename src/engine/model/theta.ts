@@ -1,0 +1,48 @@
+// Two parameterizations of the random-effects covariance: lme4's theta (the lower Cholesky
+// factor of each term's relative covariance on the data's scale) and the working theta the
+// optimizer uses (the same on conditioned columns, see remat.ts). Inference that must match
+// lme4/lmerTest differentiates in lme4's theta; the objective is evaluated in the working one.
+import { cholCopy } from "../linalg/dense";
+import { ReMat } from "./remat";
+
+/** Inverse of an upper-triangular q x q matrix (C is upper triangular by construction). */
+function invUpper(C: Float64Array, q: number): Float64Array {
+  const inv = new Float64Array(q * q);
+  for (let j = q - 1; j >= 0; j--) {
+    inv[j * q + j] = 1 / C[j * q + j];
+    for (let i = j - 1; i >= 0; i--) {
+      let s = 0;
+      for (let k = i + 1; k <= j; k++) s += C[i * q + k] * inv[k * q + j];
+      inv[i * q + j] = -s / C[i * q + i];
+    }
+  }
+  return inv;
+}
+
+/** Working theta from lme4's theta: T_w = chol(C^{-1} T_o T_o' C^{-T}), term by term. */
+export function workingFromLme4(remats: ReMat[], thetaO: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(thetaO.length);
+  for (const r of remats) {
+    const q = r.q, off = r.thetaOffset;
+    const To = new Float64Array(q * q);
+    let k = off;
+    for (let j = 0; j < q; j++) for (let i = j; i < q; i++) To[i * q + j] = thetaO[k++];
+    const Ci = invUpper(r.C, q);
+    const M = new Float64Array(q * q);
+    for (let a = 0; a < q; a++) for (let b = 0; b < q; b++) {
+      let s = 0;
+      for (let g = 0; g < q; g++) s += Ci[a * q + g] * To[g * q + b];
+      M[a * q + b] = s;
+    }
+    const S = new Float64Array(q * q);
+    for (let a = 0; a < q; a++) for (let b = 0; b < q; b++) {
+      let s = 0;
+      for (let g = 0; g < q; g++) s += M[a * q + g] * M[b * q + g];
+      S[a * q + b] = s;
+    }
+    const L = cholCopy(S, q) ?? new Float64Array(q * q);
+    k = off;
+    for (let j = 0; j < q; j++) for (let i = j; i < q; i++) out[k++] = L[i * q + j];
+  }
+  return out;
+}

@@ -1,0 +1,248 @@
+// Shared shapes of the engine: the data table, the parsed model spec, the design, and the
+// result object that every face (functions, pane, CLI) formats. Nothing here knows of Excel.
+
+// ---------------------------------------------------------------------------------------------
+// Data
+
+/** A numeric column; NaN marks a missing value. */
+export interface NumericColumn {
+  kind: "numeric";
+  name: string;
+  values: Float64Array;
+}
+
+/** A text column; `codes[i]` indexes `levels` (sorted as R sorts), -1 marks a missing value. */
+export interface FactorColumn {
+  kind: "factor";
+  name: string;
+  levels: string[];
+  codes: Int32Array;
+}
+
+export type Column = NumericColumn | FactorColumn;
+
+export interface DataTable {
+  nrow: number;
+  columns: Column[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model spec (ARCHITECTURE.md §5): formula ; residual structure ; variance function
+
+/** An expression in a formula: a column, a number, a call such as log(x), or arithmetic inside I(). */
+export type Expr =
+  | { kind: "var"; name: string }
+  | { kind: "num"; value: number }
+  | { kind: "call"; fn: string; args: Expr[] }
+  | { kind: "binop"; op: "+" | "-" | "*" | "/" | "^"; left: Expr; right: Expr }
+  | { kind: "neg"; arg: Expr };
+
+/** One model term: the interaction of its factors (a main effect has one). `label` is R's term label. */
+export interface Term {
+  factors: Expr[];
+  label: string;
+}
+
+/** A random-effects term `(lhs | group)` or `(lhs || group)`. Nested `a/b` is expanded by the parser. */
+export interface RandomTerm {
+  intercept: boolean;
+  terms: Term[];
+  /** Grouping variables; more than one means their interaction (`a:b`). */
+  group: string[];
+  /** false for `||`: the effects are independent. */
+  correlated: boolean;
+  /** The term as written (after expansion), e.g. "1 | tree". */
+  text: string;
+}
+
+export interface ModelFormula {
+  response: Expr;
+  intercept: boolean;
+  fixed: Term[];
+  random: RandomTerm[];
+}
+
+export type ResidualType = "CS" | "AR1" | "CAR1" | "ARH1" | "UN";
+
+export interface ResidualSpec {
+  type: ResidualType;
+  /** Time (or order) column; null for `CS(1 | g)`. */
+  time: string | null;
+  /** Grouping column; null when left out (then the model's one grouping factor is used). */
+  group: string | null;
+}
+
+export interface ModelSpec {
+  text: string;
+  formula: ModelFormula;
+  residual: ResidualSpec | null;
+  /** Column of `varIdent(factor)`: one residual SD per level. */
+  varIdent: string | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Design: what the objective needs, built from a table and a spec
+
+/** The random-effects model matrix of one term: one level per row, q values per row. */
+export interface ReTermDesign {
+  /** Group name as lme4 prints it: "tree", "cask:batch". */
+  group: string;
+  levels: string[];
+  /** Level index of each used row. */
+  refs: Int32Array;
+  /** Effect names: "(Intercept)", "time". */
+  effects: string[];
+  /** Row-major n x q values of the term's columns. */
+  z: Float64Array;
+  correlated: boolean;
+}
+
+export interface Design {
+  /** Rows used (after dropping rows with missing values). */
+  n: number;
+  y: Float64Array;
+  /** Row-major n x p fixed-effects model matrix, aliased columns already removed. */
+  X: Float64Array;
+  p: number;
+  xnames: string[];
+  /** Names of fixed-effect columns dropped because they are aliased (rank deficiency). */
+  aliased: string[];
+  reTerms: ReTermDesign[];
+  /** Index in the input table of each used row. */
+  rows: Int32Array;
+  nDropped: number;
+  /** Notes for the user (dropped rows, dropped columns). */
+  messages: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Result (ARCHITECTURE.md §5: this is exactly what `lmm fit --json` prints)
+
+export type Method = "REML" | "ML";
+
+export interface FixefRow {
+  term: string;
+  estimate: number;
+  se: number;
+  /** Satterthwaite denominator df (null when not computed). */
+  df: number | null;
+  t: number;
+  p: number | null;
+  lower: number | null;
+  upper: number | null;
+}
+
+export interface VarcompRow {
+  group: string;
+  effect: string | null;
+  effect2: string | null;
+  variance: number | null;
+  sd: number | null;
+  corr: number | null;
+  sd_lower: number | null;
+  sd_upper: number | null;
+  var_prop: number | null;
+}
+
+export interface BlupTable {
+  levels: string[];
+  effects: string[];
+  /** values[level][effect] */
+  values: number[][];
+  /** conditional SDs, same shape */
+  se: number[][];
+}
+
+export interface ResidualResult {
+  type: ResidualType | "varIdent";
+  group: string | null;
+  time: string | null;
+  params: Record<string, number | number[] | number[][]>;
+}
+
+export interface FitResult {
+  spec: string;
+  method: Method;
+  n: number;
+  n_dropped: number;
+  groups: Record<string, number>;
+  logLik: number;
+  df: number;
+  AIC: number;
+  BIC: number;
+  sigma: number;
+  converged: boolean;
+  singular: boolean;
+  messages: string[];
+  fixef: FixefRow[];
+  varcomp: VarcompRow[];
+  residual: ResidualResult | null;
+  blups: Record<string, BlupTable>;
+  /** Optimizer details, for diagnostics. */
+  optimizer?: { name: string; evaluations: number; theta: number[]; objective: number };
+}
+
+/** Per-row fitted values and residuals, aligned with the input table's rows (`rows`). */
+export interface FittedRows {
+  rows: number[];
+  /** X beta + Z b */
+  conditional: number[];
+  /** X beta */
+  marginal: number[];
+  /** y - conditional */
+  residual: number[];
+}
+
+export interface FitOptions {
+  method?: Method;
+  /** Confidence level of the fixed-effect and variance-component intervals (default 0.95). */
+  level?: number;
+  /** How the variance-component CIs are computed (default "profile"). */
+  ci?: "profile" | "wald" | "none";
+  /** Compute per-row fitted values and residuals (`FitResult.fitted`). */
+  fitted?: boolean;
+  /** Checked between optimizer steps; a cancelled fit throws CancelledError. */
+  signal?: { cancelled: boolean };
+}
+
+export interface FitResultWithRows extends FitResult {
+  fitted?: FittedRows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model comparison (ARCHITECTURE.md §5: `lmm lrt --json`, `lmm rlrt --json`)
+
+export interface LrtModelRow {
+  spec: string;
+  df: number;
+  AIC: number;
+  BIC: number;
+  logLik: number;
+}
+
+export interface LrtTestRow {
+  /** 1-based model numbers, as R's anova prints "1 vs 2". */
+  from: number;
+  to: number;
+  "L.Ratio": number;
+  df: number;
+  p: number;
+  /** Chi-bar-square p where the null puts variance components on the boundary, else null. */
+  p_mixture: number | null;
+  /** Which mixture was used, in words (null when p_mixture is null). */
+  mixture: string | null;
+}
+
+export interface LrtResult {
+  method: Method;
+  refit_ml: boolean;
+  models: LrtModelRow[];
+  tests: LrtTestRow[];
+  messages: string[];
+}
+
+export interface RlrtResult {
+  statistic: number;
+  p: number;
+  nsim: number;
+}

@@ -6,7 +6,8 @@ import { conditionalBlocks, fixedEffects, sphericalModes, unscaledVcov, workingM
 import { blupTables, isSingular, lme4Theta, varcompRows } from "./model/components";
 import { fixefInference } from "./inference/fixef";
 import { varcompIntervals } from "./inference/varcomp";
-import { LmmFit, fitPrepared, prepareFit } from "./model/prepared";
+import { LmmFit, fitPrepared, nParams, prepareFit } from "./model/prepared";
+import { restore } from "./inference/fixef";
 
 export function fitModel(table: DataTable, specText: string, opts: FitOptions = {}): FitResultWithRows {
   const method: Method = opts.method ?? "REML";
@@ -18,7 +19,7 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   const { model, design, spec } = fit;
   const reml = fit.method === "REML";
   const n = design.n, p = design.p;
-  model.evaluate(fit.theta, reml);
+  restore(fit);
   const dof = reml ? n - p : n;
   const sigma2 = model.pwrss / dof;
   const beta = fixedEffects(model);
@@ -31,7 +32,7 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   if (singular) {
     messages.push("boundary (singular) fit: a random-effect variance is estimated as 0 or a correlation as ±1, so the model is simpler than specified (see the variance components)");
   }
-  const nPar = p + theta.length + 1;
+  const nPar = nParams(fit);
   const logLik = -fit.objective / 2;
   const bicN = reml ? n - p : n;
   const fixefRows: FixefRow[] = design.xnames.map((term, i) => ({
@@ -41,6 +42,7 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   fixefInference(fit, fixefRows, level);
   const varcomp = varcompRows(model.remats, T, sigma2);
   if ((opts.ci ?? "profile") !== "none") varcompIntervals(fit, varcomp, level, opts.ci ?? "profile", messages);
+  restore(fit);
   const u = sphericalModes(model, beta);
   const bWork = workingModes(model, u);
   const blups = blupTables(model.remats, T, bWork, conditionalBlocks(model), sigma2);
@@ -62,7 +64,7 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
     messages,
     fixef: fixefRows,
     varcomp,
-    residual: null,
+    residual: fit.residual ? { type: fit.residual.res.type, group: fit.residual.res.group, time: fit.residual.res.time, params: fit.residual.res.params(fit.eta) } : null,
     blups,
     optimizer: { name: fit.opt.optimizer, evaluations: fit.opt.evaluations, theta, objective: fit.objective },
   };

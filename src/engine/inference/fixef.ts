@@ -11,33 +11,39 @@ import { lme4Theta } from "../model/components";
 import { hessian, jacobian } from "./numderiv";
 import { pT2, qT } from "./dist";
 
-/** The deviance with sigma not profiled (lmerTest's devfun_vp), in lme4's theta and sigma. */
+/**
+ * The deviance with sigma not profiled (lmerTest's devfun_vp) in varpar = (lme4's theta, the
+ * residual-structure parameters, sigma).
+ */
 export function devianceVarpar(fit: LmmFit): (vp: Float64Array) => number {
   const { model, design } = fit;
   const reml = fit.method === "REML";
   const n = design.n, p = design.p;
-  const nth = vp0Length(fit) - 1;
+  const nth = fit.theta.length, ne = fit.eta.length;
   return (vp) => {
+    const logdet = fit.residual ? fit.residual.apply(vp.subarray(nth, nth + ne)) : 0;
     const th = workingFromLme4(model.remats, vp.subarray(0, nth));
-    const sigma = vp[nth];
-    if (!model.factor(th) || !(sigma > 0)) return Infinity;
+    const sigma = vp[nth + ne];
+    if (!Number.isFinite(logdet) || !model.factor(th) || !(sigma > 0)) return Infinity;
     const s2 = sigma * sigma;
-    const base = model.ldL2 + model.pwrss / s2;
+    const base = model.ldL2 + logdet + model.pwrss / s2;
     return reml ? base + model.ldRX2 + (n - p) * Math.log(2 * Math.PI * s2) : base + n * Math.log(2 * Math.PI * s2);
   };
 }
 
-function vp0Length(fit: LmmFit): number {
-  return fit.theta.length + 1;
-}
-
-/** varpar at the optimum: lme4's theta and sigma. */
+/** varpar at the optimum: lme4's theta, the residual parameters and sigma. */
 export function varparHat(fit: LmmFit): Float64Array {
   const { model, design } = fit;
-  model.factor(fit.theta);
+  restore(fit);
   const dof = fit.method === "REML" ? design.n - design.p : design.n;
   const thetaO = lme4Theta(model.remats, model.T);
-  return Float64Array.from([...thetaO, Math.sqrt(model.pwrss / dof)]);
+  return Float64Array.from([...thetaO, ...fit.eta, Math.sqrt(model.pwrss / dof)]);
+}
+
+/** Put the model back at the fit's optimum (whitening and factor). */
+export function restore(fit: LmmFit): void {
+  if (fit.residual) fit.residual.apply(fit.eta);
+  fit.model.factor(fit.theta);
 }
 
 /** Moore–Penrose inverse of a symmetric matrix, dropping eigenvalues <= tol (as lmerTest). */
@@ -59,19 +65,20 @@ export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): vo
   if (p === 0) return;
   const vp = varparHat(fit);
   const k = vp.length;
-  const nth = k - 1;
+  const nth = fit.theta.length, ne = fit.eta.length;
   const dev = devianceVarpar(fit);
   let dfs: number[];
-  if (nth === 0) {
+  if (nth + ne === 0) {
     // No random effects: the ordinary linear model, df = n - p.
     dfs = rows.map(() => fit.design.n - p);
   } else {
     const H = hessian(dev, vp);
     const A = pinvSym(H, k).map((v) => 2 * v);
     const vcovAt = (x: Float64Array): Float64Array => {
+      if (fit.residual) fit.residual.apply(x.subarray(nth, nth + ne));
       const th = workingFromLme4(model.remats, x.subarray(0, nth));
       model.factor(th);
-      const s2 = x[nth] * x[nth];
+      const s2 = x[nth + ne] * x[nth + ne];
       const vc = unscaledVcov(model);
       const diag = new Float64Array(p);
       for (let i = 0; i < p; i++) diag[i] = s2 * vc[i * p + i];
@@ -85,7 +92,7 @@ export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): vo
       return (2 * v0[i] * v0[i]) / q;
     });
   }
-  model.factor(fit.theta);
+  restore(fit);
   const alpha = (1 - level) / 2;
   rows.forEach((r, i) => {
     const df = dfs[i];

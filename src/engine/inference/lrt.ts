@@ -4,7 +4,7 @@
 // comparable); REML fits with the same fixed effects stay REML, as in the lecture.
 import type { DataTable, LrtResult, LrtTestRow, Method } from "../types";
 import { DataError } from "../errors";
-import { LmmFit, fitPrepared, prepareFit } from "../model/prepared";
+import { LmmFit, fitPrepared, nParams, prepareFit } from "../model/prepared";
 import { pChisqUpper } from "./dist";
 import { boundaryMixture } from "./mixture";
 
@@ -35,7 +35,7 @@ export function compareModels(table: DataTable, specs: string[], opts: CompareOp
   }
   const fits: LmmFit[] = preps.map((p) => fitPrepared(p, method, opts.signal));
   const models = fits.map((f, i) => {
-    const df = f.design.p + f.theta.length + 1;
+    const df = nParams(f);
     const logLik = -f.objective / 2;
     const nb = method === "REML" ? f.design.n - f.design.p : f.design.n;
     return { spec: specs[i], df, AIC: -2 * logLik + 2 * df, BIC: -2 * logLik + df * Math.log(nb), logLik };

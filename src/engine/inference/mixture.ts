@@ -40,6 +40,7 @@ function words(weights: number[], dfs: number[]): string {
 
 export function boundaryMixture(small: LmmFit, large: LmmFit): Mixture | null {
   if (small.design.xnames.join("\u0001") !== large.design.xnames.join("\u0001")) return null;
+  if (small.eta.length !== large.eta.length || small.residual?.res.type !== large.residual?.res.type) return null;
   const bs = blocks(small), bl = blocks(large);
   const remaining = bl.slice();
   const unmatched: string[] = [];

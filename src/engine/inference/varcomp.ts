@@ -103,6 +103,10 @@ export function varcompIntervals(fit: LmmFit, rows: VarcompRow[], level: number,
   const remats = model.remats;
   const pars = parList(remats);
   const z = qNorm(1 - (1 - level) / 2);
+  if (fit.residual) {
+    messages.push("variance-component intervals are not computed for models with a residual structure");
+    return;
+  }
   if (how === "wald") {
     waldIntervals(fit, rows, pars, z);
     messages.push("variance-component intervals are Wald intervals on the log-SD scale (atanh for correlations), not profile likelihood");

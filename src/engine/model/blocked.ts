@@ -238,8 +238,11 @@ export class BlockedModel {
     }
   }
 
-  /** One pass over the rows: all cross-product blocks. Rerun with new values after whitening. */
-  accumulate(X: Float64Array, y: Float64Array): void {
+  /**
+   * One pass over the rows: all cross-product blocks. Rerun with whitened copies of the values
+   * (`zs[t]` in place of term t's z) for a residual structure; the levels never change.
+   */
+  accumulate(X: Float64Array, y: Float64Array, zs: Float64Array[] = this.remats.map((r) => r.z)): void {
     const { remats, m, n, p, pp, QD } = this;
     for (const a of this.Ajj) a.fill(0);
     for (const row of this.Aij) for (const a of row) a.fill(0);
@@ -260,7 +263,7 @@ export class BlockedModel {
       for (let j = 0; j < m; j++) {
         const Rj = remats[j];
         const qj = Rj.q, c = Rj.refs[r], zo = r * qj;
-        const zj = Rj.z;
+        const zj = zs[j];
         const ajj = this.Ajj[j], ab = c * qj * qj;
         for (let a = 0; a < qj; a++) for (let b = 0; b < qj; b++) ajj[ab + a * qj + b] += zj[zo + a] * zj[zo + b];
         const afj = this.AFj[j], fb = c * pp * qj;
@@ -272,7 +275,7 @@ export class BlockedModel {
           const Ri = remats[i];
           const qi = Ri.q, zio = r * qi;
           const aij = this.Aij[i][j], ib = c * qi * qj;
-          for (let a = 0; a < qi; a++) for (let b = 0; b < qj; b++) aij[ib + a * qj + b] += Ri.z[zio + a] * zj[zo + b];
+          for (let a = 0; a < qi; a++) for (let b = 0; b < qj; b++) aij[ib + a * qj + b] += zs[i][zio + a] * zj[zo + b];
         }
       }
       for (let t = m; t < this.k; t++) {
@@ -284,7 +287,7 @@ export class BlockedModel {
           for (let a = 0; a < qt; a++) {
             for (let b = 0; b < qu; b++) {
               const row = base + a, col = ubase + b;
-              const v = Rt.z[zo + a] * Ru.z[zuo + b];
+              const v = zs[t][zo + a] * zs[u][zuo + b];
               if (col <= row) this.ADD[row * QD + col] += v;
               else if (u !== t) this.ADD[col * QD + row] += v;
             }
@@ -292,7 +295,7 @@ export class BlockedModel {
         }
         for (let f = 0; f < pp; f++) {
           const v = xt[f];
-          for (let a = 0; a < qt; a++) this.AFD[f * QD + base + a] += v * Rt.z[zo + a];
+          for (let a = 0; a < qt; a++) this.AFD[f * QD + base + a] += v * zs[t][zo + a];
         }
       }
     }
@@ -310,8 +313,8 @@ export class BlockedModel {
             const base = this.dOff[t] + Rt.refs[row] * qt;
             for (let a = 0; a < qt; a++) {
               const e = slot[base + a];
-              const v = Rt.z[row * qt + a];
-              for (let b = 0; b < qj; b++) adj[e * qj + b] += v * Rj.z[row * qj + b];
+              const v = zs[t][row * qt + a];
+              for (let b = 0; b < qj; b++) adj[e * qj + b] += v * zs[j][row * qj + b];
             }
           }
         }

@@ -1,0 +1,78 @@
+// Benchmarks (not tests): `npm run bench`. Prints per-phase times, peak memory, and the same
+// model in lme4 (when Rscript is present) in the same run, with ratios.
+//   1. 1,000,000 rows, 50,000 subjects: y ~ time + x1 + grp + (time | subject)
+//   2. InstEval's shape: 73k rows, 2,972 x 1,128 crossed + a 14-level factor
+//   3. AR1 residuals on 1,000,000 rows (50,000 groups x 20 occasions): GLS and random intercept + AR1
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { spawnSync } from "node:child_process";
+import { fitModel, parseCsv } from "../src/engine";
+import { fitPrepared, prepareFit } from "../src/engine/model/prepared";
+import { writeInstEvalLike, writeLongitudinal } from "./simulate";
+
+const ROOT = path.join(__dirname, "..", "..");
+const OUT = path.join(ROOT, "bench", "out");
+const hasR = spawnSync("Rscript", ["--version"]).status === 0;
+const only = process.argv[2];
+
+function secs(t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** Run a command under /usr/bin/time; wall seconds, peak RSS in MB and stdout. */
+function timed(cmd: string, args: string[]): { wall: number; rssMB: number; stdout: string; ok: boolean } {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync("/usr/bin/time", ["-f", "RSSKB=%M", cmd, ...args], { encoding: "utf8", maxBuffer: 1 << 28 });
+  const wall = secs(t0);
+  const m = /RSSKB=(\d+)/.exec(r.stderr ?? "");
+  return { wall, rssMB: m ? Number(m[1]) / 1024 : NaN, stdout: r.stdout ?? "", ok: r.status === 0 };
+}
+
+function bench(name: string, file: string, spec: string, lme4Formula: string | null, method: "REML" | "ML" = "REML"): void {
+  console.log(`\n== ${name}\n   ${spec}  (${method})`);
+  const t0 = process.hrtime.bigint();
+  const table = parseCsv(fs.readFileSync(file, "utf8"));
+  const tParse = secs(t0);
+  const t1 = process.hrtime.bigint();
+  const prep = prepareFit(table, spec);
+  const tPrep = secs(t1);
+  const t2 = process.hrtime.bigint();
+  const fit = fitPrepared(prep, method);
+  const tOpt = secs(t2);
+  const t3 = process.hrtime.bigint();
+  const full = fitModel(table, spec, { method });
+  const tFull = secs(t3);
+  console.log(`   ours: parse CSV ${tParse.toFixed(2)} s | design + cross-products ${tPrep.toFixed(2)} s | optimize ${tOpt.toFixed(2)} s (${fit.opt.evaluations} evaluations)`);
+  console.log(`         fit = design + optimize ${(tPrep + tOpt).toFixed(2)} s | fitModel with SEs, Satterthwaite, CIs, BLUPs ${tFull.toFixed(2)} s | logLik ${(-fit.objective / 2).toFixed(4)}`);
+  if (full.messages.length) console.log(`         notes: ${full.messages.join(" | ")}`);
+  const cli = timed(process.execPath, [path.join(ROOT, "bin", "lmm.js"), "fit", file, spec, "--method", method, "--json"]);
+  console.log(`   whole \`lmm fit ... --json\`: ${cli.wall.toFixed(2)} s, peak RSS ${cli.rssMB.toFixed(0)} MB${cli.ok ? "" : " (FAILED)"}`);
+  if (hasR && lme4Formula) {
+    const r = timed("Rscript", [path.join(ROOT, "bench", "lme4.R"), file, lme4Formula, method]);
+    try {
+      const j = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}");
+      console.log(`   lme4 ${j.lme4}: read ${j.read_s.toFixed(2)} s | fit ${j.fit_s.toFixed(2)} s | whole Rscript ${r.wall.toFixed(2)} s, peak RSS ${r.rssMB.toFixed(0)} MB | logLik ${j.logLik.toFixed(4)}${j.warnings ? " | convergence warning" : ""}`);
+      console.log(`   ratio lme4 / ours: fit ${(j.fit_s / (tPrep + tOpt)).toFixed(1)}x, whole command ${(r.wall / cli.wall).toFixed(1)}x, memory ${(r.rssMB / cli.rssMB).toFixed(1)}x`);
+    } catch {
+      console.log(`   lme4: failed (${r.stdout.slice(0, 200)})`);
+    }
+  } else if (!hasR) {
+    console.log("   lme4: Rscript not found; no comparison");
+  }
+}
+
+function main(): void {
+  fs.mkdirSync(OUT, { recursive: true });
+  const big = path.join(OUT, "longitudinal-1M.csv");
+  if (!fs.existsSync(big)) writeLongitudinal(big, 50000, 20);
+  const inst = path.join(OUT, "insteval-like.csv");
+  if (!fs.existsSync(inst)) writeInstEvalLike(inst);
+  if (!only || only === "big") bench("1,000,000 rows, 50,000 subjects", big, "y ~ time + x1 + grp + (time | subject)", "y ~ time + x1 + grp + (time | subject)");
+  if (!only || only === "crossed") bench("InstEval-shaped crossed design", inst, "y ~ service*dept + (1 | s) + (1 | d)", "y ~ service*dept + (1 | s) + (1 | d)");
+  if (!only || only === "ar1") {
+    bench("AR1 GLS, 1,000,000 rows", big, "y ~ time + x1 + grp ; AR1(time | subject)", null);
+    bench("random intercept + AR1, 1,000,000 rows", big, "y ~ time + x1 + grp + (1 | subject) ; AR1(time | subject)", null);
+  }
+}
+
+main();

@@ -1,0 +1,2 @@
+export { tableFromRows, columnLetter } from "./table";
+export { parseCsv } from "./csv";

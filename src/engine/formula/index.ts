@@ -1,0 +1,1 @@
+export { parseSpec, exprLabel } from "./parse";

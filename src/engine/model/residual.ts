@@ -1,0 +1,290 @@
+// Residual covariance structures (nlme's corStruct + varIdent) by whitening (ARCHITECTURE.md §3.1):
+// R = blockdiag(R_i) over residual groups, R_i = V_i^{1/2} C_i V_i^{1/2} relative to sigma^2,
+// V_i diagonal variance ratios (varIdent, and per occasion for ARH1/UN), C_i the correlation.
+// Each group's rows of [Z X y] are divided by their SD ratio and multiplied by F_i with
+// F_i' F_i = C_i^{-1}; the objective gains log|R| = sum_i log|R_i|. AR1, ARH1 and CAR1 whiten
+// with a bidiagonal F (the process is Markov), CS with its symmetric inverse root (closed form),
+// UN with the Cholesky factor of the group's sub-matrix. Each evaluation is one streaming pass.
+import type { Column, DataTable, Design, ModelSpec, ResidualResult, ResidualType } from "../types";
+import { DataError } from "../errors";
+
+export interface ResidualModel {
+  type: ResidualType | "varIdent";
+  group: string | null;
+  time: string | null;
+  /** Number of unconstrained parameters (correlation, then variance ratios). */
+  nPar: number;
+  /** log|R| for eta, and the whitened copies of the columns (each n x width, row-major). */
+  whiten(eta: Float64Array, cols: { src: Float64Array; dst: Float64Array; width: number }[]): number;
+  params(eta: Float64Array): ResidualResult["params"];
+  /** Group index of each used row (to check that random effects are constant within groups). */
+  groupOf: Int32Array;
+  ngroups: number;
+}
+
+function columnByName(table: DataTable, name: string): Column {
+  const c = table.columns.find((x) => x.name === name);
+  if (!c) throw new DataError(`unknown column '${name}' in the residual structure; the data has: ${table.columns.map((x) => x.name).join(", ")}`);
+  return c;
+}
+
+/** Codes and sorted level labels of a column over the used rows (numbers sort numerically). */
+function codesOf(col: Column, rows: Int32Array): { codes: Int32Array; levels: string[] } {
+  const raw: string[] = [];
+  const key = (r: number) => (col.kind === "numeric" ? String(col.values[r]) : col.levels[col.codes[r]]);
+  const seen = new Map<string, number>();
+  for (const r of rows) {
+    const k = key(r);
+    if (!seen.has(k)) {
+      seen.set(k, 0);
+      raw.push(k);
+    }
+  }
+  const numeric = raw.every((s) => s !== "" && !Number.isNaN(Number(s)));
+  const coll = new Intl.Collator("en");
+  raw.sort((a, b) => (numeric ? Number(a) - Number(b) : coll.compare(a, b)));
+  raw.forEach((k, i) => seen.set(k, i));
+  const codes = new Int32Array(rows.length);
+  rows.forEach((r, i) => (codes[i] = seen.get(key(r))!));
+  return { codes, levels: raw };
+}
+
+const logistic = (x: number) => 1 / (1 + Math.exp(-x));
+
+export function buildResidual(table: DataTable, spec: ModelSpec, design: Design): ResidualModel | null {
+  const res = spec.residual;
+  if (!res && !spec.varIdent) return null;
+  const n = design.n;
+  const rows = design.rows;
+  // Residual groups: the named column, else the model's one grouping factor, else one group.
+  let groupName: string | null = res?.group ?? null;
+  if (res && !groupName) {
+    const gs = Array.from(new Set(design.reTerms.map((t) => t.group)));
+    if (gs.length !== 1) {
+      throw new DataError(`say which column groups the residuals, as in ${res.type}(${res.time ?? "1"} | tree): the model has ${gs.length === 0 ? "no" : "several"} grouping factors`);
+    }
+    groupName = gs[0];
+  }
+  const groupOf = new Int32Array(n);
+  let ngroups = 1;
+  if (groupName) {
+    const parts = groupName.split(":");
+    const cols = parts.map((p) => columnByName(table, p));
+    const keyCodes = cols.map((c) => codesOf(c, rows));
+    const map = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const k = keyCodes.map((kc) => kc.codes[i]).join(":");
+      let g = map.get(k);
+      if (g === undefined) map.set(k, (g = map.size));
+      groupOf[i] = g;
+    }
+    ngroups = map.size;
+  }
+  // Time and occasions.
+  const type = res?.type ?? null;
+  let time: Float64Array | null = null;
+  let occasion: Int32Array | null = null;
+  let nOcc = 0;
+  if (type && type !== "CS") {
+    if (!res!.time || res!.time === "1") throw new DataError(`${type} needs a time column, as in ${type}(time | ${groupName ?? "group"})`);
+    const tc = columnByName(table, res!.time);
+    if (tc.kind !== "numeric") throw new DataError(`the time column '${res!.time}' of ${type} has text; it must be numeric`);
+    time = Float64Array.from(rows, (r) => tc.values[r]);
+    const distinct = Array.from(new Set(time)).sort((a, b) => a - b);
+    const rank = new Map(distinct.map((v, i) => [v, i]));
+    occasion = Int32Array.from(time, (v) => rank.get(v)!);
+    nOcc = distinct.length;
+  }
+  // Rows of each group, ordered by time.
+  const gptr = new Int32Array(ngroups + 1);
+  for (let i = 0; i < n; i++) gptr[groupOf[i] + 1]++;
+  for (let g = 0; g < ngroups; g++) gptr[g + 1] += gptr[g];
+  const fill = gptr.slice(0, ngroups);
+  const grows = new Int32Array(n);
+  for (let i = 0; i < n; i++) grows[fill[groupOf[i]]++] = i;
+  let maxSize = 0;
+  for (let g = 0; g < ngroups; g++) {
+    const seg = grows.subarray(gptr[g], gptr[g + 1]);
+    if (time) {
+      const t = time;
+      seg.sort((a, b) => t[a] - t[b] || a - b);
+      for (let k = 1; k < seg.length; k++) {
+        if (t[seg[k]] === t[seg[k - 1]]) {
+          throw new DataError(`${type} needs distinct times within each group: ${groupName ?? "the data"} has two rows at ${res!.time} = ${t[seg[k]]} in one group; remove duplicates or use CS`);
+        }
+      }
+    }
+    maxSize = Math.max(maxSize, seg.length);
+  }
+  // Variance strata: varIdent factor, and the occasion for ARH1 / UN.
+  let vStrata: Int32Array | null = null;
+  let vLevels: string[] = [];
+  if (spec.varIdent) {
+    const c = codesOf(columnByName(table, spec.varIdent), rows);
+    vStrata = c.codes;
+    vLevels = c.levels;
+    if (vLevels.length < 2) throw new DataError(`varIdent(${spec.varIdent}) needs at least 2 levels; '${spec.varIdent}' has 1 in the rows used`);
+  }
+  const occVar = type === "ARH1" || type === "UN";
+  const nCorr = type === "AR1" || type === "ARH1" || type === "CAR1" || type === "CS" ? 1 : type === "UN" ? (nOcc * (nOcc - 1)) / 2 : 0;
+  if (type === "UN") {
+    const pairs = new Set<number>();
+    for (let g = 0; g < ngroups; g++) {
+      const seg = grows.subarray(gptr[g], gptr[g + 1]);
+      for (let a = 0; a < seg.length; a++) for (let b = 0; b < a; b++) pairs.add(occasion![seg[a]] * nOcc + occasion![seg[b]]);
+    }
+    if (pairs.size < (nOcc * (nOcc - 1)) / 2 || ngroups < nOcc) {
+      throw new DataError(`UN with ${nOcc} occasions of '${res!.time}' cannot be identified from these data (${ngroups} groups${pairs.size < (nOcc * (nOcc - 1)) / 2 ? ", and some pairs of occasions never occur in the same group" : ""}); use AR1, ARH1 or CS, or fewer occasions`);
+    }
+  }
+  const nOccVar = occVar ? nOcc - 1 : 0;
+  const nIdent = vStrata ? vLevels.length - 1 : 0;
+  const nPar = nCorr + nOccVar + nIdent;
+  const csInf = maxSize > 1 ? -1 / (maxSize - 1) : -1;
+
+  // Scratch for UN.
+  const Cg = new Float64Array(Math.max(maxSize * maxSize, 1));
+  const sdRow = new Float64Array(n);
+
+  const corrParams = (eta: Float64Array): { rho: number; corr?: Float64Array } => {
+    if (type === "AR1" || type === "ARH1") return { rho: Math.tanh(eta[0] / 2) };
+    if (type === "CAR1") return { rho: logistic(eta[0]) };
+    if (type === "CS") return { rho: (Math.exp(eta[0]) + csInf) / (Math.exp(eta[0]) + 1) };
+    if (type === "UN") return { rho: 0, corr: unCorrelation(eta, nOcc) };
+    return { rho: 0 };
+  };
+
+  const whiten: ResidualModel["whiten"] = (eta, cols) => {
+    const { rho, corr } = corrParams(eta);
+    let logdet = 0;
+    // SD ratios per row.
+    for (let i = 0; i < n; i++) {
+      let s = 1;
+      if (occVar && occasion![i] > 0) s *= Math.exp(eta[nCorr + occasion![i] - 1]);
+      if (vStrata && vStrata[i] > 0) s *= Math.exp(eta[nCorr + nOccVar + vStrata[i] - 1]);
+      sdRow[i] = s;
+      logdet += 2 * Math.log(s);
+    }
+    for (let g = 0; g < ngroups; g++) {
+      const seg = grows.subarray(gptr[g], gptr[g + 1]);
+      const m = seg.length;
+      if (type === "AR1" || type === "ARH1" || type === "CAR1") {
+        for (let k = 1; k < m; k++) {
+          const lag = type === "CAR1" ? time![seg[k]] - time![seg[k - 1]] : occasion![seg[k]] - occasion![seg[k - 1]];
+          const r = Math.pow(rho, lag);
+          logdet += Math.log(1 - r * r);
+        }
+        for (const c of cols) {
+          const w = c.width;
+          for (let j = 0; j < w; j++) {
+            let prev = c.src[seg[0] * w + j] / sdRow[seg[0]];
+            c.dst[seg[0] * w + j] = prev;
+            for (let k = 1; k < m; k++) {
+              const lag = type === "CAR1" ? time![seg[k]] - time![seg[k - 1]] : occasion![seg[k]] - occasion![seg[k - 1]];
+              const r = Math.pow(rho, lag);
+              const cur = c.src[seg[k] * w + j] / sdRow[seg[k]];
+              c.dst[seg[k] * w + j] = (cur - r * prev) / Math.sqrt(1 - r * r);
+              prev = cur;
+            }
+          }
+        }
+      } else if (type === "CS") {
+        // C = (1-rho) I + rho 11'; C^{-1/2} = (I - P)/sqrt(1-rho) + P/sqrt(1+(m-1)rho), P = 11'/m.
+        const a = 1 / Math.sqrt(1 - rho), b = 1 / Math.sqrt(1 + (m - 1) * rho);
+        logdet += (m - 1) * Math.log(1 - rho) + Math.log(1 + (m - 1) * rho);
+        for (const c of cols) {
+          const w = c.width;
+          for (let j = 0; j < w; j++) {
+            let mean = 0;
+            for (let k = 0; k < m; k++) mean += c.src[seg[k] * w + j] / sdRow[seg[k]];
+            mean /= m;
+            for (let k = 0; k < m; k++) {
+              const v = c.src[seg[k] * w + j] / sdRow[seg[k]];
+              c.dst[seg[k] * w + j] = a * (v - mean) + b * mean;
+            }
+          }
+        }
+      } else if (type === "UN") {
+        for (let a = 0; a < m; a++) for (let b = 0; b <= a; b++) Cg[a * m + b] = corr![occasion![seg[a]] * nOcc + occasion![seg[b]]];
+        // In-place Cholesky of the group's correlation sub-matrix.
+        for (let a = 0; a < m; a++) {
+          for (let b = 0; b <= a; b++) {
+            let s = Cg[a * m + b];
+            for (let k = 0; k < b; k++) s -= Cg[a * m + k] * Cg[b * m + k];
+            if (a === b) {
+              if (!(s > 0)) return Infinity;
+              Cg[a * m + a] = Math.sqrt(s);
+              logdet += 2 * Math.log(Cg[a * m + a]);
+            } else Cg[a * m + b] = s / Cg[b * m + b];
+          }
+        }
+        for (const c of cols) {
+          const w = c.width;
+          for (let j = 0; j < w; j++) {
+            for (let a = 0; a < m; a++) {
+              let s = c.src[seg[a] * w + j] / sdRow[seg[a]];
+              for (let k = 0; k < a; k++) s -= Cg[a * m + k] * c.dst[seg[k] * w + j];
+              c.dst[seg[a] * w + j] = s / Cg[a * m + a];
+            }
+          }
+        }
+      } else {
+        for (const c of cols) {
+          const w = c.width;
+          for (let k = 0; k < m; k++) for (let j = 0; j < w; j++) c.dst[seg[k] * w + j] = c.src[seg[k] * w + j] / sdRow[seg[k]];
+        }
+      }
+    }
+    return logdet;
+  };
+
+  const params: ResidualModel["params"] = (eta) => {
+    const out: ResidualResult["params"] = {};
+    const { rho, corr } = corrParams(eta);
+    if (type === "AR1" || type === "ARH1" || type === "CAR1") out.phi = rho;
+    if (type === "CS") out.rho = rho;
+    if (type === "UN") out.corr = Array.from({ length: nOcc }, (_, a) => Array.from(corr!.subarray(a * nOcc, a * nOcc + nOcc)));
+    if (occVar) out.sd_ratio = [1, ...Array.from(eta.subarray(nCorr, nCorr + nOccVar), Math.exp)];
+    if (vStrata) out.varIdent = [1, ...Array.from(eta.subarray(nCorr + nOccVar), Math.exp)];
+    return out;
+  };
+
+  return {
+    type: type ?? "varIdent",
+    group: groupName,
+    time: res?.time ?? null,
+    nPar,
+    whiten,
+    params,
+    groupOf,
+    ngroups,
+  };
+}
+
+/**
+ * Unstructured correlation from unconstrained angles (nlme's corSymm spherical parameterization):
+ * column by column, the Cholesky factor of the correlation matrix has unit rows built from cosines
+ * and sines of angles alpha = pi * logistic(eta) in (0, pi). Returns the full m x m correlation.
+ */
+function unCorrelation(eta: Float64Array, m: number): Float64Array {
+  const L = new Float64Array(m * m);
+  let k = 0;
+  L[0] = 1;
+  for (let i = 1; i < m; i++) {
+    let rest = 1;
+    for (let j = 0; j < i; j++) {
+      const alpha = Math.PI * logistic(eta[k++]);
+      L[i * m + j] = rest * Math.cos(alpha);
+      rest *= Math.sin(alpha);
+    }
+    L[i * m + i] = rest;
+  }
+  const C = new Float64Array(m * m);
+  for (let a = 0; a < m; a++) for (let b = 0; b <= a; b++) {
+    let s = 0;
+    for (let g = 0; g <= b; g++) s += L[a * m + g] * L[b * m + g];
+    C[a * m + b] = s;
+    C[b * m + a] = s;
+  }
+  return C;
+}

@@ -1,0 +1,29 @@
+// Residual correlation structures against nlme (gls and lme with correlation= / weights=):
+// fixtures from test/fixtures/make-fixtures.R, tolerances as the engine's.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { fitModel, compareModels } from "../src/engine";
+import { EngineFx, closeAbs, compareFit, loadTable, readJson } from "./helpers/fixtures";
+
+const fixtures = readJson<EngineFx[]>("test/fixtures/residual.json");
+
+for (const fx of fixtures) {
+  test(`${fx.name}: ${fx.spec} (${fx.method}) matches ${fx.source}`, () => {
+    const fit = fitModel(loadTable(fx.data), fx.spec, { method: fx.method, ci: "none" });
+    compareFit(fit, fx);
+    assert.ok(fit.residual, "the result reports the residual structure");
+    const want = fx.residual?.params ?? {};
+    for (const key of ["phi", "rho"]) {
+      if (typeof want[key] === "number") closeAbs(fit.residual.params[key] as number, want[key] as number, 1e-3, `${key} of the residual structure`);
+    }
+  });
+}
+
+test("the lecture's GLS ladder: nlme's anova logLik and df", () => {
+  const data = loadTable("assets/examples/sitka.csv");
+  const specs = ["size ~ time*treat", "size ~ time*treat ; CS(1 | tree)", "size ~ time*treat ; AR1(time | tree)", "size ~ time*treat ; ARH1(time | tree)", "size ~ time*treat ; UN(time | tree)"];
+  const res = compareModels(data, specs, { method: "REML" });
+  assert.equal(res.refit_ml, false);
+  assert.deepEqual(res.models.map((m) => m.df), [5, 6, 6, 10, 19]);
+  [-394.2299, -81.7585, -34.9311, -15.7839, 21.5648].forEach((ll, i) => closeAbs(res.models[i].logLik, ll, 5e-5 + 1e-6, `logLik of ${specs[i]} (printed to 4 decimals)`));
+});

@@ -96,6 +96,6 @@ export function formatRlrt(res: RlrtResult, spec: string): string {
   return [
     "Exact restricted likelihood ratio test (Crainiceanu & Ruppert 2004), simulated",
     `Model: ${spec}`,
-    `RLRT = ${num(res.statistic, 6)}, p-value = ${pval(res.p)} (${res.nsim} simulated values)`,
+    `RLRT = ${num(res.statistic, 6)}, p-value ${res.p === 0 ? `< ${1 / res.nsim} (no simulated value reached the statistic)` : `= ${pval(res.p)}`} (${res.nsim} simulated values)`,
   ].join("\n");
 }

@@ -65,7 +65,7 @@ export function boundaryMixture(small: LmmFit, large: LmmFit): Mixture | null {
     const small = es.split(","), large = el.split(",");
     if (gs === gl && large.length === small.length + 1 && small.every((e) => large.includes(e))) {
       const q = small.length;
-      return make([0.5, 0.5], [q, q + 1], `chi-bar-square mixture 1/2 chi2(${q}) + 1/2 chi2(${q + 1}): one random effect correlated with ${q} others is added to '${gs}' (Stram & Lee 1994)`);
+      return make([0.5, 0.5], [q, q + 1], `chi-bar-square mixture 1/2 chi2(${q}) + 1/2 chi2(${q + 1}): one random effect, correlated with the ${q} already in '${gs}', is added (Stram & Lee 1994)`);
     }
   }
   return null;

@@ -70,8 +70,9 @@ export function formatFit(fit: FitResult, dataName = ""): string {
   return out.join("\n");
 }
 
-function formatParam(v: number | number[] | number[][]): string {
+function formatParam(v: number | number[] | number[][] | string[]): string {
   if (typeof v === "number") return num(v, 5);
+  if (v.length > 0 && typeof v[0] === "string") return (v as string[]).join("  ");
   if (v.length > 0 && Array.isArray(v[0])) return "\n" + (v as number[][]).map((r) => "    " + r.map((x) => num(x, 3).padStart(7)).join(" ")).join("\n");
   return (v as number[]).map((x) => num(x, 5)).join("  ");
 }

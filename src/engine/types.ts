@@ -157,7 +157,8 @@ export interface ResidualResult {
   type: ResidualType | "varIdent";
   group: string | null;
   time: string | null;
-  params: Record<string, number | number[] | number[][]>;
+  /** phi / rho, per-occasion sd_ratio, UN corr matrix, varIdent ratios with varIdent_levels. */
+  params: Record<string, number | number[] | number[][] | string[]>;
 }
 
 export interface FitResult {

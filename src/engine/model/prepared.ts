@@ -70,7 +70,7 @@ export function prepareFit(table: DataTable, specText: string): PreparedModel {
   const remats = buildReMats(design.reTerms, design.n);
   const model = new BlockedModel(remats, design.X, design.y, design.p);
   const res = buildResidual(table, spec, design);
-  if (res) {
+  if (res && res.type !== "varIdent") {
     for (const r of remats) {
       const first = new Int32Array(res.ngroups).fill(-1);
       for (let i = 0; i < design.n; i++) {

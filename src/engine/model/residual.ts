@@ -120,6 +120,7 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
   let vStrata: Int32Array | null = null;
   let vLevels: string[] = [];
   if (spec.varIdent) {
+    // The first level (R's factor order) is the reference stratum, with ratio 1.
     const c = codesOf(columnByName(table, spec.varIdent), rows);
     vStrata = c.codes;
     vLevels = c.levels;
@@ -245,7 +246,10 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
     if (type === "CS") out.rho = rho;
     if (type === "UN") out.corr = Array.from({ length: nOcc }, (_, a) => Array.from(corr!.subarray(a * nOcc, a * nOcc + nOcc)));
     if (occVar) out.sd_ratio = [1, ...Array.from(eta.subarray(nCorr, nCorr + nOccVar), Math.exp)];
-    if (vStrata) out.varIdent = [1, ...Array.from(eta.subarray(nCorr + nOccVar), Math.exp)];
+    if (vStrata) {
+      out.varIdent = [1, ...Array.from(eta.subarray(nCorr + nOccVar), Math.exp)];
+      out.varIdent_levels = vLevels;
+    }
     return out;
   };
 

@@ -2,8 +2,12 @@
 // lmerTest uses): central differences at h, h/2, h/4, h/8 combined to cancel the error terms.
 const LEVELS = 4;
 
+/**
+ * First step: 10% of |x| (absolute 1e-4 near 0). Richardson extrapolation removes the truncation
+ * error of such a large step, while small steps would amplify the rounding noise of the deviance.
+ */
 function stepFor(x: number): number {
-  return Math.abs(x) > 1e-4 ? 1e-4 * Math.abs(x) * 10 : 1e-4;
+  return Math.max(0.1 * Math.abs(x), 1e-4);
 }
 
 function richardson(d: number[]): number {

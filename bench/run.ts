@@ -12,7 +12,7 @@ import { writeInstEvalLike, writeLongitudinal } from "./simulate";
 
 const ROOT = path.join(__dirname, "..", "..");
 const OUT = path.join(ROOT, "bench", "out");
-const hasR = spawnSync("Rscript", ["--version"]).status === 0;
+const hasR = !process.env.LMM_BENCH_NO_R && spawnSync("Rscript", ["--version"]).status === 0;
 const only = process.argv[2];
 
 function secs(t0: bigint): number {

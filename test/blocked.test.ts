@@ -98,6 +98,9 @@ const a30 = levels(30), b8 = levels(8), c5 = levels(5);
 const inner = levels(40), mid = inner.map((v) => Math.floor(v / 4)), top = mid.map((v) => Math.floor(v / 5));
 
 const scenarios: [string, ReTermDesign[], number, number][] = [
+  ["one scalar term (fast path)", [term("a", a30, 30, 1)], 1, 0],
+  ["one intercept-and-slope term (fast path)", [term("a", a30, 30, 2)], 1, 0],
+  ["one vector-valued term (fast path)", [term("a", a30, 30, 3)], 1, 0],
   ["two crossed factors", [term("a", a30, 30, 1), term("b", b8, 8, 1)], 1, 8],
   ["three crossed factors, vector-valued", [term("a", a30, 30, 2), term("b", b8, 8, 2), term("c", c5, 5, 1)], 1, 21],
   ["three nested levels", [term("top", top, 2, 1), term("mid", mid, 10, 2), term("inner", inner, 40, 1)], 3, 0],

@@ -1,5 +1,5 @@
 // The `lmm` command (ARCHITECTURE.md §5):
-//   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci profile|wald|none]
+//   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none]
 //   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
 //   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
 //   lmm demo
@@ -12,7 +12,7 @@ import { formatFit, formatLrt, formatRlrt } from "./format";
 import { runDemo } from "./demo";
 
 const USAGE = `usage:
-  lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci profile|wald|none]
+  lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none]
   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
   lmm demo
@@ -90,9 +90,9 @@ export async function main(argv: string[]): Promise<number> {
         if (!spec) throw new UsageError("missing the model spec");
         if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}' (quote the spec)`);
         const ci = args.flags.get("--ci");
-        if (ci !== undefined && ci !== "profile" && ci !== "wald" && ci !== "none") throw new UsageError("--ci must be profile, wald or none");
+        if (ci !== undefined && ci !== "auto" && ci !== "profile" && ci !== "wald" && ci !== "none") throw new UsageError("--ci must be auto, profile, wald or none");
         const table = readTable(file);
-        const fit = fitModel(table, spec, { method: methodOf(args), ci: (ci as "profile" | "wald" | "none" | undefined) ?? "profile" });
+        const fit = fitModel(table, spec, { method: methodOf(args), ci: (ci as "auto" | "profile" | "wald" | "none" | undefined) ?? "auto" });
         if (json) print(fit);
         else process.stdout.write(formatFit(fit, path.basename(file)) + "\n");
         return 0;

@@ -41,7 +41,7 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   const level = opts.level ?? 0.95;
   fixefInference(fit, fixefRows, level);
   const varcomp = varcompRows(model.remats, T, sigma2);
-  if ((opts.ci ?? "profile") !== "none") varcompIntervals(fit, varcomp, level, opts.ci ?? "profile", messages);
+  if ((opts.ci ?? "auto") !== "none") varcompIntervals(fit, varcomp, level, opts.ci ?? "auto", messages);
   restore(fit);
   const u = sphericalModes(model, beta);
   const bWork = workingModes(model, u);

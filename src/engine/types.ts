@@ -198,8 +198,12 @@ export interface FitOptions {
   method?: Method;
   /** Confidence level of the fixed-effect and variance-component intervals (default 0.95). */
   level?: number;
-  /** How the variance-component CIs are computed (default "profile"). */
-  ci?: "profile" | "wald" | "none";
+  /**
+   * How the variance-component CIs are computed. "auto" (default): profile likelihood, unless
+   * the data are so large that it would take more than a few seconds; then Wald on the log-SD
+   * scale, said in the messages.
+   */
+  ci?: "auto" | "profile" | "wald" | "none";
   /** Compute per-row fitted values and residuals (`FitResult.fitted`). */
   fitted?: boolean;
   /** Checked between optimizer steps; a cancelled fit throws CancelledError. */

@@ -8,17 +8,50 @@ const ERROR_TEXTS = new Set(["#N/A", "#VALUE!", "#DIV/0!", "#REF!", "#NAME?", "#
 export const MISSING = Symbol("missing");
 export type Cell = number | string | typeof MISSING;
 
-/** Strict number syntax (what a user means by a number), not JavaScript's lenient Number(). */
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
+/**
+ * Strict number syntax (what a user means by a number: 12, -3.5, .5, 1e-3), not JavaScript's
+ * lenient Number() ("0x10", "Infinity", " "). A hand-written scan: this runs once per CSV cell.
+ */
 export function parseNumber(s: string): number | null {
-  if (!NUMBER.test(s)) return null;
+  const n = s.length;
+  let i = 0;
+  let c = s.charCodeAt(0);
+  if (c === 43 || c === 45) c = s.charCodeAt(++i);
+  let digits = 0;
+  while (c >= 48 && c <= 57) {
+    digits++;
+    c = s.charCodeAt(++i);
+  }
+  if (c === 46) {
+    c = s.charCodeAt(++i);
+    while (c >= 48 && c <= 57) {
+      digits++;
+      c = s.charCodeAt(++i);
+    }
+  }
+  if (digits === 0) return null;
+  if (c === 101 || c === 69) {
+    c = s.charCodeAt(++i);
+    if (c === 43 || c === 45) c = s.charCodeAt(++i);
+    let e = 0;
+    while (c >= 48 && c <= 57) {
+      e++;
+      c = s.charCodeAt(++i);
+    }
+    if (e === 0) return null;
+  }
+  if (i !== n) return null;
   const v = Number(s);
   return Number.isFinite(v) ? v : null;
 }
 
 export function isMissingText(s: string): boolean {
-  return s === "" || s === "NA" || s === "NaN" || s === "." || ERROR_TEXTS.has(s.toUpperCase());
+  if (s.length === 0) return true;
+  const c = s.charCodeAt(0);
+  // Only "NA", "NaN", "." and Excel's "#..." errors are missing: test the first character before anything costly.
+  if (c === 35) return ERROR_TEXTS.has(s.toUpperCase());
+  if (c === 78) return s === "NA" || s === "NaN";
+  return s === ".";
 }
 
 /** Classify a raw value from Excel or a CSV field. */

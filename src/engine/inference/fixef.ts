@@ -72,7 +72,10 @@ export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): vo
     // No random effects: the ordinary linear model, df = n - p.
     dfs = rows.map(() => fit.design.n - p);
   } else {
-    const H = hessian(dev, vp);
+    // Four Richardson levels as numDeriv; two when evaluations are slow (large data, where the
+    // df are large and the p-values insensitive to them).
+    const levels = fit.opt.msPerEvaluation * 40 * k * k > 1500 ? 2 : 4;
+    const H = hessian(dev, vp, levels);
     const A = pinvSym(H, k).map((v) => 2 * v);
     const vcovAt = (x: Float64Array): Float64Array => {
       if (fit.residual) fit.residual.apply(x.subarray(nth, nth + ne));
@@ -84,7 +87,7 @@ export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): vo
       for (let i = 0; i < p; i++) diag[i] = s2 * vc[i * p + i];
       return diag;
     };
-    const J = jacobian(vcovAt, vp);
+    const J = jacobian(vcovAt, vp, levels);
     const v0 = vcovAt(vp);
     dfs = rows.map((_, i) => {
       let q = 0;

@@ -1,6 +1,5 @@
 // Numerical derivatives with Richardson extrapolation (the approach of R's numDeriv, which
 // lmerTest uses): central differences at h, h/2, h/4, h/8 combined to cancel the error terms.
-const LEVELS = 4;
 
 /**
  * First step: 10% of |x| (absolute 1e-4 near 0). Richardson extrapolation removes the truncation
@@ -21,13 +20,13 @@ function richardson(d: number[]): number {
 }
 
 /** Jacobian of a vector function: J[k] = d f / d x_k (each a vector). */
-export function jacobian(f: (x: Float64Array) => Float64Array, x0: ArrayLike<number>): Float64Array[] {
+export function jacobian(f: (x: Float64Array) => Float64Array, x0: ArrayLike<number>, levels = 4): Float64Array[] {
   const x = Float64Array.from(x0);
   const out: Float64Array[] = [];
   for (let k = 0; k < x.length; k++) {
     const h0 = stepFor(x[k]);
     const ests: Float64Array[] = [];
-    for (let l = 0; l < LEVELS; l++) {
+    for (let l = 0; l < levels; l++) {
       const h = h0 / Math.pow(2, l);
       x[k] = x0[k] + h;
       const fp = f(x);
@@ -45,7 +44,7 @@ export function jacobian(f: (x: Float64Array) => Float64Array, x0: ArrayLike<num
 }
 
 /** Hessian of a scalar function (symmetric, row-major n x n). */
-export function hessian(f: (x: Float64Array) => number, x0: ArrayLike<number>): Float64Array {
+export function hessian(f: (x: Float64Array) => number, x0: ArrayLike<number>, levels = 4): Float64Array {
   const n = x0.length;
   const x = Float64Array.from(x0);
   const f0 = f(x);
@@ -53,7 +52,7 @@ export function hessian(f: (x: Float64Array) => number, x0: ArrayLike<number>): 
   const hs = Array.from(x0, (v) => stepFor(v));
   for (let i = 0; i < n; i++) {
     const d: number[] = [];
-    for (let l = 0; l < LEVELS; l++) {
+    for (let l = 0; l < levels; l++) {
       const h = hs[i] / Math.pow(2, l);
       x[i] = x0[i] + h;
       const fp = f(x);
@@ -65,7 +64,7 @@ export function hessian(f: (x: Float64Array) => number, x0: ArrayLike<number>): 
     H[i * n + i] = richardson(d);
     for (let j = 0; j < i; j++) {
       const dd: number[] = [];
-      for (let l = 0; l < LEVELS; l++) {
+      for (let l = 0; l < levels; l++) {
         const hi = hs[i] / Math.pow(2, l), hj = hs[j] / Math.pow(2, l);
         const at = (si: number, sj: number) => {
           x[i] = x0[i] + si * hi;

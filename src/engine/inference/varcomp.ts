@@ -98,18 +98,32 @@ function rowFor(rows: VarcompRow[], remats: ReMat[], p: Par): VarcompRow {
   return hit;
 }
 
+/** Evaluations a profile takes per parameter, roughly (both ends, each point an inner fit). */
+const PROFILE_EVALS_PER_PARAM = 1000;
+/** Above this estimated time, "auto" uses Wald intervals. */
+const PROFILE_BUDGET_MS = 3000;
+
 export function varcompIntervals(fit: LmmFit, rows: VarcompRow[], level: number, how: string, messages: string[]): void {
   const { model } = fit;
   const remats = model.remats;
   const pars = parList(remats);
   const z = qNorm(1 - (1 - level) / 2);
+  if (how === "auto") {
+    const estimate = fit.opt.msPerEvaluation * PROFILE_EVALS_PER_PARAM * pars.length;
+    how = estimate > PROFILE_BUDGET_MS ? "wald" : "profile";
+    if (how === "wald") messages.push(`profile-likelihood intervals would take about ${Math.round(estimate / 1000)} s on data this size; so Wald intervals on the log-SD scale are shown (ask for ci = "profile" to get them)`);
+    if (how === "wald") {
+      waldIntervals(fit, rows, pars, z);
+      return;
+    }
+  }
   if (fit.residual) {
     messages.push("variance-component intervals are not computed for models with a residual structure");
     return;
   }
   if (how === "wald") {
     waldIntervals(fit, rows, pars, z);
-    messages.push("variance-component intervals are Wald intervals on the log-SD scale (atanh for correlations), not profile likelihood");
+    messages.push("the variance-component intervals are Wald intervals on the log-SD scale (atanh for correlations), not profile likelihood");
     return;
   }
   // ML refit (lme4 profiles the ML deviance, also for REML fits).

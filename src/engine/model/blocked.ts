@@ -338,6 +338,7 @@ export class BlockedModel {
   factor(theta: ArrayLike<number>): boolean {
     const { remats, m, pp, QD } = this;
     for (let t = 0; t < this.k; t++) fillTemplate(theta, remats[t].thetaOffset, remats[t].q, this.T[t]);
+    if (this.k === 1) return this.factorOneTerm();
     let ld = 0;
     for (let j = 0; j < m; j++) {
       if (!this.chainColumn(j)) return false;
@@ -382,6 +383,106 @@ export class BlockedModel {
       // A zero last pivot means an exact fit (r^2 = 0); anything else is a numerical failure.
       return false;
     }
+    this.ldL2 = 2 * ld;
+    this.ldRX2 = 2 * logDiagSum(LFF, this.p, 0, pp);
+    const last = LFF[pp * pp - 1];
+    this.pwrss = last * last;
+    return true;
+  }
+
+  /**
+   * The common case, one random-effects term (a repeated-measures model): per level, the q x q
+   * block, its fixed-effect rows and their downdate of L_FF in one fused loop, with no fill and
+   * no scratch beyond two small buffers. Same arithmetic as the general path.
+   */
+  private factorOneTerm(): boolean {
+    const { ell, q } = this.remats[0];
+    const pp = this.pp;
+    const T = this.T[0], A = this.Ajj[0], L = this.Ljj[0], AF = this.AFj[0], LF = this.LFj[0];
+    const LFF = this.LFF;
+    LFF.set(this.AFF);
+    const qq = q * q, fq = pp * q;
+    const tmp = this.tmp;
+    let ld = 0;
+    if (q === 1) {
+      const t0 = T[0], t2 = t0 * t0;
+      for (let c = 0; c < ell; c++) {
+        const d = Math.sqrt(t2 * A[c] + 1);
+        L[c] = d;
+        ld += Math.log(d);
+        const s = t0 / d, o = c * pp;
+        for (let f = 0; f < pp; f++) {
+          const v = AF[o + f] * s;
+          LF[o + f] = v;
+          const row = f * pp;
+          for (let g = 0; g <= f; g++) LFF[row + g] -= v * LF[o + g];
+        }
+      }
+    } else if (q === 2) {
+      // Random intercept and slope: the 2 x 2 algebra written out.
+      const t00 = T[0], t10 = T[2], t11 = T[3];
+      for (let c = 0; c < ell; c++) {
+        const o = c * 4;
+        const a00 = A[o], a10 = A[o + 2], a11 = A[o + 3];
+        const m00 = t00 * (a00 * t00 + a10 * t10) + t10 * (a10 * t00 + a11 * t10) + 1;
+        const m10 = t11 * (a10 * t00 + a11 * t10);
+        const m11 = t11 * a11 * t11 + 1;
+        const l00 = Math.sqrt(m00), l10 = m10 / l00, d11 = m11 - l10 * l10;
+        if (!(d11 > 0)) return false;
+        const l11 = Math.sqrt(d11);
+        L[o] = l00;
+        L[o + 2] = l10;
+        L[o + 3] = l11;
+        ld += Math.log(l00) + Math.log(l11);
+        const of = c * fq;
+        for (let f = 0; f < pp; f++) {
+          const r = of + 2 * f;
+          const f0 = AF[r], f1 = AF[r + 1];
+          const v0 = (f0 * t00 + f1 * t10) / l00;
+          const v1 = (f1 * t11 - v0 * l10) / l11;
+          LF[r] = v0;
+          LF[r + 1] = v1;
+          const row = f * pp;
+          for (let g = 0; g <= f; g++) LFF[row + g] -= v0 * LF[of + 2 * g] + v1 * LF[of + 2 * g + 1];
+        }
+      }
+    } else {
+      for (let c = 0; c < ell; c++) {
+        const o = c * qq;
+        // M = T' A_c T + I, lower triangle, then its Cholesky factor in place.
+        for (let a = 0; a < q; a++) for (let b = 0; b < q; b++) {
+          let s = 0;
+          for (let e = b; e < q; e++) s += A[o + a * q + e] * T[e * q + b];
+          tmp[a * q + b] = s;
+        }
+        for (let a = 0; a < q; a++) for (let b = 0; b <= a; b++) {
+          let s = a === b ? 1 : 0;
+          for (let e = a; e < q; e++) s += T[e * q + a] * tmp[e * q + b];
+          L[o + a * q + b] = s;
+        }
+        if (!cholLower(L, q, o, q)) return false;
+        for (let a = 0; a < q; a++) ld += Math.log(L[o + a * q + a]);
+        // L_F rows: (A_F T) L^{-T}, then the downdate of L_FF.
+        const of = c * fq;
+        for (let f = 0; f < pp; f++) {
+          const r = of + f * q;
+          for (let b = 0; b < q; b++) {
+            let s = 0;
+            for (let e = b; e < q; e++) s += AF[r + e] * T[e * q + b];
+            for (let k = 0; k < b; k++) s -= LF[r + k] * L[o + b * q + k];
+            LF[r + b] = s / L[o + b * q + b];
+          }
+          const row = f * pp;
+          for (let g = 0; g <= f; g++) {
+            const rg = of + g * q;
+            let s = 0;
+            for (let b = 0; b < q; b++) s += LF[r + b] * LF[rg + b];
+            LFF[row + g] -= s;
+          }
+        }
+      }
+    }
+    if (!cholLower(LFF, pp)) return false;
     this.ldL2 = 2 * ld;
     this.ldRX2 = 2 * logDiagSum(LFF, this.p, 0, pp);
     const last = LFF[pp * pp - 1];

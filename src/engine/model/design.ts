@@ -55,8 +55,8 @@ function modelColumns(terms: Term[], intercept: boolean, vars: Variables, rows: 
     });
     if (fullCodedMain) spanned = true;
     // Cartesian product, first variable varying fastest.
-    let acc: Piece[] = [{ name: "", values: new Float64Array(n).fill(1) }];
-    for (const pieces of pieceLists) {
+    let acc: Piece[] = pieceLists[0];
+    for (const pieces of pieceLists.slice(1)) {
       const next: Piece[] = [];
       for (const p of pieces) for (const a of acc) {
         const vals = new Float64Array(n);
@@ -76,7 +76,8 @@ function modelColumns(terms: Term[], intercept: boolean, vars: Variables, rows: 
 /** Levels of a factor present in the selected rows, recoded (order kept). */
 function usedLevels(v: Variable & { kind: "factor" }, rows: Int32Array): { levels: string[]; codes: Int32Array } {
   const seen = new Uint8Array(v.levels.length);
-  for (const r of rows) seen[v.codes[r]] = 1;
+  const vc = v.codes, n = rows.length;
+  for (let i = 0; i < n; i++) seen[vc[rows[i]]] = 1;
   const map = new Int32Array(v.levels.length).fill(-1);
   const levels: string[] = [];
   v.levels.forEach((l, i) => {
@@ -85,7 +86,9 @@ function usedLevels(v: Variable & { kind: "factor" }, rows: Int32Array): { level
       levels.push(l);
     }
   });
-  return { levels, codes: Int32Array.from(rows, (r) => map[v.codes[r]]) };
+  const codes = new Int32Array(n);
+  for (let i = 0; i < n; i++) codes[i] = map[vc[rows[i]]];
+  return { levels, codes };
 }
 
 /** Grouping factor of a random term: the interaction of its variables, levels present only. */
@@ -197,7 +200,8 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
   if (n === 0) throw new DataError("no rows are left after dropping rows with missing values in the columns the model uses");
   if (nDropped > 0) messages.push(`dropped ${nDropped} row${nDropped > 1 ? "s" : ""} with missing values (of ${nAll})`);
 
-  const y = Float64Array.from(rows, (r) => response.values[r]);
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) y[i] = response.values[rows[i]];
   let constant = true;
   for (let i = 1; i < n && constant; i++) if (y[i] !== y[0]) constant = false;
   if (constant) throw new DataError(`the response '${response.label}' is constant (${y[0]}) in the rows used; there is nothing to model`);

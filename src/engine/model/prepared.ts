@@ -94,7 +94,7 @@ export function fitPrepared(prep: PreparedModel, method: Method, signal?: { canc
   let eta = new Float64Array(0);
   let opt: ThetaFit;
   if (!residual) {
-    opt = minimizeTheta((th) => model.evaluate(th, reml), theta, lower, signal);
+    opt = minimizeTheta((th) => model.evaluate(th, reml), theta, lower, signal, prep.design.n);
   } else {
     // Residual parameters outside, theta inside (warm-started): A is re-accumulated only when
     // the residual parameters move, and the inner problem is the cheap block-only one.
@@ -102,14 +102,14 @@ export function fitPrepared(prep: PreparedModel, method: Method, signal?: { canc
       if (signal?.cancelled) throw new CancelledError();
       const logdet = residual.apply(e);
       if (!Number.isFinite(logdet)) return Infinity;
-      const inner = minimizeTheta((th) => model.evaluate(th, reml), theta, lower, signal);
+      const inner = minimizeTheta((th) => model.evaluate(th, reml), theta, lower, signal, Infinity);
       if (Number.isFinite(inner.objective)) theta = inner.theta;
       return inner.objective + logdet;
     };
     const res = bobyqa(outer, new Float64Array(residual.res.nPar), { rhobeg: 0.5, rhoend: 1e-7, maxfun: 500 * (residual.res.nPar + 1) });
     eta = Float64Array.from(res.x);
     residual.apply(eta);
-    opt = minimizeTheta((th) => model.evaluate(th, reml), theta, lower, signal);
+    opt = minimizeTheta((th) => model.evaluate(th, reml), theta, lower, signal, prep.design.n);
     if (res.status !== "converged") {
       opt.converged = false;
       opt.messages.push(`the residual-structure parameters did not converge: ${res.message}`);

@@ -74,7 +74,8 @@ export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): vo
   } else {
     // Four Richardson levels as numDeriv; two when evaluations are slow (large data, where the
     // df are large and the p-values insensitive to them).
-    const levels = fit.opt.msPerEvaluation * 40 * k * k > 1500 ? 2 : 4;
+    const cost = fit.opt.msPerEvaluation * 10 * k * k;
+    const levels = cost * 4 < 1500 ? 4 : cost * 2 < 3000 ? 2 : 1;
     const H = hessian(dev, vp, levels);
     const A = pinvSym(H, k).map((v) => 2 * v);
     const vcovAt = (x: Float64Array): Float64Array => {

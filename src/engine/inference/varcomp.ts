@@ -256,7 +256,9 @@ function waldIntervals(fit: LmmFit, rows: VarcompRow[], pars: Par[], z: number):
   };
   const eta = Float64Array.from(phiHat, (v, i) => (pars[i].kind === "cor" ? Math.atanh(Math.max(-0.999999, Math.min(0.999999, v))) : Math.log(Math.max(v, 1e-300))));
   const k = eta.length;
-  const cov = pinvSym(hessian(dev, eta), k).map((v) => 2 * v);
+  const cost = fit.opt.msPerEvaluation * 10 * k * k;
+  const levels = cost * 4 < 1500 ? 4 : cost * 2 < 3000 ? 2 : 1;
+  const cov = pinvSym(hessian(dev, eta, levels), k).map((v) => 2 * v);
   pars.forEach((par, i) => {
     const row = rowFor(rows, remats, par);
     const se = Math.sqrt(cov[i * k + i]);

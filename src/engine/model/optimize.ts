@@ -25,6 +25,7 @@ const GRAD_TOL = 2e-3;
  * checking at 1e4 rows) we then skip the derivative check and the Newton polish.
  */
 const CHECK_MAX_ROWS = 1e5;
+const CHECK_BUDGET_MS = 1500;
 
 export function minimizeTheta(
   f: (theta: Float64Array) => number,
@@ -100,7 +101,11 @@ export function minimizeTheta(
   // Newton polish: derivative-free methods stop where the model says they may, which on large,
   // sharply curved problems can leave a little on the table (lme4 then warns). A few Newton steps
   // on finite-difference derivatives finish the job and measure the remaining step.
-  let check = nobs <= CHECK_MAX_ROWS ? newtonCheck(counted, theta, lower) : null;
+  // The check costs 1 + 2k^2 evaluations; skip it where that would take seconds.
+  const k = theta.length;
+  const affordable = msPer() * (1 + 2 * k * k) < CHECK_BUDGET_MS;
+  let check = nobs <= CHECK_MAX_ROWS && affordable ? newtonCheck(counted, theta, lower) : null;
+  if (nobs <= CHECK_MAX_ROWS && !affordable) messages.push("the finite-difference convergence check was skipped: each evaluation of this model takes long");
   for (let it = 0; it < 3 && check && check.size > 1e-6; it++) {
     const trial = Float64Array.from(theta);
     check.free.forEach((i, k) => (trial[i] = Math.max(lower[i], theta[i] - check!.step[k])));

@@ -119,6 +119,6 @@ export function spaghetti(
       series.push({ name: `fitted: ${lev}`, x: Array.from(seen.keys()), y: Array.from(seen.values()), population: true });
     }
   }
-  const note = names.length > maxGroups ? `${maxGroups} of ${names.length} groups shown (every ${step.toFixed(1)}th)` : null;
+  const note = names.length > maxGroups ? `${maxGroups} of ${names.length} groups shown, evenly spaced` : null;
   return { series, note };
 }

@@ -217,6 +217,13 @@
     ChartType: { xyscatterLinesNoMarkers: "XYScatterLinesNoMarkers" },
     ChartSeriesBy: { columns: "Columns" },
   };
+  // The shared runtime defines CustomFunctions for the functions bundle the page also loads.
+  const associated = [];
+  root.CustomFunctions = {
+    associate: (id) => associated.push(id),
+    Error: class extends Error { constructor(code, message) { super(message); this.code = code; } },
+    ErrorCode: { invalidValue: "#VALUE!", notAvailable: "#N/A" },
+  };
   root.Office = { onReady: (cb) => Promise.resolve().then(() => cb && cb({ host: "Excel" })), context: {} };
-  root.__fakeExcel = { workbook, log, seed, snapshot, syncs: () => syncs, charts: (name) => workbook.worksheets.getItem(name).chartList };
+  root.__fakeExcel = { workbook, log, associated, seed, snapshot, syncs: () => syncs, charts: (name) => workbook.worksheets.getItem(name).chartList };
 })(typeof window !== "undefined" ? window : globalThis);

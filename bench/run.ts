@@ -28,7 +28,7 @@ function timed(cmd: string, args: string[]): { wall: number; rssMB: number; stdo
   return { wall, rssMB: m ? Number(m[1]) / 1024 : NaN, stdout: r.stdout ?? "", ok: r.status === 0 };
 }
 
-function bench(name: string, file: string, spec: string, lme4Formula: string | null, method: "REML" | "ML" = "REML"): void {
+function bench(name: string, file: string, spec: string, lme4Formula: string | null, method: "REML" | "ML" = "REML", nlmeKind: "gls" | "lme" | null = null): void {
   console.log(`\n== ${name}\n   ${spec}  (${method})`);
   const t0 = process.hrtime.bigint();
   const table = parseCsv(fs.readFileSync(file, "utf8"));
@@ -57,7 +57,17 @@ function bench(name: string, file: string, spec: string, lme4Formula: string | n
       console.log(`   lme4: failed (${r.stdout.slice(0, 200)})`);
     }
   } else if (!hasR) {
-    console.log("   lme4: Rscript not found; no comparison");
+    console.log("   R: Rscript not found; no comparison");
+  }
+  if (hasR && nlmeKind) {
+    const r = timed("Rscript", [path.join(ROOT, "bench", "nlme.R"), file, nlmeKind]);
+    try {
+      const j = JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}");
+      console.log(`   nlme ${j.nlme} ${nlmeKind}: read ${j.read_s.toFixed(2)} s | fit ${j.fit_s.toFixed(2)} s | whole Rscript ${r.wall.toFixed(2)} s, peak RSS ${r.rssMB.toFixed(0)} MB | logLik ${j.logLik.toFixed(4)}`);
+      console.log(`   ratio nlme / ours: fit ${(j.fit_s / (tPrep + tOpt)).toFixed(1)}x, whole command ${(r.wall / cli.wall).toFixed(1)}x`);
+    } catch {
+      console.log(`   nlme: failed (${r.stdout.slice(0, 200)})`);
+    }
   }
 }
 
@@ -69,7 +79,11 @@ function main(): void {
   if (!fs.existsSync(inst)) writeInstEvalLike(inst);
   if (!only || only === "big") bench("1,000,000 rows, 50,000 subjects", big, "y ~ time + x1 + grp + (time | subject)", "y ~ time + x1 + grp + (time | subject)");
   if (!only || only === "crossed") bench("InstEval-shaped crossed design", inst, "y ~ service*dept + (1 | s) + (1 | d)", "y ~ service*dept + (1 | s) + (1 | d)");
+  const small = path.join(OUT, "longitudinal-40k.csv");
+  if (!fs.existsSync(small)) writeLongitudinal(small, 2000, 20, 3);
   if (!only || only === "ar1") {
+    bench("AR1 GLS, 40,000 rows (a size nlme finishes)", small, "y ~ time + x1 + grp ; AR1(time | subject)", null, "REML", "gls");
+    bench("random intercept + AR1, 40,000 rows", small, "y ~ time + x1 + grp + (1 | subject) ; AR1(time | subject)", null, "REML", "lme");
     bench("AR1 GLS, 1,000,000 rows", big, "y ~ time + x1 + grp ; AR1(time | subject)", null);
     bench("random intercept + AR1, 1,000,000 rows", big, "y ~ time + x1 + grp + (1 | subject) ; AR1(time | subject)", null);
   }

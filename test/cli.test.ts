@@ -49,7 +49,7 @@ test("lmm lrt --json and lmm rlrt --json", () => {
 test("lmm demo prints the lecture's tables", () => {
   const r = run("demo");
   assert.equal(r.status, 0, r.stderr);
-  for (const s of ["175.5170", "199.3293", "-81.75852", "0.908", "0.092", "16.45623", "39.80992", "1.273e-9", "-62.48344", "0.516", "0.710"]) {
+  for (const s of ["175.5170", "199.3293", "-81.75852", "0.908", "0.092", "16.45623", "39.80992", "1.273e-9", "-62.48344", "0.516", "0.710", "-394.2299", "-81.75852", "-34.93111", "-15.78386", "21.56485"]) {
     assert.ok(r.stdout.includes(s), `demo output lacks ${s}`);
   }
 });

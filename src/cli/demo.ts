@@ -46,8 +46,8 @@ export function runDemo(dataPath = SITKA_PATH): string {
   out.push(table1(mm1));
   const tree = mm1.varcomp.find((r) => r.group === "tree" && r.effect2 === null);
   const resid = mm1.varcomp.find((r) => r.group === "Residual");
-  if (tree?.variance != null && resid?.variance != null) {
-    out.push(`intra-tree correlation: ${num(tree.variance, 3)} / (${num(tree.variance, 3)} + ${num(resid.variance, 3)}) = ${(tree.variance / (tree.variance + resid.variance)).toFixed(3)}`);
+  if (tree?.variance != null && resid?.variance != null && mm1.icc != null) {
+    out.push(`intra-tree correlation: ${num(tree.variance, 3)} / (${num(tree.variance, 3)} + ${num(resid.variance, 3)}) = ${mm1.icc.toFixed(3)}`);
   }
   const bl = mm1.blups.tree;
   if (bl) {
@@ -61,6 +61,11 @@ export function runDemo(dataPath = SITKA_PATH): string {
   out.push(heading("Is a random slope needed? REML likelihood-ratio test, chi-bar-square p", 'anova(lme(size ~ time, random = ~1|tree), lme(size ~ time, random = ~time|tree))'));
   out.push(formatLrt(compareModels(data, ["size ~ time + (1|tree)", "size ~ time + (time|tree)"], { method: "REML" })));
   out.push("(p-value: the naive chi2(2); p (mixture): 0.5*(1-pchisq(L,1)) + 0.5*(1-pchisq(L,2)), as in the lecture)");
+
+  out.push(heading("Linear model with correlated errors: independence, CS, AR(1), ARH(1), unstructured (REML)", "anova(gls(size ~ time*treat, correlation = corCompSymm / corAR1 / corSymm, weights = varIdent, ...))"));
+  const ladder = ["size ~ time*treat", "size ~ time*treat ; CS(1 | tree)", "size ~ time*treat ; AR1(time | tree)", "size ~ time*treat ; ARH1(time | tree)", "size ~ time*treat ; UN(time | tree)"];
+  out.push(formatLrt(compareModels(data, ladder, { method: "REML" })));
+  out.push("(covariance parameters: 2 for CS and AR(1), 6 for ARH(1), 15 for UN, as in the lecture)");
 
   out.push(heading("Is the random intercept needed? Exact RLRT", "RLRsim::exactRLRT(mm1)"));
   out.push(formatRlrt(exactRlrt(data, spec1, { nsim: 10000, seed: 1 }), spec1));

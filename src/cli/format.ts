@@ -57,6 +57,7 @@ export function formatFit(fit: FitResult, dataName = ""): string {
   out.push(table(["Groups", "Name", "Variance", "Std.Dev.", "sd_2.5", "sd_97.5", "var_prop"], vcRows, " "));
   const groups = Object.entries(fit.groups).map(([g, k]) => `${g}, ${k}`).join("; ");
   if (groups) out.push(`Number of obs: ${fit.n}, groups: ${groups}`);
+  if (fit.icc != null) out.push(`Intra-class correlation: ${fit.icc.toFixed(3)}`);
   out.push("");
   out.push("Fixed effects:");
   const fxRows = fit.fixef.map((r) => [r.term, num(r.estimate, 7), num(r.se, 7), num(r.df, 6), num(r.t, 4), pval(r.p), num(r.lower, 5), num(r.upper, 5)]);

@@ -68,6 +68,9 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
     blups,
     optimizer: { name: fit.opt.optimizer, evaluations: fit.opt.evaluations, theta, objective: fit.objective },
   };
+  const ri = model.remats.length === 1 && model.remats[0].q === 1 && model.remats[0].effects[0] === "(Intercept)" && !fit.residual;
+  const v = varcomp[0].variance;
+  result.icc = ri && v !== null ? v / (v + sigma2) : null;
   if (opts.fitted) result.fitted = fittedRows(fit, beta, bWork);
   return result;
 }

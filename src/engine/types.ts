@@ -179,6 +179,8 @@ export interface FitResult {
   varcomp: VarcompRow[];
   residual: ResidualResult | null;
   blups: Record<string, BlupTable>;
+  /** Intra-class correlation, for models with one random intercept and independent errors. */
+  icc?: number | null;
   /** Optimizer details, for diagnostics. */
   optimizer?: { name: string; evaluations: number; theta: number[]; objective: number };
 }

@@ -26,7 +26,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function openPane(rows: unknown[][], viewport = { width: 380, height: 1100 }): Promise<Harness> {
+/** `rows`: the user's data; or a script (a string) that seeds the fake workbook itself in the page. */
+export async function openPane(rows: unknown[][] | string, viewport = { width: 380, height: 1100 }): Promise<Harness> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (the CI script does)`);
   ensureBuilt();
   const server = http.createServer((req, res) => {
@@ -45,8 +46,18 @@ export async function openPane(rows: unknown[][], viewport = { width: 380, heigh
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
   const page = await browser.newPage({ viewport });
+  // Long tasks on the page's thread (the pane must stay responsive while it works).
+  await page.addInitScript(() => {
+    const w = window as unknown as { __longTasks: number[] };
+    w.__longTasks = [];
+    try {
+      new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__longTasks.push(e.duration))).observe({ type: "longtask", buffered: true });
+    } catch {
+      /* no long-task timing in this browser */
+    }
+  });
   const fake = fs.readFileSync(path.join(ROOT_DIR, "test", "pane", "fake-office.js"), "utf8");
-  const seed = `\n;window.__fakeExcel.seed("Sheet1", ${JSON.stringify(rows)});\n`;
+  const seed = typeof rows === "string" ? `\n;${rows}\n` : `\n;window.__fakeExcel.seed("Sheet1", ${JSON.stringify(rows)});\n`;
   await page.route("**/*", (route) => {
     const url = route.request().url();
     if (url.startsWith(`http://127.0.0.1:${port}/`)) return route.continue();

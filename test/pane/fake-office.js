@@ -66,6 +66,7 @@
     }
     load() {}
     used() {
+      if (this.grid) return { r1: this.grid.length - 1, c1: this.grid[0].length - 1 };
       let r1 = -1, c1 = -1;
       for (const k of this.cells.keys()) {
         const [r, c] = k.split(",").map(Number);
@@ -124,9 +125,16 @@
     load() {}
     get values() {
       const out = [];
+      const grid = this.sheet.grid;
       for (let i = 0; i < this.rowCount; i++) {
         const row = [];
+        const gr = grid && grid[this.rowIndex + i];
         for (let j = 0; j < this.columnCount; j++) {
+          if (gr) {
+            const g = gr[this.columnIndex + j];
+            row.push(g === undefined ? "" : g);
+            continue;
+          }
           const v = this.sheet.cells.get(`${this.rowIndex + i},${this.columnIndex + j}`);
           row.push(v === undefined ? "" : v);
         }
@@ -204,6 +212,17 @@
     return s;
   }
 
+  /** A large user sheet held as an array of rows (the benchmark's million rows), selected. */
+  function seedGrid(name, rows) {
+    const s = new Sheet(workbook, name);
+    workbook.sheets.push(s);
+    s.grid = rows;
+    s.protectedUserSheet = true;
+    workbook.selection = new Range(s, 0, 0, rows.length, rows[0].length);
+    workbook.active = s;
+    return s;
+  }
+
   /** A plain snapshot of a sheet's values (rows x cols) for assertions. */
   function snapshot(name) {
     const s = workbook.worksheets.getItem(name);
@@ -225,5 +244,5 @@
     ErrorCode: { invalidValue: "#VALUE!", notAvailable: "#N/A" },
   };
   root.Office = { onReady: (cb) => Promise.resolve().then(() => cb && cb({ host: "Excel" })), context: {} };
-  root.__fakeExcel = { workbook, log, associated, seed, snapshot, syncs: () => syncs, charts: (name) => workbook.worksheets.getItem(name).chartList };
+  root.__fakeExcel = { workbook, log, associated, seed, seedGrid, snapshot, syncs: () => syncs, charts: (name) => workbook.worksheets.getItem(name).chartList };
 })(typeof window !== "undefined" ? window : globalThis);

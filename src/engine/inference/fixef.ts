@@ -4,7 +4,7 @@
 // df = 2 Var(beta_i)^2 / (g' A g).
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import type { FixefRow } from "../types";
-import type { LmmFit } from "../model/prepared";
+import { LmmFit, estimatedMs } from "../model/prepared";
 import { unscaledVcov } from "../model/solve";
 import { workingFromLme4 } from "../model/theta";
 import { lme4Theta } from "../model/components";
@@ -74,7 +74,7 @@ export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): vo
   } else {
     // Four Richardson levels as numDeriv; two when evaluations are slow (large data, where the
     // df are large and the p-values insensitive to them).
-    const cost = fit.opt.msPerEvaluation * 10 * k * k;
+    const cost = estimatedMs(fit) * 10 * k * k;
     const levels = cost * 4 < 1500 ? 4 : cost * 2 < 3000 ? 2 : 1;
     const H = hessian(dev, vp, levels);
     const A = pinvSym(H, k).map((v) => 2 * v);

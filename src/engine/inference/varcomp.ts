@@ -6,7 +6,7 @@
 // reaches the quantile above 0 gets lower end 0. "wald" is the cheaper Wald interval on the log
 // scale of each SD (atanh for correlations), labelled as such.
 import type { VarcompRow } from "../types";
-import { LmmFit, fitPrepared } from "../model/prepared";
+import { LmmFit, estimatedMs, fitPrepared } from "../model/prepared";
 import { bobyqa } from "../optim";
 import { cholCopy } from "../linalg/dense";
 import type { ReMat } from "../model/remat";
@@ -109,7 +109,7 @@ export function varcompIntervals(fit: LmmFit, rows: VarcompRow[], level: number,
   const pars = parList(remats);
   const z = qNorm(1 - (1 - level) / 2);
   if (how === "auto") {
-    const estimate = fit.opt.msPerEvaluation * PROFILE_EVALS_PER_PARAM * pars.length;
+    const estimate = estimatedMs(fit) * PROFILE_EVALS_PER_PARAM * pars.length;
     how = estimate > PROFILE_BUDGET_MS ? "wald" : "profile";
     if (how === "wald") messages.push(`profile-likelihood intervals would take about ${Math.round(estimate / 1000)} s on data this size; so Wald intervals on the log-SD scale are shown (ask for ci = "profile" to get them)`);
     if (how === "wald") {
@@ -256,7 +256,7 @@ function waldIntervals(fit: LmmFit, rows: VarcompRow[], pars: Par[], z: number):
   };
   const eta = Float64Array.from(phiHat, (v, i) => (pars[i].kind === "cor" ? Math.atanh(Math.max(-0.999999, Math.min(0.999999, v))) : Math.log(Math.max(v, 1e-300))));
   const k = eta.length;
-  const cost = fit.opt.msPerEvaluation * 10 * k * k;
+  const cost = estimatedMs(fit) * 10 * k * k;
   const levels = cost * 4 < 1500 ? 4 : cost * 2 < 3000 ? 2 : 1;
   const cov = pinvSym(hessian(dev, eta, levels), k).map((v) => 2 * v);
   pars.forEach((par, i) => {

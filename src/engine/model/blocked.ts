@@ -239,6 +239,27 @@ export class BlockedModel {
   }
 
   /**
+   * A deterministic estimate of one evaluation's cost in milliseconds (multiply-adds at about
+   * 1e9 per second), used to choose between exact and cheaper inference on large problems.
+   * Measured times would make results depend on the machine's load; this depends on the problem.
+   */
+  estimatedMs(): number {
+    const { remats, m, pp, QD } = this;
+    let fma = (pp * pp * pp) / 6;
+    for (let j = 0; j < m; j++) {
+      const { ell, q } = remats[j];
+      fma += ell * (q * q * q + pp * q * q + pp * pp * q);
+      const pat = this.dPat[j];
+      for (let c = 0; c < ell; c++) {
+        const k = pat.ptr[c + 1] - pat.ptr[c];
+        fma += k * (q * q + pp * q) + k * k * q;
+      }
+    }
+    fma += (QD * QD * QD) / 6 + pp * QD * QD + pp * pp * QD;
+    return fma / 1e6;
+  }
+
+  /**
    * One pass over the rows: all cross-product blocks. Rerun with whitened copies of the values
    * (`zs[t]` in place of term t's z) for a residual structure; the levels never change.
    */

@@ -33,6 +33,7 @@ export function minimizeTheta(
   lower: Float64Array,
   signal?: { cancelled: boolean },
   nobs = 0,
+  estimatedMs = 0,
 ): ThetaFit {
   const messages: string[] = [];
   let evaluations = 0;
@@ -103,7 +104,7 @@ export function minimizeTheta(
   // on finite-difference derivatives finish the job and measure the remaining step.
   // The check costs 1 + 2k^2 evaluations; skip it where that would take seconds.
   const k = theta.length;
-  const affordable = msPer() * (1 + 2 * k * k) < CHECK_BUDGET_MS;
+  const affordable = estimatedMs * (1 + 2 * k * k) < CHECK_BUDGET_MS;
   let check = nobs <= CHECK_MAX_ROWS && affordable ? newtonCheck(counted, theta, lower) : null;
   if (nobs <= CHECK_MAX_ROWS && !affordable) messages.push("the finite-difference convergence check was skipped: each evaluation of this model takes long");
   for (let it = 0; it < 3 && check && check.size > 1e-6; it++) {

@@ -29,6 +29,12 @@ export interface LmmFit extends PreparedModel {
   opt: ThetaFit;
 }
 
+/** Estimated milliseconds per evaluation, whitening included (see BlockedModel.estimatedMs). */
+export function estimatedMs(prep: PreparedModel): number {
+  const cols = prep.design.p + 1 + prep.model.remats.reduce((s, r) => s + r.q, 0);
+  return prep.model.estimatedMs() + (prep.residual ? (prep.design.n * cols * 4) / 1e6 : 0);
+}
+
 /** Number of estimated parameters: fixed effects, theta, residual structure, sigma. */
 export function nParams(fit: LmmFit): number {
   return fit.design.p + fit.theta.length + fit.eta.length + 1;
@@ -94,7 +100,7 @@ export function fitPrepared(prep: PreparedModel, method: Method, signal?: { canc
   let eta = new Float64Array(0);
   let opt: ThetaFit;
   if (!residual) {
-    opt = minimizeTheta((th) => model.evaluate(th, reml), theta, lower, signal, prep.design.n);
+    opt = minimizeTheta((th) => model.evaluate(th, reml), theta, lower, signal, prep.design.n, estimatedMs(prep));
   } else {
     // Residual parameters outside, theta inside (warm-started): A is re-accumulated only when
     // the residual parameters move, and the inner problem is the cheap block-only one.
@@ -109,7 +115,7 @@ export function fitPrepared(prep: PreparedModel, method: Method, signal?: { canc
     const res = bobyqa(outer, new Float64Array(residual.res.nPar), { rhobeg: 0.5, rhoend: 1e-7, maxfun: 500 * (residual.res.nPar + 1) });
     eta = Float64Array.from(res.x);
     residual.apply(eta);
-    opt = minimizeTheta((th) => model.evaluate(th, reml), theta, lower, signal, prep.design.n);
+    opt = minimizeTheta((th) => model.evaluate(th, reml), theta, lower, signal, prep.design.n, estimatedMs(prep));
     if (res.status !== "converged") {
       opt.converged = false;
       opt.messages.push(`the residual-structure parameters did not converge: ${res.message}`);

@@ -57,7 +57,7 @@ test("lmm demo prints the lecture's tables", () => {
 test("bad input: one line on stderr, exit code 2", () => {
   const cases: [string[], RegExp][] = [
     [["fit", "nope.csv", "y ~ x"], /cannot read 'nope.csv'/],
-    [["fit", SITKA, "size ~ time +"], /expected a term/],
+    [["fit", SITKA, "size ~ time +"], /expected a column name after '\+'/],
     [["fit", SITKA, "size ~ tim + (1|tree)"], /unknown column 'tim'/],
     [["fit", SITKA], /missing the model spec/],
     [["fit", SITKA, "size ~ time", "--method", "OLS"], /--method must be REML or ML/],

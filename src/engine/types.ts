@@ -35,7 +35,9 @@ export type Expr =
   | { kind: "num"; value: number }
   | { kind: "call"; fn: string; args: Expr[] }
   | { kind: "binop"; op: "+" | "-" | "*" | "/" | "^"; left: Expr; right: Expr }
-  | { kind: "neg"; arg: Expr };
+  | { kind: "neg"; arg: Expr }
+  /** Parentheses as written, e.g. in I((x - 1)^2): kept so labels read as R deparses them. */
+  | { kind: "paren"; arg: Expr };
 
 /** One model term: the interaction of its factors (a main effect has one). `label` is R's term label. */
 export interface Term {

@@ -28,7 +28,7 @@ const cases: [string, () => Promise<unknown>, RegExp][] = [
   ["unknown column, wrong case", () => fit(sitka, "size ~ Time + (1|tree)", null, invocation()), /did you mean 'time'/],
   ["unknown grouping column", () => fit(sitka, "size ~ time + (1|plot)", null, invocation()), /unknown column 'plot'/],
   ["syntax: missing ~", () => fit(sitka, "size time", null, invocation()), /no '~'.*column 1/],
-  ["syntax: dangling +", () => fit(sitka, "size ~ time +", null, invocation()), /expected a term.*column 14/],
+  ["syntax: dangling +", () => fit(sitka, "size ~ time +", null, invocation()), /expected a column name after '\+'.*column 14/],
   ["syntax: unclosed (", () => fit(sitka, "size ~ time + (1|tree", null, invocation()), /expected '\)'/],
   ["syntax: unknown function", () => fit(sitka, "size ~ logg(time) + (1|tree)", null, invocation()), /unknown function 'logg'/],
   ["syntax: unknown residual structure", () => fit(sitka, "size ~ time ; AR2(time | tree)", null, invocation()), /unknown residual structure 'AR2'/],

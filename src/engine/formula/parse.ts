@@ -1,176 +1,236 @@
 // The model spec (ARCHITECTURE.md §5): `formula [; RESID(time | group)] [; varIdent(factor)]`,
 // the formula in lme4 syntax. A recursive-descent parser over tokens builds R's term structure:
-// `a*b` = a + b + a:b, `a/b` = a + a:b, `(a+b)^2`, `-1`/`0` drop the intercept, `- term` drops a
-// term; random terms `(lhs | g)`, `(lhs || g)` (one term per effect), nested `(1 | a/b)` =
-// `(1 | a) + (1 | b:a)` with lme4's group names. Terms are ordered as R's terms(): by degree,
-// then by first appearance; variables inside an interaction by first appearance.
+// `a*b` = a + b + a:b, `a/b` = a + a:b, `(a+b)^2`, `0`/`-1` drop the intercept, `- term` drops
+// a term; random terms `(lhs | g)`, `(lhs || g)` (one term per effect term, as lme4 expands it),
+// nested `(1 | a/b)` = `(1 | a) + (1 | b:a)` with lme4's group names. Terms are ordered as R's
+// terms(): by degree, then by appearance; the variables of an interaction in the order in which
+// they first appear in the formula (for the fixed part, with the random terms left out, as
+// lme4's nobars() does).
 import type { Expr, ModelFormula, ModelSpec, RandomTerm, ResidualSpec, ResidualType, Term } from "../types";
 import { SpecError } from "../errors";
+import { rDouble } from "../data/cells";
 import { Token, tokenize } from "./lexer";
 
-const FUNCTIONS = new Set(["log", "sqrt", "exp", "factor", "I", "abs", "log10", "log2"]);
+const FUNCTIONS = ["log", "sqrt", "exp", "factor", "I", "abs", "log10", "log2"];
 const RESIDUAL_TYPES: ResidualType[] = ["CS", "AR1", "CAR1", "ARH1", "UN"];
+const RESERVED = new Set(["if", "else", "repeat", "while", "function", "for", "next", "break", "TRUE", "FALSE", "NULL", "Inf", "NaN", "NA", "NA_integer_", "NA_real_", "NA_character_", "in"]);
 
-/** R's deparse of an expression: spaces around + - * /, none around ^. */
+/** Can R write this name without backticks? */
+function syntactic(name: string): boolean {
+  return /^(?:[\p{L}]|\.(?![0-9]))[\p{L}\p{N}_.]*$/u.test(name) && !RESERVED.has(name) || name === ".";
+}
+
+/**
+ * R's deparse of an expression, which is what R uses for term labels and model-matrix column
+ * names: spaces around + - *, none around / and ^, parentheses as written, numbers as R prints
+ * them (1e+05), names that are not syntactic in backticks.
+ */
 export function exprLabel(e: Expr): string {
   switch (e.kind) {
     case "var":
-      return /^[A-Za-z.][A-Za-z0-9_.]*$/.test(e.name) ? e.name : `\`${e.name}\``;
+      return syntactic(e.name) ? e.name : `\`${e.name}\``;
     case "num":
-      return String(e.value);
+      return rDouble(e.value);
     case "neg":
       return `-${exprLabel(e.arg)}`;
+    case "paren":
+      return `(${exprLabel(e.arg)})`;
     case "call":
       return `${e.fn}(${e.args.map(exprLabel).join(", ")})`;
     case "binop":
-      return e.op === "^" ? `${exprLabel(e.left)}^${exprLabel(e.right)}` : `${exprLabel(e.left)} ${e.op} ${exprLabel(e.right)}`;
+      return e.op === "^" || e.op === "/" ? `${exprLabel(e.left)}${e.op}${exprLabel(e.right)}` : `${exprLabel(e.left)} ${e.op} ${exprLabel(e.right)}`;
   }
 }
 
-/** A set of terms under construction: each term a list of variable keys. */
+/** A set of terms under construction: each term a list of variable keys (labels). */
 interface TermSet {
   terms: string[][];
+  /** true after `1`, false after `0` or `- 1`, null when not said. */
   intercept: boolean | null;
 }
 
+const EMPTY: TermSet = { terms: [], intercept: null };
+
 class Parser {
   private i = 0;
-  /** Variables by label, in order of first appearance. */
-  readonly vars = new Map<string, Expr>();
+  /** Every variable met, by label. */
+  readonly exprs = new Map<string, Expr>();
+  /** Variables in order of first appearance in the part being read (fixed part, or one random term). */
+  private order: string[] = [];
   readonly random: RandomTerm[] = [];
 
   constructor(private readonly toks: Token[]) {}
 
-  peek(): Token {
-    return this.toks[this.i];
+  peek(k = 0): Token {
+    return this.toks[Math.min(this.i + k, this.toks.length - 1)];
   }
   next(): Token {
-    return this.toks[this.i++];
+    const t = this.toks[this.i];
+    if (this.i < this.toks.length - 1) this.i++;
+    return t;
   }
   isOp(t: Token, op: string): boolean {
     return t.kind === "op" && t.text === op;
   }
-  expectOp(op: string, what: string): Token {
-    const t = this.next();
-    if (!this.isOp(t, op)) throw new SpecError(`expected '${op}' ${what}${t.kind === "end" ? " but the spec ended" : ` but found '${t.text}'`}`, t.col);
-    return t;
+  found(t: Token): string {
+    return t.kind === "end" ? "the spec ended" : `found '${t.text}'`;
+  }
+  /** The ')' that closes the '(' at `open`, or a "missing ')'" error. */
+  close(open: Token, what: string): void {
+    const t = this.peek();
+    if (this.isOp(t, ")")) {
+      this.next();
+      return;
+    }
+    if (t.kind === "end" || this.isOp(t, ";")) throw new SpecError(`missing ')': expected ')' to close the '(' of ${what} at column ${open.col}`, t.col);
+    throw new SpecError(`expected ')' to close the '(' of ${what} at column ${open.col} but ${this.found(t)}`, t.col);
+  }
+  /** Does the token stop a sum (end of the formula, of a parenthesis, of a random lhs)? */
+  stops(t: Token): boolean {
+    return t.kind === "end" || this.isOp(t, ")") || this.isOp(t, "|") || this.isOp(t, "||") || this.isOp(t, ";") || this.isOp(t, ",") || this.isOp(t, "~");
   }
 
-  // ---- formula right-hand side (R formula operators)
-  sum(allowRandom: boolean): TermSet {
-    let acc: TermSet = { terms: [], intercept: null };
+  // ---- the right-hand side: R's formula operators
+
+  /** Terms joined by + and -. At the top level (`top`), random terms may be summands. */
+  sum(top: boolean): TermSet {
+    let acc: TermSet = EMPTY;
     let sign = 1;
+    // The token before the next summand, for "expected a column name after '+'".
+    let prev: Token = this.toks[Math.max(0, this.i - 1)];
     const first = this.peek();
-    if (this.isOp(first, "-")) {
-      this.next();
-      sign = -1;
-    } else if (this.isOp(first, "+")) {
-      throw new SpecError("expected a term before '+'", first.col);
+    if (this.isOp(first, "-") || this.isOp(first, "+")) {
+      prev = this.next();
+      sign = first.text === "-" ? -1 : 1;
     }
     for (;;) {
       const t = this.peek();
-      if (t.kind === "end" || this.isOp(t, ")") || this.isOp(t, "|") || this.isOp(t, "||") || this.isOp(t, ";") || this.isOp(t, ",")) {
-        throw new SpecError(`expected a term${sign < 0 ? " after '-'" : ""}${t.kind === "end" ? " but the formula ended" : ` but found '${t.text}'`}`, t.col);
+      if (this.stops(t) || (t.kind === "op" && t.text !== "(")) {
+        if (t.kind === "end" || this.isOp(t, ";")) throw new SpecError(`expected a column name after '${prev.text}'`, t.col);
+        throw new SpecError(`expected a column name after '${prev.text}' but ${this.found(t)}`, t.col);
       }
-      const part = this.product(allowRandom);
-      acc = sign > 0 ? plus(acc, part) : minus(acc, part);
+      if (top && this.isOp(t, "(") && this.looksRandom()) {
+        if (sign < 0) throw new SpecError("a random-effects term cannot be removed with '-'", t.col);
+        this.randomTerm();
+        const after = this.peek();
+        if (!this.stops(after) && !this.isOp(after, "+") && !this.isOp(after, "-")) {
+          throw new SpecError(`a random-effects term (… | group) must be added to the formula with '+'; ${this.found(after)} after it`, after.col);
+        }
+      } else {
+        const part = this.product();
+        acc = sign > 0 ? plus(acc, part) : minus(acc, part);
+      }
       const op = this.peek();
-      if (this.isOp(op, "+")) {
-        this.next();
-        sign = 1;
-      } else if (this.isOp(op, "-")) {
-        this.next();
-        sign = -1;
-      } else return acc;
+      if (this.isOp(op, "+") || this.isOp(op, "-")) {
+        prev = this.next();
+        sign = op.text === "-" ? -1 : 1;
+        continue;
+      }
+      return acc;
     }
   }
 
-  product(allowRandom: boolean): TermSet {
-    let acc = this.nest(allowRandom);
-    while (this.isOp(this.peek(), "*")) {
+  /** `*` and `/` (same precedence, left to right, as in R). */
+  product(): TermSet {
+    let acc = this.inter();
+    for (;;) {
+      const op = this.peek();
+      if (!this.isOp(op, "*") && !this.isOp(op, "/")) return acc;
       this.next();
-      const b = this.nest(allowRandom);
-      acc = plus(plus(acc, b), interact(acc, b));
+      const b = this.operand(op, () => this.inter());
+      if (op.text === "*") acc = plus(plus(acc, b), interact(acc, b));
+      else {
+        // a/b = a + (all variables of a):b
+        const all = Array.from(new Set(acc.terms.flat()));
+        acc = plus(acc, interact({ terms: all.length ? [all] : [], intercept: null }, b));
+      }
     }
-    return acc;
   }
 
-  nest(allowRandom: boolean): TermSet {
-    let acc = this.inter(allowRandom);
-    while (this.isOp(this.peek(), "/")) {
-      this.next();
-      const b = this.inter(allowRandom);
-      const all = [Array.from(new Set(acc.terms.flat()))];
-      acc = plus(acc, interact({ terms: all, intercept: null }, b));
-    }
-    return acc;
-  }
-
-  inter(allowRandom: boolean): TermSet {
-    let acc = this.power(allowRandom);
+  inter(): TermSet {
+    let acc = this.power();
     while (this.isOp(this.peek(), ":")) {
-      this.next();
-      acc = interact(acc, this.power(allowRandom));
+      const op = this.next();
+      acc = interact(acc, this.operand(op, () => this.power()));
     }
     return acc;
   }
 
-  power(allowRandom: boolean): TermSet {
-    const base = this.primary(allowRandom);
+  power(): TermSet {
+    const base = this.primary();
     if (!this.isOp(this.peek(), "^")) return base;
     this.next();
     const t = this.next();
-    if (t.kind !== "num" || !Number.isInteger(Number(t.text)) || Number(t.text) < 1) {
-      throw new SpecError("expected a whole number after '^' (as in (a + b)^2)", t.col);
+    const k = Number(t.text);
+    if (t.kind !== "num" || !Number.isInteger(k) || k < 1) {
+      throw new SpecError(`expected a whole number after '^' (as in (a + b)^2) but ${this.found(t)}`, t.col);
     }
-    let acc = base;
-    for (let k = 1; k < Number(t.text); k++) acc = plus(acc, interact(acc, base));
-    return acc;
+    // As R expands a power: all pairwise products of the terms with those of the previous
+    // power, the left term varying slowest, repeats removed (this fixes the order of terms of
+    // equal degree: (z*x + b*c)^2 gives z:x, z:b, z:c, x:b, x:c, b:c).
+    let acc: TermSet = { terms: base.terms, intercept: null };
+    for (let j = 1; j < k; j++) acc = interact(base, acc);
+    return { terms: acc.terms, intercept: base.intercept };
   }
 
-  primary(allowRandom: boolean): TermSet {
+  /** The operand after a binary operator, with a plain message when it is missing. */
+  operand(op: Token, read: () => TermSet): TermSet {
+    const t = this.peek();
+    if (t.kind === "end") throw new SpecError(`expected a column name after '${op.text}'`, t.col);
+    if (t.kind === "op" && t.text !== "(") throw new SpecError(`expected a column name after '${op.text}' but ${this.found(t)}`, t.col);
+    return read();
+  }
+
+  primary(): TermSet {
     const t = this.peek();
     if (this.isOp(t, "(")) {
-      if (this.looksRandom()) {
-        if (!allowRandom) throw new SpecError("a random-effects term (… | group) cannot appear here", t.col);
-        this.randomTerm();
-        return { terms: [], intercept: null };
-      }
+      if (this.looksRandom()) throw new SpecError("a random-effects term (… | group) cannot be part of another term: add it to the formula with '+'", t.col);
       this.next();
-      const inner = this.sum(allowRandom);
-      this.expectOp(")", "to close '('");
+      if (this.isOp(this.peek(), ")")) throw new SpecError("empty parentheses", this.peek().col);
+      const inner = this.sum(false);
+      this.close(t, "this term");
       return inner;
     }
     if (t.kind === "num") {
       this.next();
-      if (t.text === "0") return { terms: [], intercept: false };
-      if (t.text === "1") return { terms: [], intercept: true };
-      throw new SpecError(`a number (${t.text}) cannot be a term; use 0 or 1 for the intercept, or I(...) for arithmetic`, t.col);
+      if (Number(t.text) === 0) return { terms: [], intercept: false };
+      if (Number(t.text) === 1) return { terms: [], intercept: true };
+      throw new SpecError(`a number (${t.text}) cannot be a term: use 1 or 0 for the intercept, or I(...) for arithmetic`, t.col);
     }
     if (t.kind === "name") {
+      if (t.text === "." && !t.quoted) throw new SpecError("'.' (all other columns) is not supported: name the columns", t.col);
       const e = this.atom();
-      const key = exprLabel(e);
-      if (!this.vars.has(key)) this.vars.set(key, e);
-      return { terms: [[key]], intercept: null };
+      return { terms: [[this.variable(e)]], intercept: null };
     }
-    throw new SpecError(t.kind === "end" ? "the formula ended where a term was expected" : `expected a column name but found '${t.text}'`, t.col);
+    throw new SpecError(`expected a column name but ${this.found(t)}`, t.col);
   }
 
-  /** A column name or a function call such as log(x), factor(x), I(x^2). */
+  /** Register a variable of the current part; returns its key (R's label). */
+  variable(e: Expr): string {
+    const key = exprLabel(e);
+    if (!this.exprs.has(key)) this.exprs.set(key, e);
+    if (!this.order.includes(key)) this.order.push(key);
+    return key;
+  }
+
+  /** A column name or a call such as log(x), factor(x), I(x^2). */
   atom(): Expr {
     const t = this.next();
-    if (!this.isOp(this.peek(), "(")) return { kind: "var", name: t.text };
-    if (!FUNCTIONS.has(t.text)) {
-      throw new SpecError(`unknown function '${t.text}': use log, sqrt, exp, factor or I(...)`, t.col);
+    if (!this.isOp(this.peek(), "(") || t.quoted) return { kind: "var", name: t.text };
+    if (!FUNCTIONS.includes(t.text)) {
+      const near = FUNCTIONS.find((f) => f.toLowerCase() === t.text.toLowerCase());
+      throw new SpecError(`unknown function '${t.text}'${near ? ` (did you mean ${near}?)` : ""}: use log, sqrt, exp, factor or I(...)`, t.col);
     }
-    this.next();
-    if (this.isOp(this.peek(), ")")) throw new SpecError(`${t.text}() needs an argument`, this.peek().col);
-    const arg = t.text === "I" ? this.arith() : this.arith();
-    this.expectOp(")", `to close ${t.text}(`);
+    const open = this.next();
+    if (this.isOp(this.peek(), ")")) throw new SpecError(`${t.text}() needs a column, as in ${t.text}(x)`, this.peek().col);
+    const arg = this.arith();
+    if (this.isOp(this.peek(), ",")) throw new SpecError(`${t.text}() takes one argument here`, this.peek().col);
+    this.close(open, `${t.text}(`);
+    if (t.text === "factor" && arg.kind !== "var") throw new SpecError("factor() takes a column name, as in factor(Days)", open.col + 1);
     return { kind: "call", fn: t.text, args: [arg] };
   }
 
-  /** Arithmetic inside I(...) and function arguments: + - * / ^ with the usual precedence. */
+  /** Arithmetic inside I(...), function arguments and the response: + - * / ^ as usual. */
   arith(): Expr {
     let left = this.arithTerm();
     while (this.isOp(this.peek(), "+") || this.isOp(this.peek(), "-")) {
@@ -180,42 +240,47 @@ class Parser {
     return left;
   }
   arithTerm(): Expr {
-    let left = this.arithPow();
+    let left = this.arithUnary();
     while (this.isOp(this.peek(), "*") || this.isOp(this.peek(), "/")) {
       const op = this.next().text as "*" | "/";
-      left = { kind: "binop", op, left, right: this.arithPow() };
+      left = { kind: "binop", op, left, right: this.arithUnary() };
     }
     return left;
   }
-  arithPow(): Expr {
-    const base = this.arithUnary();
-    if (this.isOp(this.peek(), "^")) {
-      this.next();
-      return { kind: "binop", op: "^", left: base, right: this.arithPow() };
-    }
-    return base;
-  }
+  /** Unary minus binds less tightly than ^ (R: -x^2 is -(x^2)). */
   arithUnary(): Expr {
-    const t = this.peek();
-    if (this.isOp(t, "-")) {
+    if (this.isOp(this.peek(), "-")) {
       this.next();
       return { kind: "neg", arg: this.arithUnary() };
     }
+    if (this.isOp(this.peek(), "+")) this.next();
+    return this.arithPow();
+  }
+  arithPow(): Expr {
+    const base = this.arithAtom();
+    if (this.isOp(this.peek(), "^")) {
+      this.next();
+      return { kind: "binop", op: "^", left: base, right: this.arithUnary() };
+    }
+    return base;
+  }
+  arithAtom(): Expr {
+    const t = this.peek();
     if (this.isOp(t, "(")) {
       this.next();
       const e = this.arith();
-      this.expectOp(")", "to close '('");
-      return e;
+      this.close(t, "this expression");
+      return { kind: "paren", arg: e };
     }
     if (t.kind === "num") {
       this.next();
       return { kind: "num", value: Number(t.text) };
     }
     if (t.kind === "name") return this.atom();
-    throw new SpecError(t.kind === "end" ? "the expression ended too early" : `unexpected '${t.text}' in an expression`, t.col);
+    throw new SpecError(t.kind === "end" ? "the expression ends too early" : `unexpected '${t.text}' in an expression`, t.col);
   }
 
-  /** Is the parenthesis at the cursor a random-effects term, i.e. has a top-level '|'? */
+  /** Is the '(' at the cursor a random-effects term, i.e. is there a '|' at its top level? */
   looksRandom(): boolean {
     let depth = 0;
     for (let k = this.i; k < this.toks.length; k++) {
@@ -225,61 +290,76 @@ class Parser {
         depth--;
         if (depth === 0) return false;
       } else if (depth === 1 && (this.isOp(t, "|") || this.isOp(t, "||"))) return true;
-      else if (t.kind === "end") return false;
+      else if (t.kind === "end" || this.isOp(t, ";")) return false;
     }
     return false;
   }
 
   randomTerm(): void {
     const open = this.next();
-    if (this.isOp(this.peek(), "|") || this.isOp(this.peek(), "||")) {
-      throw new SpecError("empty random-effects term: write (1 | group) for a random intercept", this.peek().col);
+    const bar0 = this.peek();
+    if (this.isOp(bar0, "|") || this.isOp(bar0, "||")) {
+      throw new SpecError("empty random-effects term: write (1 | group) for a random intercept", bar0.col);
     }
+    // The effects of a random term have their own variable order (lme4 builds ~ lhs alone).
+    const outer = this.order;
+    this.order = [];
     const lhs = this.sum(false);
-    const bar = this.next();
+    const lhsOrder = this.order;
+    this.order = outer;
+    const bar = this.next(); // '|' or '||' (looksRandom saw it at this level)
     const correlated = bar.text === "|";
     const groups = this.groupSpec();
-    this.expectOp(")", "to close the random-effects term");
+    this.close(open, "the random-effects term");
     const intercept = lhs.intercept !== false;
-    const terms = orderTerms(lhs.terms).map((k) => this.term(k));
+    const terms = orderTerms(lhs.terms, lhsOrder).map((k) => this.term(k));
     if (!intercept && terms.length === 0) throw new SpecError("this random-effects term has no effects: (0 | group) estimates nothing", open.col);
     for (const group of groups) {
-      const gtext = group.join(":");
+      const gtext = group.map((g) => exprLabel({ kind: "var", name: g })).join(":");
       if (correlated || terms.length + (intercept ? 1 : 0) === 1) {
-        const text = `${[intercept ? "1" : "0", ...terms.map((t) => t.label)].join(" + ")} | ${gtext}`;
-        this.random.push({ intercept, terms, group, correlated: true, text });
+        const lhsText = intercept ? ["1", ...terms.map((t) => t.label)].join(" + ") : ["0", ...terms.map((t) => t.label)].join(" + ");
+        this.random.push({ intercept, terms, group, correlated: true, text: `${lhsText} | ${gtext}` });
       } else {
+        // (a + b || g) = (1 | g) + (0 + a | g) + (0 + b | g), as lme4 expands it.
         if (intercept) this.random.push({ intercept: true, terms: [], group, correlated: true, text: `1 | ${gtext}` });
         for (const t of terms) this.random.push({ intercept: false, terms: [t], group, correlated: true, text: `0 + ${t.label} | ${gtext}` });
       }
     }
   }
 
-  /** `g`, `a:b`, or `a/b` (nested: [a], [b, a]); returns the groups as variable lists. */
+  /** `g`, `a:b` (one factor: the interaction) or `a/b` (nested: [a], [b, a]). */
   groupSpec(): string[][] {
     const names: string[] = [];
     const seps: string[] = [];
     for (;;) {
       const t = this.next();
-      if (t.kind !== "name") throw new SpecError(t.kind === "end" ? "the random-effects term needs a grouping column after '|'" : `expected a grouping column after '|' but found '${t.text}'`, t.col);
-      if (this.isOp(this.peek(), "(")) throw new SpecError("a grouping factor must be a column name, not a function call", this.peek().col);
+      if (t.kind !== "name") {
+        const where = seps.length ? `after '${seps[seps.length - 1]}'` : "after '|'";
+        throw new SpecError(`expected a grouping column ${where} but ${this.found(t)}`, t.col);
+      }
+      if (this.isOp(this.peek(), "(") && !t.quoted) {
+        throw new SpecError(`a grouping factor must be a column name, not a function call such as ${t.text}(...)`, t.col);
+      }
       names.push(t.text);
       const s = this.peek();
       if (this.isOp(s, ":") || this.isOp(s, "/")) {
         seps.push(this.next().text);
         continue;
       }
+      if (!this.isOp(s, ")") && s.kind !== "end") {
+        throw new SpecError(`unexpected '${s.text}' in the grouping factor: use a column, a:b (their combinations) or a/b (b nested in a)`, s.col);
+      }
       break;
     }
-    // a/b/c: nesting; ':' joins into one factor.
+    // Split at '/': each chunk is one factor (its ':'-joined columns).
     const chunks: string[][] = [[names[0]]];
     seps.forEach((s, k) => {
       if (s === ":") chunks[chunks.length - 1].push(names[k + 1]);
       else chunks.push([names[k + 1]]);
     });
+    // a/b/c = a + b:a + c:b:a -- lme4 writes the inner factor first ("cask:batch").
     const groups: string[][] = [];
     for (let k = 0; k < chunks.length; k++) {
-      // lme4 names the inner factor first: batch/cask -> "cask:batch".
       const vars: string[] = [];
       for (let j = k; j >= 0; j--) vars.push(...chunks[j]);
       groups.push(vars);
@@ -288,7 +368,18 @@ class Parser {
   }
 
   term(keys: string[]): Term {
-    return { factors: keys.map((k) => this.vars.get(k)!), label: keys.join(":") };
+    return { factors: keys.map((k) => this.exprs.get(k)!), label: keys.join(":") };
+  }
+
+  get fixedOrder(): string[] {
+    return this.order;
+  }
+
+  /** Read the response (before '~'): one column or expression, registered first (as R does). */
+  response(): Expr {
+    const e = this.arith();
+    this.variable(e);
+    return e;
   }
 }
 
@@ -300,14 +391,17 @@ function plus(a: TermSet, b: TermSet): TermSet {
 
 function minus(a: TermSet, b: TermSet): TermSet {
   const terms = a.terms.filter((t) => !b.terms.some((u) => sameTerm(u, t)));
-  return { terms, intercept: b.intercept === true || b.intercept === false ? false : a.intercept };
+  // - 1 removes the intercept; - 0 puts it back.
+  return { terms, intercept: b.intercept === null ? a.intercept : !b.intercept };
 }
 
 function interact(a: TermSet, b: TermSet): TermSet {
   const terms: string[][] = [];
-  for (const ta of a.terms) for (const tb of b.terms) {
-    const t = Array.from(new Set([...ta, ...tb]));
-    if (!terms.some((u) => sameTerm(u, t))) terms.push(t);
+  for (const ta of a.terms) {
+    for (const tb of b.terms) {
+      const t = Array.from(new Set([...ta, ...tb]));
+      if (!terms.some((u) => sameTerm(u, t))) terms.push(t);
+    }
   }
   return { terms, intercept: null };
 }
@@ -316,99 +410,139 @@ function sameTerm(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
 }
 
-/** R's order: by degree, then appearance; variables inside a term by first appearance. */
-function orderTerms(terms: string[][], order?: string[]): string[][] {
-  const pos = new Map((order ?? Array.from(new Set(terms.flat()))).map((k, i) => [k, i]));
+/** R's order: by degree, then appearance; the variables of a term by first appearance. */
+function orderTerms(terms: string[][], order: string[]): string[][] {
+  const pos = new Map(order.map((k, i) => [k, i]));
   const sorted = terms.map((t) => t.slice().sort((x, y) => pos.get(x)! - pos.get(y)!));
-  return sorted.map((t, i) => ({ t, i })).sort((x, y) => x.t.length - y.t.length || x.i - y.i).map((x) => x.t);
+  return sorted
+    .map((t, i) => ({ t, i }))
+    .sort((x, y) => x.t.length - y.t.length || x.i - y.i)
+    .map((x) => x.t);
 }
 
-function parseFormula(src: string, offset: number): ModelFormula {
-  const toks = tokenize(src).map((t) => ({ ...t, col: t.col + offset }));
+function parseFormula(toks: Token[]): ModelFormula {
   const tilde = toks.findIndex((t) => t.kind === "op" && t.text === "~");
-  if (tilde < 0) throw new SpecError("the formula has no '~': write it as response ~ terms, e.g. size ~ time + (1 | tree)", offset + 1);
-  if (tilde === 0) throw new SpecError("the formula needs a response before '~'", toks[0].col);
+  if (tilde < 0) throw new SpecError("the formula has no '~': write it as response ~ terms, e.g. size ~ time + (1 | tree)", toks[0].col);
+  if (tilde === 0) throw new SpecError("the formula needs a response before '~', e.g. size ~ time", toks[0].col);
   const p = new Parser(toks);
-  const response = p.arith();
+  const response = p.response();
   const after = p.peek();
-  if (!p.isOp(after, "~")) throw new SpecError(`the response must be one column or expression; found '${after.text}' before '~'`, after.col);
+  if (!p.isOp(after, "~")) {
+    throw new SpecError(`the response must be one column or expression; ${p.found(after)} before '~'`, after.col);
+  }
   p.next();
   const rhs = p.sum(true);
   const end = p.peek();
   if (end.kind !== "end") {
-    throw new SpecError(p.isOp(end, ")") ? "unmatched ')'" : `unexpected '${end.text}': join terms with '+'`, end.col);
+    if (p.isOp(end, ")")) throw new SpecError("unmatched ')': there is no '(' for it", end.col);
+    if (p.isOp(end, "|") || p.isOp(end, "||")) throw new SpecError(`'${end.text}' outside parentheses: write a random-effects term as (1 | group)`, end.col);
+    if (p.isOp(end, "~")) throw new SpecError("a formula has one '~'", end.col);
+    throw new SpecError(`unexpected '${end.text}': join terms with '+'`, end.col);
   }
-  const order = Array.from(p.vars.keys());
-  const fixed = orderTerms(rhs.terms, order).map((k) => p.term(k));
+  const fixed = orderTerms(rhs.terms, p.fixedOrder).map((k) => p.term(k));
   return { response, intercept: rhs.intercept !== false, fixed, random: p.random };
 }
 
-function parseResidual(src: string, offset: number): { residual?: ResidualSpec; varIdent?: string } {
-  const toks = tokenize(src).map((t) => ({ ...t, col: t.col + offset }));
+/** A name in a residual part, or a SpecError saying what was expected. */
+function nameAt(p: Parser, what: string): string {
+  const t = p.next();
+  if (t.kind !== "name") throw new SpecError(`expected ${what} but ${p.found(t)}`, t.col);
+  return t.text;
+}
+
+/** `g` or `a:b` after '|' in a residual part. */
+function groupAt(p: Parser, head: string): string {
+  const parts = [nameAt(p, `a grouping column after '|' in ${head}(...)`)];
+  while (p.isOp(p.peek(), ":")) {
+    p.next();
+    parts.push(nameAt(p, `a grouping column after ':' in ${head}(...)`));
+  }
+  return parts.join(":");
+}
+
+function parseExtra(toks: Token[]): { residual?: ResidualSpec; varIdent?: string } {
   const p = new Parser(toks);
   const head = p.next();
-  if (head.kind !== "name") throw new SpecError(`expected a residual structure (CS, AR1, CAR1, ARH1, UN) or varIdent after ';'`, head.col);
-  p.expectOp("(", `after ${head.text}`);
-  if (head.text === "varIdent") {
-    const f = p.next();
-    if (f.kind !== "name") throw new SpecError("varIdent needs a column name, as in varIdent(treat)", f.col);
-    p.expectOp(")", "to close varIdent(");
-    if (p.peek().kind !== "end") throw new SpecError(`unexpected '${p.peek().text}' after varIdent(...)`, p.peek().col);
-    return { varIdent: f.text };
+  if (head.kind !== "name") {
+    throw new SpecError(`expected a residual structure (CS, AR1, CAR1, ARH1 or UN) or varIdent(...) after ';' but ${p.found(head)}`, head.col);
+  }
+  const open = p.peek();
+  if (!p.isOp(open, "(")) throw new SpecError(`expected '(' after ${head.text}, as in ${head.text.toLowerCase() === "varident" ? "varIdent(group)" : `${head.text}(time | group)`}`, open.col);
+  p.next();
+  if (p.isOp(p.peek(), "~")) p.next(); // nlme's one-sided formula: AR1(~ time | tree)
+  if (head.text.toLowerCase() === "varident") {
+    // varIdent(treat) or varIdent(1 | treat)
+    if (p.peek().kind === "num" && p.peek().text === "1" && p.isOp(p.peek(1), "|")) {
+      p.next();
+      p.next();
+    }
+    if (p.peek().kind !== "name") throw new SpecError(`varIdent needs a column, as in varIdent(treat), but ${p.found(p.peek())}`, p.peek().col);
+    const f = groupAt(p, "varIdent");
+    p.close(open, "varIdent(");
+    const rest = p.peek();
+    if (rest.kind !== "end") throw new SpecError(`unexpected '${rest.text}' after varIdent(...)`, rest.col);
+    return { varIdent: f };
   }
   const type = RESIDUAL_TYPES.find((t) => t === head.text.toUpperCase());
-  if (!type) throw new SpecError(`unknown residual structure '${head.text}': use CS, AR1, CAR1, ARH1, UN or varIdent`, head.col);
-  const first = p.next();
+  if (!type) throw new SpecError(`unknown residual structure '${head.text}': use CS, AR1, CAR1, ARH1 or UN`, head.col);
+  const first = p.peek();
   let time: string | null = null;
   if (first.kind === "num") {
-    if (first.text !== "1") throw new SpecError(`expected a time column or 1 in ${type}(...)`, first.col);
-  } else if (first.kind === "name") time = first.text;
-  else throw new SpecError(`expected a time column in ${type}(time | group)`, first.col);
+    if (first.text !== "1") throw new SpecError(`expected a time column or 1 in ${type}(...) but found '${first.text}'`, first.col);
+    p.next();
+  } else if (first.kind === "name") {
+    time = first.text;
+    p.next();
+  } else if (p.isOp(first, "|")) {
+    throw new SpecError(`${type} needs a time column before '|', as in ${type}(${type === "CS" ? "1" : "time"} | group)`, first.col);
+  } else throw new SpecError(`expected a time column in ${type}(time | group) but ${p.found(first)}`, first.col);
   let group: string | null = null;
   if (p.isOp(p.peek(), "|")) {
     p.next();
-    const parts: string[] = [];
-    for (;;) {
-      const g = p.next();
-      if (g.kind !== "name") throw new SpecError(`expected a grouping column after '|' in ${type}(...)`, g.col);
-      parts.push(g.text);
-      if (!p.isOp(p.peek(), ":")) break;
-      p.next();
-    }
-    group = parts.join(":");
+    group = groupAt(p, type);
   }
-  p.expectOp(")", `to close ${type}(`);
-  if (p.peek().kind !== "end") throw new SpecError(`unexpected '${p.peek().text}' after ${type}(...)`, p.peek().col);
+  p.close(open, `${type}(`);
+  const rest = p.peek();
+  if (rest.kind !== "end") throw new SpecError(`unexpected '${rest.text}' after ${type}(...): separate parts with ';'`, rest.col);
   if (type !== "CS" && time === null) throw new SpecError(`${type} needs a time column, as in ${type}(time | group)`, first.col);
   return { residual: { type, time, group } };
 }
 
 export function parseSpec(text: string): ModelSpec {
-  if (typeof text !== "string" || text.trim() === "") throw new SpecError("the model spec is empty: write a formula such as size ~ time + (1 | tree)", 1);
-  // Split at top-level ';'.
-  const parts: { src: string; offset: number }[] = [];
-  let depth = 0, start = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const ch = text[i];
-    if (ch === "(") depth++;
-    else if (ch === ")") depth--;
-    if (i === text.length || (ch === ";" && depth === 0)) {
-      parts.push({ src: text.slice(start, i), offset: start });
-      start = i + 1;
-    }
+  if (typeof text !== "string" || text.trim() === "") {
+    throw new SpecError("the model spec is empty: write a formula such as size ~ time + (1 | tree)", 1);
   }
-  const formula = parseFormula(parts[0].src, parts[0].offset);
+  const toks = tokenize(text);
+  // Split at ';' outside parentheses; each part ends with an end token at its own end.
+  const parts: { toks: Token[]; semi: number }[] = [];
+  let cur: Token[] = [];
+  let semi = 0;
+  let depth = 0;
+  for (const t of toks) {
+    if (t.kind === "op" && t.text === "(") depth++;
+    if (t.kind === "op" && t.text === ")") depth = Math.max(0, depth - 1);
+    if (t.kind === "end" || (t.kind === "op" && t.text === ";" && depth === 0)) {
+      cur.push({ kind: "end", text: "", col: t.col, len: 0 });
+      parts.push({ toks: cur, semi });
+      cur = [];
+      semi = t.col;
+      depth = 0;
+      continue;
+    }
+    cur.push(t);
+  }
+  const formula = parseFormula(parts[0].toks);
   let residual: ResidualSpec | null = null;
   let varIdent: string | null = null;
   for (const part of parts.slice(1)) {
-    if (part.src.trim() === "") throw new SpecError("nothing after ';'", part.offset + 1);
-    const r = parseResidual(part.src, part.offset);
+    if (part.toks.length === 1) throw new SpecError("nothing after ';': add a residual structure such as AR1(time | group), or remove the ';'", part.semi);
+    const r = parseExtra(part.toks);
     if (r.residual) {
-      if (residual) throw new SpecError("only one residual correlation structure is allowed", part.offset + 1);
+      if (residual) throw new SpecError("only one residual correlation structure is allowed", part.toks[0].col);
       residual = r.residual;
     }
     if (r.varIdent) {
-      if (varIdent) throw new SpecError("only one varIdent is allowed", part.offset + 1);
+      if (varIdent) throw new SpecError("only one varIdent(...) is allowed", part.toks[0].col);
       varIdent = r.varIdent;
     }
   }

@@ -1,179 +1,378 @@
 // From a table and a spec to the model matrices: y, X (R's model.matrix with treatment
-// contrasts, term names and column order), and per random term its Z columns and grouping
-// factor. Rows with a missing value in any used column are dropped (na.omit); unused factor
-// levels are dropped (as lme4's model frame); aliased X columns are dropped with a note.
+// contrasts: same columns, names and order), and for each random term its Z columns and
+// grouping factor. Rows with a missing value in any column the model uses are dropped (na.omit);
+// factor levels absent from the used rows are dropped (as lme4's model frame); aliased X
+// columns are dropped with a note (as lme4).
+//
+// Factor coding follows R's rule (terms.formula + model.matrix): in a term, a factor is coded by
+// contrasts (levels 2..k) when the term without that factor is the empty term or is contained
+// in an earlier term, else by indicators of all its levels; without an intercept, the first
+// factor of the first term that has one gets all its levels. Columns of a term are the products
+// of its variables' columns, the first variable varying fastest.
 import type { DataTable, Design, Expr, ModelSpec, ReTermDesign, Term } from "../types";
 import { DataError } from "../errors";
 import { exprLabel } from "../formula/parse";
-import { Variable, Variables } from "./variables";
+import { FactorVariable, Variable, Variables, textMessage } from "./variables";
+
+/** One variable of a term as it enters the columns: numeric values, or a factor's pieces. */
+interface TermVar {
+  label: string;
+  values: Float64Array | null; // numeric (over all table rows)
+  codes: Int32Array | null; // factor codes (over all table rows)
+  /** For a factor: table level code -> piece index, -1 when the level has no column. */
+  piece: Int32Array | null;
+  /** Names of the pieces (factor: label + level; numeric: the label). */
+  names: string[];
+}
+
+/** The columns of one term: the product of its variables' pieces. */
+interface TermCols {
+  vars: TermVar[];
+  /** Offset of each variable's piece index in the term's column index (first varies fastest). */
+  strides: number[];
+  count: number;
+}
 
 interface Columns {
+  intercept: boolean;
+  terms: TermCols[];
   names: string[];
-  cols: Float64Array[];
 }
 
-/** R's model-matrix columns of `terms` over the selected rows. */
-function modelColumns(terms: Term[], intercept: boolean, vars: Variables, rows: Int32Array): Columns {
-  const n = rows.length;
-  const names: string[] = [];
-  const cols: Float64Array[] = [];
-  if (intercept) {
-    names.push("(Intercept)");
-    cols.push(new Float64Array(n).fill(1));
-  }
-  const keyOf = (vs: string[]) => vs.slice().sort().join("\u0001");
-  const present = new Set(terms.map((t) => keyOf(t.factors.map(exprLabel))));
-  let spanned = intercept;
-  for (const term of terms) {
-    const labels = term.factors.map(exprLabel);
-    type Piece = { name: string; values: Float64Array };
-    const pieceLists: Piece[][] = [];
-    let fullCodedMain = false;
-    term.factors.forEach((e, k) => {
-      const v = vars.get(e);
-      if (v.kind === "numeric") {
-        const vals = new Float64Array(n);
-        for (let i = 0; i < n; i++) vals[i] = v.values[rows[i]];
-        pieceLists.push([{ name: v.label, values: vals }]);
-        return;
-      }
-      const used = usedLevels(v, rows);
-      const rest = labels.filter((_, j) => j !== k);
-      // Contrasts when the margin without this factor is in the model (the intercept counts as
-      // the empty margin); otherwise indicators for every level (R's rule).
-      let contrasts = rest.length === 0 ? spanned : present.has(keyOf(rest));
-      if (rest.length === 0 && !spanned) fullCodedMain = true;
-      if (used.levels.length < 2 && contrasts) contrasts = true;
-      const start = contrasts ? 1 : 0;
-      const pieces: Piece[] = [];
-      for (let l = start; l < used.levels.length; l++) {
-        const vals = new Float64Array(n);
-        for (let i = 0; i < n; i++) vals[i] = used.codes[i] === l ? 1 : 0;
-        pieces.push({ name: `${v.label}${used.levels[l]}`, values: vals });
-      }
-      pieceLists.push(pieces);
-    });
-    if (fullCodedMain) spanned = true;
-    // Cartesian product, first variable varying fastest.
-    let acc: Piece[] = pieceLists[0];
-    for (const pieces of pieceLists.slice(1)) {
-      const next: Piece[] = [];
-      for (const p of pieces) for (const a of acc) {
-        const vals = new Float64Array(n);
-        for (let i = 0; i < n; i++) vals[i] = a.values[i] * p.values[i];
-        next.push({ name: a.name ? `${a.name}:${p.name}` : p.name, values: vals });
-      }
-      acc = next;
-    }
-    for (const a of acc) {
-      names.push(a.name);
-      cols.push(a.values);
-    }
-  }
-  return { names, cols };
-}
-
-/** Levels of a factor present in the selected rows, recoded (order kept). */
-function usedLevels(v: Variable & { kind: "factor" }, rows: Int32Array): { levels: string[]; codes: Int32Array } {
+/** Levels of a factor variable that occur in the used rows, as table level codes in level order. */
+function presentLevels(v: FactorVariable, rows: Int32Array): number[] {
   const seen = new Uint8Array(v.levels.length);
-  const vc = v.codes, n = rows.length;
-  for (let i = 0; i < n; i++) seen[vc[rows[i]]] = 1;
-  const map = new Int32Array(v.levels.length).fill(-1);
-  const levels: string[] = [];
-  v.levels.forEach((l, i) => {
-    if (seen[i]) {
-      map[i] = levels.length;
-      levels.push(l);
-    }
-  });
-  const codes = new Int32Array(n);
-  for (let i = 0; i < n; i++) codes[i] = map[vc[rows[i]]];
-  return { levels, codes };
+  const codes = v.codes;
+  for (let i = 0; i < rows.length; i++) seen[codes[rows[i]]] = 1;
+  const out: number[] = [];
+  for (let k = 0; k < seen.length; k++) if (seen[k]) out.push(k);
+  return out;
 }
 
-/** Grouping factor of a random term: the interaction of its variables, levels present only. */
-function groupingFactor(names: string[], vars: Variables, rows: Int32Array): { levels: string[]; refs: Int32Array } {
-  const parts = names.map((nm) => usedLevels(vars.asFactor({ kind: "var", name: nm }), rows));
-  if (parts.length === 1) return { levels: parts[0].levels, refs: parts[0].codes };
-  // R's f1:f2 levels: first factor slowest; keep the combinations present.
+/**
+ * R's columns for `terms` (in R's term order) with or without the intercept. `where` names the
+ * part of the model in errors ("the fixed effects", "the random term (time | tree)").
+ */
+function modelColumns(terms: Term[], intercept: boolean, vars: Variables, rows: Int32Array, where: string): Columns {
+  const keys = terms.map((t) => t.factors.map(exprLabel));
+  const values = terms.map((t) => t.factors.map((e) => vars.get(e)));
+  // Contrast (1) or indicator (2) coding of each factor in each term (R's TermCode).
+  const coding = keys.map((ks, t) =>
+    ks.map((_, j) => {
+      if (values[t][j].kind !== "factor") return 0;
+      const margin = ks.filter((_, m) => m !== j);
+      if (margin.length === 0) return 1;
+      for (let u = 0; u < t; u++) if (margin.every((x) => keys[u].includes(x))) return 1;
+      return 2;
+    }),
+  );
+  if (!intercept) {
+    outer: for (let t = 0; t < terms.length; t++) {
+      for (let j = 0; j < keys[t].length; j++) {
+        if (coding[t][j] > 0) {
+          coding[t][j] = 2;
+          break outer;
+        }
+      }
+    }
+  }
+  const names: string[] = intercept ? ["(Intercept)"] : [];
+  const levelCache = new Map<string, number[]>();
+  const termCols: TermCols[] = terms.map((_, t) => {
+    const tvars: TermVar[] = values[t].map((v, j) => {
+      const label = keys[t][j];
+      if (v.kind === "numeric") return { label, values: v.values, codes: null, piece: null, names: [label] };
+      let present = levelCache.get(label);
+      if (!present) {
+        present = presentLevels(v, rows);
+        levelCache.set(label, present);
+      }
+      if (present.length < 2) {
+        const lv = present.length ? ` ('${v.levels[present[0]]}')` : "";
+        throw new DataError(`the factor '${label}' in ${where} has only ${present.length} level${lv} in the rows used; a factor needs at least 2 levels (remove it from the model, or check its column)`);
+      }
+      const use = coding[t][j] === 1 ? present.slice(1) : present;
+      const piece = new Int32Array(v.levels.length).fill(-1);
+      use.forEach((k, idx) => (piece[k] = idx));
+      return { label, values: null, codes: v.codes, piece, names: use.map((k) => `${label}${v.levels[k]}`) };
+    });
+    const strides: number[] = [];
+    let count = 1;
+    for (const tv of tvars) {
+      strides.push(count);
+      count *= tv.names.length;
+    }
+    // Names: first variable fastest.
+    for (let c = 0; c < count; c++) {
+      names.push(tvars.map((tv, j) => tv.names[Math.floor(c / strides[j]) % tv.names.length]).join(":"));
+    }
+    return { vars: tvars, strides, count };
+  });
+  return { intercept, terms: termCols, names };
+}
+
+/** Fill the row-major n x p matrix of `cols` for the used rows (M must be zero-filled). */
+function fillColumns(cols: Columns, rows: Int32Array, M: Float64Array, p: number): void {
   const n = rows.length;
-  const key = new Float64Array(n);
+  let off: Int32Array | null = null;
+  let val: Float64Array | null = null;
+  let start = 0;
+  if (cols.intercept) {
+    fillConstant(M, n, p, 0);
+    start = 1;
+  }
+  for (const tc of cols.terms) {
+    const vs = tc.vars;
+    if (vs.length === 1 && vs[0].values) fillNumeric(M, n, p, start, vs[0].values, rows);
+    else if (vs.length === 1) fillFactor(M, n, p, start, vs[0].codes!, vs[0].piece!, rows);
+    else {
+      // Each row has at most one nonzero column in a term: the product of the numeric values,
+      // at the offset that the factors' pieces give. One pass per variable over the rows.
+      if (!off || !val) {
+        off = new Int32Array(n);
+        val = new Float64Array(n);
+      }
+      off.fill(0);
+      val.fill(1);
+      for (let j = 0; j < vs.length; j++) {
+        const tv = vs[j];
+        if (tv.values) multiplyBy(val, tv.values, rows, n);
+        else addPiece(off, tv.codes!, tv.piece!, tc.strides[j], rows, n);
+      }
+      scatter(M, n, p, start, off, val);
+    }
+    start += tc.count;
+  }
+}
+
+function fillConstant(M: Float64Array, n: number, p: number, col: number): void {
+  for (let i = 0; i < n; i++) M[i * p + col] = 1;
+}
+
+function fillNumeric(M: Float64Array, n: number, p: number, col: number, x: Float64Array, rows: Int32Array): void {
+  for (let i = 0; i < n; i++) M[i * p + col] = x[rows[i]];
+}
+
+function fillFactor(M: Float64Array, n: number, p: number, col: number, codes: Int32Array, piece: Int32Array, rows: Int32Array): void {
   for (let i = 0; i < n; i++) {
+    const k = piece[codes[rows[i]]];
+    if (k >= 0) M[i * p + col + k] = 1;
+  }
+}
+
+function multiplyBy(val: Float64Array, x: Float64Array, rows: Int32Array, n: number): void {
+  for (let i = 0; i < n; i++) val[i] *= x[rows[i]];
+}
+
+function addPiece(off: Int32Array, codes: Int32Array, piece: Int32Array, stride: number, rows: Int32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const k = piece[codes[rows[i]]];
+    const o = off[i];
+    off[i] = k < 0 || o < 0 ? -1 : o + k * stride;
+  }
+}
+
+function scatter(M: Float64Array, n: number, p: number, col: number, off: Int32Array, val: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    const o = off[i];
+    if (o >= 0) M[i * p + col + o] = val[i];
+  }
+}
+
+/**
+ * Which columns of the row-major n x p matrix X are aliased, as R's qr() with tolerance 1e-7
+ * (LINPACK dqrdc2, as lme4 uses): left to right, a column is dropped when what is left of it after
+ * removing its projection on the kept columns has norm below tol times its own norm. The
+ * triangular factor of X (a Givens QR over the rows, numerically stable, O(n p^2), no copy of X)
+ * has the same column norms and inner products, so the test runs on that p x p matrix.
+ */
+export function aliasedColumns(X: Float64Array, n: number, p: number, tol = 1e-7): boolean[] {
+  if (clearlyFullRank(X, n, p)) return new Array<boolean>(p).fill(false);
+  const R = new Float64Array(p * p);
+  const w = new Float64Array(p);
+  for (let i = 0; i < n; i++) {
+    const base = i * p;
+    let nz = false;
+    for (let j = 0; j < p; j++) {
+      w[j] = X[base + j];
+      if (w[j] !== 0) nz = true;
+    }
+    if (!nz) continue;
+    for (let k = 0; k < p; k++) {
+      const b = w[k];
+      if (b === 0) continue;
+      const kk = k * p + k;
+      const a = R[kk];
+      let r = Math.sqrt(a * a + b * b);
+      if (!(r < 1e150 && r > 1e-150)) {
+        // Rescale where the squares would overflow or underflow.
+        const m = Math.max(Math.abs(a), Math.abs(b));
+        r = m * Math.sqrt((a / m) * (a / m) + (b / m) * (b / m));
+      }
+      const c = a / r;
+      const s = b / r;
+      R[kk] = r;
+      for (let j = k + 1; j < p; j++) {
+        const rkj = R[k * p + j];
+        const wj = w[j];
+        R[k * p + j] = c * rkj + s * wj;
+        w[j] = c * wj - s * rkj;
+      }
+      w[k] = 0;
+    }
+  }
+  // Greedy left-to-right on the columns of R, with an orthonormal basis of the kept ones.
+  const basis: Float64Array[] = [];
+  const aliased: boolean[] = [];
+  const v = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    let norm0 = 0;
+    for (let k = 0; k <= j; k++) {
+      v[k] = R[k * p + j];
+      norm0 += v[k] * v[k];
+    }
+    for (let k = j + 1; k < p; k++) v[k] = 0;
+    norm0 = Math.sqrt(norm0);
+    if (!(norm0 > 0)) {
+      aliased.push(true);
+      continue;
+    }
+    for (let pass = 0; pass < 2; pass++) {
+      for (const q of basis) {
+        let d = 0;
+        for (let k = 0; k < p; k++) d += q[k] * v[k];
+        for (let k = 0; k < p; k++) v[k] -= d * q[k];
+      }
+    }
+    let norm = 0;
+    for (let k = 0; k < p; k++) norm += v[k] * v[k];
+    norm = Math.sqrt(norm);
+    if (norm < tol * norm0) {
+      aliased.push(true);
+      continue;
+    }
+    aliased.push(false);
+    const q = new Float64Array(p);
+    for (let k = 0; k < p; k++) q[k] = v[k] / norm;
+    basis.push(q);
+  }
+  return aliased;
+}
+
+/**
+ * A cheap screen before the QR: Cholesky of X'X, where every column keeps more than 1% of its
+ * length after the earlier ones are projected out (scaled pivot > 1e-4). The computed pivots of
+ * X'X err by about p * eps relative to the diagonal, far below that margin, so such an X has no
+ * aliased column at tolerance 1e-7; anything closer goes to the stable QR.
+ */
+function clearlyFullRank(X: Float64Array, n: number, p: number): boolean {
+  const G = new Float64Array(p * p);
+  for (let i = 0; i < n; i++) {
+    const base = i * p;
+    for (let a = 0; a < p; a++) {
+      const xa = X[base + a];
+      if (xa === 0) continue;
+      const ga = a * p;
+      for (let b = 0; b <= a; b++) G[ga + b] += xa * X[base + b];
+    }
+  }
+  const L = new Float64Array(p * p);
+  for (let j = 0; j < p; j++) {
+    const gjj = G[j * p + j];
+    if (!(gjj > 0 && gjj < Infinity)) return false;
+    for (let k = 0; k < j; k++) {
+      let sum = G[j * p + k];
+      for (let m = 0; m < k; m++) sum -= L[j * p + m] * L[k * p + m];
+      L[j * p + k] = sum / L[k * p + k];
+    }
+    let d = gjj;
+    for (let m = 0; m < j; m++) d -= L[j * p + m] * L[j * p + m];
+    if (!(d > 1e-4 * gjj)) return false;
+    L[j * p + j] = Math.sqrt(d);
+  }
+  return true;
+}
+
+/** The kept columns of a row-major n x p matrix. */
+function keepColumns(X: Float64Array, n: number, p: number, keep: number[]): Float64Array {
+  const q = keep.length;
+  const out = new Float64Array(n * q);
+  for (let i = 0; i < n; i++) {
+    const src = i * p;
+    const dst = i * q;
+    for (let j = 0; j < q; j++) out[dst + j] = X[src + keep[j]];
+  }
+  return out;
+}
+
+/** Grouping factor of a random term: the interaction of its columns, combinations present only. */
+function groupingFactor(names: string[], vars: Variables, rows: Int32Array): { levels: string[]; refs: Int32Array } {
+  const n = rows.length;
+  const parts = names.map((nm) => {
+    const f = vars.asFactor({ kind: "var", name: nm });
+    const present = presentLevels(f, rows);
+    const index = new Int32Array(f.levels.length).fill(-1);
+    present.forEach((k, i) => (index[k] = i));
+    return { f, present, index };
+  });
+  if (parts.length === 1) {
+    const { f, present, index } = parts[0];
+    const refs = new Int32Array(n);
+    const codes = f.codes;
+    for (let i = 0; i < n; i++) refs[i] = index[codes[rows[i]]];
+    return { levels: present.map((k) => f.levels[k]), refs };
+  }
+  // R's a:b for factors: levels ordered with the first factor varying slowest; keep those present.
+  const key = new Float64Array(n);
+  let span = 1;
+  for (const pt of parts) span *= pt.present.length;
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
     let k = 0;
-    for (const p of parts) k = k * p.levels.length + p.codes[i];
+    for (const pt of parts) k = k * pt.present.length + pt.index[pt.f.codes[r]];
     key[i] = k;
   }
-  const distinct = Array.from(new Set(key)).sort((a, b) => a - b);
-  const index = new Map(distinct.map((k, i) => [k, i]));
+  let distinct: number[];
+  const refs = new Int32Array(n);
+  if (span <= 4 * n + 1024) {
+    const slot = new Int32Array(span).fill(-1);
+    for (let i = 0; i < n; i++) slot[key[i]] = 0;
+    distinct = [];
+    for (let k = 0; k < span; k++) if (slot[k] === 0) {
+      slot[k] = distinct.length;
+      distinct.push(k);
+    }
+    for (let i = 0; i < n; i++) refs[i] = slot[key[i]];
+  } else {
+    const seen = new Map<number, number>();
+    for (let i = 0; i < n; i++) if (!seen.has(key[i])) seen.set(key[i], 0);
+    distinct = Array.from(seen.keys()).sort((a, b) => a - b);
+    distinct.forEach((k, i) => seen.set(k, i));
+    for (let i = 0; i < n; i++) refs[i] = seen.get(key[i])!;
+  }
   const levels = distinct.map((k) => {
-    const labs: string[] = [];
+    const labs: string[] = new Array(parts.length);
     for (let j = parts.length - 1; j >= 0; j--) {
-      const L = parts[j].levels.length;
-      labs.unshift(parts[j].levels[k % L]);
+      const L = parts[j].present.length;
+      labs[j] = parts[j].f.levels[parts[j].present[k % L]];
       k = Math.floor(k / L);
     }
     return labs.join(":");
   });
-  return { levels, refs: Int32Array.from(key, (k) => index.get(k)!) };
+  return { levels, refs };
 }
 
-/** Aliased columns by an incremental Cholesky of X'X: a column nearly in the span of the earlier ones is dropped. */
-function aliasedColumns(cols: Float64Array[]): boolean[] {
-  const p = cols.length, n = p ? cols[0].length : 0;
-  const XtX = new Float64Array(p * p);
-  for (let a = 0; a < p; a++) for (let b = 0; b <= a; b++) {
-    let s = 0;
-    const ca = cols[a], cb = cols[b];
-    for (let i = 0; i < n; i++) s += ca[i] * cb[i];
-    XtX[a * p + b] = s;
-  }
-  const L = new Float64Array(p * p);
-  const keep: number[] = [];
-  const alias: boolean[] = new Array(p).fill(false);
-  for (let j = 0; j < p; j++) {
-    // Solve for row j against the kept columns.
-    const row = new Float64Array(p);
-    for (const k of keep) {
-      let s = XtX[j * p + k];
-      for (const m of keep) {
-        if (m >= k) break;
-        s -= row[m] * L[k * p + m];
-      }
-      row[k] = s / L[k * p + k];
-    }
-    let d = XtX[j * p + j];
-    for (const k of keep) d -= row[k] * row[k];
-    if (!(XtX[j * p + j] > 0) || d <= 1e-14 * XtX[j * p + j]) {
-      alias[j] = true;
-      continue;
-    }
-    for (const k of keep) L[j * p + k] = row[k];
-    L[j * p + j] = Math.sqrt(d);
-    keep.push(j);
-  }
-  return alias;
-}
-
-function rowMajor(cols: Float64Array[], n: number): Float64Array {
-  const p = cols.length;
-  const X = new Float64Array(n * p);
-  for (let j = 0; j < p; j++) {
-    const c = cols[j];
-    for (let i = 0; i < n; i++) X[i * p + j] = c[i];
-  }
-  return X;
-}
+const plural = (k: number, word: string) => `${k} ${word}${k === 1 ? "" : "s"}`;
 
 export function buildDesign(table: DataTable, spec: ModelSpec): Design {
   const vars = new Variables(table);
   const f = spec.formula;
   const nAll = table.nrow;
-  // Every variable the model uses, for the missing-value mask.
+
+  // Every variable the model uses (evaluated over all rows; unknown columns fail here).
   const used: Variable[] = [];
   const response = vars.get(f.response);
-  if (response.kind === "factor") {
-    throw new DataError(`the response '${response.label}' has text (for example '${response.levels[0]}'); it must be numeric`);
-  }
+  if (response.kind === "factor") throw new DataError(textMessage(response, "the response"));
   used.push(response);
   for (const t of f.fixed) for (const e of t.factors) used.push(vars.get(e));
   for (const rt of f.random) {
@@ -181,15 +380,24 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
     for (const g of rt.group) used.push(vars.get({ kind: "var", name: g }));
   }
   const extra: string[] = [];
-  if (spec.residual?.time && spec.residual.time !== "1") extra.push(spec.residual.time);
+  if (spec.residual?.time) extra.push(spec.residual.time);
   if (spec.residual?.group) extra.push(...spec.residual.group.split(":"));
-  if (spec.varIdent) extra.push(spec.varIdent);
+  if (spec.varIdent) extra.push(...spec.varIdent.split(":"));
   for (const name of extra) used.push(vars.get({ kind: "var", name } as Expr));
+
+  // na.omit: drop rows with a missing value in any used variable.
   const ok = new Uint8Array(nAll).fill(1);
+  const seen = new Set<Variable>();
   for (const v of used) {
+    if (seen.has(v)) continue;
+    seen.add(v);
     if (v.kind === "numeric") {
-      for (let i = 0; i < nAll; i++) if (Number.isNaN(v.values[i])) ok[i] = 0;
-    } else for (let i = 0; i < nAll; i++) if (v.codes[i] < 0) ok[i] = 0;
+      const x = v.values;
+      for (let i = 0; i < nAll; i++) if (x[i] !== x[i]) ok[i] = 0;
+    } else {
+      const c = v.codes;
+      for (let i = 0; i < nAll; i++) if (c[i] < 0) ok[i] = 0;
+    }
   }
   let n = 0;
   for (let i = 0; i < nAll; i++) n += ok[i];
@@ -197,43 +405,60 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
   for (let i = 0, k = 0; i < nAll; i++) if (ok[i]) rows[k++] = i;
   const nDropped = nAll - n;
   const messages: string[] = [];
-  if (n === 0) throw new DataError("no rows are left after dropping rows with missing values in the columns the model uses");
-  if (nDropped > 0) messages.push(`dropped ${nDropped} row${nDropped > 1 ? "s" : ""} with missing values (of ${nAll})`);
+  if (n === 0) {
+    throw new DataError(`no rows are left after dropping rows with missing values: each of the ${nAll} rows has a blank, NA or error cell in a column the model uses`);
+  }
+  if (nDropped > 0) messages.push(`dropped ${plural(nDropped, "row")} with missing values (of ${nAll})`);
 
   const y = new Float64Array(n);
-  for (let i = 0; i < n; i++) y[i] = response.values[rows[i]];
+  const yv = response.values;
+  for (let i = 0; i < n; i++) y[i] = yv[rows[i]];
   let constant = true;
   for (let i = 1; i < n && constant; i++) if (y[i] !== y[0]) constant = false;
-  if (constant) throw new DataError(`the response '${response.label}' is constant (${y[0]}) in the rows used; there is nothing to model`);
+  if (constant) throw new DataError(`the response '${response.label}' is constant (${y[0]}) in the ${plural(n, "row")} used; there is nothing to model`);
 
-  const fixedCols = modelColumns(f.fixed, f.intercept, vars, rows);
-  if (fixedCols.cols.length === 0) throw new DataError("the model has no fixed effects: keep the intercept or add a term");
-  const alias = aliasedColumns(fixedCols.cols);
+  // Fixed effects.
+  const fixedCols = modelColumns(f.fixed, f.intercept, vars, rows, "the fixed effects");
+  let p = fixedCols.names.length;
+  if (p === 0) throw new DataError("the model has no fixed effects: keep the intercept (remove '0 +' or '- 1') or add a term");
+  let X: Float64Array = new Float64Array(n * p);
+  fillColumns(fixedCols, rows, X, p);
+  const alias = aliasedColumns(X, n, p);
   const aliased = fixedCols.names.filter((_, j) => alias[j]);
-  const keptCols = fixedCols.cols.filter((_, j) => !alias[j]);
-  const xnames = fixedCols.names.filter((_, j) => !alias[j]);
+  let xnames = fixedCols.names;
   if (aliased.length > 0) {
-    messages.push(`fixed-effect model matrix is rank deficient so dropping ${aliased.length} column${aliased.length > 1 ? "s" : ""} / coefficient${aliased.length > 1 ? "s" : ""} (${aliased.join(", ")})`);
+    const keep: number[] = [];
+    alias.forEach((a, j) => {
+      if (!a) keep.push(j);
+    });
+    X = keepColumns(X, n, p, keep);
+    xnames = keep.map((j) => fixedCols.names[j]);
+    p = keep.length;
+    const k = aliased.length;
+    messages.push(`fixed-effect model matrix is rank deficient so dropping ${k} column${k > 1 ? "s" : ""} / coefficient${k > 1 ? "s" : ""} (${aliased.join(", ")})`);
   }
-  const p = keptCols.length;
-  if (n <= p) throw new DataError(`the model has ${p} fixed effects but only ${n} rows are used; it needs more rows than fixed effects`);
+  if (n <= p) throw new DataError(`the model has ${plural(p, "fixed-effect column")} but only ${plural(n, "row")} are used; it needs more rows than fixed effects`);
 
+  // Random effects.
   const reTerms: ReTermDesign[] = f.random.map((rt) => {
-    const { levels, refs } = groupingFactor(rt.group, vars, rows);
     const group = rt.group.join(":");
+    const { levels, refs } = groupingFactor(rt.group, vars, rows);
     if (levels.length < 2) {
-      throw new DataError(`the grouping factor '${group}' has only ${levels.length} level in the rows used; a random effect needs at least 2 groups`);
+      throw new DataError(`the grouping factor '${group}' has only ${levels.length} level${levels.length === 1 ? ` ('${levels[0]}')` : "s"} in the rows used; a random effect needs at least 2 groups`);
     }
     if (levels.length >= n) {
-      throw new DataError(`the grouping factor '${group}' has ${levels.length} levels for ${n} rows: each group needs more than one row on average (number of levels must be < number of observations)`);
+      throw new DataError(`the grouping factor '${group}' has ${levels.length} levels for ${plural(n, "row")}: the number of levels of each grouping factor must be < number of observations (every group needs more than one row on average)`);
     }
-    const zc = modelColumns(rt.terms, rt.intercept, vars, rows);
-    const q = zc.cols.length;
+    const zc = modelColumns(rt.terms, rt.intercept, vars, rows, `the random term (${rt.text})`);
+    const q = zc.names.length;
     if (levels.length * q >= n) {
-      throw new DataError(`the random-effects term (${rt.text}) has ${levels.length * q} random effects for ${n} observations; the variance parameters cannot be identified (use fewer effects per group)`);
+      throw new DataError(`the random term (${rt.text}) has ${levels.length * q} random effects (${levels.length} levels x ${q}) for ${plural(n, "observation")}; with at least as many random effects as observations the variances cannot be told apart from the residual (use fewer effects per group)`);
     }
-    return { group, levels, refs, effects: zc.names, z: rowMajor(zc.cols, n), correlated: rt.correlated };
+    const z = new Float64Array(n * q);
+    fillColumns(zc, rows, z, q);
+    return { group, levels, refs, effects: zc.names, z, correlated: rt.correlated };
   });
 
-  return { n, y, X: rowMajor(keptCols, n), p, xnames, aliased, reTerms, rows, nDropped, messages };
+  return { n, y, X, p, xnames, aliased, reTerms, rows, nDropped, messages };
 }
+

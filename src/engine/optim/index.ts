@@ -1,3 +1,3 @@
 export type { OptimOptions, OptimResult } from "./types";
-export { bobyqa } from "./trqm";
+export { bobyqa } from "./bobyqa";
 export { nelderMead } from "./nelder-mead";

@@ -1,20 +1,27 @@
 export interface OptimOptions {
-  /** Lower bounds (default -Infinity). */
+  /** Lower bounds (default -Infinity). f is never evaluated below them. */
   lower?: ArrayLike<number>;
-  /** Upper bounds (default +Infinity). */
+  /** Upper bounds (default +Infinity). A coordinate with lower == upper is held fixed. */
   upper?: ArrayLike<number>;
-  /** Initial trust-region radius / simplex size. */
+  /**
+   * Initial trust-region radius (BOBYQA) or simplex size (Nelder–Mead). Default: 1, or a fifth
+   * of the narrowest finite box width if smaller; BOBYQA caps it at half that width.
+   */
   rhobeg?: number;
-  /** Final radius: the accuracy asked of x. */
+  /** Final radius, the accuracy asked of x in absolute terms (default 1e-8). */
   rhoend?: number;
+  /** Most evaluations of f (default 1000 per free coordinate). */
   maxfun?: number;
   /** Checked after each evaluation; true stops the run with status "cancelled". */
   shouldStop?: () => boolean;
 }
 
 export interface OptimResult {
+  /** The best point evaluated (whatever the status), full length, bounds honoured exactly. */
   x: Float64Array;
+  /** f(x); NaN when f never returned a finite value. */
   fval: number;
+  /** Number of evaluations of f. */
   nfev: number;
   status: "converged" | "maxfun" | "cancelled" | "failed";
   message: string;

@@ -1,37 +1,81 @@
 /* eslint-disable no-undef */
-// Builds the add-in into dist/: taskpane.html (one page loading the pane, the functions and the
-// commands: the shared runtime), functions.js + functions.json (metadata generated from the
-// JSDoc, then given allowErrorForDataTypeAny so error cells reach us as missing values), the
-// engine's Web Worker (lmm-worker.js), the icons and manifest.xml. `npm run build` needs no
-// network and no certificates; only `npm start` (the dev server) asks for dev certificates.
+// Builds the add-in into dist/:
+//   taskpane.html   the one page of the shared runtime; it loads taskpane.js, functions.js and
+//                   commands.js (Office.js itself comes from Microsoft's CDN, never bundled)
+//   functions.js    the =LMM.* functions (+ CustomFunctions.associate, added by the metadata plugin)
+//   functions.json  their metadata, generated from the JSDoc and then given
+//                   "allowErrorForDataTypeAny": true, so error cells reach us as missing values
+//   lmm-worker.js   the engine, as a Web Worker of its own (the page's bundles hold no engine)
+//   manifest.xml    with every https://localhost:3000/ replaced by LMM_PROD_URL in production
+//   assets/         the icons
+// `npm run build` needs no network and no certificates; only the dev server (`npm start`,
+// `npm run dev-server`) asks office-addin-dev-certs for a localhost certificate.
 const path = require("path");
 const CopyWebpackPlugin = require("copy-webpack-plugin");
 const CustomFunctionsMetadataPlugin = require("custom-functions-metadata-plugin");
 const HtmlWebpackPlugin = require("html-webpack-plugin");
 
-const urlDev = "https://localhost:3000/";
-const urlProd = process.env.LMM_PROD_URL || "https://localhost:3000/";
+const DEV_URL = "https://localhost:3000/";
+/** Where a production build says the add-in lives when LMM_PROD_URL is not set: an obvious placeholder. */
+const PLACEHOLDER_URL = "https://lmm-addin.invalid/";
 
-/** Adds allowErrorForDataTypeAny to the generated functions.json (the generator cannot). */
-class AllowErrorsPlugin {
+/** The production base URL: LMM_PROD_URL (https, ending in "/"), or the placeholder. */
+function productionUrl(env = process.env) {
+  const raw = (env.LMM_PROD_URL || "").trim();
+  if (!raw) return PLACEHOLDER_URL;
+  let u;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new Error(`LMM_PROD_URL is not a URL: ${raw}`);
+  }
+  if (u.protocol !== "https:") throw new Error(`LMM_PROD_URL must be an https:// URL (Office loads add-ins only over HTTPS): ${raw}`);
+  return u.href.endsWith("/") ? u.href : `${u.href}/`;
+}
+
+/** The manifest with every development URL replaced: a global regular expression, not just the first match. */
+function productionManifest(xml, url) {
+  const pattern = new RegExp(DEV_URL.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "g");
+  return String(xml).replace(pattern, () => url);
+}
+
+/** Adds the top-level "allowErrorForDataTypeAny": true to the generated functions.json (the generator cannot). */
+class AllowErrorCellsPlugin {
   apply(compiler) {
-    compiler.hooks.thisCompilation.tap("AllowErrorsPlugin", (compilation) => {
-      compilation.hooks.processAssets.tap(
-        { name: "AllowErrorsPlugin", stage: compiler.webpack.Compilation.PROCESS_ASSETS_STAGE_ADDITIONS + 1 },
-        () => {
-          const asset = compilation.getAsset("functions.json");
-          if (!asset) return;
-          const meta = JSON.parse(asset.source.source().toString());
-          meta.allowErrorForDataTypeAny = true;
-          compilation.updateAsset("functions.json", new compiler.webpack.sources.RawSource(JSON.stringify(meta, null, 2)));
-        },
-      );
+    const { Compilation, WebpackError, sources } = compiler.webpack;
+    compiler.hooks.thisCompilation.tap("AllowErrorCellsPlugin", (compilation) => {
+      compilation.hooks.processAssets.tap({ name: "AllowErrorCellsPlugin", stage: Compilation.PROCESS_ASSETS_STAGE_ADDITIONAL }, () => {
+        const asset = compilation.getAsset("functions.json");
+        if (!asset) {
+          if (compilation.errors.length === 0) compilation.errors.push(new WebpackError("functions.json was not generated"));
+          return;
+        }
+        const meta = JSON.parse(asset.source.source().toString());
+        const out = { allowErrorForDataTypeAny: true, ...meta };
+        out.allowErrorForDataTypeAny = true;
+        compilation.updateAsset("functions.json", new sources.RawSource(`${JSON.stringify(out, null, 2)}\n`));
+      });
     });
   }
 }
 
-module.exports = async (env, options) => {
+/** Warns when a production manifest still points at the placeholder. */
+class PlaceholderWarningPlugin {
+  constructor(url) {
+    this.url = url;
+  }
+  apply(compiler) {
+    compiler.hooks.thisCompilation.tap("PlaceholderWarningPlugin", (compilation) => {
+      if (this.url === PLACEHOLDER_URL) {
+        compilation.warnings.push(new compiler.webpack.WebpackError(`dist/manifest.xml points at ${PLACEHOLDER_URL}: set LMM_PROD_URL to where dist/ will be served (npm start uses the development manifest and is not affected)`));
+      }
+    });
+  }
+}
+
+module.exports = async (env = {}, options = {}) => {
   const dev = options.mode === "development";
+  const prodUrl = dev ? DEV_URL : productionUrl();
   const config = {
     devtool: dev ? "source-map" : false,
     entry: {
@@ -43,33 +87,28 @@ module.exports = async (env, options) => {
     output: { path: path.resolve(__dirname, "dist"), filename: "[name].js", clean: true },
     resolve: { extensions: [".ts", ".js"] },
     module: {
-      rules: [
-        { test: /\.ts$/, exclude: /node_modules/, use: { loader: "ts-loader", options: { configFile: "tsconfig.webpack.json", transpileOnly: true } } },
-      ],
+      rules: [{ test: /\.ts$/, exclude: /node_modules/, use: { loader: "ts-loader", options: { configFile: "tsconfig.webpack.json", transpileOnly: true } } }],
     },
     performance: { hints: false },
     plugins: [
       new CustomFunctionsMetadataPlugin({ output: "functions.json", input: "./src/functions/functions.ts" }),
-      new AllowErrorsPlugin(),
+      new AllowErrorCellsPlugin(),
       new HtmlWebpackPlugin({ filename: "taskpane.html", template: "./src/taskpane/taskpane.html", chunks: ["taskpane", "functions", "commands"] }),
       new CopyWebpackPlugin({
         patterns: [
           { from: "assets/icon-*.png", to: "assets/[name][ext]" },
-          {
-            from: "manifest.xml",
-            to: "[name][ext]",
-            transform: (content) => (dev ? content : content.toString().replace(new RegExp(urlDev.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "g"), urlProd)),
-          },
+          { from: "manifest.xml", to: "[name][ext]", transform: (content) => (dev ? content : productionManifest(content, prodUrl)) },
         ],
       }),
+      ...(dev ? [] : [new PlaceholderWarningPlugin(prodUrl)]),
     ],
   };
   if (env.WEBPACK_SERVE) {
-    // Only the dev server needs HTTPS certificates (office-addin-dev-certs installs them).
+    // Only the dev server needs HTTPS certificates (office-addin-dev-certs creates and trusts them).
     const devCerts = require("office-addin-dev-certs");
     const o = await devCerts.getHttpsServerOptions();
     config.devServer = {
-      static: { directory: path.join(__dirname, "dist") },
+      static: false,
       headers: { "Access-Control-Allow-Origin": "*" },
       server: { type: "https", options: { ca: o.ca, key: o.key, cert: o.cert } },
       port: 3000,
@@ -77,3 +116,8 @@ module.exports = async (env, options) => {
   }
   return config;
 };
+
+module.exports.DEV_URL = DEV_URL;
+module.exports.PLACEHOLDER_URL = PLACEHOLDER_URL;
+module.exports.productionUrl = productionUrl;
+module.exports.productionManifest = productionManifest;

@@ -1,13 +1,17 @@
-// The =LMM.* custom functions. Thin adapters: Excel values -> the shared client (a Web Worker
-// fit, cached) -> a 2-D table (format.ts). Bad input becomes #VALUE! with the engine's message.
-// The JSDoc below is Excel's function help; custom-functions-metadata turns it into
-// functions.json, so every function is a top-level declaration with plain parameter types.
+// The =LMM.* custom functions. Thin adapters: Excel's arguments (inputs.ts) -> the shared client,
+// which runs the engine in a Web Worker and caches by inputs, so FIT, VARCOMP, BLUP and FITTED
+// on the same data and spec fit once -> a 2-D table (format.ts). Any failure becomes #VALUE!
+// with a message that says what to fix.
+// The JSDoc is Excel's function help: custom-functions-metadata turns it into functions.json, so
+// every function is a top-level declaration with plain parameter types (optional arguments are
+// `T | null`: Excel passes null for an omitted one), and the last parameter is the cancellation
+// handle (which makes the function @cancelable).
 import { lmmClient } from "../worker/shared";
-import { FittedType, blupTable, fitTable, fittedColumn, lrtTable, varcompTable } from "./format";
-import { fail, methodArg, specsArg, textArg, levelArg, onCancel, dataArg } from "./inputs";
+import { blupTable, fitTable, fittedColumn, lrtTable, rlrtTable, varcompTable } from "./format";
+import { ciArg, dataArg, dataNotes, fail, fittedTypeArg, intArg, levelArg, methodArg, nameArg, onCancel, specArg, specsArg } from "./inputs";
 
 /**
- * Fits a linear mixed model (REML or ML, as lme4 and nlme) and returns the fixed effects with Satterthwaite t tests, then logLik, AIC, BIC and the fit's status.
+ * Fits a linear mixed model (REML or ML, as lme4 and nlme) and returns the fixed effects with Satterthwaite t tests, then logLik, AIC, BIC, the groups, convergence, the residual structure and notes.
  * Example: =LMM.FIT(A1:D396, "size ~ time*treat + (1|tree)")
  * @customfunction FIT
  * @param data The data with a header row, e.g. A1:D396 or Table1[#All].
@@ -18,27 +22,30 @@ import { fail, methodArg, specsArg, textArg, levelArg, onCancel, dataArg } from 
  */
 export async function fit(data: any[][], spec: string, method: string | null, invocation: CustomFunctions.CancelableInvocation): Promise<any[][]> {
   try {
-    const r = await lmmClient.fit(dataArg(data), textArg(spec, "spec"), { method: methodArg(method) }, onCancel(invocation));
-    return fitTable(r);
+    const d = dataArg(data);
+    const r = await lmmClient.fit(d.rows, specArg(spec), { method: methodArg(method) }, onCancel(invocation));
+    return fitTable(r, dataNotes(d));
   } catch (e) {
     throw fail(e);
   }
 }
 
 /**
- * The variance components of a linear mixed model, as the lecture's Table 1: group, effect, variance, sd, profile-likelihood CI of the sd, and the share of the total variance.
+ * The variance components, as the lecture's Table 1: group, effect, variance, sd, the profile-likelihood interval of the sd, and the share of the total variance; correlation rows for correlated effects.
  * Example: =LMM.VARCOMP(A1:D396, "size ~ time*treat + (1|tree)")
  * @customfunction VARCOMP
  * @param data The data with a header row.
  * @param spec The model, e.g. "size ~ time*treat + (1|tree)".
  * @param [method] "REML" (the default) or "ML".
  * @param [level] Confidence level of the intervals (default 0.95).
+ * @param [ci] "profile" (profile likelihood, as lme4's confint), "wald" (on the log-SD scale), or "auto" (the default: profile unless that would take long on data this size).
  * @param invocation Cancellation handle (supplied by Excel).
  * @returns A table to spill.
  */
-export async function varcomp(data: any[][], spec: string, method: string | null, level: number | null, invocation: CustomFunctions.CancelableInvocation): Promise<any[][]> {
+export async function varcomp(data: any[][], spec: string, method: string | null, level: number | null, ci: string | null, invocation: CustomFunctions.CancelableInvocation): Promise<any[][]> {
   try {
-    const r = await lmmClient.fit(dataArg(data), textArg(spec, "spec"), { method: methodArg(method), level: levelArg(level) }, onCancel(invocation));
+    const d = dataArg(data);
+    const r = await lmmClient.fit(d.rows, specArg(spec), { method: methodArg(method), level: levelArg(level), ci: ciArg(ci) }, onCancel(invocation));
     return varcompTable(r);
   } catch (e) {
     throw fail(e);
@@ -46,18 +53,19 @@ export async function varcomp(data: any[][], spec: string, method: string | null
 }
 
 /**
- * Likelihood-ratio tests between nested models, laid out as R's anova: one row per model, a test between consecutive ones, and the chi-bar-square p-value when a variance is 0 under the null.
- * Example: =LMM.LRT(A1:D396, F1:F2, "ML") with the two model specs in F1:F2.
+ * Likelihood-ratio tests between nested models, laid out as R's anova (Model, df, AIC, BIC, logLik, Test, L.Ratio, p-value), with the chi-bar-square p-value where a variance is 0 under the null.
+ * Example: =LMM.LRT(A1:D396, F1:F2, "ML") with one model spec in each of F1:F2.
  * @customfunction LRT
  * @param data The data with a header row.
- * @param specs Two or more model specs: a range of cells, an array such as {"size ~ time + (1|tree)","size ~ time + (time|tree)"}, or one spec per cell.
- * @param [method] "REML" (the default; fits with different fixed effects are refitted by ML) or "ML".
+ * @param specs Two or more model specs: a range of cells (blanks skipped) or an array such as {"size ~ time + (1|tree)","size ~ time + (time|tree)"}.
+ * @param [method] "REML" (the default; fits whose fixed effects differ are refitted by ML) or "ML".
  * @param invocation Cancellation handle (supplied by Excel).
  * @returns A table to spill.
  */
 export async function lrt(data: any[][], specs: any[][], method: string | null, invocation: CustomFunctions.CancelableInvocation): Promise<any[][]> {
   try {
-    const r = await lmmClient.lrt(dataArg(data), specsArg(specs), { method: methodArg(method) }, onCancel(invocation));
+    const d = dataArg(data);
+    const r = await lmmClient.lrt(d.rows, specsArg(specs), { method: methodArg(method) }, onCancel(invocation));
     return lrtTable(r);
   } catch (e) {
     throw fail(e);
@@ -70,22 +78,24 @@ export async function lrt(data: any[][], specs: any[][], method: string | null, 
  * @customfunction BLUP
  * @param data The data with a header row.
  * @param spec The model.
- * @param [group] The grouping factor (default: the model's first).
+ * @param [group] The grouping factor, e.g. "tree" (default: the model's first).
  * @param [method] "REML" (the default) or "ML".
  * @param invocation Cancellation handle (supplied by Excel).
  * @returns A table to spill.
  */
 export async function blup(data: any[][], spec: string, group: string | null, method: string | null, invocation: CustomFunctions.CancelableInvocation): Promise<any[][]> {
   try {
-    const r = await lmmClient.fit(dataArg(data), textArg(spec, "spec"), { method: methodArg(method) }, onCancel(invocation));
-    return blupTable(r, group === null || group === undefined || group === "" ? null : String(group));
+    const d = dataArg(data);
+    const g = nameArg(group, "group");
+    const r = await lmmClient.fit(d.rows, specArg(spec), { method: methodArg(method) }, onCancel(invocation));
+    return blupTable(r, g);
   } catch (e) {
     throw fail(e);
   }
 }
 
 /**
- * Fitted values (conditional: fixed + random effects; or marginal: fixed only) or residuals, one per data row, aligned with the data when entered beside its header row.
+ * Fitted values (conditional: fixed + random effects; marginal: fixed effects only) or residuals, one per data row: enter it beside the header row and it lines up with the data; rows with missing values are left blank.
  * Example: =LMM.FITTED(A1:D396, "size ~ time*treat + (1|tree)")
  * @customfunction FITTED
  * @param data The data with a header row.
@@ -97,11 +107,32 @@ export async function blup(data: any[][], spec: string, group: string | null, me
  */
 export async function fitted(data: any[][], spec: string, type: string | null, method: string | null, invocation: CustomFunctions.CancelableInvocation): Promise<any[][]> {
   try {
-    const t = (type === null || type === undefined || type === "" ? "conditional" : String(type).toLowerCase()) as FittedType;
-    if (t !== "conditional" && t !== "marginal" && t !== "residual") throw new TypeError(`type must be "conditional", "marginal" or "residual", not "${type}"`);
-    const rows = dataArg(data);
-    const r = await lmmClient.fit(rows, textArg(spec, "spec"), { method: methodArg(method), fitted: true }, onCancel(invocation));
-    return fittedColumn(r, t, data.length);
+    const d = dataArg(data);
+    const t = fittedTypeArg(type);
+    const r = await lmmClient.fit(d.rows, specArg(spec), { method: methodArg(method), fitted: true }, onCancel(invocation));
+    return fittedColumn(r, t, d.rows.length);
+  } catch (e) {
+    throw fail(e);
+  }
+}
+
+/**
+ * The exact restricted likelihood-ratio test that the one variance component of the spec is 0 (Crainiceanu and Ruppert 2004, as R's RLRsim::exactRLRT), by simulation with a fixed seed.
+ * Example: =LMM.RLRT(A1:D396, "size ~ time + (1|tree)")
+ * @customfunction RLRT
+ * @param data The data with a header row.
+ * @param spec A model with exactly one random effect, e.g. "size ~ time + (1|tree)".
+ * @param [nsim] Number of simulated values (default 10000).
+ * @param [seed] Seed of the simulation (default 1).
+ * @param invocation Cancellation handle (supplied by Excel).
+ * @returns A table to spill: RLRT statistic, p-value, nsim.
+ */
+export async function rlrt(data: any[][], spec: string, nsim: number | null, seed: number | null, invocation: CustomFunctions.CancelableInvocation): Promise<any[][]> {
+  try {
+    const d = dataArg(data);
+    const options = { nsim: intArg(nsim, "nsim", 100, 1000000), seed: intArg(seed, "seed", 1, 2147483647) };
+    const r = await lmmClient.rlrt(d.rows, specArg(spec), options, onCancel(invocation));
+    return rlrtTable(r);
   } catch (e) {
     throw fail(e);
   }

@@ -1,14 +1,25 @@
-// The promise client the functions and the pane share: identical inputs (a hash of values, spec
-// and options) share one fit, in flight and after; a request nobody waits for any more is
-// cancelled, and its worker terminated, so superseded recalculations leave no work running.
-import type { FitResultWithRows, LrtResult, RlrtResult } from "../engine/types";
-import { Job, JobResult, cloneableRows } from "./protocol";
+// The promise client that the functions and the task pane share. Jobs are keyed by a hash of
+// the cell values, the spec(s) and the options (with defaults filled in), so identical requests
+// share one computation: in flight (concurrent callers wait for the same job) and afterwards (a
+// small LRU cache of results). Every caller may register a cancellation hook; a job is cancelled
+// (and its worker terminated) only when every caller waiting for it has cancelled.
+// Where jobs run is a Runner: Web Workers in the add-in, worker threads or in-process in Node,
+// a fake in tests.
+import type { FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
+import { FitJobOptions, Job, JobResult, cloneableRows } from "./protocol";
 
-/** Runs one job somewhere (a Web Worker, a worker thread, or in-process) and can stop it. */
-export interface Runner {
-  start(job: Job): { promise: Promise<JobResult>; cancel(): void };
+export interface RunningJob {
+  promise: Promise<JobResult>;
+  /** Stop the job; its promise rejects with a CancelledError. No effect once it has settled. */
+  cancel(): void;
 }
 
+/** Runs one job somewhere (a Web Worker, a worker thread, in-process) and can stop it. */
+export interface Runner {
+  start(job: Job): RunningJob;
+}
+
+/** An error from a job, with the engine's error name (DataError, SpecError, CancelledError, ...). */
 export class JobError extends Error {
   constructor(name: string, message: string) {
     super(message);
@@ -16,28 +27,69 @@ export class JobError extends Error {
   }
 }
 
-/** FNV-1a over a canonical string of the job: cheap, stable, and good enough to key a cache. */
+/** Registers the caller's cancellation hook (Excel's invocation.onCanceled, the pane's Cancel). */
+export type OnCancel = (hook: () => void) => void;
+
+/**
+ * The job as it is run and keyed: cells made cloneable, options with the engine's defaults
+ * spelled out, so "REML" and an omitted method share one fit. Fits always compute the per-row
+ * fitted values (cheap next to the fit), so LMM.FITTED shares the fit of LMM.FIT.
+ */
+export function canonicalJob(job: Job, cloneRows = true): Job {
+  const rows = cloneRows ? cloneableRows(job.rows) : job.rows;
+  switch (job.kind) {
+    case "fit": {
+      const o = job.options;
+      const options: FitJobOptions = { method: o.method ?? "REML", level: o.level ?? 0.95, ci: o.ci ?? "auto", fitted: true };
+      return { kind: "fit", rows, spec: job.spec.trim(), options };
+    }
+    case "lrt":
+      return { kind: "lrt", rows, specs: job.specs.map((s) => s.trim()), options: { method: job.options.method ?? "REML" } };
+    case "rlrt":
+      return { kind: "rlrt", rows, spec: job.spec.trim(), options: { nsim: job.options.nsim ?? 10000, seed: job.options.seed ?? 1 } };
+  }
+}
+
+/**
+ * A key for a job (options and specs canonical; cells as they are or cloned, the key is the
+ * same): two 32-bit FNV-style hashes over a delimited serialization of the kind, options,
+ * spec(s) and every cell (type-tagged, so 1 and "1" differ), plus the shape.
+ */
 export function jobKey(job: Job): string {
-  let h1 = 0x811c9dc5, h2 = 0x01000193;
+  let h1 = 0x811c9dc5;
+  let h2 = 0x9747b28c;
   const feed = (s: string) => {
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
       h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
       h2 = Math.imul(h2 ^ c, 0x5bd1e995) >>> 0;
+      h2 = (h2 ^ (h2 >>> 15)) >>> 0;
     }
   };
-  feed(job.kind);
-  feed(JSON.stringify(job.options));
-  feed("kind" in job && job.kind === "lrt" ? job.specs.join("\u0001") : (job as { spec: string }).spec);
+  const SEP = "\u0001";
+  feed(job.kind + SEP + JSON.stringify(job.options) + SEP);
+  feed(job.kind === "lrt" ? job.specs.join(SEP) : job.spec);
+  let width = 0;
   for (const row of job.rows) {
-    for (const v of row) feed(v === null || v === undefined ? "\u0000" : typeof v + String(v));
     feed("\u0002");
+    if (!Array.isArray(row)) continue;
+    width = Math.max(width, row.length);
+    for (const v of row) {
+      // As cloneableRows sees cells: "", null, undefined and objects (error cells) are missing.
+      if (typeof v === "number") feed("n" + String(v) + SEP);
+      else if (typeof v === "string" && v !== "") feed("s" + String(v.length) + ":" + v);
+      else if (typeof v === "boolean") feed(v ? "T" : "F");
+      else feed("\u0003");
+    }
   }
-  return `${job.kind}:${h1.toString(16)}${h2.toString(16)}:${job.rows.length}`;
+  return `${job.kind}:${job.rows.length}x${width}:${h1.toString(16).padStart(8, "0")}${h2.toString(16).padStart(8, "0")}`;
 }
 
 interface Entry {
   promise: Promise<JobResult>;
+  /** Cells of the job's data: a proxy for the result's size (fits keep per-row values). */
+  cells: number;
+  /** Callers waiting that have not cancelled. */
   waiters: number;
   done: boolean;
   cancel(): void;
@@ -45,31 +97,64 @@ interface Entry {
 
 export class LmmClient {
   private readonly cache = new Map<string, Entry>();
-  /** Jobs started (a test counts them to show that identical inputs fit once). */
+  /** Jobs handed to the runner so far (cache misses). */
   started = 0;
+  /** Requests answered from the cache or by joining a job in flight. */
+  shared = 0;
 
-  constructor(private runner: Runner, private readonly maxEntries = 64) {}
+  /**
+   * @param maxEntries finished results kept at most
+   * @param maxCells finished results kept while their data hold at most this many cells in all
+   *   (a fit keeps per-row fitted values, so large data sets are kept one or two at a time)
+   */
+  constructor(
+    private runner: Runner,
+    private readonly maxEntries = 32,
+    private readonly maxCells = 4_000_000,
+  ) {}
 
+  /** Use another runner from now on (the cache is emptied; running jobs finish on the old one). */
   setRunner(r: Runner): void {
     this.runner = r;
     this.cache.clear();
   }
 
-  /** Run (or share) a job; `onCancel` registers the caller's cancellation hook. */
-  request<T extends JobResult>(job: Job, onCancel?: (hook: () => void) => void): Promise<T> {
-    const clean: Job = { ...job, rows: cloneableRows(job.rows) } as Job;
-    const key = jobKey(clean);
+  /** The runner jobs go to (diagnostics and tests). */
+  currentRunner(): Runner {
+    return this.runner;
+  }
+
+  /** Forget cached results (running jobs are kept). */
+  clear(): void {
+    for (const [k, e] of this.cache) if (e.done) this.cache.delete(k);
+  }
+
+  /** Run a job, or share an identical one. `onCancel` registers this caller's cancellation hook. */
+  request<T extends JobResult>(job: Job, onCancel?: OnCancel): Promise<T> {
+    // Key on the cells as given; copy them (for the worker) only when a job starts.
+    const canon = canonicalJob(job, false);
+    const key = jobKey(canon);
     let entry = this.cache.get(key);
-    if (!entry) {
+    if (entry) {
+      this.shared++;
+      // Most recently used last.
+      this.cache.delete(key);
+      this.cache.set(key, entry);
+    } else {
       this.started++;
+      const clean: Job = { ...canon, rows: cloneableRows(canon.rows) };
       const run = this.runner.start(clean);
-      const e: Entry = { promise: run.promise, waiters: 0, done: false, cancel: run.cancel };
+      const cells = clean.rows.reduce((k, r) => k + r.length, 0);
+      const e: Entry = { promise: run.promise, cells, waiters: 0, done: false, cancel: run.cancel };
       entry = e;
       e.promise.then(
-        () => (e.done = true),
         () => {
           e.done = true;
-          // Failed or cancelled jobs are not cached: the next call tries again.
+          this.trim();
+        },
+        () => {
+          e.done = true;
+          // Failed or cancelled jobs are not kept: the next request tries again.
           if (this.cache.get(key) === e) this.cache.delete(key);
         },
       );
@@ -79,46 +164,72 @@ export class LmmClient {
     const e = entry;
     e.waiters++;
     let released = false;
-    onCancel?.(() => {
+    const release = () => {
       if (released) return;
       released = true;
       e.waiters--;
+    };
+    onCancel?.(() => {
+      if (released) return;
+      release();
       if (e.waiters === 0 && !e.done) {
-        e.cancel();
         if (this.cache.get(key) === e) this.cache.delete(key);
+        e.done = true;
+        e.cancel();
       }
     });
-    return e.promise.then((r) => {
-      released = true;
-      return r as T;
-    });
+    return e.promise.then(
+      (r) => {
+        release();
+        return r as T;
+      },
+      (err) => {
+        release();
+        throw err;
+      },
+    );
   }
 
-  fit(rows: unknown[][], spec: string, options: Extract<Job, { kind: "fit" }>["options"], onCancel?: (hook: () => void) => void): Promise<FitResultWithRows> {
+  fit(rows: unknown[][], spec: string, options: FitJobOptions = {}, onCancel?: OnCancel): Promise<FitResultWithRows> {
     return this.request<FitResultWithRows>({ kind: "fit", rows, spec, options }, onCancel);
   }
 
-  lrt(rows: unknown[][], specs: string[], options: { method?: "REML" | "ML" }, onCancel?: (hook: () => void) => void): Promise<LrtResult> {
+  lrt(rows: unknown[][], specs: string[], options: { method?: Method } = {}, onCancel?: OnCancel): Promise<LrtResult> {
     return this.request<LrtResult>({ kind: "lrt", rows, specs, options }, onCancel);
   }
 
-  rlrt(rows: unknown[][], spec: string, options: { nsim?: number; seed?: number }, onCancel?: (hook: () => void) => void): Promise<RlrtResult> {
+  rlrt(rows: unknown[][], spec: string, options: { nsim?: number; seed?: number } = {}, onCancel?: OnCancel): Promise<RlrtResult> {
     return this.request<RlrtResult>({ kind: "rlrt", rows, spec, options }, onCancel);
   }
 
-  /** Jobs currently running (not finished, not cancelled). */
+  /** Jobs in flight (started, not finished, not cancelled). */
   running(): number {
     let k = 0;
     for (const e of this.cache.values()) if (!e.done) k++;
     return k;
   }
 
+  /** Finished results kept. */
+  cached(): number {
+    return this.cache.size - this.running();
+  }
+
+  /**
+   * Drop the least recently used finished results beyond maxEntries or maxCells; jobs in flight
+   * stay, and so does the most recent result.
+   */
   private trim(): void {
-    while (this.cache.size > this.maxEntries) {
-      const oldest = this.cache.keys().next().value as string;
-      const e = this.cache.get(oldest)!;
-      if (!e.done) break;
-      this.cache.delete(oldest);
+    let count = this.cache.size;
+    let cells = 0;
+    for (const e of this.cache.values()) cells += e.cells;
+    let left = this.cache.size;
+    for (const [k, e] of this.cache) {
+      if (count <= this.maxEntries && cells <= this.maxCells) break;
+      left--;
+      if (!e.done || left === 0) continue;
+      this.cache.delete(k);
+      count--;
+      cells -= e.cells;
     }
   }
 }

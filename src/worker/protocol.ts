@@ -1,45 +1,47 @@
-// Messages between the add-in's page (functions, pane) and the engine's Web Worker, and the one
-// function that answers them. The same `runJob` serves the worker, Node's worker_threads and
-// the in-process runner, so every face gets identical numbers.
-import { compareModels, exactRlrt, fitModel, tableFromRows } from "../engine";
+// The messages between the add-in's page (functions and pane) and the engine's worker. Types and
+// plain-data helpers only: this file must not import the engine, so the page's bundles stay
+// small and the engine is loaded once, inside the worker (lmm-worker.js).
 import type { FitOptions, FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
 
+/** Options of a fit job: everything in FitOptions except the cancellation signal. */
+export type FitJobOptions = Omit<FitOptions, "signal">;
+
 export type Job =
-  | { kind: "fit"; rows: unknown[][]; spec: string; options: Omit<FitOptions, "signal"> }
+  | { kind: "fit"; rows: unknown[][]; spec: string; options: FitJobOptions }
   | { kind: "lrt"; rows: unknown[][]; specs: string[]; options: { method?: Method } }
   | { kind: "rlrt"; rows: unknown[][]; spec: string; options: { nsim?: number; seed?: number } };
 
+export type JobKind = Job["kind"];
+
 export type JobResult = FitResultWithRows | LrtResult | RlrtResult;
 
-export interface JobRequest {
-  id: number;
-  job: Job;
-}
+/** What the page posts: the job itself plus an id the answer repeats. */
+export type JobRequest = Job & { id: number };
 
-export type JobResponse = { id: number; ok: true; result: JobResult } | { id: number; ok: false; error: { name: string; message: string } };
+/** What the worker posts back: the result, or the error's name and message (for the user). */
+export type JobResponse = { id: number; result: JobResult; error?: undefined } | { id: number; error: { name: string; message: string } };
 
-/** Excel values that cannot cross to a worker (error objects) become null: missing, as they mean. */
+/**
+ * The cells as they can cross to a worker (structured clone) and as the engine reads them:
+ * numbers, text and booleans stay; "", null, undefined, error cells (objects once
+ * allowErrorForDataTypeAny is set) and any other object become null, i.e. missing. ("" and null
+ * are both blank to the engine; making them one value lets the pane, which reads blanks as "",
+ * share fits with the functions, which get null.)
+ */
 export function cloneableRows(rows: unknown[][]): unknown[][] {
-  return rows.map((r) => r.map((v) => (v === null || typeof v === "number" || typeof v === "string" || typeof v === "boolean" ? v : null)));
-}
-
-export function runJob(job: Job, signal?: { cancelled: boolean }): JobResult {
-  const table = tableFromRows(job.rows);
-  switch (job.kind) {
-    case "fit":
-      return fitModel(table, job.spec, { ...job.options, signal });
-    case "lrt":
-      return compareModels(table, job.specs, { ...job.options, signal });
-    case "rlrt":
-      return exactRlrt(table, job.spec, job.options);
+  const out = new Array<unknown[]>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    if (!Array.isArray(r)) {
+      out[i] = [];
+      continue;
+    }
+    const c = new Array<unknown>(r.length);
+    for (let j = 0; j < r.length; j++) {
+      const v = r[j];
+      c[j] = typeof v === "number" || (typeof v === "string" && v !== "") || typeof v === "boolean" ? v : null;
+    }
+    out[i] = c;
   }
-}
-
-export function answer(req: JobRequest): JobResponse {
-  try {
-    return { id: req.id, ok: true, result: runJob(req.job) };
-  } catch (e) {
-    const err = e as Error;
-    return { id: req.id, ok: false, error: { name: err.name || "Error", message: err.message || String(e) } };
-  }
+  return out;
 }

@@ -1,122 +1,388 @@
-// The add-in's build (webpack, offline) and its manifest, checked structurally without the
-// network (office-addin-manifest validate needs Microsoft's service, so it is not run here).
+// The add-in's build and its manifest, offline. One production build (`webpack --mode
+// production`, as `npm run build`) runs in `before`, into test/out/addin-dist so it never races
+// the pane's browser test over dist/, with LMM_PROD_URL set and office-addin-dev-certs made
+// unloadable (a build must never ask for certificates). Then: the files, the page's scripts,
+// functions.json (ids, matrix arguments, allowErrorForDataTypeAny), the worker bundle, and the
+// manifest checked structurally with our own XML reader (office-addin-manifest validate needs
+// Microsoft's service, so it is not run here).
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { ROOT } from "../helpers/fixtures";
+import { XmlElement, child, findAll, findOne, parseXml } from "./xml";
 
-const DIST = path.join(ROOT, "dist");
+const OUT = path.join(ROOT, "test", "out", "addin-dist");
+const PROD = "https://lmm.example.org/addin/";
+const DEV = "https://localhost:3000/";
+let buildLog = "";
 
 before(() => {
-  // `npm run build` (CI runs it before the tests); build here only if dist/ is missing or stale.
-  const stamp = path.join(DIST, "functions.json");
-  const newest = (dir: string): number => fs.readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).mtimeMs), 0);
-  if (!fs.existsSync(stamp) || fs.statSync(stamp).mtimeMs < newest(path.join(ROOT, "src"))) {
-    const r = spawnSync(process.execPath, [path.join(ROOT, "node_modules", "webpack", "bin", "webpack.js"), "--mode", "production"], { cwd: ROOT, encoding: "utf8" });
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-  }
-});
-
-test("dist/ has the page, the functions, their metadata, the worker, the manifest and icons", () => {
-  for (const f of ["taskpane.html", "taskpane.js", "functions.js", "functions.json", "commands.js", "lmm-worker.js", "manifest.xml", "assets/icon-32.png", "assets/icon-80.png"]) {
-    assert.ok(fs.existsSync(path.join(DIST, f)), `dist/${f} missing`);
-  }
-  const html = fs.readFileSync(path.join(DIST, "taskpane.html"), "utf8");
-  for (const chunk of ["taskpane.js", "functions.js", "commands.js"]) assert.ok(html.includes(chunk), `taskpane.html loads ${chunk}`);
-  assert.ok(html.includes("appsforoffice.microsoft.com/lib/1/hosted/office.js"), "Office.js from the CDN");
-});
-
-test("functions.json: ids, matrix data and results, optional arguments, error cells allowed", () => {
-  const meta = JSON.parse(fs.readFileSync(path.join(DIST, "functions.json"), "utf8"));
-  assert.equal(meta.allowErrorForDataTypeAny, true);
-  const byId = new Map<string, { parameters: { name: string; dimensionality?: string; optional?: boolean }[]; result: { dimensionality?: string }; options?: { cancelable?: boolean } }>(meta.functions.map((f: { id: string }) => [f.id, f]));
-  assert.deepEqual([...byId.keys()].sort(), ["BLUP", "FIT", "FITTED", "LRT", "VARCOMP"]);
-  for (const [id, f] of byId) {
-    assert.equal(f.result.dimensionality, "matrix", `${id} returns a matrix`);
-    assert.equal(f.parameters[0].name, "data");
-    assert.equal(f.parameters[0].dimensionality, "matrix", `${id} data is a matrix`);
-    assert.equal(f.options?.cancelable, true, `${id} is cancelable`);
-    assert.ok(f.parameters.some((p) => p.optional), `${id} has optional arguments`);
-  }
-  assert.equal(byId.get("LRT")!.parameters[1].dimensionality, "matrix");
-  const js = fs.readFileSync(path.join(DIST, "functions.js"), "utf8");
-  assert.ok(js.includes("CustomFunctions.associate"), "the metadata plugin associated the functions");
-});
-
-/** A small XML reader: elements with attributes and children (the manifest has no mixed content we need). */
-interface El { name: string; attrs: Record<string, string>; children: El[] }
-function parseXml(src: string): El {
-  const root: El = { name: "#root", attrs: {}, children: [] };
-  const stack = [root];
-  const re = /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<\/([\w:.-]+)\s*>|<([\w:.-]+)((?:\s+[\w:.-]+\s*=\s*"[^"]*")*)\s*(\/?)>/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(src))) {
-    if (m[1]) {
-      const top = stack.pop()!;
-      assert.equal(top.name, m[1], `closing </${m[1]}> matches <${top.name}>`);
-    } else if (m[2]) {
-      const attrs: Record<string, string> = {};
-      for (const a of m[3].matchAll(/([\w:.-]+)\s*=\s*"([^"]*)"/g)) attrs[a[1]] = a[2];
-      const el: El = { name: m[2], attrs, children: [] };
-      stack[stack.length - 1].children.push(el);
-      if (!m[4]) stack.push(el);
-    }
-  }
-  assert.equal(stack.length, 1, "every element is closed");
-  return root.children[0];
-}
-const all = (e: El, name: string): El[] => [...(e.name === name ? [e] : []), ...e.children.flatMap((c) => all(c, name))];
-
-test("manifest.xml: resids resolve, the shared runtime is consistent, URLs agree, names are right", () => {
-  for (const file of [path.join(ROOT, "manifest.xml"), path.join(DIST, "manifest.xml")]) {
-    const doc = parseXml(fs.readFileSync(file, "utf8"));
-    assert.equal(doc.name, "OfficeApp");
-    const defined = new Map<string, string>();
-    const resources = all(doc, "Resources")[0];
-    for (const tag of ["bt:Url", "bt:String", "bt:Image"]) for (const e of all(resources, tag)) {
-      assert.ok(!defined.has(e.attrs.id), `resource id ${e.attrs.id} defined once`);
-      defined.set(e.attrs.id, e.attrs.DefaultValue);
-    }
-    const refs: string[] = [];
-    (function walk(e: El) {
-      if (e.attrs.resid) refs.push(e.attrs.resid);
-      e.children.forEach(walk);
-    })(doc);
-    for (const r of refs) assert.ok(defined.has(r), `resid ${r} resolves`);
-    const runtime = all(doc, "Runtime")[0];
-    assert.equal(runtime.attrs.lifetime, "long");
-    const page = all(doc, "Page")[0].children[0];
-    const functionFile = all(doc, "FunctionFile")[0];
-    assert.equal(page.attrs.resid, runtime.attrs.resid, "Page uses the runtime's resid");
-    assert.equal(functionFile.attrs.resid, runtime.attrs.resid, "FunctionFile uses the runtime's resid");
-    assert.ok(all(doc, "Set").some((s) => s.attrs.Name === "SharedRuntime" && s.attrs.MinVersion === "1.1"));
-    assert.equal(defined.get(all(doc, "Namespace")[0].attrs.resid), "LMM");
-    assert.ok(all(doc, "ExtensionPoint").some((e) => e.attrs["xsi:type"] === "CustomFunctions"));
-    assert.equal(all(doc, "Permissions")[0].children.length, 0);
-    assert.ok(fs.readFileSync(file, "utf8").includes("<Permissions>ReadWriteDocument</Permissions>"));
-    // Every URL (resources and top-level settings) shares one origin.
-    const urls = [...defined.values()].filter((v) => /^https?:/.test(v));
-    for (const tag of ["SourceLocation", "IconUrl", "HighResolutionIconUrl", "SupportUrl"]) for (const e of all(doc, tag)) if (e.attrs.DefaultValue) urls.push(e.attrs.DefaultValue);
-    const origins = new Set(urls.map((u) => new URL(u).origin));
-    assert.equal(origins.size, 1, `one origin: ${[...origins].join(", ")}`);
-    for (const [id, url] of defined) {
-      if (!/^https?:/.test(url)) continue;
-      const rel = new URL(url).pathname.replace(/^\//, "");
-      if (file.startsWith(DIST) && rel) assert.ok(fs.existsSync(path.join(DIST, rel)), `${id} -> dist/${rel} exists`);
-    }
-  }
-});
-
-test("a production build replaces every development URL", () => {
-  const out = path.join(ROOT, ".scratch-prod");
-  const r = spawnSync(process.execPath, [path.join(ROOT, "node_modules", "webpack", "bin", "webpack.js"), "--mode", "production", "--output-path", out], {
-    cwd: ROOT, encoding: "utf8", env: { ...process.env, LMM_PROD_URL: "https://lmm.example.org/addin/" },
+  fs.rmSync(OUT, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(OUT), { recursive: true });
+  const guard = path.join(path.dirname(OUT), "no-dev-certs.js");
+  fs.writeFileSync(
+    guard,
+    [
+      "const Module = require('module');",
+      "const load = Module._load;",
+      "Module._load = function (request, ...rest) {",
+      "  if (request === 'office-addin-dev-certs') throw new Error('a build must not load office-addin-dev-certs');",
+      "  return load.call(this, request, ...rest);",
+      "};",
+    ].join("\n"),
+  );
+  const r = spawnSync(process.execPath, ["-r", guard, path.join(ROOT, "node_modules", "webpack", "bin", "webpack.js"), "--mode", "production", "--output-path", OUT], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, LMM_PROD_URL: PROD },
   });
-  assert.equal(r.status, 0, r.stdout + r.stderr);
-  const xml = fs.readFileSync(path.join(out, "manifest.xml"), "utf8");
-  fs.rmSync(out, { recursive: true, force: true });
-  assert.ok(!xml.includes("https://localhost:3000/"), "no development URL left");
-  assert.ok((xml.match(/https:\/\/lmm\.example\.org\/addin\//g) ?? []).length >= 8);
+  buildLog = r.stdout + r.stderr;
+  assert.equal(r.status, 0, buildLog);
+});
+
+const read = (f: string) => fs.readFileSync(path.join(OUT, f), "utf8");
+
+test("the build writes the page, the functions and their metadata, the worker, the manifest and the icons", () => {
+  for (const f of ["taskpane.html", "taskpane.js", "functions.js", "functions.json", "commands.js", "lmm-worker.js", "manifest.xml"]) {
+    assert.ok(fs.existsSync(path.join(OUT, f)), `${f} missing`);
+  }
+  for (const s of [16, 32, 64, 80, 128]) {
+    const png = fs.readFileSync(path.join(OUT, "assets", `icon-${s}.png`));
+    assert.deepEqual([...png.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10], `icon-${s}.png is a PNG`);
+    assert.equal(png.toString("ascii", 12, 16), "IHDR");
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [s, s], `icon-${s}.png is ${s}x${s}`);
+  }
+  assert.ok(!buildLog.includes("lmm-addin.invalid"), "LMM_PROD_URL was used, so no placeholder warning");
+});
+
+test("taskpane.html is the shared runtime's one page: Office.js from the CDN, then the pane, the functions and the commands", () => {
+  const html = scriptTags(read("taskpane.html"));
+  const scripts = html.filter((s) => s.src).map((s) => s.src!);
+  assert.equal(scripts[0], "https://appsforoffice.microsoft.com/lib/1/hosted/office.js", "Office.js first, from Microsoft's CDN");
+  for (const chunk of ["taskpane.js", "functions.js", "commands.js"]) assert.ok(scripts.includes(chunk), `taskpane.html loads ${chunk}`);
+  assert.ok(!scripts.includes("lmm-worker.js"), "the worker is not a page script");
+});
+
+/** The <script> tags of an HTML page (HTML is not XML, so only script tags are read). */
+function scriptTags(html: string): { src: string | null }[] {
+  const out: { src: string | null }[] = [];
+  let i = 0;
+  for (;;) {
+    const s = html.indexOf("<script", i);
+    if (s < 0) return out;
+    const e = html.indexOf(">", s);
+    const tag = html.slice(s, e);
+    const k = tag.indexOf("src=");
+    if (k < 0) out.push({ src: null });
+    else if (tag[k + 4] === '"' || tag[k + 4] === "'") {
+      out.push({ src: tag.slice(k + 5, tag.indexOf(tag[k + 4], k + 5)) });
+    } else {
+      // The production page is minified: attribute values lose their quotes.
+      let end = k + 4;
+      while (end < tag.length && tag[end] !== " ") end++;
+      out.push({ src: tag.slice(k + 4, end) });
+    }
+    i = e;
+  }
+}
+
+test("the engine is bundled only into the worker; the functions hold the associate calls", () => {
+  const engineOnly = "the exact RLRT tests one variance component";
+  assert.ok(read("lmm-worker.js").includes(engineOnly), "the worker has the engine");
+  for (const f of ["functions.js", "commands.js"]) assert.ok(!read(f).includes(engineOnly), `${f} does not bundle the engine`);
+  const js = read("functions.js");
+  for (const id of ["FIT", "VARCOMP", "LRT", "BLUP", "FITTED", "RLRT"]) assert.ok(js.includes(`CustomFunctions.associate("${id}"`), `associate ${id}`);
+  assert.ok(js.includes("lmm-worker.js"), "the functions start the worker by its file name");
+});
+
+interface ParamMeta {
+  name: string;
+  type?: string;
+  dimensionality?: string;
+  optional?: boolean;
+}
+interface FnMeta {
+  id: string;
+  name: string;
+  description: string;
+  parameters: ParamMeta[];
+  result: { dimensionality?: string };
+  options?: { cancelable?: boolean };
+}
+
+test("functions.json: the ids, matrix data and results, optional arguments, cancelable, error cells allowed", () => {
+  const meta = JSON.parse(read("functions.json")) as { allowErrorForDataTypeAny?: boolean; functions: FnMeta[] };
+  assert.equal(meta.allowErrorForDataTypeAny, true, "top-level allowErrorForDataTypeAny");
+  const byId = new Map(meta.functions.map((f) => [f.id, f]));
+  assert.deepEqual([...byId.keys()].sort(), ["BLUP", "FIT", "FITTED", "LRT", "RLRT", "VARCOMP"]);
+  const params = (id: string) => byId.get(id)!.parameters.map((p) => `${p.name}${p.optional ? "?" : ""}`);
+  assert.deepEqual(params("FIT"), ["data", "spec", "method?"]);
+  assert.deepEqual(params("VARCOMP"), ["data", "spec", "method?", "level?", "ci?"]);
+  assert.deepEqual(params("LRT"), ["data", "specs", "method?"]);
+  assert.deepEqual(params("BLUP"), ["data", "spec", "group?", "method?"]);
+  assert.deepEqual(params("FITTED"), ["data", "spec", "type?", "method?"]);
+  assert.deepEqual(params("RLRT"), ["data", "spec", "nsim?", "seed?"]);
+  for (const [id, f] of byId) {
+    assert.equal(f.name, id);
+    assert.ok(f.description.length > 20, `${id} has a description`);
+    assert.equal(f.result.dimensionality, "matrix", `${id} returns a matrix (spills)`);
+    assert.equal(f.parameters[0].dimensionality, "matrix", `${id}: data is a matrix`);
+    assert.equal(f.parameters[0].type, "any", `${id}: data is any, so error cells reach the function`);
+    assert.equal(f.options?.cancelable, true, `${id} is cancelable`);
+    assert.ok(!f.parameters.some((p) => p.name === "invocation"), `${id}: the invocation is not an Excel argument`);
+  }
+  const specs = byId.get("LRT")!.parameters[1];
+  assert.deepEqual([specs.type, specs.dimensionality], ["any", "matrix"], "LRT specs: a range or an array");
+});
+
+// ---------------------------------------------------------------------------------------------
+// The manifest
+
+const URL_ELEMENTS = ["SourceLocation", "FunctionFile", "LearnMoreUrl", "Runtime"];
+const STRING_ELEMENTS = ["Title", "Description", "Label", "Namespace"];
+
+function checkManifest(xml: string, base: string, dist: string | null): void {
+  const doc = parseXml(xml);
+  assert.equal(doc.name, "OfficeApp");
+  assert.equal(doc.attrs["xsi:type"], "TaskPaneApp");
+  const id = child(doc, "Id")!.text.trim();
+  assert.equal(id.length, 36, "Id is a GUID");
+  assert.equal(id.split("-").map((p) => p.length).join(), "8,4,4,4,12", "Id is a GUID");
+  const version = child(doc, "Version")!.text.trim().split(".");
+  assert.ok(version.length === 4 && version.every((p) => p !== "" && [...p].every((c) => c >= "0" && c <= "9")), "Version n.n.n.n");
+  assert.equal(findOne(child(doc, "Hosts")!, "Host").attrs.Name, "Workbook");
+  assert.ok(findAll(doc, "Set").some((s) => s.attrs.Name === "SharedRuntime" && s.attrs.MinVersion === "1.1"), "requires SharedRuntime 1.1");
+  assert.equal(child(doc, "Permissions")!.text.trim(), "ReadWriteDocument");
+
+  // Resources: ids unique, and each kind in its place.
+  const resources = findOne(doc, "Resources");
+  const urls = new Map<string, string>(), strings = new Map<string, string>(), images = new Map<string, string>();
+  const allIds = new Set<string>();
+  for (const [tag, map] of [["bt:Url", urls], ["bt:String", strings], ["bt:Image", images]] as const) {
+    for (const e of findAll(resources, tag)) {
+      assert.ok(e.attrs.id, `a ${tag} without an id (line ${e.line})`);
+      assert.ok(!allIds.has(e.attrs.id), `resource id ${e.attrs.id} is defined once`);
+      allIds.add(e.attrs.id);
+      map.set(e.attrs.id, e.attrs.DefaultValue);
+    }
+  }
+  for (const s of findAll(findOne(resources, "bt:ShortStrings"), "bt:String")) assert.ok(s.attrs.DefaultValue.length <= 125, `${s.attrs.id} fits a short string`);
+  for (const s of findAll(findOne(resources, "bt:LongStrings"), "bt:String")) assert.ok(s.attrs.DefaultValue.length <= 250, `${s.attrs.id} fits a long string`);
+  // Element ids outside the resources (groups, controls) are unique too.
+  const controlIds = new Set<string>();
+  (function walk(e: XmlElement) {
+    if (e !== resources && e.attrs.id && e.name !== "OfficeTab") {
+      assert.ok(!controlIds.has(e.attrs.id), `id ${e.attrs.id} is used once`);
+      controlIds.add(e.attrs.id);
+    }
+    if (e !== resources) e.children.forEach(walk);
+  })(doc);
+
+  // Every resid resolves, to the right kind of resource.
+  (function walk(e: XmlElement) {
+    const r = e.attrs.resid;
+    if (r !== undefined) {
+      if (e.name === "bt:Image") assert.ok(images.has(r), `image resid ${r} (line ${e.line}) resolves`);
+      else if (URL_ELEMENTS.includes(e.name)) assert.ok(urls.has(r), `url resid ${r} on <${e.name}> (line ${e.line}) resolves to a bt:Url`);
+      else if (STRING_ELEMENTS.includes(e.name)) assert.ok(strings.has(r), `string resid ${r} on <${e.name}> (line ${e.line}) resolves to a bt:String`);
+      else assert.fail(`unexpected resid on <${e.name}> (line ${e.line})`);
+    }
+    e.children.forEach(walk);
+  })(doc);
+
+  // The shared runtime: Runtimes first in the Host; Runtime, Page and FunctionFile on one resid.
+  const host = findOne(findOne(doc, "VersionOverrides"), "Host");
+  assert.equal(host.children[0].name, "Runtimes", "<Runtimes> comes right after <Host>");
+  const runtime = findOne(host, "Runtime");
+  assert.equal(runtime.attrs.lifetime, "long");
+  const cf = findAll(host, "ExtensionPoint").filter((e) => e.attrs["xsi:type"] === "CustomFunctions");
+  assert.equal(cf.length, 1, "one CustomFunctions extension point");
+  const page = findOne(findOne(cf[0], "Page"), "SourceLocation");
+  assert.equal(page.attrs.resid, runtime.attrs.resid, "the functions' Page uses the runtime's resid");
+  assert.equal(findOne(host, "FunctionFile").attrs.resid, runtime.attrs.resid, "FunctionFile uses the runtime's resid");
+  const action = findOne(host, "Action");
+  assert.equal(action.attrs["xsi:type"], "ShowTaskpane");
+  assert.equal(findOne(action, "SourceLocation").attrs.resid, runtime.attrs.resid, "the button opens the runtime's page");
+  assert.equal(strings.get(findOne(cf[0], "Namespace").attrs.resid), "LMM", "namespace LMM");
+  assert.equal(urls.get(runtime.attrs.resid), `${base}taskpane.html`);
+  assert.equal(urls.get(findOne(findOne(cf[0], "Script"), "SourceLocation").attrs.resid), `${base}functions.js`);
+  assert.equal(urls.get(findOne(findOne(cf[0], "Metadata"), "SourceLocation").attrs.resid), `${base}functions.json`);
+  assert.equal(findOne(child(doc, "DefaultSettings")!, "SourceLocation").attrs.DefaultValue, `${base}taskpane.html`);
+  const buttonSizes = findAll(findOne(host, "Control"), "bt:Image").map((e) => e.attrs.size);
+  assert.deepEqual(buttonSizes, ["16", "32", "80"], "the ribbon button has 16, 32 and 80 px icons");
+
+  // Every URL is https under one base (so one origin), and in a build each one exists.
+  const all: string[] = [...urls.values(), ...images.values()];
+  for (const tag of ["IconUrl", "HighResolutionIconUrl", "SupportUrl", "SourceLocation"]) for (const e of findAll(doc, tag)) if (e.attrs.DefaultValue) all.push(e.attrs.DefaultValue);
+  for (const e of findAll(doc, "AppDomain")) all.push(e.text.trim());
+  const origins = new Set(all.map((u) => new URL(u).origin));
+  assert.deepEqual([...origins], [new URL(base).origin], "all URLs share one origin");
+  for (const u of all) {
+    assert.ok(u.startsWith(base), `${u} is under ${base}`);
+    if (dist) assert.ok(fs.existsSync(path.join(dist, u.slice(base.length))), `${u} -> ${u.slice(base.length)} is in the build`);
+  }
+}
+
+test("manifest.xml (source): structure, resids, shared runtime, one origin", () => {
+  checkManifest(fs.readFileSync(path.join(ROOT, "manifest.xml"), "utf8"), DEV, null);
+});
+
+test("manifest.xml (built with LMM_PROD_URL): every development URL replaced, every URL served by the build", () => {
+  const xml = read("manifest.xml");
+  assert.ok(!xml.includes("localhost"), "no development URL left");
+  const count = (s: string, sub: string) => s.split(sub).length - 1;
+  assert.equal(count(xml, PROD), count(fs.readFileSync(path.join(ROOT, "manifest.xml"), "utf8"), DEV), "each development URL became a production one");
+  checkManifest(xml, PROD, OUT);
+});
+
+test("webpack.config.js: the production URL is checked, and the placeholder is used when it is not set", () => {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const cfg = require(path.join(ROOT, "webpack.config.js")) as {
+    productionUrl(env: Record<string, string | undefined>): string;
+    productionManifest(xml: string, url: string): string;
+    PLACEHOLDER_URL: string;
+  };
+  assert.equal(cfg.productionUrl({}), cfg.PLACEHOLDER_URL);
+  assert.equal(cfg.productionUrl({ LMM_PROD_URL: "https://a.example/x" }), "https://a.example/x/", "a trailing slash is added");
+  assert.throws(() => cfg.productionUrl({ LMM_PROD_URL: "http://a.example/" }), /must be an https/);
+  assert.throws(() => cfg.productionUrl({ LMM_PROD_URL: "not a url" }), /not a URL/);
+  const twice = `<a href="${DEV}x"/><b href="${DEV}y"/>`;
+  assert.equal(cfg.productionManifest(twice, "https://h.example/$&/"), '<a href="https://h.example/$&/x"/><b href="https://h.example/$&/y"/>', "every match, literally");
+});
+
+test("the XML reader rejects malformed manifests", () => {
+  assert.throws(() => parseXml("<a><b></a>"), /closes <b>/);
+  assert.throws(() => parseXml("<a x='1' x='2'/>"), /duplicate attribute/);
+  assert.throws(() => parseXml("<a><b/>"), /never closed/);
+  assert.throws(() => parseXml("<a x=1/>"), /not quoted/);
+  assert.equal(parseXml("<a t='&quot;x&gt;'>&amp;<!-- c --></a>").attrs.t, '"x>');
+});
+
+// ---------------------------------------------------------------------------------------------
+// The built functions in a real browser: Chromium loads the built taskpane.html (Office.js
+// answered by a stub that records CustomFunctions.associate), then the registered functions are
+// called as Excel calls them. Fits run in lmm-worker.js; the page's thread stays free; one fit
+// serves several functions; a cancelled fit's worker is terminated.
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+const OFFICE_STUB = `
+window.__cf = {};
+window.Office = { onReady: function () { return new Promise(function () {}); } };
+window.CustomFunctions = {
+  associate: function (id, fn) { window.__cf[id] = fn; },
+  Error: function (code, message) { this.code = code; this.message = message; },
+  ErrorCode: { invalidValue: "#VALUE!", notAvailable: "#N/A" }
+};`;
+
+test("in Chromium: the functions fit in the Web Worker, share one fit, keep the page responsive, and cancel by terminating the worker", async (t) => {
+  if (!fs.existsSync(CHROMIUM)) {
+    t.skip(`Chromium not found at ${CHROMIUM} (apt-get install chromium)`);
+    return;
+  }
+  const http = await import("node:http");
+  const { chromium } = await import("playwright-core");
+  const types: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".json": "application/json", ".png": "image/png", ".xml": "application/xml" };
+  const server = http.createServer((req, res) => {
+    const rel = (req.url ?? "/").split("?")[0].slice(1) || "taskpane.html";
+    const file = path.join(OUT, rel);
+    if (!file.startsWith(OUT + path.sep) || !fs.existsSync(file)) return void res.writeHead(404).end();
+    res.writeHead(200, { "Content-Type": types[path.extname(file)] ?? "application/octet-stream" }).end(fs.readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as { port: number }).port;
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu"] });
+  try {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.route("**/*", (route) => {
+      const url = route.request().url();
+      if (url.startsWith("https://appsforoffice.microsoft.com/")) return route.fulfill({ status: 200, contentType: "text/javascript", body: OFFICE_STUB });
+      if (url.startsWith(`http://127.0.0.1:${port}/`)) return route.continue();
+      return route.abort();
+    });
+    await page.addInitScript(() => {
+      const w = window as unknown as { __workers: { created: number; terminated: number }; Worker: typeof Worker };
+      w.__workers = { created: 0, terminated: 0 };
+      const Base = w.Worker;
+      w.Worker = class extends Base {
+        constructor(url: string | URL, opts?: WorkerOptions) {
+          super(url, opts);
+          w.__workers.created++;
+        }
+        override terminate() {
+          w.__workers.terminated++;
+          super.terminate();
+        }
+      };
+    });
+    await page.goto(`http://127.0.0.1:${port}/taskpane.html`);
+    await page.waitForFunction(() => Object.keys((window as unknown as { __cf: object }).__cf).length === 6);
+
+    const sitka = fs
+      .readFileSync(path.join(ROOT, "assets", "examples", "sitka.csv"), "utf8")
+      .trim()
+      .split(/\r?\n/)
+      .map((l, i) => l.split(",").map((c) => (i > 0 && c !== "" && !Number.isNaN(Number(c)) ? Number(c) : c.replace(/"/g, ""))));
+    const out = await page.evaluate(async (data) => {
+      type Fn = (...a: unknown[]) => Promise<unknown[][]>;
+      const w = window as unknown as { __cf: Record<string, Fn>; __lmmClient: { started: number }; __workers: { created: number } };
+      const inv = () => ({ onCanceled: null });
+      const spec = "size ~ time*treat + (1|tree)";
+      const [f, v, b] = await Promise.all([w.__cf.FIT(data, spec, null, inv()), w.__cf.VARCOMP(data, spec, null, null, null, inv()), w.__cf.BLUP(data, spec, null, null, inv())]);
+      let bad: unknown = null;
+      try {
+        await w.__cf.FIT(data, "size ~ tme + (1|tree)", null, inv());
+      } catch (e) {
+        bad = { code: (e as { code: string }).code, message: (e as Error).message };
+      }
+      return { logLik: f.find((r) => String(r[0]).includes("logLik"))![1], tree: v[1][2], blups: b.length, started: w.__lmmClient.started, created: w.__workers.created, bad };
+    }, sitka);
+    assert.ok(Math.abs((out.logLik as number) + 81.75852) < 1e-4, `logLik ${out.logLik}`);
+    assert.ok(Math.abs((out.tree as number) - 0.369909) < 1e-4, `tree variance ${out.tree}`);
+    assert.equal(out.blups, 80);
+    assert.equal(out.started, 2, "one fit for FIT, VARCOMP and BLUP, one for the bad spec");
+    assert.ok(out.created >= 1 && out.created <= 2, `workers created: ${out.created}`);
+    assert.deepEqual(out.bad && (out.bad as { code: string }).code, "#VALUE!");
+    assert.match((out.bad as { message: string }).message, /unknown column 'tme'/);
+
+    const cancel = await page.evaluate(async (data) => {
+      type Fn = (...a: unknown[]) => Promise<unknown[][]>;
+      const w = window as unknown as { __cf: Record<string, Fn>; __lmmClient: { running(): number; currentRunner(): { stats(): { busy: number } } }; __workers: { created: number; terminated: number } };
+      const before = { ...w.__workers };
+      const inv: { onCanceled: null | (() => void) } = { onCanceled: null };
+      // A heartbeat on the page's thread: it keeps ticking while the worker fits.
+      let last = performance.now(), maxGap = 0;
+      const beat = setInterval(() => {
+        const now = performance.now();
+        maxGap = Math.max(maxGap, now - last);
+        last = now;
+      }, 10);
+      // An exact RLRT with a million simulations takes many seconds (and the engine cannot stop
+      // it from inside): only terminating its worker ends it.
+      const p = w.__cf.RLRT(data, "size ~ time + (1|tree)", 1000000, null, inv).then(
+        () => "finished",
+        (e) => String((e as Error).message),
+      );
+      await new Promise((r) => setTimeout(r, 400));
+      const busy = w.__lmmClient.currentRunner().stats().busy;
+      inv.onCanceled!();
+      const outcome = await p;
+      clearInterval(beat);
+      return { busy, outcome, terminated: w.__workers.terminated - before.terminated, running: w.__lmmClient.running(), stats: w.__lmmClient.currentRunner().stats(), maxGap };
+    }, sitka);
+    assert.equal(cancel.busy, 1, `the fit was running in a worker when cancelled: ${JSON.stringify(cancel)}`);
+    assert.match(cancel.outcome, /cancelled/);
+    assert.equal(cancel.terminated, 1, "its worker was terminated");
+    assert.equal(cancel.running, 0);
+    assert.equal(cancel.stats.busy, 0);
+    assert.ok(cancel.maxGap < 250, `the page's thread stayed free (longest gap ${Math.round(cancel.maxGap)} ms)`);
+    assert.deepEqual(errors, [], "no errors in the page");
+  } finally {
+    await browser.close();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
 });

@@ -1,6 +1,14 @@
-// The CustomFunctions global that Excel's runtime provides, for calling the functions in Node.
+// What Excel's shared runtime provides, for calling the functions in Node: the CustomFunctions
+// global (Error, ErrorCode) and an engine runner for the shared client (the add-in uses Web
+// Workers; here the engine runs in-process). Import this before the functions.
+import { lmmClient } from "../../src/worker/shared";
+import { InProcessRunner } from "../../src/worker/inprocess";
+
 class CfError extends Error {
-  constructor(readonly code: string, message?: string) {
+  constructor(
+    readonly code: string,
+    message?: string,
+  ) {
     super(message);
     this.name = "CustomFunctions.Error";
   }
@@ -9,11 +17,20 @@ const g = globalThis as unknown as { CustomFunctions: unknown };
 g.CustomFunctions = {
   Error: CfError,
   ErrorCode: {
-    invalidValue: "#VALUE!", notAvailable: "#N/A", divisionByZero: "#DIV/0!", invalidNumber: "#NUM!",
-    nullReference: "#NULL!", invalidName: "#NAME?", invalidReference: "#REF!",
+    invalidValue: "#VALUE!",
+    notAvailable: "#N/A",
+    divisionByZero: "#DIV/0!",
+    invalidNumber: "#NUM!",
+    nullReference: "#NULL!",
+    invalidName: "#NAME?",
+    invalidReference: "#REF!",
   },
   associate: () => undefined,
 };
+
+/** The runner the functions use in these tests (count its `calls`). */
+export const runner = new InProcessRunner();
+lmmClient.setRunner(runner);
 
 /** A cancellation handle as Excel passes it; `cancel()` plays Excel superseding the call. */
 export function invocation(): CustomFunctions.CancelableInvocation & { cancel(): void } {
@@ -24,6 +41,11 @@ export function invocation(): CustomFunctions.CancelableInvocation & { cancel():
     },
   };
   return inv as unknown as CustomFunctions.CancelableInvocation & { cancel(): void };
+}
+
+/** An error cell as Excel passes it once allowErrorForDataTypeAny is set. */
+export function errorCell(code = "#N/A"): unknown {
+  return new CfError(code, undefined);
 }
 
 export { CfError };

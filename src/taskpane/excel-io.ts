@@ -1,199 +1,379 @@
-// Every read from and write to the workbook. Reads go in row blocks (large ranges exceed Office's
-// payload limits); writes go only to sheets this module has just created, so a user's cells are
-// never overwritten.
-import type { FitResultWithRows } from "../engine/types";
-import type { Cell } from "../functions/format";
-import { SheetTable, blupTables, fittedRows, liveFormulas, rowBlocks, spaghetti, summaryTables, uniqueSheetName } from "./layout";
+// The only module that talks to Office.js: it reads the data (selection, region, table) in row
+// blocks, and carries out the plans of layout.ts on sheets it has just created. It never gets a
+// user's sheet for writing: every write goes through a Worksheet object returned by
+// worksheets.add, so nothing that existed before is overwritten. Everything it writes was
+// decided in the pure modules; this file only moves cells.
+import type { ChartPlan, CellBlock, FitOutput, SheetPlan, Style, TallTable } from "./layout";
+import type { DataSet, DataSource, ProgressFn, WorkbookPort, WrittenFit } from "./ports";
+import { CancelledByUser, Signal, blockRows, forEachBlock } from "./blocks";
+import { findHeader, usedLength } from "./header";
+import { TEXT } from "./formats";
+import { columnLetters, quoteSheet, rangeAddress, splitAddress, uniqueSheetNames, absoluteRef } from "./naming";
+import { MODELS_KEY, SavedModel, parseModels, serializeModels } from "./store";
 
-/** Rows per read or write: Microsoft suggests starting at 5k-20k. */
-export const BLOCK_ROWS = 20000;
+/** Excel.run, or a stand-in (tests). */
+export type Runner = <T>(batch: (ctx: Excel.RequestContext) => Promise<T>) => Promise<T>;
 
-export type Source = "selection" | "region" | "table";
+const defaultRunner: Runner = (batch) => Excel.run(batch);
 
-export interface DataRead {
-  address: string;
-  rows: unknown[][];
-  /** Sheet row number (1-based) of the header row. */
-  headerRow: number;
+/** Cells per block when writing values and their formats together (half the read budget). */
+const WRITE_CELLS = 100000;
+
+const fmtInt = (k: number) => k.toLocaleString("en-US");
+
+/** Is an Office requirement set available? (false when Office is not there to ask) */
+export function supports(set: string, version: string): boolean {
+  try {
+    return !!Office.context.requirements.isSetSupported(set, version);
+  } catch {
+    return false;
+  }
 }
 
-export async function readData(source: Source, onProgress: (share: number) => void, signal: { cancelled: boolean }): Promise<DataRead> {
-  return Excel.run(async (ctx) => {
-    let range: Excel.Range;
-    if (source === "selection") range = ctx.workbook.getSelectedRange();
-    else if (source === "region") range = ctx.workbook.getActiveCell().getSurroundingRegion();
-    else range = ctx.workbook.getActiveCell().getTables(false).getFirst().getRange();
-    range.load("address,rowCount,columnCount,rowIndex,columnIndex");
-    const sheet = range.worksheet;
-    await ctx.sync();
-    if (range.rowCount < 2) throw new Error("the data need a header row and at least one row below it: select the whole table");
-    const rows: unknown[][] = [];
-    for (const [s, e] of rowBlocks(range.rowCount, BLOCK_ROWS)) {
-      if (signal.cancelled) throw new Error("reading was cancelled");
-      const block = sheet.getRangeByIndexes(range.rowIndex + s, range.columnIndex, e - s, range.columnCount);
-      block.load("values");
+function errorCode(e: unknown): string {
+  const c = (e as { code?: unknown } | null)?.code;
+  return typeof c === "string" ? c : "";
+}
+
+/** Values as Office reports them, kept as they are (numbers, text, booleans; errors as "#N/A"-style text). */
+function pushRows(into: unknown[][], values: unknown[][]): void {
+  for (const r of values) into.push(r);
+}
+
+export class ExcelWorkbook implements WorkbookPort {
+  constructor(private readonly run: Runner = defaultRunner) {}
+
+  async tables(): Promise<string[]> {
+    return this.run(async (ctx) => {
+      const t = ctx.workbook.tables;
+      t.load("items/name");
       await ctx.sync();
-      for (const r of block.values) rows.push(r);
-      onProgress(e / range.rowCount);
+      return t.items.map((x) => x.name);
+    });
+  }
+
+  async read(source: DataSource, progress: ProgressFn, signal: Signal): Promise<DataSet> {
+    try {
+      return await this.readNow(source, progress, signal);
+    } catch (e) {
+      throw readError(e);
     }
-    return { address: range.address, rows, headerRow: range.rowIndex + 1 };
-  });
-}
+  }
 
-/** A1-style address of a block starting at (row, col), 0-based. */
-export function a1(row: number, col: number, nrow: number, ncol: number): string {
-  const letter = (c: number) => {
-    let s = "";
-    for (let k = c + 1; k > 0; k = Math.floor((k - 1) / 26)) s = String.fromCharCode(65 + ((k - 1) % 26)) + s;
-    return s;
-  };
-  return `${letter(col)}${row + 1}:${letter(col + ncol - 1)}${row + nrow}`;
-}
-
-/** Write a titled table at `row`, as an Excel table with number formats; returns the next free row. */
-function writeTable(sheet: Excel.Worksheet, row: number, t: SheetTable): number {
-  const title = sheet.getRange(a1(row, 0, 1, 1));
-  title.values = [[t.title]];
-  title.format.font.bold = true;
-  const w = t.rows[0].length;
-  const range = sheet.getRange(a1(row + 1, 0, t.rows.length, w));
-  range.values = t.rows as Cell[][];
-  const formats = t.rows.map((r, i) => r.map((_, j) => (i === 0 ? "General" : t.formats[j] ?? "General")));
-  range.numberFormat = formats;
-  sheet.tables.add(a1(row + 1, 0, t.rows.length, w), true);
-  return row + t.rows.length + 2;
-}
-
-export interface WriteOptions {
-  live: boolean;
-  method: string;
-  /** Columns for the spaghetti plot (names in the data), or null for no chart. */
-  chart: { time: string; group: string; factor: string | null } | null;
-  onProgress?: (share: number) => void;
-}
-
-export interface Written {
-  summarySheet: string;
-  detailSheet: string;
-  chartNote: string | null;
-}
-
-export async function writeResults(fit: FitResultWithRows, data: DataRead, opts: WriteOptions): Promise<Written> {
-  return Excel.run(async (ctx) => {
-    const sheets = ctx.workbook.worksheets;
-    sheets.load("items/name");
-    await ctx.sync();
-    const names = sheets.items.map((s) => s.name);
-    const summaryName = uniqueSheetName(names, "LMM");
-    const detailName = uniqueSheetName([...names, summaryName], "LMM data");
-    const summary = sheets.add(summaryName);
-    const detail = sheets.add(detailName);
-    const tables = summaryTables(fit, data.address);
-    let row = writeTable(summary, 0, tables[0]);
-    if (opts.live) {
-      for (const f of liveFormulas(data.address, fit.spec, opts.method)) {
-        const t = summary.getRange(a1(row, 0, 1, 1));
-        t.values = [[f.title]];
-        t.format.font.bold = true;
-        summary.getRange(a1(row + 1, 0, 1, 1)).formulas = [[f.formula]];
-        row += 2 + (f.title.startsWith("Fixed") ? fit.fixef.length + 8 + fit.messages.length : fit.varcomp.length + 2);
-      }
-    } else {
-      row = writeTable(summary, row, tables[1]);
-      writeTable(summary, row, tables[2]);
-    }
-    summary.getRange("A:A").format.autofitColumns();
-    // Detail sheet: BLUPs side by side, then the per-row values in blocks.
-    let col = 0;
-    for (const t of blupTables(fit)) {
-      const w = t.rows[0].length;
-      const title = detail.getRange(a1(0, col, 1, 1));
-      title.values = [[t.title]];
-      title.format.font.bold = true;
-      const r = detail.getRange(a1(1, col, t.rows.length, w));
-      r.values = t.rows;
-      r.numberFormat = t.rows.map((x, i) => x.map((_, j) => (i === 0 ? "General" : t.formats[j] ?? "General")));
-      detail.tables.add(a1(1, col, t.rows.length, w), true);
-      col += w + 1;
-    }
-    let chartNote: string | null = null;
-    if (fit.fitted) {
-      const rows = fittedRows(fit, data.headerRow + 1);
-      const title = detail.getRange(a1(0, col, 1, 1));
-      title.values = [["Fitted values and residuals"]];
-      title.format.font.bold = true;
-      const blocks = rowBlocks(rows.length, BLOCK_ROWS);
-      for (let b = 0; b < blocks.length; b++) {
-        const [s, e] = blocks[b];
-        const r = detail.getRange(a1(1 + s, col, e - s, 4));
-        r.values = rows.slice(s, e);
-        r.numberFormat = rows.slice(s, e).map((x, i) => x.map((_, j) => (s + i === 0 || j === 0 ? "General" : "0.0000")));
+  private readNow(source: DataSource, progress: ProgressFn, signal: Signal): Promise<DataSet> {
+    return this.run(async (ctx) => {
+      const wb = ctx.workbook;
+      let range: Excel.Range;
+      let table: string | null = null;
+      const notes: string[] = [];
+      let totalsRow = 0;
+      if (source.kind === "table") {
+        const t = wb.tables.getItemOrNullObject(source.name);
+        t.load("name,showTotals");
         await ctx.sync();
-        opts.onProgress?.((b + 1) / blocks.length);
+        if (t.isNullObject) throw new Error(`there is no table named '${source.name}' in this workbook any more: pick another source`);
+        table = t.name;
+        totalsRow = t.showTotals ? 1 : 0;
+        range = t.getRange();
+      } else if (source.kind === "region") {
+        range = wb.getActiveCell().getSurroundingRegion();
+      } else if (source.kind === "address") {
+        const { sheet, cells } = splitAddress(source.address);
+        const ws = sheet === null ? wb.worksheets.getActiveWorksheet() : wb.worksheets.getItemOrNullObject(sheet);
+        ws.load("name");
+        await ctx.sync();
+        if (ws.isNullObject) throw new Error(`the sheet '${sheet}' of ${source.address} no longer exists`);
+        range = ws.getRange(cells);
+      } else {
+        range = wb.getSelectedRange();
+        range.load("cellCount");
+        await ctx.sync();
+        if (range.cellCount === 1) {
+          range = range.getSurroundingRegion();
+          notes.push("one cell was selected, so the region around it was used");
+        }
       }
-      detail.tables.add(a1(1, col, rows.length, 4), true);
-      col += 5;
-      if (opts.chart) chartNote = addSpaghetti(detail, col, fit, data, opts.chart);
-    }
-    summary.activate();
-    await ctx.sync();
-    return { summarySheet: summaryName, detailSheet: detailName, chartNote };
-  });
+      // A whole-column selection reaches row 1,048,576: keep to the cells in use.
+      if (source.kind === "selection" || source.kind === "address") {
+        const used = range.worksheet.getUsedRangeOrNullObject(true);
+        used.load("address");
+        await ctx.sync();
+        if (used.isNullObject) throw new Error("the sheet is empty: select the data, header row included");
+        const clipped = range.getIntersectionOrNullObject(used);
+        clipped.load("address");
+        await ctx.sync();
+        if (clipped.isNullObject) throw new Error("the selected cells are empty: select the data, header row included");
+        range = clipped;
+      }
+      range.load("address,rowIndex,columnIndex,rowCount,columnCount");
+      range.worksheet.load("name");
+      await ctx.sync();
+      const sheet = range.worksheet;
+      const nrow = range.rowCount - totalsRow;
+      const ncol = range.columnCount;
+      if (nrow < 2) {
+        throw new Error(
+          source.kind === "region" || range.rowCount * range.columnCount === 1
+            ? `there are no data around ${range.address}: click a cell inside the data (or select the data, header row included) and press Use data again`
+            : `${range.address} has ${nrow} row${nrow === 1 ? "" : "s"}: the data need a header row and at least one row below it`,
+        );
+      }
+      const rows: unknown[][] = [];
+      await forEachBlock(
+        nrow,
+        blockRows(ncol),
+        async (s, e) => {
+          const block = sheet.getRangeByIndexes(range.rowIndex + s, range.columnIndex, e - s, ncol);
+          block.load("values");
+          await ctx.sync();
+          pushRows(rows, block.values);
+        },
+        {
+          signal,
+          what: "reading the data",
+          onProgress: (p) => progress(`Reading rows ${fmtInt(p.block[0] + 1)}–${fmtInt(p.block[1])} of ${fmtInt(nrow)}`, p.done / p.total),
+        },
+      );
+      // The header row: a title or blank line above the column names is skipped.
+      const head = table ? { index: 0, skipped: 0, note: null } : findHeader(rows);
+      if (head.note) notes.push(head.note);
+      const data = head.index > 0 ? rows.slice(head.index) : rows;
+      const used = usedLength(data);
+      if (used < data.length) data.length = used;
+      const headerRow = range.rowIndex + head.index + 1;
+      const address = `${quoteSheet(sheet.name)}!${rangeAddress(headerRow - 1, range.columnIndex, data.length, ncol)}`;
+      return {
+        source,
+        address,
+        ref: table ? `${table}[[#Headers],[#Data]]` : absoluteRef(address),
+        table,
+        headerRow,
+        rows: data,
+        note: notes.length ? notes.join("; ") : null,
+      };
+    });
+  }
+
+  async writeFit(out: FitOutput, progress: ProgressFn, signal: Signal): Promise<WrittenFit> {
+    return this.run(async (ctx) => {
+      const [summary, detail] = await createSheets(ctx, out.base, ["", " data"]);
+      summary.load("name");
+      detail.load("name");
+      writeSheetPlan(summary, out.summary);
+      await ctx.sync();
+      // The detail sheet's tall tables, in row blocks.
+      const total = out.detail.tables.reduce((k, t) => k + t.nrows, 0);
+      let before = 0;
+      for (const t of out.detail.tables) {
+        await writeTall(ctx, detail, t, signal, (done) =>
+          progress(`Writing ${t.what}: ${fmtInt(done)} of ${fmtInt(t.nrows)} rows`, total > 0 ? (before + done) / total : null),
+        );
+        before += t.nrows;
+      }
+      setWidths(detail, out.detail.widths);
+      if (out.detail.freezeRows > 0 && supports("ExcelApi", "1.7")) detail.freezePanes.freezeRows(out.detail.freezeRows);
+      await ctx.sync();
+      let chartNote: string | null = out.chart ? null : out.chartSkipped ?? null;
+      if (out.chart && !supports("ExcelApi", "1.7")) {
+        chartNote = "no chart: this version of Excel cannot set a chart's series (it needs Excel API 1.7); the chart data are on the data sheet";
+      } else if (out.chart) {
+        if (signal.cancelled) throw new CancelledByUser("writing the results");
+        progress("Drawing the chart", null);
+        try {
+          addChart(summary, detail, out.chart, out.summary.chartAnchor);
+          await ctx.sync();
+          chartNote = out.chart.note;
+        } catch (e) {
+          // Some hosts refuse a chart whose data sit on another sheet: draw it beside its data.
+          try {
+            addChart(detail, detail, out.chart, { from: cellAddress0(1, chartColumn(out)), to: cellAddress0(25, chartColumn(out) + 10) });
+            await ctx.sync();
+            chartNote = `the chart is on the data sheet${out.chart.note ? `; ${out.chart.note}` : ""} (${errorCode(e) || "not allowed beside the tables"})`;
+          } catch (e2) {
+            // The tables are written; a chart that cannot be drawn is said, not fatal.
+            chartNote = `no chart: Excel refused it (${errorCode(e2) || (e2 as Error).message}); the chart data are on the data sheet`;
+          }
+        }
+      }
+      summary.activate();
+      await ctx.sync();
+      return { summarySheet: summary.name, detailSheet: detail.name, chartNote };
+    });
+  }
+
+  async writeComparison(plan: SheetPlan, base: string): Promise<string> {
+    return this.run(async (ctx) => {
+      const [sheet] = await createSheets(ctx, base, [""]);
+      sheet.load("name");
+      writeSheetPlan(sheet, plan);
+      sheet.activate();
+      await ctx.sync();
+      return sheet.name;
+    });
+  }
+
+  async loadModels(): Promise<SavedModel[]> {
+    return this.run(async (ctx) => {
+      const s = ctx.workbook.settings.getItemOrNullObject(MODELS_KEY);
+      s.load("value");
+      await ctx.sync();
+      return s.isNullObject ? [] : parseModels(s.value);
+    });
+  }
+
+  async saveModels(models: SavedModel[]): Promise<void> {
+    await this.run(async (ctx) => {
+      ctx.workbook.settings.add(MODELS_KEY, serializeModels(models));
+      await ctx.sync();
+    });
+  }
 }
 
-/** A native XY chart: one line per group (a readable subset when there are many) plus the fitted population line(s). */
-function addSpaghetti(sheet: Excel.Worksheet, col: number, fit: FitResultWithRows, data: DataRead, c: { time: string; group: string; factor: string | null }): string | null {
-  const head = data.rows[0].map((h) => String(h));
-  const iy = head.indexOf(fit.spec.split("~")[0].trim()), it = head.indexOf(c.time), ig = head.indexOf(c.group);
-  const iF = c.factor ? head.indexOf(c.factor) : -1;
-  if (iy < 0 || it < 0 || ig < 0) return "no chart: the response, time or group column is not a plain column of the data";
-  const f = fit.fitted!;
-  const used = f.rows;
-  const time = used.map((r) => Number(data.rows[r + 1][it]));
-  const y = used.map((r) => Number(data.rows[r + 1][iy]));
-  const group = used.map((r) => String(data.rows[r + 1][ig]));
-  const factor = iF >= 0 ? used.map((r) => String(data.rows[r + 1][iF])) : null;
-  const sp = spaghetti(time, y, group, f.marginal, factor);
-  // Chart data: two columns (x, y) per series, side by side.
-  const title = sheet.getRange(a1(0, col, 1, 1));
-  title.values = [["Chart data"]];
-  title.format.font.bold = true;
-  const chart = sheet.charts.add(Excel.ChartType.xyscatterLinesNoMarkers, sheet.getRange(a1(2, col, 1, 2)), Excel.ChartSeriesBy.columns);
-  chart.title.text = `${head[iy]} by ${c.time}, one line per ${c.group}${sp.note ? ` (${sp.note})` : ""}`;
-  chart.legend.visible = false;
-  sp.series.forEach((s, k) => {
-    const x0 = col + 2 * k;
-    sheet.getRange(a1(1, x0, 1, 2)).values = [[s.name, ""]];
-    const xs = sheet.getRange(a1(2, x0, s.x.length, 1));
-    xs.values = s.x.map((v) => [v]);
-    const ys = sheet.getRange(a1(2, x0 + 1, s.y.length, 1));
-    ys.values = s.y.map((v) => [v]);
-    const ser = k === 0 ? chart.series.getItemAt(0) : chart.series.add(s.name);
-    ser.name = s.name;
-    ser.setXAxisValues(xs);
-    ser.setValues(ys);
-    if (s.population) ser.format.line.weight = 3;
-  });
-  chart.setPosition(a1(0, col + 2 * sp.series.length + 1, 1, 1).split(":")[0]);
-  return sp.note;
+/** Office's errors in the words of the pane. */
+function readError(e: unknown): Error {
+  switch (errorCode(e)) {
+    case "InvalidSelection":
+      return new Error("select one rectangular range (a selection of several areas cannot be read), or click inside the data and use the region around the active cell");
+    case "ItemNotFound":
+      return new Error("the data are not there any more (was the sheet or the table deleted or renamed?): choose them again");
+    case "ResponsePayloadSizeLimitExceeded":
+    case "RequestPayloadSizeLimitExceeded":
+      return new Error("Excel refused to pass the data even in small blocks: select fewer columns");
+    default:
+      return e instanceof Error ? e : new Error(String(e));
+  }
 }
 
-/** A new sheet with the model specs in cells and a live =LMM.LRT over them. */
-export async function writeComparison(specs: string[], dataAddress: string, method: string): Promise<string> {
-  return Excel.run(async (ctx) => {
+const cellAddress0 = (row: number, col: number) => `${columnLetters(col)}${row + 1}`;
+
+/** The first free column right of the detail sheet's tables. */
+function chartColumn(out: FitOutput): number {
+  return out.detail.tables.reduce((m, t) => Math.max(m, t.col + t.header.length + 1), 0);
+}
+
+/**
+ * Adds sheets named `${base} k${suffix}` with the first k that makes every name new, and returns
+ * them. Another add-in or the user may take a name between our look and our add: then look again.
+ */
+export async function createSheets(ctx: Excel.RequestContext, base: string, suffixes: string[]): Promise<Excel.Worksheet[]> {
+  for (let attempt = 0; ; attempt++) {
     const sheets = ctx.workbook.worksheets;
     sheets.load("items/name");
     await ctx.sync();
-    const name = uniqueSheetName(sheets.items.map((s) => s.name), "LMM compare");
-    const sheet = sheets.add(name);
-    const title = sheet.getRange("A1");
-    title.values = [["Likelihood-ratio tests (chi-bar-square p where a variance is 0 under the null)"]];
-    title.format.font.bold = true;
-    sheet.getRange(a1(2, 0, specs.length, 1)).values = specs.map((s) => [s]);
-    const specsAddr = a1(2, 0, specs.length, 1).replace(/(\D+)(\d+):(\D+)(\d+)/, "$$$1$$$2:$$$3$$$4");
-    sheet.getRange(a1(3 + specs.length, 0, 1, 1)).formulas = [[`=LMM.LRT(${dataAddress},${specsAddr},"${method}")`]];
-    sheet.activate();
-    await ctx.sync();
-    return name;
+    const names = uniqueSheetNames(sheets.items.map((s) => s.name), base, suffixes);
+    const added = names.map((n) => sheets.add(n));
+    try {
+      await ctx.sync();
+      return added;
+    } catch (e) {
+      if (errorCode(e) !== "ItemAlreadyExists" || attempt >= 2) throw e;
+    }
+  }
+}
+
+function styleRange(r: Excel.Range, style: Style | undefined): void {
+  if (!style) return;
+  const font = r.format.font;
+  switch (style) {
+    case "title":
+      font.bold = true;
+      font.size = 14;
+      break;
+    case "subtitle":
+      font.italic = true;
+      font.color = "#424242";
+      break;
+    case "heading":
+      font.bold = true;
+      font.color = "#0E5C2F";
+      break;
+    case "note":
+      font.italic = true;
+      font.color = "#616161";
+      break;
+    case "code":
+      font.name = "Consolas";
+      break;
+    case "label":
+      break;
+  }
+}
+
+/** One block of a plan: formats first (so text stays text), then the values or formulas, then the table. */
+export function writeBlock(sheet: Excel.Worksheet, b: CellBlock): void {
+  const nrow = b.values.length, ncol = b.values[0].length;
+  const r = sheet.getRange(rangeAddress(b.row, b.col, nrow, ncol));
+  if (b.formats) r.numberFormat = b.formats;
+  if (b.formulas) r.formulas = b.values;
+  else r.values = b.values;
+  styleRange(r, b.style);
+  if (b.style === "label") sheet.getRange(rangeAddress(b.row, b.col, nrow, 1)).format.font.bold = true;
+  if (b.table) sheet.tables.add(r, true);
+}
+
+export function writeSheetPlan(sheet: Excel.Worksheet, plan: SheetPlan): void {
+  for (const b of plan.blocks) writeBlock(sheet, b);
+  setWidths(sheet, plan.widths);
+}
+
+function setWidths(sheet: Excel.Worksheet, widths: Record<number, number>): void {
+  for (const [c, w] of Object.entries(widths)) {
+    const L = columnLetters(Number(c));
+    sheet.getRange(`${L}:${L}`).format.columnWidth = w;
+  }
+}
+
+/** A tall table: the header, then the rows in blocks (one request each), then the Excel table over all of it. */
+export async function writeTall(ctx: Excel.RequestContext, sheet: Excel.Worksheet, t: TallTable, signal: Signal, onRows: (done: number) => void): Promise<void> {
+  const ncol = t.header.length;
+  const head = sheet.getRange(rangeAddress(t.row, t.col, 1, ncol));
+  head.numberFormat = [t.header.map(() => TEXT)];
+  head.values = [t.header];
+  head.format.font.bold = true;
+  await forEachBlock(
+    t.nrows,
+    blockRows(ncol, { maxCells: WRITE_CELLS }),
+    async (s, e) => {
+      const rows = t.slice(s, e);
+      const r = sheet.getRange(rangeAddress(t.row + 1 + s, t.col, e - s, ncol));
+      r.numberFormat = rows.map((row) => row.map((v, j) => (typeof v === "string" ? TEXT : t.formats[j])));
+      r.values = rows;
+      await ctx.sync();
+    },
+    { signal, what: "writing the results", onProgress: (p) => onRows(p.done) },
+  );
+  if (t.table && t.nrows > 0) sheet.tables.add(sheet.getRange(rangeAddress(t.row, t.col, t.nrows + 1, ncol)), true);
+  await ctx.sync();
+}
+
+const POPULATION_COLORS = ["#C50F1F", "#0F6CBD", "#107C10", "#8764B8", "#CA5010", "#00B7C3", "#4F6BED", "#986F0B"];
+
+/** The spaghetti plot: a native XY chart, its series taken from the chart data on `data`. */
+export function addChart(host: Excel.Worksheet, data: Excel.Worksheet, plan: ChartPlan, anchor: { from: string; to: string }): Excel.Chart {
+  const first = plan.series[0];
+  const chart = host.charts.add("XYScatterLinesNoMarkers", data.getRange(first.y), "Columns");
+  chart.name = "LMM spaghetti plot";
+  chart.title.text = plan.title;
+  chart.title.format.font.size = 11;
+  chart.legend.visible = false;
+  chart.axes.categoryAxis.title.text = plan.xTitle;
+  chart.axes.valueAxis.title.text = plan.yTitle;
+  if (supports("ExcelApi", "1.8")) chart.displayBlanksAs = "Interplotted";
+  let pop = 0;
+  plan.series.forEach((s, k) => {
+    const series = k === 0 ? chart.series.getItemAt(0) : chart.series.add(s.name);
+    series.name = s.name;
+    series.setXAxisValues(data.getRange(s.x));
+    series.setValues(data.getRange(s.y));
+    const line = series.format.line;
+    if (s.kind === "group") {
+      line.color = "#A6A6A6";
+      line.weight = 0.75;
+    } else {
+      line.color = POPULATION_COLORS[pop++ % POPULATION_COLORS.length];
+      line.weight = 3;
+    }
   });
+  chart.setPosition(anchor.from, anchor.to);
+  return chart;
 }

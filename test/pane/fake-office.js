@@ -1,14 +1,28 @@
-// A scripted stand-in for Office.js (the subset the pane uses), holding a workbook in memory and
-// recording every write. The browser end-to-end test serves it in place of the CDN's office.js;
-// the Node tests require it. Sheets map "row,col" (0-based) to values.
+// A scripted stand-in for Office.js: the part of the Excel object model the task pane uses, over
+// a workbook held in memory. The browser test serves it in place of the CDN's office.js; Node
+// tests require it. It keeps Office's rules where bugs hide: a property must be loaded and
+// synced before it is read, sheet names are unique without regard to case, tables may not
+// overlap, and a request past the payload limit fails with Office's error code. Every write is
+// logged; a write to a sheet that held the user's data, or onto a cell that already has a value,
+// is logged as OVERWRITE.
 (function (root) {
   "use strict";
+  const MAX_ROWS = 1048576, MAX_COLS = 16384;
   const log = [];
+  const limits = { cellsPerSync: 5000000 };
   let syncs = 0;
+  let pending = []; // [object, property] loads waiting for sync
+  let syncCells = 0; // cells carried by the current request
 
+  function officeError(code, message) {
+    const e = new Error(message);
+    e.name = "RichApi.Error";
+    e.code = code;
+    return e;
+  }
   function colOf(letters) {
     let c = 0;
-    for (const ch of letters) c = c * 26 + (ch.charCodeAt(0) - 64);
+    for (const ch of letters.toUpperCase()) c = c * 26 + (ch.charCodeAt(0) - 64);
     return c - 1;
   }
   function letters(c) {
@@ -16,233 +30,566 @@
     for (let k = c + 1; k > 0; k = Math.floor((k - 1) / 26)) s = String.fromCharCode(65 + ((k - 1) % 26)) + s;
     return s;
   }
-  function parse(addr) {
-    const a = addr.replace(/\$/g, "").split("!").pop();
-    const [p, q] = a.split(":");
+  function quote(name) {
+    return /^[A-Za-z_][A-Za-z0-9_.]*$/.test(name) && !/^[A-Za-z]{1,3}[0-9]+$/.test(name) ? name : `'${name.replace(/'/g, "''")}'`;
+  }
+  /** "A1", "A1:D9", "A:A", "3:5" -> 0-based box. */
+  function parseCells(a) {
+    const [p, q] = a.replace(/\$/g, "").split(":");
     const one = (s) => {
-      const m = /^([A-Z]+)(\d*)$/.exec(s);
-      return { c: colOf(m[1]), r: m[2] ? Number(m[2]) - 1 : null };
+      const m = /^([A-Za-z]*)(\d*)$/.exec(s);
+      if (!m) throw officeError("InvalidArgument", `bad address ${a}`);
+      return { c: m[1] ? colOf(m[1]) : null, r: m[2] ? Number(m[2]) - 1 : null };
     };
     const x = one(p), y = one(q || p);
-    return { r0: x.r === null ? 0 : x.r, c0: x.c, r1: y.r === null ? 1048575 : y.r, c1: y.c };
+    return {
+      r0: x.r === null ? 0 : x.r,
+      c0: x.c === null ? 0 : x.c,
+      r1: y.r === null ? MAX_ROWS - 1 : y.r,
+      c1: y.c === null ? MAX_COLS - 1 : y.c,
+    };
+  }
+  const blank = (v) => v === undefined || v === null || v === "";
+  /** Cells are keyed by one number (row * 16384 + column): cheaper than "r,c" strings for large writes. */
+  const key = (r, c) => r * MAX_COLS + c;
+  const unkey = (k) => `${Math.floor(k / MAX_COLS)},${k % MAX_COLS}`;
+
+  /** Loadable properties: reading one before load() + sync() throws as Office.js does. */
+  class Loadable {
+    constructor() {
+      this._loaded = new Set();
+    }
+    load(props) {
+      let list = [];
+      if (props === undefined) list = ["*"];
+      else if (typeof props === "string") list = props.split(",");
+      else if (Array.isArray(props)) list = props;
+      else list = Object.keys(props);
+      for (const p of list) pending.push([this, p.trim()]);
+      return this;
+    }
+    _need(prop) {
+      if (!this._loaded.has(prop) && !this._loaded.has("*")) {
+        throw officeError("PropertyNotLoaded", `The property '${prop}' is not available. Before reading the property's value, call the load method on the containing object and call "context.sync()" on the associated request context.`);
+      }
+    }
+    get isNullObject() {
+      if (!this._synced) throw officeError("PropertyNotLoaded", "isNullObject is not available before context.sync()");
+      return !!this._null;
+    }
   }
 
-  class Sheet {
-    constructor(wb, name) {
+  class Sheet extends Loadable {
+    constructor(wb, name, user) {
+      super();
       this.wb = wb;
-      this.name = name;
-      this.cells = new Map();
-      this.formulas = new Map();
+      this._name = name;
+      this.user = !!user;
+      this.cells = new Map(); // key(r, c) -> value
+      this.formulaCells = new Map();
       this.formats = new Map();
+      this.fonts = new Map();
+      this.widths = new Map();
+      this.grid = null; // dense rows (large user data)
       this.tableList = [];
       this.chartList = [];
+      this.frozenRows = 0;
       const sheet = this;
       this.tables = {
-        add(address, hasHeaders) {
-          log.push({ op: "table", sheet: sheet.name, address, hasHeaders });
-          sheet.tableList.push(address);
-          return { name: `Table${sheet.tableList.length}` };
+        add(source, hasHeaders) {
+          const r = typeof source === "string" ? sheet.getRange(source.split("!").pop()) : source;
+          if (r.sheet !== sheet) throw officeError("InvalidArgument", "the table's range is on another sheet");
+          return wb.addTable(r, hasHeaders);
         },
       };
       this.charts = {
-        add(type, range, by) {
-          const chart = new Chart(sheet, type);
-          log.push({ op: "chart", sheet: sheet.name, type, source: range.address, by });
+        add(type, source, seriesBy) {
+          const chart = new Chart(sheet, type, source, seriesBy);
           sheet.chartList.push(chart);
+          log.push({ op: "chart", sheet: sheet._name, type, source: source._address, seriesBy });
           return chart;
         },
       };
+      this.freezePanes = {
+        freezeRows(n) {
+          sheet.frozenRows = n;
+        },
+      };
     }
-    getRange(addr) {
-      const b = parse(addr);
+    get name() {
+      this._need("name");
+      return this._name;
+    }
+    get worksheet() {
+      return this;
+    }
+    get(r, c) {
+      if (this.grid) {
+        const row = this.grid[r];
+        return row && row[c] !== undefined ? row[c] : "";
+      }
+      const v = this.cells.get(key(r, c));
+      return v === undefined ? "" : v;
+    }
+    /** Bounding box of the non-blank cells, or null. */
+    usedBox() {
+      if (this.grid) return this.grid.length ? { r0: 0, c0: 0, r1: this.grid.length - 1, c1: this.grid[0].length - 1 } : null;
+      let b = null;
+      for (const [k, v] of this.cells) {
+        if (blank(v)) continue;
+        const r = Math.floor(k / MAX_COLS), c = k % MAX_COLS;
+        if (!b) b = { r0: r, c0: c, r1: r, c1: c };
+        else {
+          b.r0 = Math.min(b.r0, r);
+          b.c0 = Math.min(b.c0, c);
+          b.r1 = Math.max(b.r1, r);
+          b.c1 = Math.max(b.c1, c);
+        }
+      }
+      return b;
+    }
+    getRange(address) {
+      const b = parseCells(address === undefined ? "A1" : address);
       return new Range(this, b.r0, b.c0, b.r1 - b.r0 + 1, b.c1 - b.c0 + 1);
     }
     getRangeByIndexes(r, c, nr, nc) {
-      log.push({ op: "read-block", sheet: this.name, rows: nr });
+      log.push({ op: "range-by-indexes", sheet: this._name, row: r, rows: nr, cols: nc });
       return new Range(this, r, c, nr, nc);
+    }
+    getUsedRangeOrNullObject() {
+      const b = this.usedBox();
+      const r = b ? new Range(this, b.r0, b.c0, b.r1 - b.r0 + 1, b.c1 - b.c0 + 1) : new Range(this, 0, 0, 1, 1);
+      r._null = !b;
+      return r;
     }
     activate() {
       this.wb.active = this;
-    }
-    load() {}
-    used() {
-      if (this.grid) return { r1: this.grid.length - 1, c1: this.grid[0].length - 1 };
-      let r1 = -1, c1 = -1;
-      for (const k of this.cells.keys()) {
-        const [r, c] = k.split(",").map(Number);
-        r1 = Math.max(r1, r);
-        c1 = Math.max(c1, c);
-      }
-      return { r1, c1 };
+      log.push({ op: "activate", sheet: this._name });
     }
   }
 
   class Chart {
-    constructor(sheet, type) {
+    constructor(sheet, type, source, seriesBy) {
       this.sheet = sheet;
       this.type = type;
-      this.title = { text: "" };
+      this.source = source._address;
+      this.seriesBy = seriesBy;
+      this.name = "";
+      this.title = { text: "", format: { font: {} } };
       this.legend = { visible: true };
-      this.seriesList = [{ name: "", x: null, y: null, format: { line: {} } }];
+      this.axes = { categoryAxis: { title: { text: "" } }, valueAxis: { title: { text: "" } } };
+      this.displayBlanksAs = "NotPlotted";
+      this.position = null;
+      this.seriesList = [this.newSeries("Series1", null, source._address)];
       const chart = this;
       this.series = {
         getItemAt(i) {
-          return chart.wrap(chart.seriesList[i]);
+          return chart.seriesList[i].api;
         },
         add(name) {
-          const s = { name, x: null, y: null, format: { line: {} } };
+          const s = chart.newSeries(name, null, null);
           chart.seriesList.push(s);
-          return chart.wrap(s);
-        },
-        get count() {
-          return chart.seriesList.length;
+          return s.api;
         },
       };
     }
-    wrap(s) {
-      return {
-        set name(v) { s.name = v; },
-        get name() { return s.name; },
-        setXAxisValues(r) { s.x = r.address; },
-        setValues(r) { s.y = r.address; },
-        format: s.format,
+    newSeries(name, x, y) {
+      const s = { name, x, y, line: {} };
+      s.api = {
+        set name(v) {
+          s.name = v;
+        },
+        get name() {
+          return s.name;
+        },
+        setXAxisValues(r) {
+          s.x = r._address;
+          s.xSheet = r.sheet._name;
+        },
+        setValues(r) {
+          s.y = r._address;
+          s.ySheet = r.sheet._name;
+        },
+        format: { line: s.line },
       };
+      return s;
     }
-    setPosition(cell) {
-      this.position = cell;
+    setPosition(from, to) {
+      this.position = { from: typeof from === "string" ? from : from._address, to: typeof to === "string" ? to : to && to._address };
     }
   }
 
-  class Range {
+  class Range extends Loadable {
     constructor(sheet, r, c, nr, nc) {
-      Object.assign(this, { sheet, rowIndex: r, columnIndex: c, rowCount: nr, columnCount: nc });
-      this.worksheet = sheet;
-      this.format = { font: {}, autofitColumns() {} };
+      super();
+      if (nr < 1 || nc < 1 || r < 0 || c < 0 || r + nr > MAX_ROWS || c + nc > MAX_COLS) throw officeError("InvalidArgument", `range out of the sheet: ${r},${c} ${nr}x${nc}`);
+      this.sheet = sheet;
+      this._r = r;
+      this._c = c;
+      this._nr = nr;
+      this._nc = nc;
+      const range = this;
+      const font = {};
+      this.format = {
+        font,
+        fill: {},
+        autofitColumns() {},
+        set columnWidth(w) {
+          for (let j = 0; j < range._nc; j++) sheet.widths.set(range._c + j, w);
+        },
+        get columnWidth() {
+          return sheet.widths.get(range._c);
+        },
+      };
+      sheet.fonts.set(`${r},${c},${nr},${nc}`, font);
+    }
+    get worksheet() {
+      return this.sheet;
+    }
+    get _address() {
+      const a = `${letters(this._c)}${this._r + 1}`;
+      const b = `${letters(this._c + this._nc - 1)}${this._r + this._nr}`;
+      return `${quote(this.sheet._name)}!${a === b ? a : `${a}:${b}`}`;
     }
     get address() {
-      return `${this.sheet.name}!${letters(this.columnIndex)}${this.rowIndex + 1}:${letters(this.columnIndex + this.columnCount - 1)}${this.rowIndex + this.rowCount}`;
+      this._need("address");
+      return this._address;
     }
-    load() {}
+    get rowIndex() {
+      this._need("rowIndex");
+      return this._r;
+    }
+    get columnIndex() {
+      this._need("columnIndex");
+      return this._c;
+    }
+    get rowCount() {
+      this._need("rowCount");
+      return this._nr;
+    }
+    get columnCount() {
+      this._need("columnCount");
+      return this._nc;
+    }
+    get cellCount() {
+      this._need("cellCount");
+      return this._nr * this._nc;
+    }
     get values() {
+      this._need("values");
+      return this._snapshot;
+    }
+    _read() {
       const out = [];
-      const grid = this.sheet.grid;
-      for (let i = 0; i < this.rowCount; i++) {
-        const row = [];
-        const gr = grid && grid[this.rowIndex + i];
-        for (let j = 0; j < this.columnCount; j++) {
-          if (gr) {
-            const g = gr[this.columnIndex + j];
-            row.push(g === undefined ? "" : g);
-            continue;
-          }
-          const v = this.sheet.cells.get(`${this.rowIndex + i},${this.columnIndex + j}`);
-          row.push(v === undefined ? "" : v);
-        }
+      for (let i = 0; i < this._nr; i++) {
+        const row = new Array(this._nc);
+        for (let j = 0; j < this._nc; j++) row[j] = this.sheet.get(this._r + i, this._c + j);
         out.push(row);
       }
       return out;
     }
+    _write(rows, kind) {
+      if (!Array.isArray(rows) || rows.length !== this._nr || rows.some((r) => !Array.isArray(r) || r.length !== this._nc)) {
+        throw officeError("InvalidArgument", `The number of rows or columns in the input array doesn't match the size or dimensions of the range (${this._address}).`);
+      }
+      syncCells += this._nr * this._nc;
+      if (kind === "format") {
+        rows.forEach((row, i) => row.forEach((v, j) => this.sheet.formats.set(key(this._r + i, this._c + j), v)));
+        return;
+      }
+      let overwrite = this.sheet.user;
+      if (!overwrite) {
+        for (let i = 0; i < this._nr && !overwrite; i++) for (let j = 0; j < this._nc; j++) if (!blank(this.sheet.get(this._r + i, this._c + j))) overwrite = true;
+      }
+      if (overwrite) log.push({ op: "OVERWRITE", sheet: this.sheet._name, address: this._address });
+      log.push({ op: kind, sheet: this.sheet._name, address: this._address, rows: this._nr, first: rows[0][0] });
+      rows.forEach((row, i) =>
+        row.forEach((v, j) => {
+          const k = key(this._r + i, this._c + j);
+          if (kind === "formulas") this.sheet.formulaCells.set(k, v);
+          this.sheet.cells.set(k, v);
+        }),
+      );
+    }
     set values(rows) {
-      this.guard();
-      log.push({ op: "write", sheet: this.sheet.name, address: this.address, rows: rows.length });
-      rows.forEach((row, i) => row.forEach((v, j) => this.sheet.cells.set(`${this.rowIndex + i},${this.columnIndex + j}`, v)));
+      this._write(rows, "values");
     }
     set formulas(rows) {
-      this.guard();
-      log.push({ op: "formula", sheet: this.sheet.name, address: this.address, formula: rows[0][0] });
-      rows.forEach((row, i) => row.forEach((v, j) => {
-        this.sheet.formulas.set(`${this.rowIndex + i},${this.columnIndex + j}`, v);
-        this.sheet.cells.set(`${this.rowIndex + i},${this.columnIndex + j}`, v);
-      }));
+      this._write(rows, "formulas");
     }
     set numberFormat(rows) {
-      rows.forEach((row, i) => row.forEach((v, j) => this.sheet.formats.set(`${this.rowIndex + i},${this.columnIndex + j}`, v)));
-    }
-    /** Writing to a sheet that held the user's data before this session is a bug: record it loudly. */
-    guard() {
-      if (this.sheet.protectedUserSheet) log.push({ op: "OVERWRITE", sheet: this.sheet.name, address: this.address });
+      this._write(rows, "format");
     }
     getSurroundingRegion() {
-      const u = this.sheet.used();
-      return new Range(this.sheet, 0, 0, u.r1 + 1, u.c1 + 1);
+      const s = this.sheet;
+      if (s.grid) return s.getUsedRangeOrNullObject();
+      let b = { r0: this._r, c0: this._c, r1: this._r, c1: this._c };
+      const any = (r0, c0, r1, c1) => {
+        for (let r = Math.max(0, r0); r <= r1; r++) for (let c = Math.max(0, c0); c <= c1; c++) if (!blank(s.get(r, c))) return true;
+        return false;
+      };
+      for (let grew = true; grew; ) {
+        grew = false;
+        if (b.r0 > 0 && any(b.r0 - 1, b.c0 - 1, b.r0 - 1, b.c1 + 1)) (b.r0--, (grew = true));
+        if (any(b.r1 + 1, b.c0 - 1, b.r1 + 1, b.c1 + 1)) (b.r1++, (grew = true));
+        if (b.c0 > 0 && any(b.r0 - 1, b.c0 - 1, b.r1 + 1, b.c0 - 1)) (b.c0--, (grew = true));
+        if (any(b.r0 - 1, b.c1 + 1, b.r1 + 1, b.c1 + 1)) (b.c1++, (grew = true));
+      }
+      return new Range(s, b.r0, b.c0, b.r1 - b.r0 + 1, b.c1 - b.c0 + 1);
+    }
+    getIntersectionOrNullObject(other) {
+      const o = typeof other === "string" ? this.sheet.getRange(other) : other;
+      const r0 = Math.max(this._r, o._r), c0 = Math.max(this._c, o._c);
+      const r1 = Math.min(this._r + this._nr, o._r + o._nr) - 1, c1 = Math.min(this._c + this._nc, o._c + o._nc) - 1;
+      const none = o._null || r1 < r0 || c1 < c0;
+      const r = none ? new Range(this.sheet, 0, 0, 1, 1) : new Range(this.sheet, r0, c0, r1 - r0 + 1, c1 - c0 + 1);
+      r._null = none;
+      return r;
     }
     getTables() {
-      const range = this.getSurroundingRegion();
-      return { getFirst: () => ({ getRange: () => range }) };
+      const mine = this.sheet.wb.tableList.filter((t) => t.sheet === this.sheet);
+      return { getFirstOrNullObject: () => mine[0] || Object.assign(new Table(null, "", null), { _null: true }) };
+    }
+  }
+
+  class Table extends Loadable {
+    constructor(sheet, name, box) {
+      super();
+      this.sheet = sheet;
+      this._name = name;
+      this.box = box;
+      this._showTotals = false;
+    }
+    get name() {
+      this._need("name");
+      return this._name;
+    }
+    set name(v) {
+      this._name = v;
+    }
+    get showTotals() {
+      this._need("showTotals");
+      return this._showTotals;
+    }
+    getRange() {
+      const b = this.box;
+      return new Range(this.sheet, b.r0, b.c0, b.r1 - b.r0 + 1, b.c1 - b.c0 + 1);
+    }
+  }
+
+  class Collection extends Loadable {
+    constructor(list) {
+      super();
+      this._list = list;
+    }
+    get items() {
+      this._need("items");
+      return this._list();
     }
   }
 
   const workbook = {
     sheets: [],
+    tableList: [],
+    settingsMap: new Map(),
     active: null,
     selection: null,
-    worksheets: {
-      get items() {
-        return workbook.sheets;
-      },
-      load() {},
-      add(name) {
-        if (workbook.sheets.some((s) => s.name.toLowerCase() === name.toLowerCase())) throw new Error(`A sheet named ${name} already exists`);
-        const s = new Sheet(workbook, name);
-        workbook.sheets.push(s);
-        log.push({ op: "add-sheet", name });
-        return s;
-      },
-      getItem(name) {
-        return workbook.sheets.find((s) => s.name === name);
-      },
+    addTable(r, hasHeaders) {
+      const box = { r0: r._r, c0: r._c, r1: r._r + r._nr - 1, c1: r._c + r._nc - 1 };
+      for (const t of workbook.tableList) {
+        if (t.sheet !== r.sheet) continue;
+        const o = t.box;
+        if (box.r0 <= o.r1 && o.r0 <= box.r1 && box.c0 <= o.c1 && o.c0 <= box.c1) throw officeError("InvalidArgument", "A table can't overlap another table.");
+      }
+      const t = new Table(r.sheet, `Table${workbook.tableList.length + 1}`, box);
+      workbook.tableList.push(t);
+      log.push({ op: "table", sheet: r.sheet._name, address: r._address, hasHeaders, rows: r._nr });
+      return t;
     },
-    getSelectedRange() {
-      return workbook.selection;
+  };
+  workbook.worksheets = Object.assign(new Collection(() => workbook.sheets), {
+    add(name) {
+      if (workbook.sheets.some((s) => s._name.toLowerCase() === String(name).toLowerCase())) {
+        throw officeError("ItemAlreadyExists", `A sheet named ${name} already exists.`);
+      }
+      const s = new Sheet(workbook, name, false);
+      workbook.sheets.push(s);
+      log.push({ op: "add-sheet", name });
+      return s;
     },
-    getActiveCell() {
-      const s = workbook.selection;
-      return new Range(s.sheet, s.rowIndex, s.columnIndex, 1, 1);
+    getItem(name) {
+      const s = workbook.sheets.find((x) => x._name.toLowerCase() === name.toLowerCase());
+      if (!s) throw officeError("ItemNotFound", `no sheet ${name}`);
+      return s;
+    },
+    getItemOrNullObject(name) {
+      const s = workbook.sheets.find((x) => x._name.toLowerCase() === String(name).toLowerCase());
+      return s || Object.assign(new Sheet(workbook, name, false), { _null: true });
+    },
+    getActiveWorksheet() {
+      return workbook.active;
+    },
+  });
+  workbook.tables = Object.assign(new Collection(() => workbook.tableList), {
+    getItem(name) {
+      const t = workbook.tableList.find((x) => x._name.toLowerCase() === name.toLowerCase());
+      if (!t) throw officeError("ItemNotFound", `no table ${name}`);
+      return t;
+    },
+    getItemOrNullObject(name) {
+      return workbook.tableList.find((x) => x._name.toLowerCase() === String(name).toLowerCase()) || Object.assign(new Table(null, name, null), { _null: true });
+    },
+  });
+  class Setting extends Loadable {
+    constructor(key) {
+      super();
+      this.key = key;
+    }
+    get value() {
+      this._need("value");
+      return workbook.settingsMap.get(this.key);
+    }
+  }
+  workbook.settings = {
+    getItemOrNullObject(key) {
+      const s = new Setting(key);
+      s._null = !workbook.settingsMap.has(key);
+      return s;
+    },
+    add(key, value) {
+      workbook.settingsMap.set(key, value);
+      log.push({ op: "setting", key });
+      return new Setting(key);
+    },
+  };
+  workbook.getSelectedRange = () => {
+    const s = workbook.selection;
+    return new Range(s.sheet, s._r, s._c, s._nr, s._nc);
+  };
+  workbook.getActiveCell = () => {
+    const s = workbook.selection;
+    return new Range(s.sheet, s._r, s._c, 1, 1);
+  };
+
+  const context = {
+    workbook,
+    async sync() {
+      syncs++;
+      const todo = pending;
+      pending = [];
+      let cells = syncCells;
+      for (const [obj, prop] of todo) if (obj instanceof Range && (prop === "values" || prop === "*")) cells += obj._nr * obj._nc;
+      syncCells = 0;
+      if (cells > limits.cellsPerSync) throw officeError("ResponsePayloadSizeLimitExceeded", `The response payload size has exceeded the limit (${cells} cells).`);
+      for (const [obj, prop] of todo) {
+        obj._loaded.add(prop.split("/")[0]);
+        if (obj instanceof Range && (prop === "values" || prop === "*")) obj._snapshot = obj._read();
+        obj._synced = true;
+      }
+      await new Promise((r) => setTimeout(r, 0));
     },
   };
 
-  /** Put a 2-D array (header first) on a new user sheet and select it. */
-  function seed(name, rows) {
-    const s = new Sheet(workbook, name);
+  /** Put rows (header first) on a new user sheet at `at` ("A1") and select them. */
+  function seed(name, rows, at) {
+    const s = new Sheet(workbook, name, true);
     workbook.sheets.push(s);
-    rows.forEach((row, i) => row.forEach((v, j) => s.cells.set(`${i},${j}`, v)));
-    s.protectedUserSheet = true;
-    workbook.selection = new Range(s, 0, 0, rows.length, rows[0].length);
+    const b = parseCells(at || "A1");
+    rows.forEach((row, i) => row.forEach((v, j) => s.cells.set(key(b.r0 + i, b.c0 + j), v)));
+    workbook.selection = new Range(s, b.r0, b.c0, rows.length, rows[0].length);
     workbook.active = s;
     return s;
   }
-
-  /** A large user sheet held as an array of rows (the benchmark's million rows), selected. */
+  /** A large user sheet held as dense rows (the benchmark's million rows), selected. */
   function seedGrid(name, rows) {
-    const s = new Sheet(workbook, name);
-    workbook.sheets.push(s);
+    const s = new Sheet(workbook, name, true);
     s.grid = rows;
-    s.protectedUserSheet = true;
+    workbook.sheets.push(s);
     workbook.selection = new Range(s, 0, 0, rows.length, rows[0].length);
     workbook.active = s;
     return s;
   }
-
-  /** A plain snapshot of a sheet's values (rows x cols) for assertions. */
+  function seedTable(sheetName, tableName, address) {
+    const s = workbook.worksheets.getItem(sheetName);
+    const r = s.getRange(address);
+    const t = workbook.addTable(r, true);
+    t._name = tableName;
+    return t;
+  }
+  function select(sheetName, address) {
+    const s = workbook.worksheets.getItem(sheetName);
+    workbook.selection = s.getRange(address);
+    workbook.active = s;
+  }
   function snapshot(name) {
-    const s = workbook.worksheets.getItem(name);
+    const s = workbook.sheets.find((x) => x._name === name);
     if (!s) return null;
-    const u = s.used();
-    return new Range(s, 0, 0, u.r1 + 1, u.c1 + 1).values;
+    const b = s.usedBox();
+    if (!b) return [];
+    const out = [];
+    for (let r = 0; r <= b.r1; r++) {
+      const row = [];
+      for (let c = 0; c <= b.c1; c++) row.push(s.get(r, c));
+      out.push(row);
+    }
+    return out;
+  }
+  function sheetInfo(name) {
+    const s = workbook.sheets.find((x) => x._name === name);
+    if (!s) return null;
+    return {
+      formats: Object.fromEntries(Array.from(s.formats, ([k, v]) => [unkey(k), v])),
+      formulas: Object.fromEntries(Array.from(s.formulaCells, ([k, v]) => [unkey(k), v])),
+      tables: workbook.tableList.filter((t) => t.sheet === s).map((t) => ({ name: t._name, box: t.box })),
+      charts: s.chartList.map((c) => ({
+        type: c.type,
+        title: c.title.text,
+        position: c.position,
+        displayBlanksAs: c.displayBlanksAs,
+        legend: c.legend.visible,
+        axes: { x: c.axes.categoryAxis.title.text, y: c.axes.valueAxis.title.text },
+        series: c.seriesList.map((x) => ({ name: x.name, x: x.x, y: x.y, xSheet: x.xSheet, ySheet: x.ySheet, line: Object.assign({}, x.line) })),
+      })),
+      frozenRows: s.frozenRows,
+      widths: Object.fromEntries(s.widths),
+    };
+  }
+  function reset() {
+    workbook.sheets.length = 0;
+    workbook.tableList.length = 0;
+    workbook.settingsMap.clear();
+    workbook.selection = null;
+    workbook.active = null;
+    log.length = 0;
+    pending = [];
+    syncCells = 0;
+    limits.cellsPerSync = 5000000;
   }
 
   root.Excel = {
-    run: async (cb) => cb({ workbook, sync: async () => { syncs++; } }),
+    run: async (batch) => {
+      const result = await batch(context);
+      await context.sync();
+      return result;
+    },
     ChartType: { xyscatterLinesNoMarkers: "XYScatterLinesNoMarkers" },
     ChartSeriesBy: { columns: "Columns" },
   };
-  // The shared runtime defines CustomFunctions for the functions bundle the page also loads.
   const associated = [];
   root.CustomFunctions = {
     associate: (id) => associated.push(id),
-    Error: class extends Error { constructor(code, message) { super(message); this.code = code; } },
-    ErrorCode: { invalidValue: "#VALUE!", notAvailable: "#N/A" },
+    Error: class extends Error {
+      constructor(code, message) {
+        super(message);
+        this.code = code;
+      }
+    },
+    ErrorCode: { invalidValue: "#VALUE!", notAvailable: "#N/A", invalidNumber: "#NUM!" },
   };
-  root.Office = { onReady: (cb) => Promise.resolve().then(() => cb && cb({ host: "Excel" })), context: {} };
-  root.__fakeExcel = { workbook, log, associated, seed, seedGrid, snapshot, syncs: () => syncs, charts: (name) => workbook.worksheets.getItem(name).chartList };
+  root.Office = {
+    onReady: (cb) => Promise.resolve({ host: "Excel", platform: "OfficeOnline" }).then((info) => (cb ? cb(info) : info)),
+    context: { requirements: { isSetSupported: (set, v) => set === "ExcelApi" && Number(String(v).split(".")[1] || 0) <= 12 } },
+    HostType: { Excel: "Excel" },
+  };
+  root.__fakeExcel = { workbook, log, limits, associated, seed, seedGrid, seedTable, select, snapshot, sheetInfo, reset, syncs: () => syncs, sheetNames: () => workbook.sheets.map((s) => s._name) };
 })(typeof window !== "undefined" ? window : globalThis);

@@ -1,0 +1,498 @@
+// The pane's behaviour, without the DOM and without Office: it reads the data, keeps the model
+// builder and the spec in step, fits through the Fitter (a Web Worker in the add-in), has the
+// results written to new sheets, keeps the list of fitted models, compares them and produces
+// the R call. Everything it shows goes through the PaneView interface, so tests drive it with
+// fakes; taskpane.ts connects it to the real page, workbook and worker.
+import type { FitResultWithRows, LrtResult, Method, ModelSpec } from "../engine/types";
+import { SpecError } from "../engine/errors";
+import { parseSpec } from "../engine/formula";
+import { tableFromRows } from "../engine/data";
+import type { ClipboardPort, DataSet, DataSource, FitRequest, Fitter, WorkbookPort } from "./ports";
+import type { Signal } from "./blocks";
+import { BuildError, ChoiceField, ColumnInfo, ModelChoices, buildSpec, choicesFromSpec, describeColumns, guessRoles } from "./spec-builder";
+import { rCode } from "./rcode";
+import { DetailContext, FitOutput, comparisonPlan, detailPlan, summaryPlan } from "./layout";
+import { spaghettiDataAsync } from "./chart";
+import { TEXT, numberFormatFor } from "./formats";
+import { SavedModel, addModel, newId, planComparison, removeModel } from "./store";
+
+/** Controls an error can be shown next to. */
+export type Field = "source" | ChoiceField | "spec" | "fit" | "compare" | "rcode";
+
+export interface PaneOptions {
+  method: Method;
+  level: number;
+  ci: FitRequest["ci"];
+  live: boolean;
+  chart: boolean;
+  /** Population lines per level of this column (null: one line). */
+  chartFactor: string | null;
+}
+
+export type Task = "read" | "fit" | "write" | "compare";
+
+export interface PaneView {
+  source(): DataSource;
+  choices(): ModelChoices;
+  specText(): string;
+  options(): PaneOptions;
+  pickedModels(): string[];
+
+  setTables(names: string[]): void;
+  setColumns(cols: ColumnInfo[]): void;
+  setDataInfo(text: string): void;
+  setChoices(c: ModelChoices): void;
+  /** The column whose levels get their own fitted population line in the chart (null: one line). */
+  setChartFactor(name: string | null): void;
+  setSpecText(text: string): void;
+  /** "built": from the controls; "synced": typed, and the controls now match; "custom": typed, beyond the controls. */
+  setSpecState(state: "built" | "synced" | "custom"): void;
+  /** Offer to bring back a spec typed by hand that a change of the controls replaced (null: no offer). */
+  setRestore(typed: string | null): void;
+  setError(field: Field, message: string | null, span?: { start: number; end: number }): void;
+  setBusy(task: Task | null): void;
+  setProgress(label: string | null, share: number | null): void;
+  setStatus(text: string, kind?: "info" | "success" | "warning"): void;
+  setNotes(lines: string[]): void;
+  setModels(models: SavedModel[]): void;
+  showRCode(code: string): void;
+}
+
+/** Where an error is shown, and in what words. */
+export function routeError(e: unknown, during: "read" | "fit" | "compare"): { field: Field; message: string; span?: { start: number; end: number } } {
+  const err = e as { name?: string; message?: string; column?: number; field?: ChoiceField };
+  const message = typeof err?.message === "string" && err.message ? err.message : String(e);
+  const plain = message.charAt(0).toUpperCase() + message.slice(1);
+  if (e instanceof BuildError) return { field: e.field, message: plain };
+  if (err?.name === "SpecError") {
+    const col = typeof err.column === "number" ? err.column : null;
+    return { field: during === "compare" ? "compare" : "spec", message: plain, span: col ? { start: col - 1, end: col } : undefined };
+  }
+  if (during === "read") return { field: "source", message: plain };
+  if (during === "compare") return { field: "compare", message: plain };
+  if (err?.name === "DataError") {
+    // Problems with the range itself belong to the data; the rest come from what the spec asks of the data.
+    if (/header|data range|rectangular|row \d+ of the data|empty/.test(message)) return { field: "source", message: plain };
+    return { field: "spec", message: plain };
+  }
+  return { field: "fit", message: plain };
+}
+
+/** Let the page handle what is waiting (input, painting) before going on. */
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+const isCancel = (e: unknown) => (e as { name?: string } | null)?.name === "CancelledError";
+
+function fmtP(p: number | null): string {
+  if (p === null || !Number.isFinite(p)) return "n/a";
+  return p < 1e-4 ? p.toExponential(1) : p.toFixed(4);
+}
+
+/** The LRT in one sentence per test. */
+export function lrtSummary(res: LrtResult): string {
+  const tests = res.tests.map((t) => `${t.from} vs ${t.to}: L.Ratio ${t["L.Ratio"].toFixed(2)}, df ${t.df}, p ${fmtP(t.p)}${t.p_mixture !== null ? ` (chi-bar-square p ${fmtP(t.p_mixture)})` : ""}`);
+  return `${tests.join("; ")}${res.refit_ml ? " — refitted by ML, as the fixed effects differ" : ""}`;
+}
+
+/** Which columns draw the spaghetti plot: the time, the (outer) grouping column. */
+export function chartRoles(spec: ModelSpec, choices: ModelChoices): { time: string | null; group: string | null } {
+  const time = choices.time ?? (spec.residual?.time && spec.residual.time !== "1" ? spec.residual.time : null);
+  const single = spec.formula.random.map((r) => r.group).filter((g) => g.length === 1);
+  const group = single[0]?.[0] ?? (spec.residual?.group && !spec.residual.group.includes(":") ? spec.residual.group : null) ?? choices.groups[0] ?? null;
+  return { time, group };
+}
+
+export class PaneController {
+  data: DataSet | null = null;
+  columns: ColumnInfo[] = [];
+  models: SavedModel[] = [];
+  /** The last fit, for the R code's starting values. */
+  lastFit: FitResultWithRows | null = null;
+  /** A spec typed by hand that the controls cannot show (or that does not parse yet). */
+  private typed: string | null = null;
+  private signal: Signal = { cancelled: false };
+  private task: Task | null = null;
+
+  constructor(
+    private readonly view: PaneView,
+    private readonly workbook: WorkbookPort,
+    private readonly fitter: Fitter,
+    private readonly clipboard: ClipboardPort,
+    private readonly clock: () => number = () => Date.now(),
+  ) {}
+
+  get busy(): boolean {
+    return this.task !== null;
+  }
+
+  /** At start: the workbook's tables (for the source list) and the models fitted in it before. */
+  async start(): Promise<void> {
+    try {
+      this.view.setTables(await this.workbook.tables());
+    } catch {
+      this.view.setTables([]);
+    }
+    try {
+      this.models = await this.workbook.loadModels();
+      this.view.setModels(this.models);
+    } catch {
+      /* settings unavailable: the list lives for this session only */
+    }
+  }
+
+  async refreshTables(): Promise<void> {
+    try {
+      this.view.setTables(await this.workbook.tables());
+    } catch {
+      /* keep the list */
+    }
+  }
+
+  private begin(task: Task): Signal {
+    this.task = task;
+    this.signal = { cancelled: false };
+    this.view.setBusy(task);
+    return this.signal;
+  }
+
+  private end(): void {
+    this.task = null;
+    this.view.setBusy(null);
+    this.view.setProgress(null, null);
+  }
+
+  cancel(): void {
+    if (!this.task) return;
+    this.signal.cancelled = true;
+    this.fitter.cancel();
+    this.view.setStatus("Cancelling…");
+  }
+
+  /** Read the data from the chosen source and propose a first model. */
+  async useData(): Promise<void> {
+    if (this.busy) return;
+    this.view.setError("source", null);
+    const signal = this.begin("read");
+    try {
+      const data = await this.workbook.read(this.view.source(), (label, share) => this.view.setProgress(label, share), signal);
+      // The header now, not at the first fit: blank, numeric or repeated column names.
+      tableFromRows(data.rows.slice(0, 21));
+      this.data = data;
+      this.columns = describeColumns(data.rows);
+      this.view.setColumns(this.columns);
+      const n = data.rows.length - 1;
+      const info = `${data.address}: ${n.toLocaleString("en-US")} row${n === 1 ? "" : "s"}, columns ${this.columns.map((c) => c.name).join(", ")}`;
+      this.view.setDataInfo(data.note ? `${info}. Note: ${data.note}.` : info);
+      const guess = guessRoles(this.columns);
+      this.view.setChoices(guess);
+      // Population lines per treatment, as in the lecture: a text fixed effect with a few levels.
+      const factor = this.columns.find((c) => c.kind === "text" && c.distinct >= 2 && c.distinct <= 8 && guess.fixed.includes(c.name) && !guess.groups.includes(c.name));
+      this.view.setChartFactor(factor ? factor.name : null);
+      this.rebuildSpec();
+      this.view.setStatus("Data read. Check the model below, then Fit.");
+    } catch (e) {
+      if (isCancel(e)) this.view.setStatus("Reading the data was cancelled.", "warning");
+      else {
+        // What was read before no longer stands for "the data".
+        this.data = null;
+        this.view.setDataInfo("");
+        const r = routeError(e, "read");
+        this.view.setError(r.field, r.message);
+      }
+    } finally {
+      this.end();
+    }
+  }
+
+  /** The controls changed: the spec follows them (a spec typed beyond them can be restored). */
+  rebuildSpec(): void {
+    for (const f of ["response", "fixed", "groups", "time", "residual", "residualGroup", "varIdent", "spec"] as Field[]) this.view.setError(f, null);
+    try {
+      const typed = this.typed;
+      this.typed = null;
+      const built = buildSpec(this.view.choices());
+      this.view.setSpecText(built);
+      this.view.setSpecState("built");
+      this.view.setRestore(typed !== null && typed.trim() !== built ? typed : null);
+    } catch (e) {
+      const r = routeError(e, "fit");
+      this.view.setError(r.field, r.message);
+    }
+  }
+
+  /** Parse the spec and check its columns; errors go next to the spec. Null when it cannot be fitted. */
+  checkSpec(): ModelSpec | null {
+    let spec: ModelSpec;
+    try {
+      spec = parseSpec(this.view.specText());
+    } catch (e) {
+      const r = routeError(e, "fit");
+      this.view.setError("spec", r.message, r.span);
+      return null;
+    }
+    const unknown = this.unknownColumns(spec);
+    if (unknown.length > 0) {
+      const which = unknown.map((u) => `'${u}'`).join(", ");
+      this.view.setError("spec", `No column named ${which} in the data; the columns are: ${this.columns.map((c) => c.name).join(", ")}`);
+      return null;
+    }
+    this.view.setError("spec", null);
+    return spec;
+  }
+
+  /** The spec was typed: check it, and move the controls to match when they can. */
+  specEdited(): ModelSpec | null {
+    this.view.setRestore(null);
+    const spec = this.checkSpec();
+    if (!spec) {
+      this.typed = this.view.specText();
+      return null;
+    }
+    const c = choicesFromSpec(spec, this.view.choices());
+    if (c) {
+      this.typed = null;
+      this.view.setChoices(c);
+      this.view.setSpecState("synced");
+    } else {
+      this.typed = this.view.specText();
+      this.view.setSpecState("custom");
+    }
+    return spec;
+  }
+
+  /** Bring back the spec typed by hand before the controls replaced it. */
+  restoreSpec(text: string): void {
+    this.view.setSpecText(text);
+    this.specEdited();
+  }
+
+  /** Column names the spec uses that the data do not have (empty when no data are loaded). */
+  private unknownColumns(spec: ModelSpec): string[] {
+    if (this.columns.length === 0) return [];
+    const have = new Set(this.columns.map((c) => c.name));
+    const names = new Set<string>();
+    const walk = (e: { kind: string; name?: string; args?: unknown[]; left?: unknown; right?: unknown; arg?: unknown }): void => {
+      if (e.kind === "var" && e.name) names.add(e.name);
+      for (const a of (e.args ?? []) as (typeof e)[]) walk(a);
+      if (e.left) walk(e.left as typeof e);
+      if (e.right) walk(e.right as typeof e);
+      if (e.arg) walk(e.arg as typeof e);
+    };
+    walk(spec.formula.response);
+    for (const t of spec.formula.fixed) t.factors.forEach(walk);
+    for (const r of spec.formula.random) {
+      r.terms.forEach((t) => t.factors.forEach(walk));
+      r.group.forEach((g) => names.add(g));
+    }
+    if (spec.residual) {
+      if (spec.residual.time && spec.residual.time !== "1") names.add(spec.residual.time);
+      spec.residual.group?.split(":").forEach((g) => names.add(g));
+    }
+    spec.varIdent?.split(":").forEach((g) => names.add(g));
+    return Array.from(names).filter((n) => !have.has(n));
+  }
+
+  async fit(): Promise<void> {
+    if (this.busy) return;
+    for (const f of ["spec", "fit", "source"] as Field[]) this.view.setError(f, null);
+    const data = this.data;
+    if (!data) {
+      this.view.setError("source", "Choose the data first: select it in the sheet (or click in it) and press Use data.");
+      return;
+    }
+    const spec = this.checkSpec();
+    if (!spec) return;
+    const specText = this.view.specText().trim();
+    const opts = this.view.options();
+    const choices = this.view.choices();
+    const signal = this.begin("fit");
+    const t0 = this.clock();
+    let result: FitResultWithRows;
+    try {
+      this.view.setProgress("Fitting (in the background: Excel stays responsive)…", null);
+      this.view.setNotes([]);
+      result = await this.fitter.fit(data.rows, specText, { method: opts.method, level: opts.level, ci: opts.ci, fitted: true });
+    } catch (e) {
+      this.end();
+      if (isCancel(e) || signal.cancelled) this.view.setStatus("The fit was cancelled.", "warning");
+      else {
+        const r = routeError(e, "fit");
+        this.view.setError(r.field, r.message, r.span);
+      }
+      return;
+    }
+    const seconds = (this.clock() - t0) / 1000;
+    this.lastFit = result;
+    if (signal.cancelled) {
+      this.end();
+      this.view.setStatus("The fit was cancelled.", "warning");
+      return;
+    }
+    this.task = "write";
+    this.view.setBusy("write");
+    try {
+      const out = await this.output(result, data, spec, specText, opts, choices);
+      const written = await this.workbook.writeFit(out, (label, share) => this.view.setProgress(label, share), signal);
+      const model: SavedModel = {
+        id: newId(this.clock()),
+        spec: specText,
+        method: result.method,
+        dataRef: data.ref,
+        dataLabel: data.address,
+        source: data.table ? { kind: "table", name: data.table } : { kind: "address", address: data.address },
+        n: result.n,
+        df: result.df,
+        logLik: result.logLik,
+        AIC: result.AIC,
+        BIC: result.BIC,
+        sheet: written.summarySheet,
+        at: new Date(this.clock()).toISOString(),
+      };
+      this.models = addModel(this.models, model);
+      this.view.setModels(this.models);
+      const flags = [result.converged ? "converged" : "DID NOT CONVERGE", result.singular ? "singular (boundary) fit" : ""].filter(Boolean).join(", ");
+      const note = written.chartNote;
+      const chart = !note ? "" : /^no chart/.test(note) ? ` ${note.charAt(0).toUpperCase()}${note.slice(1)}.` : ` Chart: ${note}.`;
+      this.view.setStatus(
+        `Fitted by ${result.method} in ${seconds.toFixed(1)} s: logLik ${result.logLik.toFixed(4)}, AIC ${result.AIC.toFixed(2)}, BIC ${result.BIC.toFixed(2)}; ${flags}. Written to '${written.summarySheet}' and '${written.detailSheet}'.${chart}`,
+        result.converged && !result.singular ? "success" : "warning",
+      );
+      this.view.setNotes(result.messages);
+      try {
+        await this.workbook.saveModels(this.models);
+      } catch {
+        /* the list still lives for this session */
+      }
+    } catch (e) {
+      if (isCancel(e)) this.view.setStatus("Writing was cancelled; the new sheets are incomplete.", "warning");
+      else this.view.setError("fit", `The fit worked but writing the results failed: ${(e as Error).message ?? e}`);
+    } finally {
+      this.end();
+    }
+  }
+
+  /**
+   * What to write for a fit: layout plans from the result (no Office calls). On a million rows
+   * this is real work, so it pauses between steps and the page stays responsive.
+   */
+  async output(result: FitResultWithRows, data: DataSet, spec: ModelSpec, specText: string, opts: PaneOptions, choices: ModelChoices, pause: () => Promise<void> = nextTask): Promise<FitOutput> {
+    let code: string | null = null;
+    try {
+      code = rCode(specText, result.method, { source: data.address, fit: result });
+    } catch {
+      code = null;
+    }
+    const summary = summaryPlan(result, { dataLabel: data.address, dataRef: data.ref, live: opts.live, level: opts.level, method: result.method, rCode: code });
+    const header = data.rows[0].map((h) => String(h).trim());
+    const colOf = (name: string | null) => (name ? header.indexOf(name) : -1);
+    const roles = chartRoles(spec, choices);
+    const extras: DetailContext["extras"] = [];
+    const cellOf = (j: number) => (r: number) => {
+      const v = data.rows[r + 1][j];
+      return typeof v === "number" || typeof v === "string" || typeof v === "boolean" ? v : "";
+    };
+    const gi = colOf(roles.group), ti = colOf(roles.time);
+    if (gi >= 0) extras.push({ name: header[gi], value: cellOf(gi), format: TEXT });
+    if (ti >= 0 && ti !== gi) extras.push({ name: header[ti], value: cellOf(ti), format: numberFormatFor(data.rows.slice(1, 2000).map((r) => r[ti])) });
+    let chart: DetailContext["chart"] = null;
+    let chartSkipped: string | null = null;
+    const f = result.fitted;
+    const response = spec.formula.response.kind === "var" ? spec.formula.response.name : specText.split("~")[0].trim();
+    if (opts.chart && f && gi >= 0 && ti >= 0) {
+      const n = f.rows.length;
+      const time = new Float64Array(n), y = new Float64Array(n);
+      const group = new Array<string>(n);
+      let anyTime = false;
+      for (let i = 0; i < n; i++) {
+        if (i > 0 && i % 200000 === 0) await pause();
+        const row = data.rows[f.rows[i] + 1];
+        time[i] = typeof row[ti] === "number" ? (row[ti] as number) : Number(row[ti]);
+        if (Number.isFinite(time[i])) anyTime = true;
+        y[i] = f.conditional[i] + f.residual[i];
+        group[i] = String(row[gi]);
+      }
+      if (anyTime) {
+        const fi = colOf(opts.chartFactor);
+        const factor = fi >= 0 ? f.rows.map((r) => String(data.rows[r + 1][fi])) : null;
+        await pause();
+        const d = await spaghettiDataAsync({ time, y, group, marginal: f.marginal, factor, groupName: header[gi] }, pause);
+        if (d.groups.length > 0 && d.times.length > 0) chart = { data: d, response, time: header[ti], group: header[gi], factor: fi >= 0 ? header[fi] : null };
+      }
+      if (!chart) chartSkipped = `no chart: the time column '${header[ti]}' has no numbers in the rows used`;
+    } else if (opts.chart) {
+      chartSkipped = "no chart: the spaghetti plot needs a time column and a grouping column (choose them in the model)";
+    }
+    await pause();
+    const detail = detailPlan(result, { response, firstDataRow: data.headerRow + 1, extras, chart });
+    return { base: "LMM", summary, detail: detail.plan, chart: detail.chart, chartSkipped };
+  }
+
+  async compare(): Promise<void> {
+    if (this.busy) return;
+    this.view.setError("compare", null);
+    let plan;
+    try {
+      plan = planComparison(this.models, this.view.pickedModels());
+    } catch (e) {
+      this.view.setError("compare", routeError(e, "compare").message);
+      return;
+    }
+    const first = plan.models[0];
+    const specs = plan.models.map((m) => m.spec);
+    const signal = this.begin("compare");
+    try {
+      let rows: unknown[][];
+      if (this.data && this.data.ref === first.dataRef) rows = this.data.rows;
+      else rows = (await this.workbook.read(first.source, (l, s) => this.view.setProgress(l, s), signal)).rows;
+      this.view.setProgress("Fitting the models for the likelihood-ratio test…", null);
+      const res = await this.fitter.lrt(rows, specs, { method: plan.method });
+      if (signal.cancelled) throw Object.assign(new Error("cancelled"), { name: "CancelledError" });
+      const sheetPlan = comparisonPlan(specs, res, { dataLabel: first.dataLabel, dataRef: first.dataRef, method: plan.method });
+      const name = await this.workbook.writeComparison(sheetPlan, "LMM compare");
+      this.view.setStatus(`Likelihood-ratio test written to '${name}' (=LMM.LRT): ${lrtSummary(res)}.`, "success");
+      this.view.setNotes(res.messages);
+    } catch (e) {
+      if (isCancel(e)) this.view.setStatus("The comparison was cancelled.", "warning");
+      else this.view.setError("compare", routeError(e, "compare").message);
+    } finally {
+      this.end();
+    }
+  }
+
+  /** Forget the ticked models (the sheets stay). */
+  async forget(): Promise<void> {
+    const ids = this.view.pickedModels();
+    if (ids.length === 0) {
+      this.view.setError("compare", "Tick the models to remove from the list.");
+      return;
+    }
+    for (const id of ids) this.models = removeModel(this.models, id);
+    this.view.setModels(this.models);
+    this.view.setError("compare", null);
+    try {
+      await this.workbook.saveModels(this.models);
+    } catch {
+      /* session only */
+    }
+  }
+
+  async copyR(): Promise<void> {
+    this.view.setError("rcode", null);
+    const text = this.view.specText().trim();
+    let code: string;
+    try {
+      const method = this.view.options().method;
+      const last = this.lastFit && this.lastFit.spec.trim() === text && this.lastFit.method === method ? this.lastFit : null;
+      code = rCode(text, method, { source: this.data?.address, fit: last });
+    } catch (e) {
+      const r = routeError(e, "fit");
+      this.view.setError(e instanceof SpecError ? "spec" : "rcode", r.message, r.span);
+      return;
+    }
+    this.view.showRCode(code);
+    const how = await this.clipboard.copy(code);
+    if (how === "clipboard") this.view.setStatus("R code copied to the clipboard.", "success");
+    else if (how === "selection") this.view.setStatus("R code copied (it is also shown below the button).", "success");
+    else this.view.setError("rcode", "The clipboard is not available here: the code is selected below, press Ctrl+C to copy it.");
+  }
+}

@@ -1,0 +1,71 @@
+// The pane's boundaries, as interfaces: the fitter (the shared Web Worker client in the add-in,
+// a fake in tests), the workbook (Office.js in the add-in, office-addin-mock or a scripted
+// workbook in tests), and the clipboard. The controller only talks to these.
+import type { FitResultWithRows, LrtResult, Method } from "../engine/types";
+import type { FitOutput, SheetPlan } from "./layout";
+import type { SavedModel } from "./store";
+import type { Signal } from "./blocks";
+
+export interface FitRequest {
+  method: Method;
+  level: number;
+  ci: "auto" | "profile" | "wald" | "none";
+  fitted: true;
+}
+
+export interface Fitter {
+  fit(rows: unknown[][], spec: string, opts: FitRequest): Promise<FitResultWithRows>;
+  lrt(rows: unknown[][], specs: string[], opts: { method: Method }): Promise<LrtResult>;
+  /** Stop whatever this fitter is running; its pending promises reject with a CancelledError. */
+  cancel(): void;
+}
+
+/** Where the data come from. */
+export type DataSource =
+  | { kind: "selection" }
+  | { kind: "region" }
+  | { kind: "table"; name: string }
+  | { kind: "address"; address: string };
+
+export interface DataSet {
+  source: DataSource;
+  /** Sheet-qualified address of the header and data rows ("Sheet1!A1:D396"). */
+  address: string;
+  /** For formulas: "Sheet1!$A$1:$D$396" or "Table1[[#Headers],[#Data]]". */
+  ref: string;
+  /** The table's name, for a table. */
+  table: string | null;
+  /** 1-based sheet row of the header. */
+  headerRow: number;
+  /** Header row first, then the data rows. */
+  rows: unknown[][];
+  /** Anything the user should know about how the data were read. */
+  note: string | null;
+}
+
+/** A progress report: what is happening, and the share done (null = unknown). */
+export type ProgressFn = (label: string, share: number | null) => void;
+
+export interface WrittenFit {
+  summarySheet: string;
+  detailSheet: string;
+  /** Where the chart went, or why there is none. */
+  chartNote: string | null;
+}
+
+export interface WorkbookPort {
+  /** Names of the Excel tables in the workbook. */
+  tables(): Promise<string[]>;
+  read(source: DataSource, progress: ProgressFn, signal: Signal): Promise<DataSet>;
+  /** Create the fit's new sheets and write them. */
+  writeFit(out: FitOutput, progress: ProgressFn, signal: Signal): Promise<WrittenFit>;
+  /** Create a new comparison sheet and write it; returns its name. */
+  writeComparison(plan: SheetPlan, base: string): Promise<string>;
+  loadModels(): Promise<SavedModel[]>;
+  saveModels(models: SavedModel[]): Promise<void>;
+}
+
+export interface ClipboardPort {
+  /** Copies the text; says how ("clipboard", "selection" = the textarea fallback, "failed"). */
+  copy(text: string): Promise<"clipboard" | "selection" | "failed">;
+}

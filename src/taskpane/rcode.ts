@@ -1,0 +1,246 @@
+// "Copy as R code": the lme4 or nlme call that fits the same model in R, for analysts who
+// reproduce results there. Random effects only -> lme4::lmer (the spec's formula is lme4
+// syntax already). A residual structure or varIdent -> nlme: gls without random effects, lme
+// with them, the correlation as corCompSymm / corAR1 / corCAR1 / corSymm and the variances as
+// varIdent. AR1, ARH1 and UN count lags in occasions (ranks of the distinct times), which nlme
+// expresses with an integer covariate; ARH1 = AR(1) correlation + one variance per occasion.
+import type { FitResult, Method, ModelSpec, RandomTerm } from "../engine/types";
+import { exprLabel, parseSpec } from "../engine/formula";
+import { tokenize, Token } from "../engine/formula/lexer";
+
+const RESERVED = new Set(["if", "else", "repeat", "while", "function", "for", "next", "break", "TRUE", "FALSE", "NULL", "Inf", "NaN", "NA", "in"]);
+
+/** A column name as R writes it: bare when syntactic, else in backticks. */
+export function rName(name: string): string {
+  const ok = /^(?:\p{L}|\.(?![0-9]))[\p{L}\p{N}_.]*$/u.test(name) && !RESERVED.has(name);
+  return ok ? name : `\`${name.replace(/`/g, "\\`")}\``;
+}
+
+/** `data$col` (or data$`my col`). */
+function col(data: string, name: string): string {
+  return `${data}$${rName(name)}`;
+}
+
+/** The formula part of a spec (before the first ';' outside parentheses). */
+export function formulaPart(spec: string): string {
+  let depth = 0;
+  for (let i = 0; i < spec.length; i++) {
+    const ch = spec[i];
+    if (ch === "`") {
+      const j = spec.indexOf("`", i + 1);
+      if (j > 0) i = j;
+    } else if (ch === "(") depth++;
+    else if (ch === ")") depth = Math.max(0, depth - 1);
+    else if (ch === ";" && depth === 0) return spec.slice(0, i).trim();
+  }
+  return spec.trim();
+}
+
+/** Spans [from, to) (0-based string offsets) of the top-level random terms `(... | ...)`, each with the '+' that joins it. */
+function randomSpans(formula: string): [number, number][] {
+  const toks: Token[] = tokenize(formula);
+  const spans: [number, number][] = [];
+  const isOp = (t: Token | undefined, op: string) => !!t && t.kind === "op" && t.text === op;
+  let i = 0;
+  let depth = 0;
+  let seenTilde = false;
+  while (i < toks.length) {
+    const t = toks[i];
+    if (isOp(t, "~")) seenTilde = true;
+    if (seenTilde && depth === 0 && isOp(t, "(")) {
+      // Find the matching ')' and whether a '|' sits at its top level.
+      let d = 0, bar = false, j = i;
+      for (; j < toks.length; j++) {
+        if (isOp(toks[j], "(")) d++;
+        else if (isOp(toks[j], ")")) {
+          d--;
+          if (d === 0) break;
+        } else if (d === 1 && (isOp(toks[j], "|") || isOp(toks[j], "||"))) bar = true;
+      }
+      if (bar && j < toks.length) {
+        let from = t.col - 1;
+        const to = toks[j].col - 1 + toks[j].len;
+        if (isOp(toks[i - 1], "+")) from = toks[i - 1].col - 1;
+        spans.push([from, to]);
+        i = j + 1;
+        continue;
+      }
+    }
+    if (isOp(t, "(")) depth++;
+    if (isOp(t, ")")) depth = Math.max(0, depth - 1);
+    i++;
+  }
+  return spans;
+}
+
+/** The fixed part of a formula, keeping how the user wrote it: "size ~ time*treat" from "size ~ time*treat + (1|tree)". */
+export function fixedFormula(formula: string, parsed: ModelSpec): string {
+  let text = formula;
+  for (const [from, to] of randomSpans(formula).reverse()) text = text.slice(0, from) + text.slice(to);
+  text = text.replace(/\s+/g, " ").trim();
+  // A leading '+' left where the first term was random: "y ~ + x" -> "y ~ x"; nothing left -> "y ~ 1".
+  text = text.replace(/~\s*\+\s*/, "~ ").replace(/~\s*$/, "~ 1");
+  try {
+    const again = parseSpec(text).formula;
+    const key = (ls: string[]) => ls.slice().sort().join("\u0001");
+    if (again.intercept === parsed.formula.intercept && key(again.fixed.map((t) => t.label)) === key(parsed.formula.fixed.map((t) => t.label))) return text;
+  } catch {
+    /* fall through to the term list */
+  }
+  const f = parsed.formula;
+  const terms = f.fixed.map((t) => t.label);
+  const rhs = terms.length === 0 ? (f.intercept ? "1" : "0") : (f.intercept ? "" : "0 + ") + terms.join(" + ");
+  return `${exprLabel(f.response)} ~ ${rhs}`;
+}
+
+/** The lhs of a random term as nlme writes it: "1", "time", "0 + time". */
+function lhsText(r: RandomTerm): string {
+  const labels = r.terms.map((t) => t.label);
+  if (labels.length === 0) return "1";
+  return r.intercept ? labels.join(" + ") : `0 + ${labels.join(" + ")}`;
+}
+
+interface NlmeRandom {
+  /** The `random = ...` argument, or null when nlme cannot express the random part. */
+  arg: string | null;
+  /** The grouping as nlme's correlation form writes it ("tree", "batch/cask"). */
+  innermost: string | null;
+  /** Columns of each level, outermost first. */
+  chain: string[][];
+}
+
+/** The random part for nlme::lme: one group, nested groups (a/b), or independent effects (pdDiag). */
+function nlmeRandom(random: RandomTerm[]): NlmeRandom {
+  if (random.length === 0) return { arg: null, innermost: null, chain: [] };
+  // Group the terms by their grouping factor, in order of first appearance.
+  const byGroup = new Map<string, RandomTerm[]>();
+  for (const r of random) {
+    const k = r.group.join(":");
+    if (!byGroup.has(k)) byGroup.set(k, []);
+    byGroup.get(k)!.push(r);
+  }
+  const groups = Array.from(byGroup.keys()).map((k) => byGroup.get(k)![0].group);
+  // Nested chain: each level adds one column in front of the previous (lme4: b:a inside a).
+  groups.sort((a, b) => a.length - b.length);
+  const chain = groups.map((g, i) => (i === 0 ? g : g.slice(0, g.length - groups[i - 1].length)));
+  const nested = groups.every((g, i) => i === 0 || (g.length === groups[i - 1].length + 1 && g.slice(1).join(":") === groups[i - 1].join(":")));
+  if (!nested || groups[0].length !== 1) return { arg: null, innermost: null, chain: [] };
+  const formulaOf = (terms: RandomTerm[]): string | null => {
+    if (terms.length === 1) return lhsText(terms[0]);
+    // Several single-effect terms on one factor: independent effects, a diagonal pdMat.
+    if (terms.every((t) => t.terms.length + (t.intercept ? 1 : 0) === 1)) {
+      const hasInt = terms.some((t) => t.intercept);
+      const effects = terms.filter((t) => !t.intercept).map((t) => t.terms[0].label);
+      return `pdDiag(~ ${hasInt ? effects.join(" + ") || "1" : `0 + ${effects.join(" + ")}`})`;
+    }
+    return null;
+  };
+  const levels = groups.map((g) => formulaOf(byGroup.get(g.join(":"))!));
+  if (levels.some((l) => l === null)) return { arg: null, innermost: null, chain: [] };
+  const path = chain.map((c) => c.map(rName).join(":")).join("/");
+  const names = chain.map((c) => c[0]);
+  let arg: string;
+  if (levels.length === 1) {
+    const l = levels[0]!;
+    arg = l.startsWith("pdDiag") ? `list(${rName(names[0])} = ${l})` : `~ ${l} | ${path}`;
+  } else if (levels.every((l) => l === levels[0] && !l!.startsWith("pdDiag"))) {
+    arg = `~ ${levels[0]} | ${path}`;
+  } else {
+    arg = `list(${names.map((n, i) => `${rName(n)} = ${levels[i]!.startsWith("pdDiag") ? levels[i] : `~ ${levels[i]}`}`).join(", ")})`;
+  }
+  return { arg, innermost: path, chain };
+}
+
+export interface RCodeOptions {
+  /** The R data frame's name (default "data"). */
+  data?: string;
+  /** Where the data came from, for the comment (e.g. "Sheet1!A1:D396"). */
+  source?: string;
+  /**
+   * The engine's fit of this spec, if there is one: its CAR1 correlation becomes nlme's
+   * starting value (nlme's default start leaves corCAR1 far from the optimum when times are
+   * large numbers such as days). AR1 keeps nlme's own start.
+   */
+  fit?: FitResult | null;
+}
+
+/** The R code that fits `spec` as the engine does. Throws SpecError for a spec that does not parse. */
+export function rCode(spec: string, method: Method, opts: RCodeOptions = {}): string {
+  const data = opts.data ?? "data";
+  const parsed = parseSpec(spec);
+  const formula = formulaPart(spec);
+  const f = parsed.formula;
+  const head: string[] = [`# ${data}: a data frame with the columns of ${opts.source ?? "the data range"} (e.g. ${data} <- read.csv("data.csv"))`];
+  const reml = method === "REML";
+  // Random slopes: lme4's default optimizer can stop early on raw time scales; bobyqa (as the engine) does not.
+  const slopes = f.random.some((r) => r.terms.length + (r.intercept ? 1 : 0) > 1);
+  const lmer = `fit <- lmer(${formula}, data = ${data}, REML = ${reml ? "TRUE" : "FALSE"}${slopes ? `,\n            control = lmerControl(optimizer = "bobyqa")` : ""})`;
+  if (!parsed.residual && !parsed.varIdent && f.random.length > 0) return [...head, "library(lme4)", lmer, "summary(fit)"].join("\n");
+  // nlme
+  const lines = [...head, "library(nlme)"];
+  const notes: string[] = [];
+  const args = [fixedFormula(formula, parsed)];
+  const rnd = nlmeRandom(f.random);
+  if (f.random.length > 0 && !rnd.arg) {
+    notes.push("# nlme has no simple form for crossed random effects or for these random terms; lme4 fits them");
+    notes.push("# but has no residual structures, so this call leaves the residual structure out:");
+    return [...head, ...notes, "library(lme4)", lmer, "summary(fit)"].join("\n");
+  }
+  if (rnd.arg) args.push(`random = ${rnd.arg}`);
+  const weights: string[] = [];
+  const res = parsed.residual;
+  if (res) {
+    // The residual groups as nlme writes them.
+    let group: string;
+    if (res.group) {
+      const parts = res.group.split(":");
+      const asPath = rnd.chain.length === parts.length && rnd.innermost && rnd.chain.every((c) => parts.includes(c[0])) ? rnd.innermost : null;
+      if (parts.length === 1) group = rName(parts[0]);
+      else if (asPath) group = asPath;
+      else {
+        const g = parts.join("_");
+        lines.push(`${col(data, g)} <- interaction(${parts.map((p) => col(data, p)).join(", ")}, drop = TRUE)`);
+        group = rName(g);
+      }
+    } else if (rnd.innermost) group = rnd.innermost;
+    else group = "1";
+    const by = group === "1" ? "" : ` | ${group}`;
+    const phi = opts.fit && opts.fit.residual && typeof opts.fit.residual.params.phi === "number" ? opts.fit.residual.params.phi : null;
+    const start = phi !== null && phi > -1 && phi < 1 ? `value = ${Number(phi.toPrecision(6))}, ` : "";
+    const occ = res.type === "AR1" || res.type === "ARH1" || res.type === "UN";
+    if (occ && res.time) {
+      lines.push(`# ${res.type} counts lags in occasions: the rank of each distinct ${res.time}`);
+      lines.push(`${col(data, "occasion")} <- match(${col(data, res.time)}, sort(unique(${col(data, res.time)})))`);
+    }
+    switch (res.type) {
+      case "CS":
+        args.push(`correlation = corCompSymm(form = ~ 1${by})`);
+        break;
+      case "AR1":
+        args.push(`correlation = corAR1(form = ~ occasion${by})`);
+        break;
+      case "ARH1":
+        args.push(`correlation = corAR1(form = ~ occasion${by})`);
+        weights.push("varIdent(form = ~ 1 | occasion)");
+        notes.push("# ARH1 = AR(1) correlation with one variance per occasion");
+        break;
+      case "CAR1":
+        if (!start) notes.push("# corCAR1 on a long time scale may need a start near the estimate, e.g. corCAR1(value = 0.9, ...)");
+        args.push(`correlation = corCAR1(${start}form = ~ ${rName(res.time ?? "time")}${by})`);
+        break;
+      case "UN":
+        args.push(`correlation = corSymm(form = ~ occasion${by})`);
+        weights.push("varIdent(form = ~ 1 | occasion)");
+        notes.push("# UN = general correlations (corSymm) with one variance per occasion");
+        break;
+    }
+  }
+  if (parsed.varIdent) weights.push(`varIdent(form = ~ 1 | ${parsed.varIdent.split(":").map(rName).join(" * ")})`);
+  if (weights.length === 1) args.push(`weights = ${weights[0]}`);
+  else if (weights.length > 1) args.push(`weights = varComb(${weights.join(", ")})`);
+  args.push(`data = ${data}`, `method = "${method}"`, "na.action = na.omit");
+  const fn = rnd.arg ? "lme" : "gls";
+  const indent = " ".repeat(`fit <- ${fn}(`.length);
+  lines.push(...notes, `fit <- ${fn}(${args.join(`,\n${indent}`)})`, "summary(fit)");
+  return lines.join("\n");
+}

@@ -1,0 +1,358 @@
+// The pane's page: reads the controls and shows what the controller says. No logic of its own
+// beyond enabling controls that only make sense together (nesting needs a second grouping
+// column, a slope needs a time column, ...). User text (column names, specs) only ever goes in
+// through textContent or option values, never as HTML.
+import type { Method } from "../engine/types";
+import type { ClipboardPort, DataSource } from "./ports";
+import type { Field, PaneOptions, PaneView, Task } from "./controller";
+import type { ColumnInfo, ModelChoices, ResidualChoice } from "./spec-builder";
+import type { SavedModel } from "./store";
+import { modelLabel } from "./store";
+
+const ERROR_ID: Record<Field, string> = {
+  source: "data-err",
+  response: "response-err",
+  fixed: "fixed-err",
+  groups: "groups-err",
+  time: "time-err",
+  residual: "residual-err",
+  residualGroup: "residual-err",
+  varIdent: "varident-err",
+  spec: "spec-err",
+  fit: "fit-err",
+  compare: "compare-err",
+  rcode: "rcode-err",
+};
+
+const CONTROL_ID: Partial<Record<Field, string>> = {
+  source: "source",
+  response: "response",
+  fixed: "fixed",
+  groups: "group1",
+  time: "time",
+  residual: "residual",
+  residualGroup: "residual-group",
+  varIdent: "varident",
+  spec: "spec",
+};
+
+const TASK_TEXT: Record<Task, string> = {
+  read: "Reading the data…",
+  fit: "Fitting…",
+  write: "Fitted; writing the results to new sheets…",
+  compare: "Comparing the models…",
+};
+
+export class DomView implements PaneView {
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(private readonly doc: Document = document) {}
+
+  el<T extends HTMLElement = HTMLElement>(id: string): T {
+    const e = this.doc.getElementById(id);
+    if (!e) throw new Error(`the page has no element #${id}`);
+    return e as T;
+  }
+
+  private select(id: string): HTMLSelectElement {
+    return this.el<HTMLSelectElement>(id);
+  }
+
+  private checked(id: string): boolean {
+    return this.el<HTMLInputElement>(id).checked;
+  }
+
+  // ---- reading the controls
+
+  source(): DataSource {
+    const v = this.select("source").value;
+    if (v.startsWith("table:")) return { kind: "table", name: v.slice(6) };
+    return v === "region" ? { kind: "region" } : { kind: "selection" };
+  }
+
+  choices(): ModelChoices {
+    const fixed = Array.from(this.el("fixed").querySelectorAll<HTMLInputElement>("input[type=checkbox]"))
+      .filter((b) => b.checked)
+      .map((b) => b.value);
+    const groups = [this.select("group1").value, this.select("group2").value].filter((g) => g !== "");
+    return {
+      response: this.select("response").value,
+      fixed,
+      interaction: this.checked("interaction"),
+      groups,
+      nesting: this.checked("crossed") ? "crossed" : "nested",
+      time: this.select("time").value || null,
+      randomSlope: this.checked("slope"),
+      residual: this.select("residual").value as ResidualChoice,
+      residualGroup: this.select("residual-group").value || null,
+      varIdent: this.select("varident").value || null,
+    };
+  }
+
+  specText(): string {
+    return this.el<HTMLTextAreaElement>("spec").value;
+  }
+
+  options(): PaneOptions {
+    const level = Number(this.select("level").value);
+    return {
+      method: (this.checked("ml") ? "ML" : "REML") as Method,
+      level: level > 0 && level < 1 ? level : 0.95,
+      ci: this.select("ci").value as PaneOptions["ci"],
+      live: this.checked("live"),
+      chart: this.checked("chart"),
+      chartFactor: this.select("chart-factor").value || null,
+    };
+  }
+
+  pickedModels(): string[] {
+    return Array.from(this.el("models").querySelectorAll<HTMLInputElement>("input[type=checkbox]"))
+      .filter((b) => b.checked)
+      .map((b) => b.value);
+  }
+
+  // ---- showing
+
+  setTables(names: string[]): void {
+    const group = this.el<HTMLOptGroupElement>("table-group");
+    const current = this.select("source").value;
+    group.textContent = "";
+    for (const n of names) group.appendChild(new Option(`Table ${n}`, `table:${n}`));
+    group.hidden = names.length === 0;
+    if (Array.from(this.select("source").options).some((o) => o.value === current)) this.select("source").value = current;
+  }
+
+  setColumns(cols: ColumnInfo[]): void {
+    const describe = (c: ColumnInfo) => (c.kind === "numeric" ? `${c.name} (number)` : `${c.name} (text, ${c.distinct} level${c.distinct === 1 ? "" : "s"})`);
+    const fill = (id: string, blank: string | null, filter: (c: ColumnInfo) => boolean = () => true) => {
+      const s = this.select(id);
+      s.textContent = "";
+      if (blank !== null) s.appendChild(new Option(blank, ""));
+      for (const c of cols.filter(filter)) s.appendChild(new Option(describe(c), c.name));
+    };
+    fill("response", null, (c) => c.kind === "numeric");
+    fill("group1", "(none)");
+    fill("group2", "(none)");
+    fill("time", "(none)", (c) => c.kind === "numeric");
+    fill("residual-group", "(the grouping column)");
+    fill("varident", "(none)");
+    fill("chart-factor", "(one line for all)");
+    const box = this.el("fixed");
+    box.textContent = "";
+    cols.forEach((c, i) => {
+      const row = this.doc.createElement("div");
+      row.className = "check";
+      const input = this.doc.createElement("input");
+      input.type = "checkbox";
+      input.id = `fx-${i}`;
+      input.value = c.name;
+      const label = this.doc.createElement("label");
+      label.htmlFor = input.id;
+      label.textContent = describe(c);
+      row.append(input, label);
+      box.appendChild(row);
+    });
+    this.el("model-card").classList.remove("empty");
+  }
+
+  setDataInfo(text: string): void {
+    this.el("data-info").textContent = text;
+  }
+
+  setChoices(c: ModelChoices): void {
+    const setSelect = (id: string, v: string | null) => {
+      const s = this.select(id);
+      const value = v ?? "";
+      if (!Array.from(s.options).some((o) => o.value === value)) s.appendChild(new Option(value, value));
+      s.value = value;
+    };
+    setSelect("response", c.response);
+    for (const b of Array.from(this.el("fixed").querySelectorAll<HTMLInputElement>("input[type=checkbox]"))) {
+      b.checked = c.fixed.includes(b.value);
+    }
+    this.el<HTMLInputElement>("interaction").checked = c.interaction;
+    setSelect("group1", c.groups[0] ?? null);
+    setSelect("group2", c.groups[1] ?? null);
+    this.el<HTMLInputElement>(c.nesting === "crossed" ? "crossed" : "nested").checked = true;
+    setSelect("time", c.time);
+    this.el<HTMLInputElement>("slope").checked = c.randomSlope;
+    this.select("residual").value = c.residual;
+    setSelect("residual-group", c.residualGroup);
+    setSelect("varident", c.varIdent);
+    this.syncEnabled();
+  }
+
+  setChartFactor(name: string | null): void {
+    const s = this.select("chart-factor");
+    s.value = name !== null && Array.from(s.options).some((o) => o.value === name) ? name : "";
+  }
+
+  /** Controls that only mean something together. */
+  syncEnabled(): void {
+    const g2 = this.select("group2").value !== "";
+    for (const id of ["nested", "crossed"]) this.el<HTMLInputElement>(id).disabled = !g2;
+    this.el("nesting").classList.toggle("disabled", !g2);
+    const slopeOk = this.select("time").value !== "" && this.select("group1").value !== "";
+    const slope = this.el<HTMLInputElement>("slope");
+    slope.disabled = !slopeOk;
+    if (!slopeOk) slope.checked = false;
+    this.select("residual-group").disabled = this.select("residual").value === "none";
+  }
+
+  setSpecText(text: string): void {
+    this.el<HTMLTextAreaElement>("spec").value = text;
+  }
+
+  setSpecState(state: "built" | "synced" | "custom"): void {
+    const words = {
+      built: "Built from the choices above. Edit it freely: it is the same text =LMM.FIT takes.",
+      synced: "Typed by hand; the choices above now match it.",
+      custom: "Typed by hand, beyond what the choices above can show: it is fitted as written.",
+    };
+    this.el("spec-state").textContent = words[state];
+    this.el("rebuild").hidden = state !== "custom";
+  }
+
+  private typed: string | null = null;
+
+  setRestore(typed: string | null): void {
+    this.typed = typed;
+    const b = this.el("restore");
+    b.hidden = typed === null;
+    b.title = typed ?? "";
+  }
+
+  /** The spec the Restore link brings back. */
+  typedSpec(): string | null {
+    return this.typed;
+  }
+
+  setError(field: Field, message: string | null, span?: { start: number; end: number }): void {
+    const box = this.el(ERROR_ID[field]);
+    box.textContent = "";
+    if (message) {
+      box.appendChild(this.doc.createTextNode(message));
+      if (span && field === "spec") {
+        // Point at the place in the spec.
+        const text = this.specText();
+        const code = this.doc.createElement("code");
+        code.className = "where";
+        const mark = this.doc.createElement("mark");
+        mark.textContent = text.slice(span.start, Math.max(span.end, span.start + 1)) || " ";
+        code.append(text.slice(0, span.start), mark, text.slice(Math.max(span.end, span.start + 1)));
+        box.appendChild(code);
+      }
+    }
+    box.hidden = !message;
+    const control = CONTROL_ID[field];
+    if (control) {
+      const c = this.el(control);
+      if (message) c.setAttribute("aria-invalid", "true");
+      else if (field !== "residualGroup" || !this.el(ERROR_ID.residual).textContent) c.removeAttribute("aria-invalid");
+    }
+  }
+
+  setBusy(task: Task | null): void {
+    const busy = task !== null;
+    for (const id of ["read", "fit", "compare", "forget", "rcode"]) this.el<HTMLButtonElement>(id).disabled = busy;
+    this.el<HTMLButtonElement>("cancel").disabled = !busy;
+    this.el("main").setAttribute("aria-busy", busy ? "true" : "false");
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (task) {
+      this.setStatus(TASK_TEXT[task]);
+      if (task === "fit") {
+        const t0 = Date.now();
+        this.timer = setInterval(() => {
+          const s = Math.round((Date.now() - t0) / 1000);
+          this.el("progress-label").textContent = `Fitting in the background: ${s} s (Excel stays responsive; Cancel stops it)`;
+        }, 1000);
+      }
+    }
+  }
+
+  setProgress(label: string | null, share: number | null): void {
+    const wrap = this.el("progress");
+    wrap.hidden = label === null;
+    this.el("progress-label").textContent = label ?? "";
+    const bar = this.el<HTMLProgressElement>("progress-bar");
+    if (share === null) bar.removeAttribute("value");
+    else bar.value = Math.max(0, Math.min(1, share));
+    bar.setAttribute("aria-valuetext", label ?? "");
+  }
+
+  setStatus(text: string, kind: "info" | "success" | "warning" = "info"): void {
+    const s = this.el("status");
+    s.textContent = text;
+    s.className = `status ${kind}`;
+  }
+
+  setNotes(lines: string[]): void {
+    const ul = this.el("notes");
+    ul.textContent = "";
+    for (const l of lines) {
+      const li = this.doc.createElement("li");
+      li.textContent = l;
+      ul.appendChild(li);
+    }
+    ul.hidden = lines.length === 0;
+  }
+
+  setModels(models: SavedModel[]): void {
+    const ul = this.el("models");
+    const picked = new Set(this.pickedModels());
+    ul.textContent = "";
+    models
+      .slice()
+      .reverse()
+      .forEach((m) => {
+        const li = this.doc.createElement("li");
+        li.className = "check";
+        const input = this.doc.createElement("input");
+        input.type = "checkbox";
+        input.id = `m-${m.id}`;
+        input.value = m.id;
+        input.checked = picked.has(m.id);
+        const label = this.doc.createElement("label");
+        label.htmlFor = input.id;
+        label.textContent = modelLabel(m);
+        li.append(input, label);
+        ul.appendChild(li);
+      });
+    this.el("models-empty").hidden = models.length > 0;
+  }
+
+  showRCode(code: string): void {
+    const box = this.el<HTMLTextAreaElement>("rcode-text");
+    box.hidden = false;
+    box.value = code;
+    box.rows = Math.min(14, code.split("\n").length + 1);
+  }
+}
+
+/** Clipboard with the textarea fallback (the Clipboard API may be blocked in an add-in's frame). */
+export class DomClipboard implements ClipboardPort {
+  constructor(private readonly doc: Document = document) {}
+
+  async copy(text: string): Promise<"clipboard" | "selection" | "failed"> {
+    try {
+      if (navigator.clipboard && typeof navigator.clipboard.writeText === "function") {
+        await navigator.clipboard.writeText(text);
+        return "clipboard";
+      }
+    } catch {
+      /* fall back to a selection */
+    }
+    const box = this.doc.getElementById("rcode-text") as HTMLTextAreaElement | null;
+    if (!box) return "failed";
+    box.hidden = false;
+    box.value = text;
+    box.focus();
+    box.select();
+    try {
+      return this.doc.execCommand("copy") ? "selection" : "failed";
+    } catch {
+      return "failed";
+    }
+  }
+}

@@ -1,0 +1,64 @@
+// The Fitter the add-in uses: the shared worker client (src/worker), so the pane's fits run in
+// the same Web Worker and cache as the =LMM.* functions and the pane never freezes. Cancel
+// releases our claim on the running jobs (the client stops a job nobody else waits for) and
+// settles our promises at once, even when a custom function still waits on the same fit.
+import type { FitResultWithRows, LrtResult, Method } from "../engine/types";
+import type { FitRequest, Fitter } from "./ports";
+
+/** The part of the worker client (src/worker/client.ts LmmClient) the pane uses. */
+export interface ClientLike {
+  fit(rows: unknown[][], spec: string, options: FitRequest, onCancel?: (hook: () => void) => void): Promise<FitResultWithRows>;
+  lrt(rows: unknown[][], specs: string[], options: { method?: Method }, onCancel?: (hook: () => void) => void): Promise<LrtResult>;
+}
+
+export function cancelledError(): Error {
+  const e = new Error("cancelled");
+  e.name = "CancelledError";
+  return e;
+}
+
+export class ClientFitter implements Fitter {
+  private readonly running = new Set<{ release: (() => void) | null; reject: (e: Error) => void }>();
+
+  constructor(private readonly client: ClientLike) {}
+
+  fit(rows: unknown[][], spec: string, opts: FitRequest): Promise<FitResultWithRows> {
+    return this.track((onCancel) => this.client.fit(rows, spec, opts, onCancel));
+  }
+
+  lrt(rows: unknown[][], specs: string[], opts: { method: Method }): Promise<LrtResult> {
+    return this.track((onCancel) => this.client.lrt(rows, specs, opts, onCancel));
+  }
+
+  cancel(): void {
+    const all = Array.from(this.running);
+    this.running.clear();
+    for (const job of all) {
+      job.release?.();
+      job.reject(cancelledError());
+    }
+  }
+
+  private track<T>(start: (onCancel: (hook: () => void) => void) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const job = { release: null as (() => void) | null, reject };
+      this.running.add(job);
+      let p: Promise<T>;
+      try {
+        p = start((hook) => (job.release = hook));
+      } catch (e) {
+        this.running.delete(job);
+        reject(e);
+        return;
+      }
+      p.then(
+        (v) => {
+          if (this.running.delete(job)) resolve(v);
+        },
+        (e) => {
+          if (this.running.delete(job)) reject(e);
+        },
+      );
+    });
+  }
+}

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { compareModels, exactRlrt, fitModel, parseCsv } from "../engine";
 import type { DataTable, FitResult } from "../engine/types";
 import { formatFit, formatLrt, formatRlrt, num, table } from "./format";
+import { roundedColumn } from "./rformat";
 
 export const SITKA_PATH = path.join(__dirname, "..", "..", "..", "assets", "examples", "sitka.csv");
 
@@ -14,9 +15,11 @@ function heading(title: string, rcall: string): string {
 
 /** The lecture's Table 1 layout: group, effect, variance, sd, sd_2.5, sd_97.5, var_prop. */
 export function table1(fit: FitResult): string {
-  const rows = fit.varcomp
-    .filter((r) => r.effect2 === null)
-    .map((r) => [r.group, r.effect === "(Intercept)" ? "Intercept" : r.effect ?? "NA", num(r.variance, 3), num(r.sd, 3), num(r.sd_lower, 3), num(r.sd_upper, 3), r.var_prop === null ? "" : r.var_prop.toFixed(3)]);
+  // mixedup::extract_vc rounds to 3 decimals; R then prints each column of the data frame.
+  const vc = fit.varcomp.filter((r) => r.effect2 === null);
+  const col = (f: (r: (typeof vc)[number]) => number | null) => roundedColumn(vc.map(f), 3);
+  const [variance, sd, lo, hi, prop] = [col((r) => r.variance), col((r) => r.sd), col((r) => r.sd_lower), col((r) => r.sd_upper), col((r) => r.var_prop)];
+  const rows = vc.map((r, i) => [r.group, r.effect === "(Intercept)" ? "Intercept" : r.effect ?? "NA", variance[i], sd[i], lo[i], hi[i], prop[i]]);
   return table(["group", "effect", "variance", "sd", "sd_2.5", "sd_97.5", "var_prop"], rows);
 }
 
@@ -47,7 +50,7 @@ export function runDemo(dataPath = SITKA_PATH): string {
   const tree = mm1.varcomp.find((r) => r.group === "tree" && r.effect2 === null);
   const resid = mm1.varcomp.find((r) => r.group === "Residual");
   if (tree?.variance != null && resid?.variance != null && mm1.icc != null) {
-    out.push(`intra-tree correlation: ${num(tree.variance, 3)} / (${num(tree.variance, 3)} + ${num(resid.variance, 3)}) = ${mm1.icc.toFixed(3)}`);
+    out.push(`intra-tree correlation: ${num(tree.variance, 4)} / (${num(tree.variance, 4)} + ${num(resid.variance, 4)}) = ${mm1.icc.toFixed(3)}`);
   }
   const bl = mm1.blups.tree;
   if (bl) {
@@ -60,7 +63,7 @@ export function runDemo(dataPath = SITKA_PATH): string {
 
   out.push(heading("Is a random slope needed? REML likelihood-ratio test, chi-bar-square p", 'anova(lme(size ~ time, random = ~1|tree), lme(size ~ time, random = ~time|tree))'));
   out.push(formatLrt(compareModels(data, ["size ~ time + (1|tree)", "size ~ time + (time|tree)"], { method: "REML" })));
-  out.push("(p-value: the naive chi2(2); p (mixture): 0.5*(1-pchisq(L,1)) + 0.5*(1-pchisq(L,2)), as in the lecture)");
+  out.push("(p-value: the naive chi2(2), as nlme prints it; p (mixture): 0.5*(1-pchisq(L,1)) + 0.5*(1-pchisq(L,2)), as in the lecture)");
 
   out.push(heading("Linear model with correlated errors: independence, CS, AR(1), ARH(1), unstructured (REML)", "anova(gls(size ~ time*treat, correlation = corCompSymm / corAR1 / corSymm, weights = varIdent, ...))"));
   const ladder = ["size ~ time*treat", "size ~ time*treat ; CS(1 | tree)", "size ~ time*treat ; AR1(time | tree)", "size ~ time*treat ; ARH1(time | tree)", "size ~ time*treat ; UN(time | tree)"];

@@ -1,6 +1,7 @@
 // Readable tables for the terminal, laid out as R prints them. Formatting only: every number
 // comes from the engine's result objects.
 import type { FitResult, LrtResult, RlrtResult } from "../engine/types";
+import { anovaColumn, anovaPvalues, formatColumn } from "./rformat";
 
 /** R-like number: `digits` significant digits, no trailing exponent noise. */
 export function num(v: number | null | undefined, digits = 5): string {
@@ -81,12 +82,17 @@ function formatParam(v: number | number[] | number[][] | string[]): string {
 export function formatLrt(res: LrtResult): string {
   const out: string[] = [];
   for (const m of res.messages) out.push(m);
+  // Column by column, as nlme's print.anova.lme: R's formatting of the whole column.
+  const test = res.models.map((_, i) => res.tests.find((x) => x.to === i + 1) ?? null);
+  const AIC = anovaColumn(res.models.map((m) => m.AIC));
+  const BIC = anovaColumn(res.models.map((m) => m.BIC));
+  const logLik = anovaColumn(res.models.map((m) => m.logLik));
+  const ratio = anovaColumn(test.map((t) => (t ? t["L.Ratio"] : null)));
+  const p = anovaPvalues(test.map((t) => (t ? t.p : null)));
+  const pMix = formatColumn(test.map((t) => (t && t.p_mixture !== null ? t.p_mixture : null)));
   const rows = res.models.map((m, i) => {
-    const t = res.tests.find((x) => x.to === i + 1);
-    return [
-      `m${i + 1}`, String(i + 1), String(m.df), num(m.AIC, 7), num(m.BIC, 7), num(m.logLik, 7),
-      t ? `${t.from} vs ${t.to}` : "", t ? num(t["L.Ratio"], 7) : "", t ? pval(t.p) : "", t && t.p_mixture !== null ? pval(t.p_mixture) : "",
-    ];
+    const t = test[i];
+    return [`m${i + 1}`, String(i + 1), String(m.df), AIC[i], BIC[i], logLik[i], t ? `${t.from} vs ${t.to}` : "", ratio[i], p[i], pMix[i]];
   });
   out.push(table(["", "Model", "df", "AIC", "BIC", "logLik", "Test", "L.Ratio", "p-value", "p (mixture)"], rows));
   res.models.forEach((m, i) => out.push(`m${i + 1}: ${m.spec}`));

@@ -187,15 +187,18 @@ export interface FitResult {
   optimizer?: { name: string; evaluations: number; theta: number[]; objective: number };
 }
 
+/** Numbers per data row: arrays from the engine, typed arrays once a worker has sent them (a million rows cross as buffers). */
+export type RowNumbers = number[] | Float64Array;
+
 /** Per-row fitted values and residuals, aligned with the input table's rows (`rows`). */
 export interface FittedRows {
-  rows: number[];
+  rows: number[] | Int32Array;
   /** X beta + Z b */
-  conditional: number[];
+  conditional: RowNumbers;
   /** X beta */
-  marginal: number[];
+  marginal: RowNumbers;
   /** y - conditional */
-  residual: number[];
+  residual: RowNumbers;
 }
 
 export interface FitOptions {

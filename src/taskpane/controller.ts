@@ -7,6 +7,9 @@ import type { FitResultWithRows, LrtResult, Method, ModelSpec } from "../engine/
 import { SpecError } from "../engine/errors";
 import { parseSpec } from "../engine/formula";
 import { tableFromRows } from "../engine/data";
+import { cellNumber, cellValue } from "../engine/data/cell-columns";
+import type { JobData } from "../worker/data";
+import { clockMs, recordPhase } from "../worker/phases";
 import type { ClipboardPort, DataSet, DataSource, FitRequest, Fitter, WorkbookPort } from "./ports";
 import type { Signal } from "./blocks";
 import { BuildError, ChoiceField, ColumnInfo, ModelChoices, buildSpec, choicesFromSpec, describeColumns, guessRoles } from "./spec-builder";
@@ -176,11 +179,11 @@ export class PaneController {
     try {
       const data = await this.workbook.read(this.view.source(), (label, share) => this.view.setProgress(label, share), signal);
       // The header now, not at the first fit: blank, numeric or repeated column names.
-      tableFromRows(data.rows.slice(0, 21));
+      tableFromRows(data.sample.slice(0, 21));
       this.data = data;
-      this.columns = describeColumns(data.rows);
+      this.columns = describeColumns(data.sample);
       this.view.setColumns(this.columns);
-      const n = data.rows.length - 1;
+      const n = data.nrow;
       const info = `${data.address}: ${n.toLocaleString("en-US")} row${n === 1 ? "" : "s"}, columns ${this.columns.map((c) => c.name).join(", ")}`;
       this.view.setDataInfo(data.note ? `${info}. Note: ${data.note}.` : info);
       const guess = guessRoles(this.columns);
@@ -311,7 +314,9 @@ export class PaneController {
     try {
       this.view.setProgress("Fitting (in the background: Excel stays responsive)…", null);
       this.view.setNotes([]);
-      result = await this.fitter.fit(data.rows, specText, { method: opts.method, level: opts.level, ci: opts.ci, fitted: true });
+      const tf = clockMs();
+      result = await this.fitter.fit(data.data, specText, { method: opts.method, level: opts.level, ci: opts.ci, fitted: true });
+      recordPhase("fit: request to result (worker, both ways)", clockMs() - tf);
     } catch (e) {
       this.end();
       if (isCancel(e) || signal.cancelled) this.view.setStatus("The fit was cancelled.", "warning");
@@ -331,7 +336,9 @@ export class PaneController {
     this.task = "write";
     this.view.setBusy("write");
     try {
+      const to = clockMs();
       const out = await this.output(result, data, spec, specText, opts, choices);
+      recordPhase("write: plan the sheets and the chart data", clockMs() - to);
       const written = await this.workbook.writeFit(out, (label, share) => this.view.setProgress(label, share), signal);
       const model: SavedModel = {
         id: newId(this.clock()),
@@ -383,17 +390,16 @@ export class PaneController {
       code = null;
     }
     const summary = summaryPlan(result, { dataLabel: data.address, dataRef: data.ref, live: opts.live, level: opts.level, method: result.method, rCode: code });
-    const header = data.rows[0].map((h) => String(h).trim());
+    const header = data.header.map((h) => String(h).trim());
     const colOf = (name: string | null) => (name ? header.indexOf(name) : -1);
     const roles = chartRoles(spec, choices);
     const extras: DetailContext["extras"] = [];
-    const cellOf = (j: number) => (r: number) => {
-      const v = data.rows[r + 1][j];
-      return typeof v === "number" || typeof v === "string" || typeof v === "boolean" ? v : "";
-    };
+    const columns = data.data.cells.columns;
+    const cellOf = (j: number) => (r: number) => cellValue(columns[j], r);
+    const labelOf = (j: number) => (r: number) => String(cellValue(columns[j], r));
     const gi = colOf(roles.group), ti = colOf(roles.time);
     if (gi >= 0) extras.push({ name: header[gi], value: cellOf(gi), format: TEXT });
-    if (ti >= 0 && ti !== gi) extras.push({ name: header[ti], value: cellOf(ti), format: numberFormatFor(data.rows.slice(1, 2000).map((r) => r[ti])) });
+    if (ti >= 0 && ti !== gi) extras.push({ name: header[ti], value: cellOf(ti), format: numberFormatFor(data.sample.slice(1, 2000).map((r) => r[ti])) });
     let chart: DetailContext["chart"] = null;
     let chartSkipped: string | null = null;
     const f = result.fitted;
@@ -402,18 +408,24 @@ export class PaneController {
       const n = f.rows.length;
       const time = new Float64Array(n), y = new Float64Array(n);
       const group = new Array<string>(n);
+      const groupLabel = labelOf(gi);
       let anyTime = false;
       for (let i = 0; i < n; i++) {
         if (i > 0 && i % 200000 === 0) await pause();
-        const row = data.rows[f.rows[i] + 1];
-        time[i] = typeof row[ti] === "number" ? (row[ti] as number) : Number(row[ti]);
+        const r = f.rows[i];
+        time[i] = cellNumber(columns[ti], r);
         if (Number.isFinite(time[i])) anyTime = true;
         y[i] = f.conditional[i] + f.residual[i];
-        group[i] = String(row[gi]);
+        group[i] = groupLabel(r);
       }
       if (anyTime) {
         const fi = colOf(opts.chartFactor);
-        const factor = fi >= 0 ? f.rows.map((r) => String(data.rows[r + 1][fi])) : null;
+        let factor: string[] | null = null;
+        if (fi >= 0) {
+          await pause();
+          const factorLabel = labelOf(fi);
+          factor = Array.from(f.rows, (r) => factorLabel(r));
+        }
         await pause();
         const d = await spaghettiDataAsync({ time, y, group, marginal: f.marginal, factor, groupName: header[gi] }, pause);
         if (d.groups.length > 0 && d.times.length > 0) chart = { data: d, response, time: header[ti], group: header[gi], factor: fi >= 0 ? header[fi] : null };
@@ -441,9 +453,9 @@ export class PaneController {
     const specs = plan.models.map((m) => m.spec);
     const signal = this.begin("compare");
     try {
-      let rows: unknown[][];
-      if (this.data && this.data.ref === first.dataRef) rows = this.data.rows;
-      else rows = (await this.workbook.read(first.source, (l, s) => this.view.setProgress(l, s), signal)).rows;
+      let rows: JobData;
+      if (this.data && this.data.ref === first.dataRef) rows = this.data.data;
+      else rows = (await this.workbook.read(first.source, (l, s) => this.view.setProgress(l, s), signal)).data;
       this.view.setProgress("Fitting the models for the likelihood-ratio test…", null);
       const res = await this.fitter.lrt(rows, specs, { method: plan.method });
       if (signal.cancelled) throw Object.assign(new Error("cancelled"), { name: "CancelledError" });

@@ -6,7 +6,9 @@
 import type { ChartPlan, CellBlock, FitOutput, SheetPlan, Style, TallTable } from "./layout";
 import type { DataSet, DataSource, ProgressFn, WorkbookPort, WrittenFit } from "./ports";
 import { CancelledByUser, Signal, blockRows, forEachBlock } from "./blocks";
-import { findHeader, usedLength } from "./header";
+import { HeaderFound, findHeader } from "./header";
+import { DataCollector } from "../worker/data";
+import { clockMs, recordPhase } from "../worker/phases";
 import { TEXT } from "./formats";
 import { columnLetters, quoteSheet, rangeAddress, splitAddress, uniqueSheetNames, absoluteRef } from "./naming";
 import { MODELS_KEY, SavedModel, parseModels, serializeModels } from "./store";
@@ -35,10 +37,8 @@ function errorCode(e: unknown): string {
   return typeof c === "string" ? c : "";
 }
 
-/** Values as Office reports them, kept as they are (numbers, text, booleans; errors as "#N/A"-style text). */
-function pushRows(into: unknown[][], values: unknown[][]): void {
-  for (const r of values) into.push(r);
-}
+/** Data rows kept as read, to describe the columns (the model builder looks at this many). */
+export const SAMPLE_ROWS = 20000;
 
 export class ExcelWorkbook implements WorkbookPort {
   constructor(private readonly run: Runner = defaultRunner) {}
@@ -118,15 +118,34 @@ export class ExcelWorkbook implements WorkbookPort {
             : `${range.address} has ${nrow} row${nrow === 1 ? "" : "s"}: the data need a header row and at least one row below it`,
         );
       }
-      const rows: unknown[][] = [];
+      // Each block is turned into compact columns (and hashed) as it arrives, and then dropped:
+      // the page never holds the range as JS values, and no step handles more than one block.
+      let collector: DataCollector | null = null;
+      let head: HeaderFound = { index: 0, skipped: 0, note: null };
+      const sample: unknown[][] = [];
+      let readMs = 0, convertMs = 0;
       await forEachBlock(
         nrow,
         blockRows(ncol),
         async (s, e) => {
+          const t0 = clockMs();
           const block = sheet.getRangeByIndexes(range.rowIndex + s, range.columnIndex, e - s, ncol);
           block.load("values");
           await ctx.sync();
-          pushRows(rows, block.values);
+          const values = block.values;
+          const t1 = clockMs();
+          let from = 0;
+          if (!collector) {
+            // The header row: a title or blank line above the column names is skipped.
+            head = table ? { index: 0, skipped: 0, note: null } : findHeader(values);
+            collector = new DataCollector(values[head.index], nrow - head.index - 1);
+            from = head.index + 1;
+            sample.push(values[head.index]);
+          }
+          for (let i = from; i < values.length && sample.length <= SAMPLE_ROWS; i++) sample.push(values[i]);
+          collector.add(values, from);
+          readMs += t1 - t0;
+          convertMs += clockMs() - t1;
         },
         {
           signal,
@@ -134,21 +153,27 @@ export class ExcelWorkbook implements WorkbookPort {
           onProgress: (p) => progress(`Reading rows ${fmtInt(p.block[0] + 1)}–${fmtInt(p.block[1])} of ${fmtInt(nrow)}`, p.done / p.total),
         },
       );
-      // The header row: a title or blank line above the column names is skipped.
-      const head = table ? { index: 0, skipped: 0, note: null } : findHeader(rows);
+      const t2 = clockMs();
+      const c = collector as DataCollector | null;
+      if (!c) throw new Error("the range could not be read");
+      const used = c.rows;
+      const data = c.finish();
+      recordPhase("read: Excel requests", readMs);
+      recordPhase("read: convert to typed columns and hash", convertMs + (clockMs() - t2));
       if (head.note) notes.push(head.note);
-      const data = head.index > 0 ? rows.slice(head.index) : rows;
-      const used = usedLength(data);
-      if (used < data.length) data.length = used;
+      if (sample.length > used + 1) sample.length = used + 1;
       const headerRow = range.rowIndex + head.index + 1;
-      const address = `${quoteSheet(sheet.name)}!${rangeAddress(headerRow - 1, range.columnIndex, data.length, ncol)}`;
+      const address = `${quoteSheet(sheet.name)}!${rangeAddress(headerRow - 1, range.columnIndex, used + 1, ncol)}`;
       return {
         source,
         address,
         ref: table ? `${table}[[#Headers],[#Data]]` : absoluteRef(address),
         table,
         headerRow,
-        rows: data,
+        header: sample[0],
+        nrow: used,
+        sample,
+        data,
         note: notes.length ? notes.join("; ") : null,
       };
     });
@@ -156,18 +181,22 @@ export class ExcelWorkbook implements WorkbookPort {
 
   async writeFit(out: FitOutput, progress: ProgressFn, signal: Signal): Promise<WrittenFit> {
     return this.run(async (ctx) => {
+      const ts = clockMs();
       const [summary, detail] = await createSheets(ctx, out.base, ["", " data"]);
       summary.load("name");
       detail.load("name");
       writeSheetPlan(summary, out.summary);
       await ctx.sync();
+      recordPhase("write: summary sheet", clockMs() - ts);
       // The detail sheet's tall tables, in row blocks.
       const total = out.detail.tables.reduce((k, t) => k + t.nrows, 0);
       let before = 0;
       for (const t of out.detail.tables) {
+        const t0 = clockMs();
         await writeTall(ctx, detail, t, signal, (done) =>
           progress(`Writing ${t.what}: ${fmtInt(done)} of ${fmtInt(t.nrows)} rows`, total > 0 ? (before + done) / total : null),
         );
+        recordPhase(`write: ${t.what}`, clockMs() - t0);
         before += t.nrows;
       }
       setWidths(detail, out.detail.widths);
@@ -179,6 +208,7 @@ export class ExcelWorkbook implements WorkbookPort {
       } else if (out.chart) {
         if (signal.cancelled) throw new CancelledByUser("writing the results");
         progress("Drawing the chart", null);
+        const t0 = clockMs();
         try {
           addChart(summary, detail, out.chart, out.summary.chartAnchor);
           await ctx.sync();
@@ -194,6 +224,7 @@ export class ExcelWorkbook implements WorkbookPort {
             chartNote = `no chart: Excel refused it (${errorCode(e2) || (e2 as Error).message}); the chart data are on the data sheet`;
           }
         }
+        recordPhase("write: chart", clockMs() - t0);
       }
       summary.activate();
       await ctx.sync();

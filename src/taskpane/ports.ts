@@ -5,6 +5,10 @@ import type { FitResultWithRows, LrtResult, Method } from "../engine/types";
 import type { FitOutput, SheetPlan } from "./layout";
 import type { SavedModel } from "./store";
 import type { Signal } from "./blocks";
+import type { JobData } from "../worker/data";
+
+/** Data for a fit: rows (header first), or the compact columns read in blocks (DataSet.data). */
+export type FitData = unknown[][] | JobData;
 
 export interface FitRequest {
   method: Method;
@@ -14,8 +18,8 @@ export interface FitRequest {
 }
 
 export interface Fitter {
-  fit(rows: unknown[][], spec: string, opts: FitRequest): Promise<FitResultWithRows>;
-  lrt(rows: unknown[][], specs: string[], opts: { method: Method }): Promise<LrtResult>;
+  fit(data: FitData, spec: string, opts: FitRequest): Promise<FitResultWithRows>;
+  lrt(data: FitData, specs: string[], opts: { method: Method }): Promise<LrtResult>;
   /** Stop whatever this fitter is running; its pending promises reject with a CancelledError. */
   cancel(): void;
 }
@@ -37,8 +41,17 @@ export interface DataSet {
   table: string | null;
   /** 1-based sheet row of the header. */
   headerRow: number;
-  /** Header row first, then the data rows. */
-  rows: unknown[][];
+  /** The header row as read. */
+  header: unknown[];
+  /** Data rows (up to the last non-blank one). */
+  nrow: number;
+  /**
+   * The header and the first data rows as read (at most SAMPLE_ROWS): enough to describe the
+   * columns and check the header, without keeping a million rows of JS values.
+   */
+  sample: unknown[][];
+  /** Every cell, compact (typed columns), with the key the worker client's cache uses. */
+  data: JobData;
   /** Anything the user should know about how the data were read. */
   note: string | null;
 }

@@ -3,12 +3,12 @@
 // releases our claim on the running jobs (the client stops a job nobody else waits for) and
 // settles our promises at once, even when a custom function still waits on the same fit.
 import type { FitResultWithRows, LrtResult, Method } from "../engine/types";
-import type { FitRequest, Fitter } from "./ports";
+import type { FitData, FitRequest, Fitter } from "./ports";
 
 /** The part of the worker client (src/worker/client.ts LmmClient) the pane uses. */
 export interface ClientLike {
-  fit(rows: unknown[][], spec: string, options: FitRequest, onCancel?: (hook: () => void) => void): Promise<FitResultWithRows>;
-  lrt(rows: unknown[][], specs: string[], options: { method?: Method }, onCancel?: (hook: () => void) => void): Promise<LrtResult>;
+  fit(data: FitData, spec: string, options: FitRequest, onCancel?: (hook: () => void) => void): Promise<FitResultWithRows>;
+  lrt(data: FitData, specs: string[], options: { method?: Method }, onCancel?: (hook: () => void) => void): Promise<LrtResult>;
 }
 
 export function cancelledError(): Error {
@@ -22,12 +22,12 @@ export class ClientFitter implements Fitter {
 
   constructor(private readonly client: ClientLike) {}
 
-  fit(rows: unknown[][], spec: string, opts: FitRequest): Promise<FitResultWithRows> {
-    return this.track((onCancel) => this.client.fit(rows, spec, opts, onCancel));
+  fit(data: FitData, spec: string, opts: FitRequest): Promise<FitResultWithRows> {
+    return this.track((onCancel) => this.client.fit(data, spec, opts, onCancel));
   }
 
-  lrt(rows: unknown[][], specs: string[], opts: { method: Method }): Promise<LrtResult> {
-    return this.track((onCancel) => this.client.lrt(rows, specs, opts, onCancel));
+  lrt(data: FitData, specs: string[], opts: { method: Method }): Promise<LrtResult> {
+    return this.track((onCancel) => this.client.lrt(data, specs, opts, onCancel));
   }
 
   cancel(): void {

@@ -1,12 +1,15 @@
 // The promise client that the functions and the task pane share. Jobs are keyed by a hash of
-// the cell values, the spec(s) and the options (with defaults filled in), so identical requests
+// the cells (as the engine reads them), the spec(s) and the options (defaults filled in), so identical requests
 // share one computation: in flight (concurrent callers wait for the same job) and afterwards (a
 // small LRU cache of results). Every caller may register a cancellation hook; a job is cancelled
 // (and its worker terminated) only when every caller waiting for it has cancelled.
 // Where jobs run is a Runner: Web Workers in the add-in, worker threads or in-process in Node,
 // a fake in tests.
 import type { FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
-import { FitJobOptions, Job, JobResult, cloneableRows } from "./protocol";
+import { FitJobOptions, Job, JobInput, JobResult } from "./protocol";
+import { JobData, dataCells, dataFromRows } from "./data";
+
+const input = (d: unknown[][] | JobData): JobInput => (Array.isArray(d) ? { rows: d } : { data: d });
 
 export interface RunningJob {
   promise: Promise<JobResult>;
@@ -31,31 +34,32 @@ export class JobError extends Error {
 export type OnCancel = (hook: () => void) => void;
 
 /**
- * The job as it is run and keyed: cells made cloneable, options with the engine's defaults
- * spelled out, so "REML" and an omitted method share one fit. Fits always compute the per-row
- * fitted values (cheap next to the fit), so LMM.FITTED shares the fit of LMM.FIT.
+ * The job as it is run and keyed: the rows turned into compact columns with their key (unless
+ * the caller brought them so: the pane), options with the engine's defaults spelled out, so
+ * "REML" and an omitted method share one fit. Fits always compute the per-row fitted values
+ * (cheap next to the fit), so LMM.FITTED shares the fit of LMM.FIT.
  */
-export function canonicalJob(job: Job, cloneRows = true): Job {
-  const rows = cloneRows ? cloneableRows(job.rows) : job.rows;
+export function canonicalJob(job: Job): Job {
+  const data = job.data ?? dataFromRows(job.rows ?? []);
   switch (job.kind) {
     case "fit": {
       const o = job.options;
       const options: FitJobOptions = { method: o.method ?? "REML", level: o.level ?? 0.95, ci: o.ci ?? "auto", fitted: true };
-      return { kind: "fit", rows, spec: job.spec.trim(), options };
+      return { kind: "fit", data, spec: job.spec.trim(), options };
     }
     case "lrt":
-      return { kind: "lrt", rows, specs: job.specs.map((s) => s.trim()), options: { method: job.options.method ?? "REML" } };
+      return { kind: "lrt", data, specs: job.specs.map((s) => s.trim()), options: { method: job.options.method ?? "REML" } };
     case "rlrt":
-      return { kind: "rlrt", rows, spec: job.spec.trim(), options: { nsim: job.options.nsim ?? 10000, seed: job.options.seed ?? 1 } };
+      return { kind: "rlrt", data, spec: job.spec.trim(), options: { nsim: job.options.nsim ?? 10000, seed: job.options.seed ?? 1 } };
   }
 }
 
 /**
- * A key for a job (options and specs canonical; cells as they are or cloned, the key is the
- * same): two 32-bit FNV-style hashes over a delimited serialization of the kind, options,
- * spec(s) and every cell (type-tagged, so 1 and "1" differ), plus the shape.
+ * A key for a job: the data's key (a hash of every cell, data.ts) and a hash of the kind, the
+ * options and the spec(s). Canonical jobs with the same key compute the same result.
  */
 export function jobKey(job: Job): string {
+  const data = job.data ?? dataFromRows(job.rows ?? []);
   let h1 = 0x811c9dc5;
   let h2 = 0x9747b28c;
   const feed = (s: string) => {
@@ -69,20 +73,7 @@ export function jobKey(job: Job): string {
   const SEP = "\u0001";
   feed(job.kind + SEP + JSON.stringify(job.options) + SEP);
   feed(job.kind === "lrt" ? job.specs.join(SEP) : job.spec);
-  let width = 0;
-  for (const row of job.rows) {
-    feed("\u0002");
-    if (!Array.isArray(row)) continue;
-    width = Math.max(width, row.length);
-    for (const v of row) {
-      // As cloneableRows sees cells: "", null, undefined and objects (error cells) are missing.
-      if (typeof v === "number") feed("n" + String(v) + SEP);
-      else if (typeof v === "string" && v !== "") feed("s" + String(v.length) + ":" + v);
-      else if (typeof v === "boolean") feed(v ? "T" : "F");
-      else feed("\u0003");
-    }
-  }
-  return `${job.kind}:${job.rows.length}x${width}:${h1.toString(16).padStart(8, "0")}${h2.toString(16).padStart(8, "0")}`;
+  return `${job.kind}:${data.key}:${h1.toString(16).padStart(8, "0")}${h2.toString(16).padStart(8, "0")}`;
 }
 
 interface Entry {
@@ -131,8 +122,7 @@ export class LmmClient {
 
   /** Run a job, or share an identical one. `onCancel` registers this caller's cancellation hook. */
   request<T extends JobResult>(job: Job, onCancel?: OnCancel): Promise<T> {
-    // Key on the cells as given; copy them (for the worker) only when a job starts.
-    const canon = canonicalJob(job, false);
+    const canon = canonicalJob(job);
     const key = jobKey(canon);
     let entry = this.cache.get(key);
     if (entry) {
@@ -142,10 +132,8 @@ export class LmmClient {
       this.cache.set(key, entry);
     } else {
       this.started++;
-      const clean: Job = { ...canon, rows: cloneableRows(canon.rows) };
-      const run = this.runner.start(clean);
-      const cells = clean.rows.reduce((k, r) => k + r.length, 0);
-      const e: Entry = { promise: run.promise, cells, waiters: 0, done: false, cancel: run.cancel };
+      const run = this.runner.start(canon);
+      const e: Entry = { promise: run.promise, cells: dataCells(canon.data!), waiters: 0, done: false, cancel: run.cancel };
       entry = e;
       e.promise.then(
         () => {
@@ -190,16 +178,17 @@ export class LmmClient {
     );
   }
 
-  fit(rows: unknown[][], spec: string, options: FitJobOptions = {}, onCancel?: OnCancel): Promise<FitResultWithRows> {
-    return this.request<FitResultWithRows>({ kind: "fit", rows, spec, options }, onCancel);
+  /** `data`: the rows (header first), or the compact columns the pane collected (DataCollector). */
+  fit(data: unknown[][] | JobData, spec: string, options: FitJobOptions = {}, onCancel?: OnCancel): Promise<FitResultWithRows> {
+    return this.request<FitResultWithRows>({ kind: "fit", ...input(data), spec, options }, onCancel);
   }
 
-  lrt(rows: unknown[][], specs: string[], options: { method?: Method } = {}, onCancel?: OnCancel): Promise<LrtResult> {
-    return this.request<LrtResult>({ kind: "lrt", rows, specs, options }, onCancel);
+  lrt(data: unknown[][] | JobData, specs: string[], options: { method?: Method } = {}, onCancel?: OnCancel): Promise<LrtResult> {
+    return this.request<LrtResult>({ kind: "lrt", ...input(data), specs, options }, onCancel);
   }
 
-  rlrt(rows: unknown[][], spec: string, options: { nsim?: number; seed?: number } = {}, onCancel?: OnCancel): Promise<RlrtResult> {
-    return this.request<RlrtResult>({ kind: "rlrt", rows, spec, options }, onCancel);
+  rlrt(data: unknown[][] | JobData, spec: string, options: { nsim?: number; seed?: number } = {}, onCancel?: OnCancel): Promise<RlrtResult> {
+    return this.request<RlrtResult>({ kind: "rlrt", ...input(data), spec, options }, onCancel);
   }
 
   /** Jobs in flight (started, not finished, not cancelled). */

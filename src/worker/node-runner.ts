@@ -3,7 +3,7 @@
 // Never imported by the add-in's bundles.
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import type { JobResponse } from "./protocol";
+import { JobResponse, requestMessage } from "./protocol";
 import { PoolRunner, WorkerPort } from "./pool";
 
 /** Threads alive right now, across all NodeWorkerRunners (a test checks cancelled jobs leave none). */
@@ -25,7 +25,10 @@ export function nodeWorkerPort(file: string): WorkerPort {
     if (!terminating) onFailure(new Error(`its thread exited with code ${code}`));
   });
   return {
-    post: (req) => worker.postMessage(req),
+    post: (req) => {
+      const { message, transfer } = requestMessage(req);
+      worker.postMessage(message, transfer);
+    },
     listen: (a, f) => {
       onAnswer = a;
       onFailure = f;

@@ -1,15 +1,28 @@
 // The messages between the add-in's page (functions and pane) and the engine's worker. Types and
-// plain-data helpers only: this file must not import the engine, so the page's bundles stay
-// small and the engine is loaded once, inside the worker (lmm-worker.js).
+// plain-data helpers only: this file must not import the engine (beyond the cell rules that
+// data.ts uses), so the page's bundles stay small and the engine is loaded once, inside the
+// worker (lmm-worker.js).
 import type { FitOptions, FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
+import { JobData, wireData } from "./data";
 
 /** Options of a fit job: everything in FitOptions except the cancellation signal. */
 export type FitJobOptions = Omit<FitOptions, "signal">;
 
-export type Job =
-  | { kind: "fit"; rows: unknown[][]; spec: string; options: FitJobOptions }
-  | { kind: "lrt"; rows: unknown[][]; specs: string[]; options: { method?: Method } }
-  | { kind: "rlrt"; rows: unknown[][]; spec: string; options: { nsim?: number; seed?: number } };
+/**
+ * The data of a job: the rows as given (header first), or the compact columns with their key
+ * (data.ts). The client turns rows into columns; runners and workers take either.
+ */
+export interface JobInput {
+  rows?: unknown[][];
+  data?: JobData;
+}
+
+export type Job = (
+  | { kind: "fit"; spec: string; options: FitJobOptions }
+  | { kind: "lrt"; specs: string[]; options: { method?: Method } }
+  | { kind: "rlrt"; spec: string; options: { nsim?: number; seed?: number } }
+) &
+  JobInput;
 
 export type JobKind = Job["kind"];
 
@@ -18,11 +31,36 @@ export type JobResult = FitResultWithRows | LrtResult | RlrtResult;
 /** What the page posts: the job itself plus an id the answer repeats. */
 export type JobRequest = Job & { id: number };
 
+/** Milliseconds the worker spent: making the table from the data, the engine's work, packing the answer. */
+export interface WorkerTiming {
+  table: number;
+  engine: number;
+  pack: number;
+}
+
 /** What the worker posts back: the result, or the error's name and message (for the user). */
-export type JobResponse = { id: number; result: JobResult; error?: undefined } | { id: number; error: { name: string; message: string } };
+export type JobResponse =
+  | { id: number; result: JobResult; error?: undefined; timing?: WorkerTiming }
+  | { id: number; error: { name: string; message: string }; timing?: WorkerTiming };
+
+/** A request as posted: the data copied into buffers that are transferred, not cloned. */
+export function requestMessage(req: JobRequest): { message: JobRequest; transfer: ArrayBuffer[] } {
+  if (!req.data) return { message: req.rows ? { ...req, rows: cloneableRows(req.rows) } : req, transfer: [] };
+  const w = wireData(req.data);
+  return { message: { ...req, data: w.data }, transfer: w.transfer };
+}
+
+/** The buffers of an answer to transfer back (the per-row fitted values). */
+export function responseTransfer(res: JobResponse): ArrayBuffer[] {
+  const f = res.error ? undefined : (res.result as FitResultWithRows).fitted;
+  if (!f) return [];
+  const out: ArrayBuffer[] = [];
+  for (const a of [f.rows, f.conditional, f.marginal, f.residual]) if (!Array.isArray(a)) out.push((a as Float64Array | Int32Array).buffer as ArrayBuffer);
+  return out;
+}
 
 /**
- * The cells as they can cross to a worker (structured clone) and as the engine reads them:
+ * Rows as they can cross to a worker (structured clone), for a job sent as rows and as the engine reads them:
  * numbers, text and booleans stay; "", null, undefined, error cells (objects once
  * allowErrorForDataTypeAny is set) and any other object become null, i.e. missing. ("" and null
  * are both blank to the engine; making them one value lets the pane, which reads blanks as "",

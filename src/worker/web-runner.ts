@@ -1,20 +1,35 @@
 // The browser's runner: the engine in Web Workers (lmm-worker.js, beside taskpane.html), pooled.
 // Imports no engine code, so the page's bundles (functions.js, taskpane.js) stay small.
-import type { JobResponse } from "./protocol";
+import { JobResponse, requestMessage } from "./protocol";
+import { clockMs, recordPhase } from "./phases";
 import { PoolRunner, WorkerPort } from "./pool";
 
 export function webWorkerPort(url: string): WorkerPort {
   const worker = new Worker(url);
   let onAnswer: (res: JobResponse) => void = () => undefined;
   let onFailure: (err: Error) => void = () => undefined;
-  worker.onmessage = (e: MessageEvent<JobResponse>) => onAnswer(e.data);
+  worker.onmessage = (e: MessageEvent<JobResponse>) => {
+    const t = e.data.timing;
+    if (t) {
+      recordPhase("worker: table from the data", t.table);
+      recordPhase("worker: engine (fit and inference)", t.engine);
+      recordPhase("worker: packing the answer", t.pack);
+    }
+    onAnswer(e.data);
+  };
   worker.onerror = (e: ErrorEvent) => {
     e.preventDefault();
     onFailure(new Error(e.message || `could not load or run ${url}`));
   };
   worker.onmessageerror = () => onFailure(new Error("its answer could not be read"));
   return {
-    post: (req) => worker.postMessage(req),
+    post: (req) => {
+      // The data as transferred copies: no structured clone of millions of values on the page.
+      const t0 = clockMs();
+      const { message, transfer } = requestMessage(req);
+      worker.postMessage(message, transfer);
+      recordPhase("transfer to the worker", clockMs() - t0);
+    },
     listen: (a, f) => {
       onAnswer = a;
       onFailure = f;

@@ -73,10 +73,16 @@ export async function openPane(seed: unknown[][] | string, viewport = { width: 3
   const page = await browser.newPage({ viewport });
   await page.addInitScript(() => {
     // Long tasks on the page's thread: the pane must stay responsive while it works.
-    const w = window as unknown as { __longTasks: number[] };
+    const w = window as unknown as { __longTasks: number[]; __longTaskEntries: { start: number; ms: number }[] };
     w.__longTasks = [];
+    w.__longTaskEntries = [];
     try {
-      new PerformanceObserver((list) => list.getEntries().forEach((e) => w.__longTasks.push(e.duration))).observe({ type: "longtask", buffered: true });
+      new PerformanceObserver((list) =>
+        list.getEntries().forEach((e) => {
+          w.__longTasks.push(e.duration);
+          w.__longTaskEntries.push({ start: e.startTime, ms: e.duration });
+        }),
+      ).observe({ type: "longtask", buffered: true });
     } catch {
       /* no long-task timing here */
     }

@@ -9,7 +9,8 @@ import { compareModels, fitModel, tableFromRows } from "../../src/engine";
 import type { FitResultWithRows, LrtResult, Method } from "../../src/engine/types";
 import { Field, PaneController, PaneOptions, PaneView, Task, routeError } from "../../src/taskpane/controller";
 import { ExcelWorkbook } from "../../src/taskpane/excel-io";
-import type { ClipboardPort, DataSource, FitRequest, Fitter } from "../../src/taskpane/ports";
+import type { ClipboardPort, DataSource, FitData, FitRequest, Fitter } from "../../src/taskpane/ports";
+import { tableFromCellColumns } from "../../src/engine/data/cell-columns";
 import { BuildError, ColumnInfo, ModelChoices, emptyChoices } from "../../src/taskpane/spec-builder";
 import type { SavedModel } from "../../src/taskpane/store";
 import { ClientFitter } from "../../src/taskpane/worker-fitter";
@@ -73,15 +74,17 @@ class RecordingView implements PaneView {
   showRCode(c: string) { this.rcode = c; }
 }
 
+const tableOf = (d: FitData) => (Array.isArray(d) ? tableFromRows(d) : tableFromCellColumns(d.cells));
+
 /** The engine on this thread (the add-in uses the Web Worker client; see ClientFitter below). */
 class EngineFitter implements Fitter {
   calls = 0;
-  async fit(rows: unknown[][], spec: string, opts: FitRequest): Promise<FitResultWithRows> {
+  async fit(data: FitData, spec: string, opts: FitRequest): Promise<FitResultWithRows> {
     this.calls++;
-    return fitModel(tableFromRows(rows), spec, opts);
+    return fitModel(tableOf(data), spec, opts);
   }
-  async lrt(rows: unknown[][], specs: string[], opts: { method: Method }): Promise<LrtResult> {
-    return compareModels(tableFromRows(rows), specs, opts);
+  async lrt(data: FitData, specs: string[], opts: { method: Method }): Promise<LrtResult> {
+    return compareModels(tableOf(data), specs, opts);
   }
   cancel() {}
 }
@@ -257,7 +260,7 @@ test("the worker client adapter: results pass through, Cancel releases the job a
   const hooks: (() => void)[] = [];
   let resolveFit: ((r: FitResultWithRows) => void) | null = null;
   const client = {
-    fit: (_r: unknown[][], _s: string, _o: FitRequest, onCancel?: (h: () => void) => void) => {
+    fit: (_r: FitData, _s: string, _o: FitRequest, onCancel?: (h: () => void) => void) => {
       onCancel?.(() => hooks.push(() => undefined));
       return new Promise<FitResultWithRows>((res) => (resolveFit = res));
     },

@@ -1,6 +1,8 @@
 // The Office.js side of the pane against office-addin-mock: reading in row blocks (with
 // progress and cancel), finding the header, and writing only to new, uniquely named sheets
 // ("LMM 1" exists -> "LMM 2"), with Excel tables, number formats, live formulas and the chart.
+import { cellValue } from "../../src/engine/data/cell-columns";
+import { dataFromRows } from "../../src/worker/data";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -32,9 +34,13 @@ test("reads a large selection in row blocks of at most 20,000 rows, with progres
   const labels: string[] = [];
   const shares: number[] = [];
   const d = await new ExcelWorkbook(book.run).read({ kind: "selection" }, (l, s) => (labels.push(l), shares.push(s!)), { cancelled: false });
-  assert.equal(d.rows.length, 45001);
-  assert.deepEqual(d.rows[0], ["y", "x", "g"]);
-  assert.deepEqual(d.rows[45000], [44999 % 7, 44999, "g99"]);
+  assert.equal(d.nrow, 45000);
+  assert.deepEqual(d.header, ["y", "x", "g"]);
+  const cols = d.data.cells.columns;
+  assert.deepEqual(cols.map((c) => cellValue(c, 44999)), [44999 % 7, 44999, "g99"], "the last row, from the typed columns");
+  assert.deepEqual(cols.map((c) => cellValue(c, 20000)), [20000 % 7, 20000, "g0"], "the first row of the second block");
+  assert.equal(d.data.key, dataFromRows(big).key, "blocks or one range: the same key, so the pane and the functions share a fit");
+  assert.equal(d.sample.length, 20001, "the header and 20,000 rows kept as read, to describe the columns");
   assert.deepEqual(book.byIndexes.map((b) => [b.box.row, b.box.rows]), [[0, 20000], [20000, 20000], [40000, 5001]]);
   assert.deepEqual(labels, ["Reading rows 1–20,000 of 45,001", "Reading rows 20,001–40,000 of 45,001", "Reading rows 40,001–45,001 of 45,001"]);
   assert.deepEqual(shares.map((s) => s.toFixed(2)), ["0.44", "0.89", "1.00"]);
@@ -62,8 +68,9 @@ test("one selected cell reads the region around it; a title above the header is 
   const rows = [["Sitka spruce, log size", "", "", ""], ["", "", "", ""], ...sitkaRows()];
   const book = mockBook({ sheets: { Data: rows }, selection: { sheet: "Data", row: 5, col: 1, rows: 1, cols: 1 } });
   const d = await new ExcelWorkbook(book.run).read({ kind: "selection" }, () => undefined, { cancelled: false });
-  assert.deepEqual(d.rows[0], ["size", "time", "tree", "treat"]);
-  assert.equal(d.rows.length, 396);
+  assert.deepEqual(d.header, ["size", "time", "tree", "treat"]);
+  assert.equal(d.nrow, 395);
+  assert.equal(d.data.key, dataFromRows(sitkaRows()).key, "the title rows are not data");
   assert.equal(d.headerRow, 3);
   assert.equal(d.address, "Data!A3:D398");
   assert.match(d.note!, /one cell was selected[\s\S]*2 rows above the column names skipped/);
@@ -76,7 +83,7 @@ test("an Excel table is read by name and referenced as Table[[#Headers],[#Data]]
   const d = await wb.read({ kind: "table", name: "SitkaData" }, () => undefined, { cancelled: false });
   assert.equal(d.ref, "SitkaData[[#Headers],[#Data]]");
   assert.equal(d.table, "SitkaData");
-  assert.equal(d.rows.length, 396);
+  assert.equal(d.nrow, 395);
 });
 
 /** The pane's write of the Sitka fit, planned by the controller's pure part. */
@@ -87,7 +94,10 @@ async function sitkaOutput(data: DataSet, opts: Partial<PaneOptions> = {}) {
   return pc.output(sitkaFit(), data, parseSpec(spec), spec, o, { ...emptyChoices(), response: "size", fixed: ["time", "treat"], interaction: true, groups: ["tree"], time: "time" });
 }
 
-const sitkaData = (): DataSet => ({ source: { kind: "selection" }, address: "Sheet1!A1:D396", ref: "Sheet1!$A$1:$D$396", table: null, headerRow: 1, rows: sitkaRows(), note: null });
+const sitkaData = (): DataSet => {
+  const rows = sitkaRows();
+  return { source: { kind: "selection" }, address: "Sheet1!A1:D396", ref: "Sheet1!$A$1:$D$396", table: null, headerRow: 1, header: rows[0], nrow: rows.length - 1, sample: rows, data: dataFromRows(rows), note: null };
+};
 
 test("writes to new sheets only: with 'LMM 1' taken the fit goes to 'LMM 2' and 'LMM 2 data'; existing cells untouched", async () => {
   const before = [["keep me", 1, 2], ["and me", 3, 4]];

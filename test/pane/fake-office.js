@@ -54,6 +54,29 @@
   const key = (r, c) => r * MAX_COLS + c;
   const unkey = (k) => `${Math.floor(k / MAX_COLS)},${k % MAX_COLS}`;
 
+  /**
+   * Cells of a sheet as dense rows (row -> array by column): a million written rows cost a
+   * million small arrays, where a Map of seven million keys would stall the page rehashing.
+   */
+  class Grid {
+    constructor() {
+      this.rows = [];
+    }
+    get(r, c) {
+      const row = this.rows[r];
+      return row === undefined ? undefined : row[c];
+    }
+    set(r, c, v) {
+      let row = this.rows[r];
+      if (row === undefined) row = this.rows[r] = [];
+      row[c] = v;
+    }
+    /** Calls fn(r, c, v) for every cell set. */
+    forEach(fn) {
+      this.rows.forEach((row, r) => row.forEach((v, c) => fn(r, c, v)));
+    }
+  }
+
   /** Loadable properties: reading one before load() + sync() throws as Office.js does. */
   class Loadable {
     constructor() {
@@ -85,9 +108,9 @@
       this.wb = wb;
       this._name = name;
       this.user = !!user;
-      this.cells = new Map(); // key(r, c) -> value
+      this.cells = new Grid();
       this.formulaCells = new Map();
-      this.formats = new Map();
+      this.formats = new Grid();
       this.fonts = new Map();
       this.widths = new Map();
       this.grid = null; // dense rows (large user data)
@@ -128,16 +151,15 @@
         const row = this.grid[r];
         return row && row[c] !== undefined ? row[c] : "";
       }
-      const v = this.cells.get(key(r, c));
+      const v = this.cells.get(r, c);
       return v === undefined ? "" : v;
     }
     /** Bounding box of the non-blank cells, or null. */
     usedBox() {
       if (this.grid) return this.grid.length ? { r0: 0, c0: 0, r1: this.grid.length - 1, c1: this.grid[0].length - 1 } : null;
       let b = null;
-      for (const [k, v] of this.cells) {
-        if (blank(v)) continue;
-        const r = Math.floor(k / MAX_COLS), c = k % MAX_COLS;
+      this.cells.forEach((r, c, v) => {
+        if (blank(v)) return;
         if (!b) b = { r0: r, c0: c, r1: r, c1: c };
         else {
           b.r0 = Math.min(b.r0, r);
@@ -145,7 +167,7 @@
           b.r1 = Math.max(b.r1, r);
           b.c1 = Math.max(b.c1, c);
         }
-      }
+      });
       return b;
     }
     getRange(address) {
@@ -294,7 +316,7 @@
       }
       syncCells += this._nr * this._nc;
       if (kind === "format") {
-        rows.forEach((row, i) => row.forEach((v, j) => this.sheet.formats.set(key(this._r + i, this._c + j), v)));
+        for (let i = 0; i < this._nr; i++) for (let j = 0; j < this._nc; j++) this.sheet.formats.set(this._r + i, this._c + j, rows[i][j]);
         return;
       }
       let overwrite = this.sheet.user;
@@ -303,13 +325,13 @@
       }
       if (overwrite) log.push({ op: "OVERWRITE", sheet: this.sheet._name, address: this._address });
       log.push({ op: kind, sheet: this.sheet._name, address: this._address, rows: this._nr, first: rows[0][0] });
-      rows.forEach((row, i) =>
-        row.forEach((v, j) => {
-          const k = key(this._r + i, this._c + j);
-          if (kind === "formulas") this.sheet.formulaCells.set(k, v);
-          this.sheet.cells.set(k, v);
-        }),
-      );
+      for (let i = 0; i < this._nr; i++) {
+        const row = rows[i];
+        for (let j = 0; j < this._nc; j++) {
+          if (kind === "formulas") this.sheet.formulaCells.set(key(this._r + i, this._c + j), row[j]);
+          this.sheet.cells.set(this._r + i, this._c + j, row[j]);
+        }
+      }
     }
     set values(rows) {
       this._write(rows, "values");
@@ -495,7 +517,7 @@
     const s = new Sheet(workbook, name, true);
     workbook.sheets.push(s);
     const b = parseCells(at || "A1");
-    rows.forEach((row, i) => row.forEach((v, j) => s.cells.set(key(b.r0 + i, b.c0 + j), v)));
+    rows.forEach((row, i) => row.forEach((v, j) => s.cells.set(b.r0 + i, b.c0 + j, v)));
     workbook.selection = new Range(s, b.r0, b.c0, rows.length, rows[0].length);
     workbook.active = s;
     return s;
@@ -538,7 +560,11 @@
     const s = workbook.sheets.find((x) => x._name === name);
     if (!s) return null;
     return {
-      formats: Object.fromEntries(Array.from(s.formats, ([k, v]) => [unkey(k), v])),
+      formats: (() => {
+        const out = {};
+        s.formats.forEach((r, c, v) => (out[`${r},${c}`] = v));
+        return out;
+      })(),
       formulas: Object.fromEntries(Array.from(s.formulaCells, ([k, v]) => [unkey(k), v])),
       tables: workbook.tableList.filter((t) => t.sheet === s).map((t) => ({ name: t._name, box: t.box })),
       charts: s.chartList.map((c) => ({

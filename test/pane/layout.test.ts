@@ -155,11 +155,11 @@ test("detail sheet: BLUPs with conditional SDs, fitted values per data row, char
   const rows = fs.readFileSync(path.join(ROOT, "assets/examples/sitka.csv"), "utf8").trim().split(/\n/).slice(1).map((l) => l.split(","));
   const f = fit.fitted!;
   const data = spaghettiData({
-    time: f.rows.map((r) => Number(rows[r][1])),
-    y: f.conditional.map((c, i) => c + f.residual[i]),
-    group: f.rows.map((r) => rows[r][2]),
+    time: Array.from(f.rows, (r) => Number(rows[r][1])),
+    y: Array.from(f.conditional, (c, i) => c + f.residual[i]),
+    group: Array.from(f.rows, (r) => rows[r][2]),
     marginal: f.marginal,
-    factor: f.rows.map((r) => rows[r][3].replace(/"/g, "")),
+    factor: Array.from(f.rows, (r) => rows[r][3].replace(/"/g, "")),
     groupName: "tree",
   });
   const { plan, chart } = detailPlan(fit, { response: "size", firstDataRow: 2, extras: [{ name: "tree", value: (r) => Number(rows[r][2]), format: F.TEXT }], chart: { data, response: "size", time: "time", group: "tree", factor: "treat" } });

@@ -68,7 +68,10 @@ async function main(): Promise<void> {
   line("read, wall clock (click to data shown)", readWall);
   line("transfer to the worker (copy + post)", get(/^transfer/));
   line("worker: table from the typed columns", get(/^worker: table/));
-  line("worker: engine (fit + inference)", get(/^worker: engine/));
+  line("worker: engine (fit + inference)", get(/^worker: engine \(/));
+  line("  design (model matrices)", get(/^worker: engine: design/));
+  line("  optimizer (the REML/ML estimates)", get(/^worker: engine: optimizer/));
+  line("  inference (Satterthwaite, CIs), BLUPs", get(/^worker: engine: inference/));
   line("worker: packing the answer", get(/^worker: packing/));
   line("fit, request to result on the page", get(/^fit: request/));
   line("plan the sheets + chart data", get(/^write: plan/));
@@ -85,6 +88,11 @@ async function main(): Promise<void> {
   const over = long.filter((t) => t.ms > LONG);
   const top = long.slice().sort((a, b) => b.ms - a.ms).slice(0, 5);
   console.log(`  long tasks (> 50 ms) on the page's thread while the pane worked: ${long.length}; over ${LONG} ms: ${over.length}; longest ${top.map((t) => `${t.ms.toFixed(0)} ms (${where(t)})`).join(", ") || "none"}`);
+  if (process.env.BENCH_TIMELINE) {
+    // Every phase and long task in time order (ms since the click on Use data), to see where a long task falls.
+    const events = [...sorted.map((p) => ({ t: p.at - start, s: `phase end: ${p.name} (${p.ms.toFixed(0)} ms)` })), ...long.map((t) => ({ t: t.start - start, s: `long task ${t.ms.toFixed(0)} ms` }))];
+    for (const e of events.sort((a, b) => a.t - b.t)) console.log(`    ${e.t.toFixed(0).padStart(7)}  ${e.s}`);
+  }
   await h.close();
 }
 

@@ -6,6 +6,7 @@
 // an error object and "#N/A", " a" and "a"); what it reads differently differs (1 and "1").
 // No engine code beyond the cell rules: this file is in the page's bundles.
 import { CellColumns, CellColumnsBuilder, cellColumnsFromRows } from "../engine/data/cell-columns";
+import { trimmed } from "../engine/data/cells";
 
 export interface JobData {
   cells: CellColumns;
@@ -75,9 +76,9 @@ export class CellHasher {
       feedInt(s.length);
       for (let i = 0; i < s.length; i++) feedInt(s.charCodeAt(i));
     };
-    // The header, type-tagged as tableFromRows tells its cells apart.
+    // The header, type-tagged as tableFromRows tells its cells apart (names are trimmed there).
     for (const h of d.header) {
-      if (typeof h === "string") (feedInt(1), feedText(h));
+      if (typeof h === "string") (feedInt(1), feedText(trimmed(h)));
       else if (typeof h === "number") (feedInt(2), feedText(String(h)));
       else if (typeof h === "boolean") feedInt(h ? 3 : 4);
       else feedInt(5);

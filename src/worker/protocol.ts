@@ -36,6 +36,10 @@ export interface WorkerTiming {
   table: number;
   engine: number;
   pack: number;
+  /** The engine's parts, when it could tell: design, optimizer, and what follows (inference, BLUPs, fitted values). */
+  prepare?: number;
+  optimize?: number;
+  after?: number;
 }
 
 /** What the worker posts back: the result, or the error's name and message (for the user). */

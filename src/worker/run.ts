@@ -14,15 +14,16 @@ export function tableOf(job: Job): DataTable {
 
 export function runJob(job: Job, signal?: { cancelled: boolean }, timing?: WorkerTiming): JobResult {
   const t0 = now();
+  const probe = signalProbe(signal);
   const table = tableOf(job);
   const t1 = now();
   let result: JobResult;
   switch (job.kind) {
     case "fit":
-      result = fitModel(table, job.spec, { ...job.options, signal });
+      result = fitModel(table, job.spec, { ...job.options, signal: probe });
       break;
     case "lrt":
-      result = compareModels(table, job.specs, { ...job.options, signal });
+      result = compareModels(table, job.specs, { ...job.options, signal: probe });
       break;
     case "rlrt":
       result = exactRlrt(table, job.spec, job.options);
@@ -36,8 +37,31 @@ export function runJob(job: Job, signal?: { cancelled: boolean }, timing?: Worke
     timing.table = t1 - t0;
     timing.engine = t2 - t1;
     timing.pack = now() - t2;
+    if (probe.first === probe.first) {
+      timing.prepare = probe.first - t1;
+      timing.optimize = probe.last - probe.first;
+      timing.after = t2 - probe.last;
+    }
   }
   return result;
+}
+
+/**
+ * The engine reads the cancellation signal between optimizer steps, and only there: the first
+ * and the last read tell when the optimizer started and ended, so the worker can report the
+ * fit's parts (design, optimizer, then inference and BLUPs) without the engine timing itself.
+ */
+function signalProbe(signal?: { cancelled: boolean }): { cancelled: boolean; first: number; last: number } {
+  return {
+    first: NaN,
+    last: NaN,
+    get cancelled() {
+      const t = now();
+      if (this.first !== this.first) this.first = t;
+      this.last = t;
+      return signal?.cancelled ?? false;
+    },
+  };
 }
 
 /**

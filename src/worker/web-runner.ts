@@ -14,6 +14,11 @@ export function webWorkerPort(url: string): WorkerPort {
       recordPhase("worker: table from the data", t.table);
       recordPhase("worker: engine (fit and inference)", t.engine);
       recordPhase("worker: packing the answer", t.pack);
+      if (t.optimize !== undefined) {
+        recordPhase("worker: engine: design", t.prepare ?? 0);
+        recordPhase("worker: engine: optimizer", t.optimize);
+        recordPhase("worker: engine: inference, BLUPs, fitted values", t.after ?? 0);
+      }
     }
     onAnswer(e.data);
   };

@@ -8,6 +8,7 @@ import { JobError, LmmClient, Runner, RunningJob, canonicalJob, jobKey } from ".
 import { PoolRunner, WorkerPort } from "../../src/worker/pool";
 import { NodeWorkerRunner, aliveWorkerThreads } from "../../src/worker/node-runner";
 import { InProcessRunner } from "../../src/worker/inprocess";
+import { DataCollector, dataFromRows } from "../../src/worker/data";
 import type { Job, JobRequest, JobResponse, JobResult } from "../../src/worker/protocol";
 import type { FitResultWithRows } from "../../src/engine/types";
 import { csvRows } from "../helpers/fixtures";
@@ -169,6 +170,27 @@ test("client: keys tell apart cells that only concatenate alike, and numbers fro
   assert.notEqual(key([["a", "b"], [1, 2], [3, 4]]), key([["a", "b", 1], [2, 3, 4]]));
 });
 
+test("client: the pane's typed columns (read in blocks) and the functions' rows share one job", async () => {
+  const runner = new FakeRunner();
+  const client = new LmmClient(runner);
+  const spec = "size ~ time + (1|tree)";
+  const viaRows = client.fit(sitka, spec);
+  const blocks = new DataCollector(sitka[0], sitka.length - 1);
+  for (let s = 1; s < sitka.length; s += 100) blocks.add(sitka.slice(s, s + 100));
+  blocks.add([["", "", "", ""]]); // a trailing blank row is not data
+  const viaBlocks = client.fit(blocks.finish(), ` ${spec}`, { method: "REML" });
+  assert.equal(runner.calls, 1, "one fit for both");
+  const sent = runner.jobs[0].job;
+  assert.equal(sent.rows, undefined, "the runner gets typed columns, not rows");
+  assert.equal(sent.data?.cells.nrow, 395);
+  runner.jobs[0].resolve(fakeFit);
+  assert.deepEqual(await Promise.all([viaRows, viaBlocks]), [fakeFit, fakeFit]);
+  await client.fit(dataFromRows(sitka.map((r) => r.map((v) => (typeof v === "string" ? ` ${v} ` : v)))), spec);
+  assert.equal(runner.calls, 1, "texts with spaces around them read alike: served from the cache");
+  client.fit(dataFromRows(sitka.map((r, i) => (i === 395 ? [r[0], r[1], r[2], "ozone"] : r))), spec).catch(() => undefined);
+  assert.equal(runner.calls, 2, "one cell changed in the last row: another job");
+});
+
 // ---------------------------------------------------------------------------------------------
 // The pool, against fake workers
 
@@ -291,6 +313,18 @@ test("worker threads: the same numbers as in-process, errors with the engine's m
   pool.dispose();
   for (let i = 0; i < 100 && aliveWorkerThreads() > 0; i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal(aliveWorkerThreads(), 0, "dispose ends the idle threads");
+});
+
+test("worker threads: typed columns go as transferred copies, fitted values come back as typed arrays", async () => {
+  const spec = "size ~ time*treat + (1|tree)";
+  const pool = new NodeWorkerRunner({ maxWorkers: 1 });
+  const data = dataFromRows(sitka);
+  const [a, b] = await Promise.all([new LmmClient(pool).fit(data, spec), new LmmClient(new InProcessRunner()).fit(sitka, spec)]);
+  assert.equal(data.cells.columns[0].num?.length, 395, "the page's columns are not detached by the transfer");
+  assert.ok(a.fitted?.conditional instanceof Float64Array && a.fitted.rows instanceof Int32Array);
+  assert.deepEqual(a, b, "the same result through a thread as in-process");
+  pool.dispose();
+  for (let i = 0; i < 100 && aliveWorkerThreads() > 0; i++) await new Promise((r) => setTimeout(r, 20));
 });
 
 test("worker threads: a cancelled job stops at once and leaves no thread running", async () => {

@@ -52,6 +52,7 @@ async function main(): Promise<void> {
   await page.fill("#spec", spec);
   await page.dispatchEvent("#spec", "input");
   await page.waitForTimeout(400);
+  const fitStart = await page.evaluate(() => performance.now());
   const tFit = Date.now();
   await page.click("#fit");
   await page.waitForFunction(() => /Written|cancel/.test(document.getElementById("status")!.textContent!) || document.getElementById("fit-err")!.textContent !== "", null, { timeout: 900000 });
@@ -74,12 +75,14 @@ async function main(): Promise<void> {
   line("  inference (Satterthwaite, CIs), BLUPs", get(/^worker: engine: inference/));
   line("worker: packing the answer", get(/^worker: packing/));
   line("fit, request to result on the page", get(/^fit: request/));
-  line("plan the sheets + chart data", get(/^write: plan/));
+  line("plan the detail sheet + chart data", get(/^write: plan/));
   line("write: summary sheet", get(/^write: summary/));
   line("write: BLUPs", get(/^write: BLUPs/));
   line("write: fitted values", get(/^write: fitted/));
   line("write: chart data", get(/^write: chart data/));
   line("write: chart", get(/^write: chart$/));
+  const summaryAt = phases.find((p) => /^write: summary/.test(p.name))?.at;
+  line("estimates on the summary sheet (click to shown)", summaryAt === undefined ? NaN : summaryAt - fitStart);
   line("fit + write, wall clock (click to written)", fitWriteWall);
   line("total, wall clock", readWall + fitWriteWall);
   // Which phase each long task fell in: the first phase recorded after the task began.

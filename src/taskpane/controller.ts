@@ -14,7 +14,7 @@ import type { ClipboardPort, DataSet, DataSource, FitRequest, Fitter, WorkbookPo
 import type { Signal } from "./blocks";
 import { BuildError, ChoiceField, ColumnInfo, ModelChoices, buildSpec, choicesFromSpec, describeColumns, guessRoles } from "./spec-builder";
 import { rCode } from "./rcode";
-import { DetailContext, FitOutput, comparisonPlan, detailPlan, summaryPlan } from "./layout";
+import { DetailContext, DetailOutput, FitOutput, StagedFitOutput, comparisonPlan, detailPlan, summaryPlan } from "./layout";
 import { spaghettiDataAsync } from "./chart";
 import { TEXT, numberFormatFor } from "./formats";
 import { SavedModel, addModel, newId, planComparison, removeModel } from "./store";
@@ -336,9 +336,7 @@ export class PaneController {
     this.task = "write";
     this.view.setBusy("write");
     try {
-      const to = clockMs();
-      const out = await this.output(result, data, spec, specText, opts, choices);
-      recordPhase("write: plan the sheets and the chart data", clockMs() - to);
+      const out = this.stagedOutput(result, data, spec, specText, opts, choices);
       const written = await this.workbook.writeFit(out, (label, share) => this.view.setProgress(label, share), signal);
       const model: SavedModel = {
         id: newId(this.clock()),
@@ -383,6 +381,12 @@ export class PaneController {
    * this is real work, so it pauses between steps and the page stays responsive.
    */
   async output(result: FitResultWithRows, data: DataSet, spec: ModelSpec, specText: string, opts: PaneOptions, choices: ModelChoices, pause: () => Promise<void> = nextTask): Promise<FitOutput> {
+    const staged = this.stagedOutput(result, data, spec, specText, opts, choices, pause);
+    return { base: staged.base, summary: staged.summary, ...(await staged.details()) };
+  }
+
+  /** The summary's plan now (it is small), the detail's when the writer asks for it. */
+  stagedOutput(result: FitResultWithRows, data: DataSet, spec: ModelSpec, specText: string, opts: PaneOptions, choices: ModelChoices, pause: () => Promise<void> = nextTask): StagedFitOutput {
     let code: string | null = null;
     try {
       code = rCode(specText, result.method, { source: data.address, fit: result });
@@ -390,6 +394,16 @@ export class PaneController {
       code = null;
     }
     const summary = summaryPlan(result, { dataLabel: data.address, dataRef: data.ref, live: opts.live, level: opts.level, method: result.method, rCode: code });
+    const details = async () => {
+      const t0 = clockMs();
+      const d = await this.detailOutput(result, data, spec, specText, opts, choices, pause);
+      recordPhase("write: plan the detail sheet and the chart data", clockMs() - t0);
+      return d;
+    };
+    return { base: "LMM", summary, details };
+  }
+
+  private async detailOutput(result: FitResultWithRows, data: DataSet, spec: ModelSpec, specText: string, opts: PaneOptions, choices: ModelChoices, pause: () => Promise<void>): Promise<DetailOutput> {
     const header = data.header.map((h) => String(h).trim());
     const colOf = (name: string | null) => (name ? header.indexOf(name) : -1);
     const roles = chartRoles(spec, choices);
@@ -436,7 +450,7 @@ export class PaneController {
     }
     await pause();
     const detail = detailPlan(result, { response, firstDataRow: data.headerRow + 1, extras, chart });
-    return { base: "LMM", summary, detail: detail.plan, chart: detail.chart, chartSkipped };
+    return { detail: detail.plan, chart: detail.chart, chartSkipped };
   }
 
   async compare(): Promise<void> {

@@ -3,7 +3,7 @@
 // user's sheet for writing: every write goes through a Worksheet object returned by
 // worksheets.add, so nothing that existed before is overwritten. Everything it writes was
 // decided in the pure modules; this file only moves cells.
-import type { ChartPlan, CellBlock, FitOutput, SheetPlan, Style, TallTable } from "./layout";
+import type { ChartPlan, CellBlock, DetailOutput, FitOutput, SheetPlan, StagedFitOutput, Style, TallTable } from "./layout";
 import type { DataSet, DataSource, ProgressFn, WorkbookPort, WrittenFit } from "./ports";
 import { CancelledByUser, Signal, blockRows, forEachBlock } from "./blocks";
 import { HeaderFound, findHeader } from "./header";
@@ -179,7 +179,7 @@ export class ExcelWorkbook implements WorkbookPort {
     });
   }
 
-  async writeFit(out: FitOutput, progress: ProgressFn, signal: Signal): Promise<WrittenFit> {
+  async writeFit(out: FitOutput | StagedFitOutput, progress: ProgressFn, signal: Signal): Promise<WrittenFit> {
     return this.run(async (ctx) => {
       const ts = clockMs();
       const [summary, detail] = await createSheets(ctx, out.base, ["", " data"]);
@@ -188,10 +188,16 @@ export class ExcelWorkbook implements WorkbookPort {
       writeSheetPlan(summary, out.summary);
       await ctx.sync();
       recordPhase("write: summary sheet", clockMs() - ts);
+      // The estimates are there: show them while the rest is planned and written.
+      summary.activate();
+      await ctx.sync();
+      if (signal.cancelled) throw new CancelledByUser("writing the results");
+      progress("Preparing the fitted values and the chart data", null);
+      const rest: DetailOutput = "details" in out ? await out.details() : out;
       // The detail sheet's tall tables, in row blocks.
-      const total = out.detail.tables.reduce((k, t) => k + t.nrows, 0);
+      const total = rest.detail.tables.reduce((k, t) => k + t.nrows, 0);
       let before = 0;
-      for (const t of out.detail.tables) {
+      for (const t of rest.detail.tables) {
         const t0 = clockMs();
         await writeTall(ctx, detail, t, signal, (done) =>
           progress(`Writing ${t.what}: ${fmtInt(done)} of ${fmtInt(t.nrows)} rows`, total > 0 ? (before + done) / total : null),
@@ -199,26 +205,26 @@ export class ExcelWorkbook implements WorkbookPort {
         recordPhase(`write: ${t.what}`, clockMs() - t0);
         before += t.nrows;
       }
-      setWidths(detail, out.detail.widths);
-      if (out.detail.freezeRows > 0 && supports("ExcelApi", "1.7")) detail.freezePanes.freezeRows(out.detail.freezeRows);
+      setWidths(detail, rest.detail.widths);
+      if (rest.detail.freezeRows > 0 && supports("ExcelApi", "1.7")) detail.freezePanes.freezeRows(rest.detail.freezeRows);
       await ctx.sync();
-      let chartNote: string | null = out.chart ? null : out.chartSkipped ?? null;
-      if (out.chart && !supports("ExcelApi", "1.7")) {
+      let chartNote: string | null = rest.chart ? null : rest.chartSkipped ?? null;
+      if (rest.chart && !supports("ExcelApi", "1.7")) {
         chartNote = "no chart: this version of Excel cannot set a chart's series (it needs Excel API 1.7); the chart data are on the data sheet";
-      } else if (out.chart) {
+      } else if (rest.chart) {
         if (signal.cancelled) throw new CancelledByUser("writing the results");
         progress("Drawing the chart", null);
         const t0 = clockMs();
         try {
-          addChart(summary, detail, out.chart, out.summary.chartAnchor);
+          addChart(summary, detail, rest.chart, out.summary.chartAnchor);
           await ctx.sync();
-          chartNote = out.chart.note;
+          chartNote = rest.chart.note;
         } catch (e) {
           // Some hosts refuse a chart whose data sit on another sheet: draw it beside its data.
           try {
-            addChart(detail, detail, out.chart, { from: cellAddress0(1, chartColumn(out)), to: cellAddress0(25, chartColumn(out) + 10) });
+            addChart(detail, detail, rest.chart, { from: cellAddress0(1, chartColumn(rest)), to: cellAddress0(25, chartColumn(rest) + 10) });
             await ctx.sync();
-            chartNote = `the chart is on the data sheet${out.chart.note ? `; ${out.chart.note}` : ""} (${errorCode(e) || "not allowed beside the tables"})`;
+            chartNote = `the chart is on the data sheet${rest.chart.note ? `; ${rest.chart.note}` : ""} (${errorCode(e) || "not allowed beside the tables"})`;
           } catch (e2) {
             // The tables are written; a chart that cannot be drawn is said, not fatal.
             chartNote = `no chart: Excel refused it (${errorCode(e2) || (e2 as Error).message}); the chart data are on the data sheet`;
@@ -226,7 +232,6 @@ export class ExcelWorkbook implements WorkbookPort {
         }
         recordPhase("write: chart", clockMs() - t0);
       }
-      summary.activate();
       await ctx.sync();
       return { summarySheet: summary.name, detailSheet: detail.name, chartNote };
     });
@@ -278,7 +283,7 @@ function readError(e: unknown): Error {
 const cellAddress0 = (row: number, col: number) => `${columnLetters(col)}${row + 1}`;
 
 /** The first free column right of the detail sheet's tables. */
-function chartColumn(out: FitOutput): number {
+function chartColumn(out: DetailOutput): number {
   return out.detail.tables.reduce((m, t) => Math.max(m, t.col + t.header.length + 1), 0);
 }
 

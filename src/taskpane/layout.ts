@@ -87,14 +87,28 @@ export interface ChartPlan {
   note: string | null;
 }
 
-export interface FitOutput {
-  /** Stem of the sheet names: "LMM" -> "LMM 1" and "LMM 1 data". */
-  base: string;
-  summary: SheetPlan;
+/** The detail sheet's part of a fit's output. */
+export interface DetailOutput {
   detail: DetailPlan;
   chart: ChartPlan | null;
   /** Why there is no chart when one was asked for. */
   chartSkipped?: string | null;
+}
+
+export interface FitOutput extends DetailOutput {
+  /** Stem of the sheet names: "LMM" -> "LMM 1" and "LMM 1 data". */
+  base: string;
+  summary: SheetPlan;
+}
+
+/**
+ * The same, with the detail planned only once the summary is written: on a million rows the
+ * chart data and the detail plan take a moment, and the estimates should not wait for them.
+ */
+export interface StagedFitOutput {
+  base: string;
+  summary: SheetPlan;
+  details(): Promise<DetailOutput>;
 }
 
 const POINTS_PER_CHAR = 7;

@@ -2,7 +2,7 @@
 // a fake in tests), the workbook (Office.js in the add-in, office-addin-mock or a scripted
 // workbook in tests), and the clipboard. The controller only talks to these.
 import type { FitResultWithRows, LrtResult, Method } from "../engine/types";
-import type { FitOutput, SheetPlan } from "./layout";
+import type { FitOutput, SheetPlan, StagedFitOutput } from "./layout";
 import type { SavedModel } from "./store";
 import type { Signal } from "./blocks";
 import type { JobData } from "../worker/data";
@@ -70,8 +70,8 @@ export interface WorkbookPort {
   /** Names of the Excel tables in the workbook. */
   tables(): Promise<string[]>;
   read(source: DataSource, progress: ProgressFn, signal: Signal): Promise<DataSet>;
-  /** Create the fit's new sheets and write them. */
-  writeFit(out: FitOutput, progress: ProgressFn, signal: Signal): Promise<WrittenFit>;
+  /** Create the fit's new sheets and write them: the summary first, then (planned only now, when staged) the detail sheet. */
+  writeFit(out: FitOutput | StagedFitOutput, progress: ProgressFn, signal: Signal): Promise<WrittenFit>;
   /** Create a new comparison sheet and write it; returns its name. */
   writeComparison(plan: SheetPlan, base: string): Promise<string>;
   loadModels(): Promise<SavedModel[]>;

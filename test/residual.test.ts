@@ -31,3 +31,20 @@ test("the lecture's GLS ladder: nlme's anova logLik and df", () => {
   assert.deepEqual(res.models.map((m) => m.df), [5, 6, 6, 10, 19]);
   [-394.2299, -81.7585, -34.9311, -15.7839, 21.5648].forEach((ll, i) => closeAbs(res.models[i].logLik, ll, 5e-5 + 1e-6, `logLik of ${specs[i]} (printed to 4 decimals)`));
 });
+
+test("a structure with varIdent fits at least as well as the structures nested in it", () => {
+  // ARH1 alone is ARH1 + varIdent(treat) with the treatment ratio at 1: at a true optimum the
+  // larger model's logLik cannot be lower (the search used to stop 11 units below ARH1 alone).
+  const data = loadTable("assets/examples/sitka.csv");
+  const pairs = [
+    ["size ~ time*treat ; ARH1(time | tree)", "size ~ time*treat ; ARH1(time | tree) ; varIdent(treat)"],
+    ["size ~ time*treat ; AR1(time | tree) ; varIdent(treat)", "size ~ time*treat ; ARH1(time | tree) ; varIdent(treat)"],
+    ["size ~ time*treat ; CS(1 | tree)", "size ~ time*treat ; CS(1 | tree) ; varIdent(treat)"],
+    ["size ~ time*treat + (1|tree) ; AR1(time | tree)", "size ~ time*treat + (1|tree) ; AR1(time | tree) ; varIdent(treat)"],
+  ];
+  for (const [small, large] of pairs) {
+    const a = fitModel(data, small, { method: "REML", ci: "none" });
+    const b = fitModel(data, large, { method: "REML", ci: "none" });
+    assert.ok(b.logLik >= a.logLik - 1e-6, `${large} (${b.logLik}) is below ${small} (${a.logLik})`);
+  }
+});

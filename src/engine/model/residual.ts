@@ -20,6 +20,34 @@ export interface ResidualModel {
   /** Group index of each used row (to check that random effects are constant within groups). */
   groupOf: Int32Array;
   ngroups: number;
+  /** The groups, occasions and strata, for starting values and the crossed-effects path. */
+  layout: ResidualLayout;
+  /** The correlation parameters for eta: rho (AR1/ARH1/CAR1 phi, CS rho) or the UN matrix. */
+  corr(eta: Float64Array): { rho: number; corr?: Float64Array };
+  /** Per-row SD ratios (varIdent and per occasion) of the last whiten() call. */
+  readonly sd: Float64Array;
+}
+
+/** How a residual structure's rows are organized (fixed for a model; no parameter values). */
+export interface ResidualLayout {
+  type: ResidualType | null;
+  /** Rows of group g (time order): grows[gptr[g] .. gptr[g+1]). */
+  gptr: Int32Array;
+  grows: Int32Array;
+  maxSize: number;
+  /** Time values and occasion ranks per row (null for CS and varIdent alone). */
+  time: Float64Array | null;
+  occasion: Int32Array | null;
+  nOcc: number;
+  /** varIdent stratum per row (0 = reference), and the number of strata. */
+  vStrata: Int32Array | null;
+  nStrata: number;
+  /** Parameter blocks in eta: correlation, then per-occasion log SD ratios, then varIdent. */
+  nCorr: number;
+  nOccVar: number;
+  nIdent: number;
+  /** Lower bound of the CS correlation (-1/(max group size - 1)). */
+  csInf: number;
 }
 
 function columnByName(table: DataTable, name: string): Column {
@@ -262,6 +290,9 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
     params,
     groupOf,
     ngroups,
+    layout: { type, gptr, grows, maxSize, time, occasion, nOcc, vStrata, nStrata: vLevels.length, nCorr, nOccVar, nIdent, csInf },
+    corr: corrParams,
+    sd: sdRow,
   };
 }
 

@@ -99,16 +99,22 @@ export class BlockedModel {
   private readonly scratchD: Float64Array;
   private readonly tmp: Float64Array;
 
-  constructor(readonly remats: ReMat[], X: Float64Array, y: Float64Array, p: number) {
+  /**
+   * `chainLimit`: at most this many leading terms may join the nesting chain (a residual
+   * structure puts the terms that vary within its groups last and keeps them in the dense block,
+   * where whitening couples their levels; see whiten.ts).
+   */
+  constructor(readonly remats: ReMat[], X: Float64Array, y: Float64Array, p: number, chainLimit = Infinity) {
     const n = y.length;
     this.n = n;
     this.p = p;
     this.pp = p + 1;
     this.k = remats.length;
     // The nesting chain: term t joins while term t-1 is nested in it.
-    let m = this.k > 0 ? 1 : 0;
+    const chainMax = Math.min(this.k, chainLimit);
+    let m = chainMax > 0 ? 1 : 0;
     const pars: (Int32Array | null)[] = [];
-    while (m < this.k) {
+    while (m < chainMax) {
       const par = parentMap(remats[m - 1], remats[m]);
       if (!par) break;
       pars.push(par);
@@ -262,8 +268,10 @@ export class BlockedModel {
   /**
    * One pass over the rows: all cross-product blocks. Rerun with whitened copies of the values
    * (`zs[t]` in place of term t's z) for a residual structure; the levels never change.
+   * `dense = false` leaves the blocks of the dense terms (A_DD, A_FD, A_Dj) at zero, for the
+   * caller to fill (whiten.ts, when whitening spreads a term's values over several levels).
    */
-  accumulate(X: Float64Array, y: Float64Array, zs: Float64Array[] = this.remats.map((r) => r.z)): void {
+  accumulate(X: Float64Array, y: Float64Array, zs: Float64Array[] = this.remats.map((r) => r.z), dense = true): void {
     const { remats, m, n, p, pp, QD } = this;
     for (const a of this.Ajj) a.fill(0);
     for (const row of this.Aij) for (const a of row) a.fill(0);
@@ -299,7 +307,7 @@ export class BlockedModel {
           for (let a = 0; a < qi; a++) for (let b = 0; b < qj; b++) aij[ib + a * qj + b] += zs[i][zio + a] * zj[zo + b];
         }
       }
-      for (let t = m; t < this.k; t++) {
+      for (let t = dense ? m : this.k; t < this.k; t++) {
         const Rt = remats[t];
         const qt = Rt.q, zo = r * qt, base = this.dOff[t] + Rt.refs[r] * qt;
         for (let u = m; u <= t; u++) {
@@ -320,6 +328,7 @@ export class BlockedModel {
         }
       }
     }
+    if (!dense) return;
     // D rows under chain terms, level by level: mark each pattern row's slot, then add.
     const slot = new Int32Array(QD);
     for (let j = 0; j < m; j++) {
@@ -359,7 +368,8 @@ export class BlockedModel {
   factor(theta: ArrayLike<number>): boolean {
     const { remats, m, pp, QD } = this;
     for (let t = 0; t < this.k; t++) fillTemplate(theta, remats[t].thetaOffset, remats[t].q, this.T[t]);
-    if (this.k === 1) return this.factorOneTerm();
+    // (A lone term in the dense block, coupled by a residual structure, takes the general path.)
+    if (this.k === 1 && this.m === 1) return this.factorOneTerm();
     let ld = 0;
     for (let j = 0; j < m; j++) {
       if (!this.chainColumn(j)) return false;

@@ -9,6 +9,7 @@ import { DataError } from "../errors";
 import { ThetaFit, minimizeTheta } from "./optimize";
 import { buildReMats, thetaLowerBounds, thetaStart } from "./remat";
 import { ResidualModel, buildResidual } from "./residual";
+import { CrossedWhitening } from "./whiten";
 import { residualStart } from "./residual-start";
 import { bobyqa } from "../optim";
 import { CancelledError } from "../errors";
@@ -41,55 +42,69 @@ export function nParams(fit: LmmFit): number {
   return fit.design.p + fit.theta.length + fit.eta.length + 1;
 }
 
-/** A residual structure bound to a model: whitens the columns into the blocks for a given eta. */
+/**
+ * A residual structure bound to a model: whitens the columns into the blocks for a given eta.
+ * With `crossed`, the dense terms vary within the residual groups: their blocks are formed per
+ * group from the group's precision (whiten.ts) and their columns are not whitened row by row.
+ */
 export class Whitening {
   private readonly Xw: Float64Array;
   private readonly yw: Float64Array;
   private readonly zw: Float64Array[];
+  private readonly crossedPart: CrossedWhitening | null;
   private lastEta: Float64Array | null = null;
   logdet = 0;
 
-  constructor(readonly res: ResidualModel, private readonly design: Design, private readonly model: BlockedModel) {
+  constructor(readonly res: ResidualModel, private readonly design: Design, private readonly model: BlockedModel, crossed = false) {
     this.Xw = new Float64Array(design.X.length);
     this.yw = new Float64Array(design.y.length);
-    this.zw = model.remats.map((r) => new Float64Array(r.z.length));
+    this.zw = model.remats.map((r, t) => (crossed && t >= model.m ? r.z : new Float64Array(r.z.length)));
+    this.crossedPart = crossed ? new CrossedWhitening(model, res, design.X, design.y) : null;
   }
 
   /** Re-whiten and re-accumulate for eta (skipped when eta is unchanged). Returns log|R|. */
   apply(eta: Float64Array): number {
     if (this.lastEta && this.lastEta.length === eta.length && this.lastEta.every((v, i) => v === eta[i])) return this.logdet;
     const { design, model } = this;
+    const whitened = this.crossedPart ? model.m : model.remats.length;
     const cols = [
       { src: design.X, dst: this.Xw, width: design.p },
       { src: design.y, dst: this.yw, width: 1 },
-      ...model.remats.map((r, t) => ({ src: r.z, dst: this.zw[t], width: r.q })),
+      ...model.remats.slice(0, whitened).map((r, t) => ({ src: r.z, dst: this.zw[t], width: r.q })),
     ];
     this.logdet = this.res.whiten(eta, cols);
-    if (Number.isFinite(this.logdet)) model.accumulate(this.Xw, this.yw, this.zw);
+    if (Number.isFinite(this.logdet)) {
+      model.accumulate(this.Xw, this.yw, this.zw, !this.crossedPart);
+      this.crossedPart?.accumulate(eta);
+    }
     this.lastEta = Float64Array.from(eta);
     return this.logdet;
   }
 }
 
+/** Whether a term's levels change within some residual group. */
+function variesWithin(refs: Int32Array, groupOf: Int32Array, ngroups: number): boolean {
+  const first = new Int32Array(ngroups).fill(-1);
+  for (let i = 0; i < refs.length; i++) {
+    const g = groupOf[i];
+    if (first[g] === -1) first[g] = refs[i];
+    else if (first[g] !== refs[i]) return true;
+  }
+  return false;
+}
+
 export function prepareFit(table: DataTable, specText: string): PreparedModel {
   const spec = parseSpec(specText);
   const design = buildDesign(table, spec);
-  const remats = buildReMats(design.reTerms, design.n);
-  const model = new BlockedModel(remats, design.X, design.y, design.p);
   const res = buildResidual(table, spec, design);
-  if (res && res.type !== "varIdent") {
-    for (const r of remats) {
-      const first = new Int32Array(res.ngroups).fill(-1);
-      for (let i = 0; i < design.n; i++) {
-        const g = res.groupOf[i];
-        if (first[g] === -1) first[g] = r.refs[i];
-        else if (first[g] !== r.refs[i]) {
-          throw new DataError(`the random effect '${r.group}' varies within the residual groups of '${res.group}'; with a residual structure, each random-effect grouping factor must be constant within the residual groups (group the residuals by '${r.group}' or by a factor nested in it)`);
-        }
-      }
-    }
-  }
-  return { spec, design, model, residual: res ? new Whitening(res, design, model) : null };
+  // A correlation structure couples the rows of a group: a random-effect term whose level changes
+  // within a group goes to the dense block (after the others), where whitening can spread its
+  // values over levels. Variance weights alone (varIdent) scale rows and keep every level.
+  const varies = design.reTerms.map((t) => !!res && res.type !== "varIdent" && variesWithin(t.refs, res.groupOf, res.ngroups));
+  const remats = buildReMats(design.reTerms, design.n, varies);
+  const nConstant = varies.filter((v) => !v).length;
+  const model = new BlockedModel(remats, design.X, design.y, design.p, nConstant);
+  return { spec, design, model, residual: res ? new Whitening(res, design, model, nConstant < remats.length) : null };
 }
 
 /**

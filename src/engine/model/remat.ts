@@ -81,9 +81,14 @@ function conditioning(term: ReTermDesign, n: number): { z: Float64Array; C: Floa
   return { z, C };
 }
 
-/** Build and sort the ReMats (decreasing number of levels, stable), with unique labels. */
-export function buildReMats(terms: ReTermDesign[], n: number): ReMat[] {
-  const order = terms.map((_, i) => i).sort((a, b) => terms[b].levels.length - terms[a].levels.length || a - b);
+/**
+ * Build and sort the ReMats (decreasing number of levels, stable), with unique labels. Terms with
+ * `last[i]` set go after all others (terms that vary within the groups of a residual structure:
+ * they must stay out of the block-diagonal nesting chain).
+ */
+export function buildReMats(terms: ReTermDesign[], n: number, last: boolean[] = []): ReMat[] {
+  const key = (i: number) => (last[i] ? 1 : 0);
+  const order = terms.map((_, i) => i).sort((a, b) => key(a) - key(b) || terms[b].levels.length - terms[a].levels.length || a - b);
   const seen = new Map<string, number>();
   const out: ReMat[] = [];
   let offset = 0;

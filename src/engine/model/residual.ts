@@ -17,7 +17,7 @@ export interface ResidualModel {
   /** log|R| for eta, and the whitened copies of the columns (each n x width, row-major). */
   whiten(eta: Float64Array, cols: { src: Float64Array; dst: Float64Array; width: number }[]): number;
   params(eta: Float64Array): ResidualResult["params"];
-  /** Group index of each used row (to check that random effects are constant within groups). */
+  /** Group index of each used row (to find random-effect terms that vary within groups). */
   groupOf: Int32Array;
   ngroups: number;
   /** The groups, occasions and strata, for starting values and the crossed-effects path. */

@@ -60,7 +60,9 @@ async function main(): Promise<void> {
   const phases = await page.evaluate(() => (window as unknown as { __lmmPhases?: Phase[] }).__lmmPhases ?? []);
   const long = (await page.evaluate(() => (window as unknown as { __longTaskEntries: LongTask[] }).__longTaskEntries)).filter((t) => t.start >= start);
   const err = (await text("fit-err")) + (await text("data-err"));
-  const get = (re: RegExp) => phases.filter((p) => re.test(p.name)).reduce((k, p) => k + p.ms, 0);
+  // Diagnostics ("slowest block") are not phases: left out of the sums.
+  const get = (re: RegExp) => phases.filter((p) => re.test(p.name) && !/slowest/.test(p.name)).reduce((k, p) => k + p.ms, 0);
+  const most = (re: RegExp) => phases.filter((p) => re.test(p.name)).reduce((k, p) => Math.max(k, p.ms), 0);
   console.log(`  status: ${await text("status")}${err ? ` | ERROR: ${err}` : ""}`);
   console.log("  phase                                        time");
   const line = (label: string, ms: number) => console.log(`  ${label.padEnd(44)} ${fmt(ms)}`);
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
   line("write: summary sheet", get(/^write: summary/));
   line("write: BLUPs", get(/^write: BLUPs/));
   line("write: fitted values", get(/^write: fitted/));
+  line("  slowest block's page work (BLUPs, fitted)", most(/slowest block/));
   line("write: chart data", get(/^write: chart data/));
   line("write: chart", get(/^write: chart$/));
   const summaryAt = phases.find((p) => /^write: summary/.test(p.name))?.at;

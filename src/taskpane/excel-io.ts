@@ -366,18 +366,24 @@ export async function writeTall(ctx: Excel.RequestContext, sheet: Excel.Workshee
   head.numberFormat = [t.header.map(() => TEXT)];
   head.values = [t.header];
   head.format.font.bold = true;
+  let slowest = 0;
   await forEachBlock(
     t.nrows,
     blockRows(ncol, { maxCells: WRITE_CELLS }),
     async (s, e) => {
+      const t0 = clockMs();
       const rows = t.slice(s, e);
       const r = sheet.getRange(rangeAddress(t.row + 1 + s, t.col, e - s, ncol));
       r.numberFormat = rows.map((row) => row.map((v, j) => (typeof v === "string" ? TEXT : t.formats[j])));
       r.values = rows;
-      await ctx.sync();
+      const sync = ctx.sync();
+      slowest = Math.max(slowest, clockMs() - t0);
+      await sync;
     },
     { signal, what: "writing the results", onProgress: (p) => onRows(p.done) },
   );
+  // The page's part of the slowest block (making its cells, handing them to Office): a diagnostic.
+  recordPhase(`write: ${t.what}, slowest block on the page`, slowest);
   if (t.table && t.nrows > 0) sheet.tables.add(sheet.getRange(rangeAddress(t.row, t.col, t.nrows + 1, ncol)), true);
   await ctx.sync();
 }

@@ -115,6 +115,8 @@ test("read, build, fit, write: the lecture's model lands on new sheets with lme4
   assert.deepEqual(view.busy, ["read", null, "fit", "write", null]);
   assert.deepEqual(fake.sheetNames(), ["Sheet1", "LMM 1", "LMM 1 data"]);
   assert.equal(fake.log.filter((e) => e.op === "OVERWRITE").length, 0, "no write onto the user's sheet or onto a filled cell");
+  const order = fake.log.map((e) => `${e.op} ${e.sheet ?? ""}`);
+  assert.ok(order.indexOf("activate LMM 1") >= 0 && order.indexOf("activate LMM 1") < order.indexOf("values LMM 1 data"), "the estimates are shown before the detail sheet is written");
   const want = readJson<EngineFx[]>("test/fixtures/engine.json").find((f) => f.name === "sitka_ri_reml")!;
   const s = fake.snapshot("LMM 1")!;
   closeAbs(s.find((r) => r[0] === "logLik (REML)")![1] as number, want.logLik, 1e-4, "logLik");

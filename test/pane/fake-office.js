@@ -55,25 +55,83 @@
   const unkey = (k) => `${Math.floor(k / MAX_COLS)},${k % MAX_COLS}`;
 
   /**
-   * Cells of a sheet as dense rows (row -> array by column): a million written rows cost a
-   * million small arrays, where a Map of seven million keys would stall the page rehashing.
+   * Cells of a sheet by column: numbers in a Float64Array, texts (interned) and other values by
+   * reference. A million written rows are then a few typed arrays, as they are in Excel's own
+   * process, not millions of JS objects on the page's heap: a Map of seven million keys stalled
+   * the page rehashing, and dense row arrays made the page's garbage collector pause for long
+   * stretches that the real pane, whose cells live in Excel, would not have.
    */
   class Grid {
     constructor() {
-      this.rows = [];
+      this.cols = new Map(); // column -> { cap, kind: Uint8Array (0 unset, 1 number, 2 other), num, ref }
+      this.others = [];
+      this.textIndex = new Map();
+      this.lastText = null;
+      this.lastIndex = -1;
     }
     get(r, c) {
-      const row = this.rows[r];
-      return row === undefined ? undefined : row[c];
+      const col = this.cols.get(c);
+      if (col === undefined || r >= col.cap) return undefined;
+      const k = col.kind[r];
+      return k === 0 ? undefined : k === 1 ? col.num[r] : this.others[col.ref[r]];
     }
     set(r, c, v) {
-      let row = this.rows[r];
-      if (row === undefined) row = this.rows[r] = [];
-      row[c] = v;
+      this.put(this.column(c, r), r, v);
+    }
+    /** Rows written as a block: column by column, each column looked up and grown once. */
+    setBlock(r0, c0, rows) {
+      const nr = rows.length, nc = nr ? rows[0].length : 0;
+      for (let j = 0; j < nc; j++) {
+        const col = this.column(c0 + j, r0 + nr - 1);
+        for (let i = 0; i < nr; i++) this.put(col, r0 + i, rows[i][j]);
+      }
+    }
+    /** Does any cell of the box hold a value other than ""? */
+    anyFilled(r0, c0, nr, nc) {
+      for (let j = 0; j < nc; j++) {
+        const col = this.cols.get(c0 + j);
+        if (col === undefined) continue;
+        for (let r = r0; r < Math.min(r0 + nr, col.cap); r++) {
+          const k = col.kind[r];
+          if (k === 1 || (k === 2 && !blank(this.others[col.ref[r]]))) return true;
+        }
+      }
+      return false;
+    }
+    /** Column c, grown to hold row r. */
+    column(c, r) {
+      let col = this.cols.get(c);
+      if (col === undefined) this.cols.set(c, (col = { cap: 0, kind: new Uint8Array(0), num: new Float64Array(0), ref: new Int32Array(0) }));
+      if (r >= col.cap) {
+        let cap = Math.max(1024, col.cap * 2);
+        while (cap <= r) cap *= 2;
+        const kind = new Uint8Array(cap), num = new Float64Array(cap), ref = new Int32Array(cap);
+        kind.set(col.kind);
+        num.set(col.num);
+        ref.set(col.ref);
+        Object.assign(col, { cap, kind, num, ref });
+      }
+      return col;
+    }
+    put(col, r, v) {
+      if (typeof v === "number") {
+        col.kind[r] = 1;
+        col.num[r] = v;
+        return;
+      }
+      // Texts repeat (a format per column, a group per row): the last one is remembered.
+      let k = v === this.lastText ? this.lastIndex : typeof v === "string" ? this.textIndex.get(v) : undefined;
+      if (k === undefined) {
+        k = this.others.push(v) - 1;
+        if (typeof v === "string") this.textIndex.set(v, k);
+      }
+      if (typeof v === "string") (this.lastText = v), (this.lastIndex = k);
+      col.kind[r] = 2;
+      col.ref[r] = k;
     }
     /** Calls fn(r, c, v) for every cell set. */
     forEach(fn) {
-      this.rows.forEach((row, r) => row.forEach((v, c) => fn(r, c, v)));
+      for (const [c, col] of this.cols) for (let r = 0; r < col.cap; r++) if (col.kind[r] !== 0) fn(r, c, this.get(r, c));
     }
   }
 
@@ -113,7 +171,7 @@
       this.formats = new Grid();
       this.fonts = new Map();
       this.widths = new Map();
-      this.grid = null; // dense rows (large user data)
+      this.grid = null; // { rows, cols } of a large user sheet seeded with seedGrid
       this.tableList = [];
       this.chartList = [];
       this.frozenRows = 0;
@@ -147,16 +205,12 @@
       return this;
     }
     get(r, c) {
-      if (this.grid) {
-        const row = this.grid[r];
-        return row && row[c] !== undefined ? row[c] : "";
-      }
       const v = this.cells.get(r, c);
       return v === undefined ? "" : v;
     }
     /** Bounding box of the non-blank cells, or null. */
     usedBox() {
-      if (this.grid) return this.grid.length ? { r0: 0, c0: 0, r1: this.grid.length - 1, c1: this.grid[0].length - 1 } : null;
+      if (this.grid) return this.grid.rows ? { r0: 0, c0: 0, r1: this.grid.rows - 1, c1: this.grid.cols - 1 } : null;
       let b = null;
       this.cells.forEach((r, c, v) => {
         if (blank(v)) return;
@@ -316,22 +370,14 @@
       }
       syncCells += this._nr * this._nc;
       if (kind === "format") {
-        for (let i = 0; i < this._nr; i++) for (let j = 0; j < this._nc; j++) this.sheet.formats.set(this._r + i, this._c + j, rows[i][j]);
+        this.sheet.formats.setBlock(this._r, this._c, rows);
         return;
       }
-      let overwrite = this.sheet.user;
-      if (!overwrite) {
-        for (let i = 0; i < this._nr && !overwrite; i++) for (let j = 0; j < this._nc; j++) if (!blank(this.sheet.get(this._r + i, this._c + j))) overwrite = true;
-      }
+      const overwrite = this.sheet.user || this.sheet.cells.anyFilled(this._r, this._c, this._nr, this._nc);
       if (overwrite) log.push({ op: "OVERWRITE", sheet: this.sheet._name, address: this._address });
       log.push({ op: kind, sheet: this.sheet._name, address: this._address, rows: this._nr, first: rows[0][0] });
-      for (let i = 0; i < this._nr; i++) {
-        const row = rows[i];
-        for (let j = 0; j < this._nc; j++) {
-          if (kind === "formulas") this.sheet.formulaCells.set(key(this._r + i, this._c + j), row[j]);
-          this.sheet.cells.set(this._r + i, this._c + j, row[j]);
-        }
-      }
+      if (kind === "formulas") rows.forEach((row, i) => row.forEach((v, j) => this.sheet.formulaCells.set(key(this._r + i, this._c + j), v)));
+      this.sheet.cells.setBlock(this._r, this._c, rows);
     }
     set values(rows) {
       this._write(rows, "values");
@@ -522,10 +568,15 @@
     workbook.active = s;
     return s;
   }
-  /** A large user sheet held as dense rows (the benchmark's million rows), selected. */
+  /** A large user sheet (the benchmark's million rows), selected; its size is kept, so the used range needs no scan. */
   function seedGrid(name, rows) {
     const s = new Sheet(workbook, name, true);
-    s.grid = rows;
+    // Held by column like every sheet (the page's heap should hold the pane's data, not Excel's).
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      for (let j = 0; j < row.length; j++) if (row[j] !== undefined) s.cells.set(i, j, row[j]);
+    }
+    s.grid = { rows: rows.length, cols: rows.length ? rows[0].length : 0 };
     workbook.sheets.push(s);
     workbook.selection = new Range(s, 0, 0, rows.length, rows[0].length);
     workbook.active = s;

@@ -2,7 +2,8 @@
 // criterion against an independent dense computation, V = Z Lambda Lambda' Z' + R (relative to
 // sigma^2, which is profiled out), on small simulated data at several parameter values; its
 // optimum (the dense criterion's gradient there); and the crossed path against the ordinary one
-// on a factor that is constant within the residual groups.
+// on a factor that is constant within the residual groups; and nlme where it can fit the model
+// (test/fixtures/crossed.json).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fitModel, tableFromRows } from "../src/engine";
@@ -13,6 +14,7 @@ import { buildReMats } from "../src/engine/model/remat";
 import { BlockedModel } from "../src/engine/model/blocked";
 import { buildResidual } from "../src/engine/model/residual";
 import { parseSpec } from "../src/engine/formula/parse";
+import { closeAbs, closeRel, loadTable, readJson } from "./helpers/fixtures";
 
 /** Deterministic pseudo-random numbers (LCG) and normals (Box-Muller). */
 function rng(seed: number): { unif: () => number; norm: () => number } {
@@ -261,3 +263,30 @@ test("crossed path equals the ordinary path for a factor constant within the res
     }
   }
 });
+
+interface CrossedFx {
+  name: string; data: string; spec: string; method: "REML" | "ML"; source: string; n: number;
+  logLik: number; df: number; sigma: number; fixef: { term: string; estimate: number; se: number }[];
+  variance: { subject: number; item: number }; phi: number;
+}
+
+// nlme can fit crossed effects with AR1 residuals when the residual group is the whole data
+// (pdBlocked on one dummy group): both factors then vary within the one residual group.
+for (const fx of readJson<CrossedFx[]>("test/fixtures/crossed.json")) {
+  test(`${fx.name}: ${fx.spec} (${fx.method}) matches ${fx.source}`, () => {
+    const fit = fitModel(loadTable(fx.data), fx.spec, { method: fx.method, ci: "none" });
+    assert.equal(fit.n, fx.n);
+    closeAbs(fit.logLik, fx.logLik, 1e-4, "logLik");
+    assert.equal(fit.df, fx.df, "df");
+    closeRel(fit.sigma, fx.sigma, 1e-4, "sigma");
+    for (const r of fx.fixef) {
+      const ours = fit.fixef.find((x) => x.term === r.term)!;
+      closeAbs(ours.estimate, r.estimate, 1e-4 * r.se, `estimate of ${r.term}`);
+      closeRel(ours.se, r.se, 1e-4, `SE of ${r.term}`);
+    }
+    for (const g of ["subject", "item"] as const) {
+      closeRel(fit.varcomp.find((v) => v.group === g)!.variance, fx.variance[g], 1e-4, `variance of ${g}`);
+    }
+    closeAbs(fit.residual!.params.phi as number, fx.phi, 1e-4, "phi");
+  });
+}

@@ -78,6 +78,10 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
     assert.deepEqual(await errorsShown(page), []);
     assert.ok(h.workers.some((u) => u.endsWith("/lmm-worker.js")), `the fit ran in the engine's Web Worker (workers: ${h.workers.join(", ")})`);
     assert.match((await page.textContent("#status"))!, /^Fitted by REML in [\d.]+ s: logLik -81\.7585, AIC 175\.52, BIC 199\.33; converged\. Written to 'LMM 1' and 'LMM 1 data'\./);
+    const phases = await page.evaluate(() => ((window as unknown as { __lmmPhases?: { name: string }[] }).__lmmPhases ?? []).map((p) => p.name));
+    for (const p of ["read: convert to typed columns and hash", "transfer to the worker", "worker: table from the data", "worker: engine: optimizer", "write: fitted values"]) {
+      assert.ok(phases.includes(p), `the data went as typed columns, the worker reported its parts: phase '${p}' in ${phases.join(", ")}`);
+    }
     const out = await snap(page, "LMM 1", "LMM 1 data");
     assert.deepEqual(out.names, ["Sheet1", "LMM 1", "LMM 1 data"]);
     assert.equal(out.overwrites, 0, "nothing written onto the user's sheet or onto filled cells");

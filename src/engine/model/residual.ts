@@ -173,7 +173,11 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
 
   // Scratch for UN.
   const Cg = new Float64Array(Math.max(maxSize * maxSize, 1));
-  const sdRow = new Float64Array(n);
+  const sdRow = new Float64Array(n).fill(1);
+  const ratio = new Float64Array(nOccVar + nIdent);
+  // AR1-family whitening coefficients per row (lag correlation, 1/sqrt(1 - r^2), 1/sd).
+  const markov = type === "AR1" || type === "ARH1" || type === "CAR1";
+  const arR = new Float64Array(markov ? n : 0), arC = new Float64Array(markov ? n : 0), isd = new Float64Array(markov ? n : 0);
 
   const corrParams = (eta: Float64Array): { rho: number; corr?: Float64Array } => {
     if (type === "AR1" || type === "ARH1") return { rho: Math.tanh(eta[0] / 2) };
@@ -186,35 +190,52 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
   const whiten: ResidualModel["whiten"] = (eta, cols) => {
     const { rho, corr } = corrParams(eta);
     let logdet = 0;
-    // SD ratios per row.
-    for (let i = 0; i < n; i++) {
-      let s = 1;
-      if (occVar && occasion![i] > 0) s *= Math.exp(eta[nCorr + occasion![i] - 1]);
-      if (vStrata && vStrata[i] > 0) s *= Math.exp(eta[nCorr + nOccVar + vStrata[i] - 1]);
-      sdRow[i] = s;
-      logdet += 2 * Math.log(s);
+    // SD ratios per row (exp of the few log ratios once, not per row). log s = sum of the eta's.
+    if (occVar || vStrata) {
+      for (let k = 0; k < nOccVar + nIdent; k++) ratio[k] = Math.exp(eta[nCorr + k]);
+      for (let i = 0; i < n; i++) {
+        let s = 1, ls = 0;
+        if (occVar && occasion![i] > 0) {
+          s *= ratio[occasion![i] - 1];
+          ls += eta[nCorr + occasion![i] - 1];
+        }
+        if (vStrata && vStrata[i] > 0) {
+          s *= ratio[nOccVar + vStrata[i] - 1];
+          ls += eta[nCorr + nOccVar + vStrata[i] - 1];
+        }
+        sdRow[i] = s;
+        logdet += 2 * ls;
+      }
     }
     for (let g = 0; g < ngroups; g++) {
-      const seg = grows.subarray(gptr[g], gptr[g + 1]);
-      const m = seg.length;
+      // Offsets into grows, not a subarray per group: this runs once per evaluation per group.
+      const o = gptr[g], m = gptr[g + 1] - o;
       if (type === "AR1" || type === "ARH1" || type === "CAR1") {
+        // Per-row coefficients once (pow and sqrt per row, not per row and column), then each
+        // column is one multiply-add per value: row k becomes (v_k - r_k v_(k-1)) c_k, v = x / s.
+        const r0 = grows[o];
+        arR[r0] = 0;
+        arC[r0] = 1;
+        isd[r0] = 1 / sdRow[r0];
         for (let k = 1; k < m; k++) {
-          const lag = type === "CAR1" ? time![seg[k]] - time![seg[k - 1]] : occasion![seg[k]] - occasion![seg[k - 1]];
+          const row = grows[o + k];
+          const lag = type === "CAR1" ? time![row] - time![grows[o + k - 1]] : occasion![row] - occasion![grows[o + k - 1]];
           const r = Math.pow(rho, lag);
-          logdet += Math.log(1 - r * r);
+          const one = 1 - r * r;
+          logdet += Math.log(one);
+          arR[row] = r;
+          arC[row] = 1 / Math.sqrt(one);
+          isd[row] = 1 / sdRow[row];
         }
         for (const c of cols) {
-          const w = c.width;
-          for (let j = 0; j < w; j++) {
-            let prev = c.src[seg[0] * w + j] / sdRow[seg[0]];
-            c.dst[seg[0] * w + j] = prev;
-            for (let k = 1; k < m; k++) {
-              const lag = type === "CAR1" ? time![seg[k]] - time![seg[k - 1]] : occasion![seg[k]] - occasion![seg[k - 1]];
-              const r = Math.pow(rho, lag);
-              const cur = c.src[seg[k] * w + j] / sdRow[seg[k]];
-              c.dst[seg[k] * w + j] = (cur - r * prev) / Math.sqrt(1 - r * r);
-              prev = cur;
-            }
+          const w = c.width, src = c.src, dst = c.dst;
+          const o0 = r0 * w, i0 = isd[r0];
+          for (let j = 0; j < w; j++) dst[o0 + j] = src[o0 + j] * i0;
+          for (let k = 1; k < m; k++) {
+            const row = grows[o + k], prev = grows[o + k - 1];
+            const ro = row * w, op = prev * w;
+            const r = arR[row], cf = arC[row], ic = isd[row], ip = isd[prev];
+            for (let j = 0; j < w; j++) dst[ro + j] = (src[ro + j] * ic - r * src[op + j] * ip) * cf;
           }
         }
       } else if (type === "CS") {
@@ -225,16 +246,16 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
           const w = c.width;
           for (let j = 0; j < w; j++) {
             let mean = 0;
-            for (let k = 0; k < m; k++) mean += c.src[seg[k] * w + j] / sdRow[seg[k]];
+            for (let k = 0; k < m; k++) mean += c.src[grows[o + k] * w + j] / sdRow[grows[o + k]];
             mean /= m;
             for (let k = 0; k < m; k++) {
-              const v = c.src[seg[k] * w + j] / sdRow[seg[k]];
-              c.dst[seg[k] * w + j] = a * (v - mean) + b * mean;
+              const v = c.src[grows[o + k] * w + j] / sdRow[grows[o + k]];
+              c.dst[grows[o + k] * w + j] = a * (v - mean) + b * mean;
             }
           }
         }
       } else if (type === "UN") {
-        for (let a = 0; a < m; a++) for (let b = 0; b <= a; b++) Cg[a * m + b] = corr![occasion![seg[a]] * nOcc + occasion![seg[b]]];
+        for (let a = 0; a < m; a++) for (let b = 0; b <= a; b++) Cg[a * m + b] = corr![occasion![grows[o + a]] * nOcc + occasion![grows[o + b]]];
         // In-place Cholesky of the group's correlation sub-matrix.
         for (let a = 0; a < m; a++) {
           for (let b = 0; b <= a; b++) {
@@ -251,16 +272,16 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
           const w = c.width;
           for (let j = 0; j < w; j++) {
             for (let a = 0; a < m; a++) {
-              let s = c.src[seg[a] * w + j] / sdRow[seg[a]];
-              for (let k = 0; k < a; k++) s -= Cg[a * m + k] * c.dst[seg[k] * w + j];
-              c.dst[seg[a] * w + j] = s / Cg[a * m + a];
+              let s = c.src[grows[o + a] * w + j] / sdRow[grows[o + a]];
+              for (let k = 0; k < a; k++) s -= Cg[a * m + k] * c.dst[grows[o + k] * w + j];
+              c.dst[grows[o + a] * w + j] = s / Cg[a * m + a];
             }
           }
         }
       } else {
         for (const c of cols) {
           const w = c.width;
-          for (let k = 0; k < m; k++) for (let j = 0; j < w; j++) c.dst[seg[k] * w + j] = c.src[seg[k] * w + j] / sdRow[seg[k]];
+          for (let k = 0; k < m; k++) for (let j = 0; j < w; j++) c.dst[grows[o + k] * w + j] = c.src[grows[o + k] * w + j] / sdRow[grows[o + k]];
         }
       }
     }

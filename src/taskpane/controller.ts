@@ -181,6 +181,8 @@ export class PaneController {
       // The header now, not at the first fit: blank, numeric or repeated column names.
       tableFromRows(data.sample.slice(0, 21));
       this.data = data;
+      // The worker loads while the user looks at the model.
+      this.fitter.warm?.();
       this.columns = describeColumns(data.sample);
       this.view.setColumns(this.columns);
       const n = data.nrow;

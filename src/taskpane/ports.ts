@@ -22,6 +22,8 @@ export interface Fitter {
   lrt(data: FitData, specs: string[], opts: { method: Method }): Promise<LrtResult>;
   /** Stop whatever this fitter is running; its pending promises reject with a CancelledError. */
   cancel(): void;
+  /** Get ready for a fit (start the worker) while the user builds the model. */
+  warm?(): void;
 }
 
 /** Where the data come from. */

@@ -9,6 +9,7 @@ import type { FitData, FitRequest, Fitter } from "./ports";
 export interface ClientLike {
   fit(data: FitData, spec: string, options: FitRequest, onCancel?: (hook: () => void) => void): Promise<FitResultWithRows>;
   lrt(data: FitData, specs: string[], options: { method?: Method }, onCancel?: (hook: () => void) => void): Promise<LrtResult>;
+  warm?(): void;
 }
 
 export function cancelledError(): Error {
@@ -28,6 +29,10 @@ export class ClientFitter implements Fitter {
 
   lrt(data: FitData, specs: string[], opts: { method: Method }): Promise<LrtResult> {
     return this.track((onCancel) => this.client.lrt(data, specs, opts, onCancel));
+  }
+
+  warm(): void {
+    this.client.warm?.();
   }
 
   cancel(): void {

@@ -115,6 +115,11 @@ export class LmmClient {
     return this.runner;
   }
 
+  /** Let the runner get ready for a job (a pool starts a worker), if it can. */
+  warm(): void {
+    (this.runner as Runner & { warm?: () => void }).warm?.();
+  }
+
   /** Forget cached results (running jobs are kept). */
   clear(): void {
     for (const [k, e] of this.cache) if (e.done) this.cache.delete(k);

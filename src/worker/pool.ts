@@ -69,6 +69,21 @@ export class PoolRunner implements Runner {
     return { promise, cancel: () => this.cancel(task) };
   }
 
+  /**
+   * Start a worker ahead of the first job (loading and compiling the engine takes a moment),
+   * when none is running or idle. The pane calls this once the data are read.
+   */
+  warm(): void {
+    if (this.busy > 0 || this.idle.length > 0 || this.maxIdle < 1) return;
+    try {
+      const port = this.create();
+      port.setIdle?.(true);
+      this.idle.push(port);
+    } catch {
+      // the first job reports why no worker could start
+    }
+  }
+
   stats(): PoolStats {
     return { busy: this.busy, idle: this.idle.length, queued: this.queue.length, spawned: this.spawned, terminated: this.terminated };
   }

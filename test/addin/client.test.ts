@@ -275,6 +275,22 @@ test("pool: cancelling a running job terminates its worker; cancelling a queued 
   assert.deepEqual(pool.stats(), { busy: 0, idle: 1, queued: 0, spawned: 2, terminated: 1 });
 });
 
+test("pool: warm starts one worker ahead of the first job, which then runs on it", async () => {
+  FakePort.all = [];
+  const pool = new PoolRunner(() => new FakePort(), 2, 1);
+  const client = new LmmClient(pool);
+  client.warm();
+  client.warm();
+  assert.deepEqual(pool.stats(), { busy: 0, idle: 1, queued: 0, spawned: 1, terminated: 0 }, "one worker, idle");
+  const p = pool.start(job("a"));
+  assert.equal(FakePort.all.length, 1, "the job went to the warm worker");
+  FakePort.all[0].answer("r");
+  assert.equal(await p.promise, "r");
+  const none = new PoolRunner(() => new FakePort(), 1, 0);
+  none.warm();
+  assert.equal(none.stats().spawned, 0, "no idle worker may be kept: nothing to warm");
+});
+
 test("pool: a crashed worker fails its job with a message and is replaced", async () => {
   FakePort.all = [];
   const pool = new PoolRunner(() => new FakePort(), 1, 1);

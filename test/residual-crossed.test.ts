@@ -290,3 +290,26 @@ for (const fx of readJson<CrossedFx[]>("test/fixtures/crossed.json")) {
     closeAbs(fit.residual!.params.phi as number, fx.phi, 1e-4, "phi");
   });
 }
+
+test("crossed path equals the ordinary path for a correlated random slope", () => {
+  // (x | site) forced into the dense block: q = 2 blocks, the off-diagonal template entry too.
+  const spec = "y ~ x + (1|subject) + (x|site) ; ARH1(time | subject)";
+  const ordinary = prepareFit(table, spec);
+  const design = buildDesign(table, parseSpec(spec));
+  const res = buildResidual(table, parseSpec(spec), design)!;
+  const remats = buildReMats(design.reTerms, design.n, design.reTerms.map((t) => t.group === "site"));
+  const model = new BlockedModel(remats, design.X, design.y, design.p, 1);
+  const forced = new Whitening(res, design, model, true);
+  assert.deepEqual(model.remats.map((r) => r.group), ordinary.model.remats.map((r) => r.group));
+  assert.equal(model.m, 1);
+  const eta = Float64Array.from({ length: res.nPar }, (_, i) => 0.3 - 0.15 * i);
+  for (const theta of [[0.6, 0.5, -0.3, 0.4], [1.1, 0.2, 0.6, 0.9]]) {
+    for (const reml of [true, false]) {
+      // apply() first: it re-accumulates the blocks that evaluate() factors.
+      const ldWant = ordinary.residual!.apply(eta), ldGot = forced.apply(eta);
+      const want = ordinary.model.evaluate(theta, reml) + ldWant;
+      const got = model.evaluate(theta, reml) + ldGot;
+      assert.ok(Math.abs(got - want) < 1e-9 * Math.abs(want), `crossed path ${got} vs ordinary ${want}`);
+    }
+  }
+});

@@ -154,3 +154,43 @@ for (const [name, terms, chain, qd] of scenarios) {
     }
   });
 }
+
+test("the SIMD dense kernels (when available) agree with the pure-JS ones, odd sizes included", async () => {
+  const { arena } = await import("../src/engine/linalg/simd");
+  const { cholLower, rdivLowerT } = await import("../src/engine/linalg/dense");
+  for (const size of [67, 130]) {
+    const rows = 7;
+    const [a, b] = arena([size * size, rows * size]);
+    const B = new Float64Array(size * 12);
+    for (let i = 0; i < B.length; i++) B[i] = rng.normal();
+    for (let i = 0; i < size; i++) {
+      for (let j = 0; j <= i; j++) {
+        let s = i === j ? 1 : 0;
+        for (let k = 0; k < 12; k++) s += B[i * 12 + k] * B[j * 12 + k];
+        a[i * size + j] = s;
+      }
+    }
+    for (let i = 0; i < rows * size; i++) b[i] = rng.normal();
+    const a2 = Float64Array.from(a), b2 = Float64Array.from(b);
+    // Plain copies take the JS path; the textbook loop below is the oracle for both.
+    assert.ok(cholLower(a, size) && cholLower(a2, size));
+    rdivLowerT(b, rows, size, 0, size, a, 0, size);
+    rdivLowerT(b2, rows, size, 0, size, a2, 0, size);
+    const ref = new Float64Array(size * size);
+    for (let i = 0; i < size; i++) {
+      for (let j = 0; j <= i; j++) {
+        let s = i === j ? 1 : 0;
+        for (let k = 0; k < 12; k++) s += B[i * 12 + k] * B[j * 12 + k];
+        for (let k = 0; k < j; k++) s -= ref[i * size + k] * ref[j * size + k];
+        ref[i * size + j] = i === j ? Math.sqrt(s) : s / ref[j * size + j];
+      }
+    }
+    for (let i = 0; i < size; i++) {
+      for (let j = 0; j <= i; j++) {
+        assert.ok(Math.abs(a[i * size + j] - ref[i * size + j]) < 1e-10);
+        assert.ok(Math.abs(a2[i * size + j] - ref[i * size + j]) < 1e-10);
+      }
+    }
+    for (let i = 0; i < rows * size; i++) assert.ok(Math.abs(b[i] - b2[i]) < 1e-10 * (1 + Math.abs(b2[i])));
+  }
+});

@@ -1,12 +1,78 @@
 // Dense kernels on row-major Float64Arrays. They work in place on a square block that starts at
 // `off` with row stride `ld`, so the same code serves tiny per-level blocks and the big dense
 // block of crossed factors. Nothing here allocates.
+import { Kernel, kernelFor } from "./simd";
+
+/** Eight dot products of the JS tile (module scratch: the hot loop allocates nothing). */
+const S = new Float64Array(8);
 
 /**
- * In-place lower Cholesky factor of the symmetric matrix held in the lower triangle.
- * Rows are processed four at a time so that each loaded row j feeds four dot products: this is
- * what makes the O(n^3) dense block of crossed factors affordable in JavaScript.
- * Returns false (leaving the block partly overwritten) if the matrix is not positive definite.
+ * Four rows of B (offsets r0..r3 in b) against the first `cols` rows of the lower-triangular L
+ * (at loff, stride ldl): B[r][j] <- (B[r][j] - sum_{k<j} B[r][k] L[j][k]) / L[j][j] for j < cols,
+ * two columns at a time. This is the whole O(n^3) work of cholLower and rdivLowerT. Each tile
+ * holds 4 x 2 sums, so every loaded value feeds two or four multiply-adds; with `kern` the sums
+ * come from the WebAssembly SIMD kernel (b and l then live in its memory).
+ */
+function rows4(b: Float64Array, r0: number, r1: number, r2: number, r3: number, l: Float64Array, loff: number, ldl: number, cols: number, kern: Kernel | null): void {
+  let j = 0;
+  const bb = b.byteOffset, lb = l.byteOffset;
+  for (; j + 1 < cols; j += 2) {
+    const q0 = loff + j * ldl, q1 = q0 + ldl;
+    let s00: number, s01: number, s10: number, s11: number, s20: number, s21: number, s30: number, s31: number;
+    let k0 = 0;
+    if (kern) {
+      const even = j & ~1;
+      kern.tile(bb + r0 * 8, bb + r1 * 8, bb + r2 * 8, bb + r3 * 8, lb + q0 * 8, lb + q1 * 8, even * 8, kern.outByte);
+      const o = kern.out;
+      s00 = o[0]; s01 = o[1]; s10 = o[2]; s11 = o[3]; s20 = o[4]; s21 = o[5]; s30 = o[6]; s31 = o[7];
+      k0 = even;
+    } else {
+      s00 = s01 = s10 = s11 = s20 = s21 = s30 = s31 = 0;
+    }
+    for (let k = k0; k < j; k++) {
+      const v0 = l[q0 + k], v1 = l[q1 + k];
+      const x0 = b[r0 + k], x1 = b[r1 + k], x2 = b[r2 + k], x3 = b[r3 + k];
+      s00 += x0 * v0; s01 += x0 * v1;
+      s10 += x1 * v0; s11 += x1 * v1;
+      s20 += x2 * v0; s21 += x2 * v1;
+      s30 += x3 * v0; s31 += x3 * v1;
+    }
+    const d0 = l[q0 + j], l10 = l[q1 + j], d1 = l[q1 + j + 1];
+    const u0 = (b[r0 + j] - s00) / d0, u1 = (b[r1 + j] - s10) / d0;
+    const u2 = (b[r2 + j] - s20) / d0, u3 = (b[r3 + j] - s30) / d0;
+    b[r0 + j] = u0; b[r1 + j] = u1; b[r2 + j] = u2; b[r3 + j] = u3;
+    b[r0 + j + 1] = (b[r0 + j + 1] - s01 - u0 * l10) / d1;
+    b[r1 + j + 1] = (b[r1 + j + 1] - s11 - u1 * l10) / d1;
+    b[r2 + j + 1] = (b[r2 + j + 1] - s21 - u2 * l10) / d1;
+    b[r3 + j + 1] = (b[r3 + j + 1] - s31 - u3 * l10) / d1;
+  }
+  if (j < cols) {
+    // An odd last column.
+    oddColumn(b, r0, l, loff, ldl, j);
+    oddColumn(b, r1, l, loff, ldl, j);
+    oddColumn(b, r2, l, loff, ldl, j);
+    oddColumn(b, r3, l, loff, ldl, j);
+  }
+}
+
+function oddColumn(b: Float64Array, r: number, l: Float64Array, loff: number, ldl: number, j: number): void {
+  const q = loff + j * ldl;
+  let s = b[r + j];
+  for (let k = 0; k < j; k++) s -= b[r + k] * l[q + k];
+  b[r + j] = s / l[q + j];
+}
+
+/** The kernel for a product of b and l, when both live in the same SIMD arena and it pays. */
+function kernelOf(b: Float64Array, l: Float64Array, n: number): Kernel | null {
+  if (n < 32 || b.buffer !== l.buffer) return null;
+  return kernelFor(b);
+}
+
+/**
+ * In-place lower Cholesky factor of the symmetric matrix held in the lower triangle (the upper
+ * triangle is neither read nor written). Rows go four at a time through rows4 (the columns left
+ * of their diagonal block), then the 4 x 4 diagonal block. Returns false (leaving the block
+ * partly overwritten) if the matrix is not positive definite.
  */
 export function cholLower(a: Float64Array, n: number, off = 0, ld = n): boolean {
   if (n === 1) {
@@ -27,46 +93,24 @@ export function cholLower(a: Float64Array, n: number, off = 0, ld = n): boolean 
     a[off + ld + 1] = Math.sqrt(d1);
     return true;
   }
+  const kern = kernelOf(a, a, n);
   let i = 0;
   for (; i + 3 < n; i += 4) {
-    const r0 = off + i * ld, r1 = r0 + ld, r2 = r1 + ld, r3 = r2 + ld;
-    // Columns j < i: four rows against row j at once.
-    for (let j = 0; j < i; j++) {
-      const rj = off + j * ld;
-      let s0 = a[r0 + j], s1 = a[r1 + j], s2 = a[r2 + j], s3 = a[r3 + j];
-      for (let k = 0; k < j; k++) {
-        const v = a[rj + k];
-        s0 -= a[r0 + k] * v;
-        s1 -= a[r1 + k] * v;
-        s2 -= a[r2 + k] * v;
-        s3 -= a[r3 + k] * v;
-      }
-      const d = a[rj + j];
-      a[r0 + j] = s0 / d;
-      a[r1 + j] = s1 / d;
-      a[r2 + j] = s2 / d;
-      a[r3 + j] = s3 / d;
-    }
-    // The 4x4 diagonal block.
-    for (let bi = 0; bi < 4; bi++) {
-      const ri = r0 + bi * ld;
-      for (let bj = 0; bj <= bi; bj++) {
-        const j = i + bj;
-        const rj = r0 + bj * ld;
-        let s = a[ri + j];
-        for (let k = 0; k < j; k++) s -= a[ri + k] * a[rj + k];
-        if (bj === bi) {
-          if (!(s > 0)) return false;
-          a[ri + j] = Math.sqrt(s);
-        } else {
-          a[ri + j] = s / a[rj + j];
-        }
-      }
-    }
+    const r0 = off + i * ld;
+    rows4(a, r0, r0 + ld, r0 + 2 * ld, r0 + 3 * ld, a, off, ld, i, kern);
+    if (!plainRows(a, off, ld, i, i + 4, i)) return false;
   }
-  for (; i < n; i++) {
+  return plainRows(a, off, ld, i, n, 0);
+}
+
+/**
+ * Rows from..to-1 of the factor, columns first..row, by plain dot products (columns before
+ * `first` are done): the 4 x 4 diagonal blocks, and all of the last n mod 4 rows.
+ */
+function plainRows(a: Float64Array, off: number, ld: number, from: number, to: number, first: number): boolean {
+  for (let i = from; i < to; i++) {
     const ri = off + i * ld;
-    for (let j = 0; j <= i; j++) {
+    for (let j = first; j <= i; j++) {
       const rj = off + j * ld;
       let s = a[ri + j];
       for (let k = 0; k < j; k++) s -= a[ri + k] * a[rj + k];
@@ -97,7 +141,15 @@ export function rdivLowerT(
   b: Float64Array, m: number, n: number, boff: number, ldb: number,
   l: Float64Array, loff: number, ldl: number,
 ): void {
-  for (let r = 0; r < m; r++) {
+  let r = 0;
+  if (n >= 8) {
+    const kern = kernelOf(b, l, n);
+    for (; r + 3 < m; r += 4) {
+      const r0 = boff + r * ldb;
+      rows4(b, r0, r0 + ldb, r0 + 2 * ldb, r0 + 3 * ldb, l, loff, ldl, n, kern);
+    }
+  }
+  for (; r < m; r++) {
     const br = boff + r * ldb;
     for (let j = 0; j < n; j++) {
       const lj = loff + j * ldl;

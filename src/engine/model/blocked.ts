@@ -14,6 +14,7 @@
 import { cholLower, logDiagSum, rdivLowerT } from "../linalg/dense";
 import { ReMat, fillTemplate } from "./remat";
 import { DataError } from "../errors";
+import { arena } from "../linalg/simd";
 
 /** Largest dense block (crossed factors) we accept: QD^2 doubles must fit comfortably in memory. */
 const MAX_DENSE = 8000;
@@ -50,6 +51,17 @@ function childrenOf(par: Int32Array, ellOuter: number): Csr {
   return bucket(par, ellOuter);
 }
 
+/** Pattern entries grouped by D row (ascending e within a row), with each entry's level. */
+function transposePattern(pat: Csr, rows: number): { ptr: Int32Array; idx: Int32Array; lev: Int32Array } {
+  const nnz = pat.idx.length;
+  const level = new Int32Array(nnz);
+  for (let c = 0; c + 1 < pat.ptr.length; c++) for (let e = pat.ptr[c]; e < pat.ptr[c + 1]; e++) level[e] = c;
+  const t = bucket(pat.idx, rows);
+  const lev = new Int32Array(nnz);
+  for (let x = 0; x < nnz; x++) lev[x] = level[t.idx[x]];
+  return { ptr: t.ptr, idx: t.idx, lev };
+}
+
 export class BlockedModel {
   readonly n: number;
   readonly p: number;
@@ -71,6 +83,8 @@ export class BlockedModel {
   readonly children: Csr[][] = [];
   /** D pattern of chain term j: per level, sorted scalar D rows. */
   readonly dPat: Csr[] = [];
+  /** The same patterns by D row: for each row, its pattern entries e and their levels. */
+  private readonly dByRow: { ptr: Int32Array; idx: Int32Array; lev: Int32Array }[] = [];
   private readonly rowsBy: Csr[] = [];
 
   // A blocks (cross-products), then L blocks of the same shapes.
@@ -97,6 +111,9 @@ export class BlockedModel {
   pwrss = 0;
 
   private readonly scratchD: Float64Array;
+  /** All dense terms are scalar (q = 1); then tD holds each D row's template value. */
+  private readonly scalarD: boolean;
+  private readonly tD: Float64Array;
   private readonly tmp: Float64Array;
 
   /**
@@ -162,6 +179,7 @@ export class BlockedModel {
     }
     for (let j = 0; j < m; j++) this.rowsBy.push(bucket(remats[j].refs, remats[j].ell));
     this.buildDensePatterns();
+    for (const pat of this.dPat) this.dByRow.push(transposePattern(pat, QD));
 
     const pp = this.pp;
     for (let j = 0; j < m; j++) {
@@ -183,15 +201,17 @@ export class BlockedModel {
       }
     }
     this.ADD = new Float64Array(QD * QD);
-    this.LDD = new Float64Array(QD * QD);
+    // L_DD and L_FD where the SIMD kernel can read them (their solves are the O(QD^3) part).
+    [this.LDD, this.LFD] = arena([QD * QD, pp * QD]);
     this.AFD = new Float64Array(pp * QD);
-    this.LFD = new Float64Array(pp * QD);
     this.AFF = new Float64Array(pp * pp);
     this.LFF = new Float64Array(pp * pp);
     this.T = remats.map((r) => new Float64Array(r.q * r.q));
     let qmax = 1;
     for (const r of remats) qmax = Math.max(qmax, r.q);
     this.scratchD = new Float64Array(Math.max(QD * qmax, 1));
+    this.scalarD = remats.slice(m).every((r) => r.q === 1);
+    this.tD = new Float64Array(QD);
     this.tmp = new Float64Array(Math.max(pp, qmax) * qmax * 2 + qmax * qmax);
     this.accumulate(X, y);
   }
@@ -711,32 +731,50 @@ export class BlockedModel {
   private denseBlocks(): void {
     const { remats, m, pp, QD } = this;
     const LDD = this.LDD, LFD = this.LFD;
-    // Symmetrize A_DD into LDD (A_DD holds the lower triangle), then scale by templates.
-    for (let r = 0; r < QD; r++) {
-      for (let c = 0; c <= r; c++) {
-        const v = this.ADD[r * QD + c];
-        LDD[r * QD + c] = v;
-        LDD[c * QD + r] = v;
+    if (this.scalarD) {
+      // Scalar terms only (crossed random intercepts): Λ_D is diagonal, so the lower triangle
+      // is t_r t_c A_rc, one contiguous pass (cholLower never reads the upper triangle).
+      const ADD = this.ADD, tv = this.tD;
+      for (let r = 0; r < QD; r++) tv[r] = this.T[this.dTerm[r]][0];
+      for (let r = 0; r < QD; r++) {
+        const ro = r * QD, tr = tv[r];
+        for (let c = 0; c < r; c++) LDD[ro + c] = tr * tv[c] * ADD[ro + c];
+        LDD[ro + r] = tr * tr * ADD[ro + r] + 1;
       }
+    } else {
+      // Symmetrize A_DD into LDD (A_DD holds the lower triangle), then scale by templates.
+      for (let r = 0; r < QD; r++) {
+        for (let c = 0; c <= r; c++) {
+          const v = this.ADD[r * QD + c];
+          LDD[r * QD + c] = v;
+          LDD[c * QD + r] = v;
+        }
+      }
+      this.rightTemplate(LDD, QD, QD);
+      this.leftTemplateRows(LDD, QD);
+      for (let d = 0; d < QD; d++) LDD[d * QD + d] += 1;
     }
-    this.rightTemplate(LDD, QD, QD);
-    this.leftTemplateRows(LDD, QD);
-    for (let d = 0; d < QD; d++) LDD[d * QD + d] += 1;
     LFD.set(this.AFD);
     this.rightTemplate(LFD, pp, QD);
     for (let j = 0; j < m; j++) {
       const q = remats[j].q;
       const pat = this.dPat[j], Lv = this.LDj[j], LF = this.LFj[j];
-      for (let c = 0; c < remats[j].ell; c++) {
-        const e0 = pat.ptr[c], e1 = pat.ptr[c + 1];
-        for (let e = e0; e < e1; e++) {
-          const r = pat.idx[e];
-          const rowOff = r * QD;
-          for (let f = e0; f <= e; f++) {
-            const col = pat.idx[f];
-            let s = 0;
-            for (let b = 0; b < q; b++) s += Lv[e * q + b] * Lv[f * q + b];
-            LDD[rowOff + col] -= s;
+      // Row by row of D (the transposed pattern): the writes stay in one row of L_DD instead of
+      // scattering over the whole QD x QD block, which cost a cache miss per update.
+      const byRow = this.dByRow[j];
+      for (let r = 0; r < QD; r++) {
+        const rowOff = r * QD;
+        for (let x = byRow.ptr[r]; x < byRow.ptr[r + 1]; x++) {
+          const e = byRow.idx[x], c = byRow.lev[x], e0 = pat.ptr[c];
+          if (q === 1) {
+            const v = Lv[e];
+            for (let f = e0; f <= e; f++) LDD[rowOff + pat.idx[f]] -= v * Lv[f];
+          } else {
+            for (let f = e0; f <= e; f++) {
+              let s = 0;
+              for (let b = 0; b < q; b++) s += Lv[e * q + b] * Lv[f * q + b];
+              LDD[rowOff + pat.idx[f]] -= s;
+            }
           }
           const of = c * pp * q;
           for (let g = 0; g < pp; g++) {

@@ -15,19 +15,54 @@ import { pT2, qT } from "./dist";
  * The deviance with sigma not profiled (lmerTest's devfun_vp) in varpar = (lme4's theta, the
  * residual-structure parameters, sigma).
  */
-export function devianceVarpar(fit: LmmFit): (vp: Float64Array) => number {
-  const { model, design } = fit;
+export function devianceVarpar(fit: LmmFit, at = factoredAt(fit)): (vp: Float64Array) => number {
   const reml = fit.method === "REML";
-  const n = design.n, p = design.p;
+  const n = fit.design.n, p = fit.design.p;
   const nth = fit.theta.length, ne = fit.eta.length;
   return (vp) => {
+    const f = at(vp);
+    const sigma = vp[nth + ne];
+    if (!f || !(sigma > 0)) return Infinity;
+    const s2 = sigma * sigma;
+    const base = f.ldL2 + f.logdet + f.pwrss / s2;
+    return reml ? base + f.ldRX2 + (n - p) * Math.log(2 * Math.PI * s2) : base + n * Math.log(2 * Math.PI * s2);
+  };
+}
+
+/** What a factorization at (theta, eta) yields for the deviance and vcov(beta) / sigma^2. */
+interface Factored {
+  ldL2: number;
+  ldRX2: number;
+  pwrss: number;
+  logdet: number;
+  vdiag: Float64Array;
+}
+
+/**
+ * The factorization's results at varpar's (theta, eta), remembered: sigma enters the unprofiled
+ * deviance in closed form, so the Hessian's and Jacobian's points that move only sigma, or
+ * revisit a theta, cost no new factorization (on a large crossed model each one is ~0.1 s).
+ */
+export function factoredAt(fit: LmmFit): (vp: Float64Array) => Factored | null {
+  const { model } = fit;
+  const p = fit.design.p;
+  const nth = fit.theta.length, ne = fit.eta.length;
+  const memo = new Map<string, Factored | null>();
+  return (vp) => {
+    const key = Array.prototype.join.call(vp.subarray(0, nth + ne), ",");
+    const hit = memo.get(key);
+    if (hit !== undefined) return hit;
     const logdet = fit.residual ? fit.residual.apply(vp.subarray(nth, nth + ne)) : 0;
     const th = workingFromLme4(model.remats, vp.subarray(0, nth));
-    const sigma = vp[nth + ne];
-    if (!Number.isFinite(logdet) || !model.factor(th) || !(sigma > 0)) return Infinity;
-    const s2 = sigma * sigma;
-    const base = model.ldL2 + logdet + model.pwrss / s2;
-    return reml ? base + model.ldRX2 + (n - p) * Math.log(2 * Math.PI * s2) : base + n * Math.log(2 * Math.PI * s2);
+    let out: Factored | null = null;
+    if (Number.isFinite(logdet) && model.factor(th)) {
+      const vc = unscaledVcov(model);
+      const vdiag = new Float64Array(p);
+      for (let i = 0; i < p; i++) vdiag[i] = vc[i * p + i];
+      out = { ldL2: model.ldL2, ldRX2: model.ldRX2, pwrss: model.pwrss, logdet, vdiag };
+    }
+    memo.set(key, out);
+    return out;
   };
 }
 
@@ -66,7 +101,8 @@ export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): vo
   const vp = varparHat(fit);
   const k = vp.length;
   const nth = fit.theta.length, ne = fit.eta.length;
-  const dev = devianceVarpar(fit);
+  const at = factoredAt(fit);
+  const dev = devianceVarpar(fit, at);
   let dfs: number[];
   if (nth + ne === 0) {
     // No random effects: the ordinary linear model, df = n - p.
@@ -79,13 +115,10 @@ export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): vo
     const H = hessian(dev, vp, levels);
     const A = pinvSym(H, k).map((v) => 2 * v);
     const vcovAt = (x: Float64Array): Float64Array => {
-      if (fit.residual) fit.residual.apply(x.subarray(nth, nth + ne));
-      const th = workingFromLme4(model.remats, x.subarray(0, nth));
-      model.factor(th);
+      const f = at(x);
       const s2 = x[nth + ne] * x[nth + ne];
-      const vc = unscaledVcov(model);
       const diag = new Float64Array(p);
-      for (let i = 0; i < p; i++) diag[i] = s2 * vc[i * p + i];
+      for (let i = 0; i < p; i++) diag[i] = f ? s2 * f.vdiag[i] : NaN;
       return diag;
     };
     const J = jacobian(vcovAt, vp, levels);

@@ -179,16 +179,25 @@ export function solveLowerT(l: Float64Array, n: number, loff: number, ldl: numbe
   }
 }
 
-/** Inverse of a lower-triangular n x n matrix (new array, lower triangle filled). Cold path. */
+/**
+ * Inverse of a lower-triangular n x n matrix (new array, lower triangle filled). Cold path, but
+ * for the dense block of crossed factors n is ~1000: row i of the inverse is accumulated from
+ * the rows above it, so every inner loop runs along a row (column walks cost seconds there).
+ */
 export function invLower(l: Float64Array, n: number, loff = 0, ldl = n): Float64Array {
   const inv = new Float64Array(n * n);
-  for (let c = 0; c < n; c++) {
-    inv[c * n + c] = 1 / l[loff + c * ldl + c];
-    for (let i = c + 1; i < n; i++) {
-      let s = 0;
-      for (let k = c; k < i; k++) s -= l[loff + i * ldl + k] * inv[k * n + c];
-      inv[i * n + c] = s / l[loff + i * ldl + i];
+  for (let i = 0; i < n; i++) {
+    const li = loff + i * ldl, xi = i * n;
+    // inv[i][c] = -(sum_{c <= k < i} l[i][k] inv[k][c]) / l[i][i] for c < i.
+    for (let k = 0; k < i; k++) {
+      const v = l[li + k];
+      if (v === 0) continue;
+      const xk = k * n;
+      for (let c = 0; c <= k; c++) inv[xi + c] += v * inv[xk + c];
     }
+    const d = l[li + i];
+    for (let c = 0; c < i; c++) inv[xi + c] = -inv[xi + c] / d;
+    inv[xi + i] = 1 / d;
   }
   return inv;
 }
@@ -196,11 +205,40 @@ export function invLower(l: Float64Array, n: number, loff = 0, ldl = n): Float64
 /** (L L')^{-1} = L^{-T} L^{-1} for a lower-triangular L: a full symmetric n x n. Cold path. */
 export function invFromChol(l: Float64Array, n: number, loff = 0, ldl = n): Float64Array {
   const li = invLower(l, n, loff, ldl);
-  const out = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
+  // out[i][j] = sum_{k >= i} inv[k][i] inv[k][j] (j <= i): dot products of rows of inv',
+  // which is upper triangular, so both run along memory from k = i.
+  const t = new Float64Array(n * n);
+  for (let k = 0; k < n; k++) for (let c = 0; c <= k; c++) t[c * n + k] = li[k * n + c];
+  const out = li;
+  // Four rows i at a time share each loaded row j (t[i][k] = 0 for k < i, so all four sums
+  // can start at the first i): a quarter of the passes over the matrix.
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const t0 = i * n, t1 = t0 + n, t2 = t1 + n, t3 = t2 + n;
+    for (let j = 0; j <= i + 3; j++) {
+      const tj = j * n;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let k = i; k < n; k++) {
+        const v = t[tj + k];
+        s0 += t[t0 + k] * v;
+        s1 += t[t1 + k] * v;
+        s2 += t[t2 + k] * v;
+        s3 += t[t3 + k] * v;
+      }
+      S[0] = s0; S[1] = s1; S[2] = s2; S[3] = s3;
+      for (let r = 0; r < 4; r++) {
+        if (j > i + r) continue;
+        out[(i + r) * n + j] = S[r];
+        out[j * n + i + r] = S[r];
+      }
+    }
+  }
+  for (; i < n; i++) {
+    const ti = i * n;
     for (let j = 0; j <= i; j++) {
+      const tj = j * n;
       let s = 0;
-      for (let k = i; k < n; k++) s += li[k * n + i] * li[k * n + j];
+      for (let k = i; k < n; k++) s += t[ti + k] * t[tj + k];
       out[i * n + j] = s;
       out[j * n + i] = s;
     }

@@ -50,7 +50,7 @@ export function bobyqa(f: (x: Float64Array) => number, x0: ArrayLike<number>, op
   const rhoend = Math.min(opts.rhoend ?? 1e-8, rhobeg);
   if (!(rhoend > 0)) return p.result("failed", "rhoend must be positive");
   const maxfun = Math.max(opts.maxfun ?? 1000 * n, 2 * n + 2);
-  const out = new Run(n, lower, upper, p.call, p.x0, rhobeg, rhoend, maxfun, opts.shouldStop).minimize();
+  const out = new Run(n, lower, upper, p.call, p.x0, rhobeg, rhoend, maxfun, opts.shouldStop, opts.ftolAbs ?? 0).minimize();
   return p.result(out.status, out.message);
 }
 
@@ -107,6 +107,7 @@ class Run {
     private readonly rhoend: number,
     private readonly maxfun: number,
     private readonly shouldStop: (() => boolean) | undefined,
+    private readonly ftolAbs: number,
   ) {
     this.it = new Interpolation(n, lower, upper);
     this.tr = new TrsWork(n);
@@ -696,6 +697,9 @@ class Run {
         if (this.delta <= 1.5 * this.rho) this.delta = this.rho;
 
         this.insert(d, fnew, vquad, -1);
+        if (fnew < fopt && fopt - fnew < this.ftolAbs && -vquad < this.ftolAbs) {
+          return { status: "converged", message: `the objective changed by less than ftolAbs = ${this.ftolAbs}` };
+        }
 
         const [gq, gi] = this.alternative();
         if (gq < 10 * gi) itest = 0;

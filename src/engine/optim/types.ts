@@ -10,6 +10,11 @@ export interface OptimOptions {
   rhobeg?: number;
   /** Final radius, the accuracy asked of x in absolute terms (default 1e-8). */
   rhoend?: number;
+  /**
+   * Stop when a trust-region step improves f by less than this and the quadratic model promises
+   * no more than this either (as NLopt's ftol_abs, which lme4 sets; default 0: off).
+   */
+  ftolAbs?: number;
   /** Most evaluations of f (default 1000 per free coordinate). */
   maxfun?: number;
   /** Checked after each evaluation; true stops the run with status "cancelled". */

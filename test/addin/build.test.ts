@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { ROOT } from "../helpers/fixtures";
 import { XmlElement, child, findAll, findOne, parseXml } from "./xml";
+import { fitModel, tableFromRows } from "../../src/engine";
 
 const OUT = path.join(ROOT, "test", "out", "addin-dist");
 const PROD = "https://lmm.example.org/addin/";
@@ -348,6 +349,29 @@ test("in Chromium: the functions fit in the Web Worker, share one fit, keep the 
     assert.ok(out.created >= 1 && out.created <= 2, `workers created: ${out.created}`);
     assert.deepEqual(out.bad && (out.bad as { code: string }).code, "#VALUE!");
     assert.match((out.bad as { message: string }).message, /unknown column 'tme'/);
+
+    // Crossed factors of 60 and 40 levels: the 40-level one forms the dense block, which goes
+    // through the WebAssembly SIMD kernel (or its JS fallback) in the browser's worker. The
+    // numbers must be Node's (whose kernel is checked against a textbook loop, and whose
+    // crossed fits match lme4 in the engine tests).
+    const crossed: unknown[][] = [["y", "a", "b"]];
+    for (let i = 0; i < 40; i++) {
+      for (let j = 0; j < 60; j++) {
+        if ((i * 7 + j * 3) % 5 !== 0) crossed.push([Math.sin(i) + Math.cos(j * 1.3) + ((i * 31 + j * 17) % 11) / 10, `a${i}`, `b${j}`]);
+      }
+    }
+    const crossedSpec = "y ~ 1 + (1|a) + (1|b)";
+    const inBrowser = await page.evaluate(
+      async ([data, spec]) => {
+        type Fn = (...a: unknown[]) => Promise<unknown[][]>;
+        const w = window as unknown as { __cf: Record<string, Fn> };
+        const f = await w.__cf.FIT(data, spec, null, { onCanceled: null });
+        return f.find((r) => String(r[0]).includes("logLik"))![1] as number;
+      },
+      [crossed, crossedSpec] as const,
+    );
+    const inNode = fitModel(tableFromRows(crossed), crossedSpec).logLik;
+    assert.ok(Math.abs(inBrowser - inNode) < 1e-8, `crossed fit in the browser's worker: logLik ${inBrowser}, in Node ${inNode}`);
 
     const cancel = await page.evaluate(async (data) => {
       type Fn = (...a: unknown[]) => Promise<unknown[][]>;

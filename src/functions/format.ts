@@ -64,10 +64,26 @@ export function fitTable(fit: FitResult, notes: string[] = []): Cell[][] {
   return rect(rows);
 }
 
-/** LMM.VARCOMP: the lecture's Table 1 (group, effect, variance, sd, sd_2.5, sd_97.5, var_prop), with a corr column when the model has correlations. */
-export function varcompTable(fit: FitResult): Cell[][] {
+/** R's names of the interval bounds at `level` (confint's "2.5 %" / "97.5 %"). */
+export function ciLabels(level: number): [string, string] {
+  const lo = ((1 - level) / 2) * 100;
+  const fmt = (p: number) => String(Number(p.toFixed(4)));
+  return [`${fmt(lo)} %`, `${fmt(100 - lo)} %`];
+}
+
+/** The lecture's names of the SD interval bounds at `level` (sd_2.5 / sd_97.5). */
+export function sdLabels(level: number): [string, string] {
+  const [a, b] = ciLabels(level);
+  return [`sd_${a.replace(" %", "")}`, `sd_${b.replace(" %", "")}`];
+}
+
+/**
+ * LMM.VARCOMP and the pane: the lecture's Table 1 (group, effect, variance, sd, sd_2.5, sd_97.5,
+ * var_prop), with a corr column when the model has correlations.
+ */
+export function varcompTable(fit: FitResult, level = 0.95): Cell[][] {
   const hasCorr = fit.varcomp.some((r) => r.effect2 !== null);
-  const head: Cell[] = ["group", "effect", "variance", "sd", "sd_2.5", "sd_97.5", "var_prop"];
+  const head: Cell[] = ["group", "effect", "variance", "sd", ...sdLabels(level), "var_prop"];
   if (hasCorr) head.push("corr");
   const rows: Cell[][] = [head];
   for (const r of fit.varcomp) {

@@ -45,8 +45,9 @@ export async function fit(data: any[][], spec: string, method: string | null, in
 export async function varcomp(data: any[][], spec: string, method: string | null, level: number | null, ci: string | null, invocation: CustomFunctions.CancelableInvocation): Promise<any[][]> {
   try {
     const d = dataArg(data);
-    const r = await lmmClient.fit(d.rows, specArg(spec), { method: methodArg(method), level: levelArg(level), ci: ciArg(ci) }, onCancel(invocation));
-    return varcompTable(r);
+    const lv = levelArg(level);
+    const r = await lmmClient.fit(d.rows, specArg(spec), { method: methodArg(method), level: lv, ci: ciArg(ci) }, onCancel(invocation));
+    return varcompTable(r, lv);
   } catch (e) {
     throw fail(e);
   }

@@ -8,7 +8,7 @@
 // grouping factor with conditional SDs, fitted values and residuals per data row, and the
 // chart's data. Comparison sheet ("LMM compare k"): the specs and =LMM.LRT.
 import type { FitResultWithRows, LrtResult, Method, ResidualResult } from "../engine/types";
-import { fitTable, lrtTable, varcompTable } from "../functions/format";
+import { ciLabels, fitTable, lrtTable, sdLabels, varcompTable } from "../functions/format";
 import * as F from "./formats";
 import { absoluteRef, cellAddress, rangeAddress } from "./naming";
 import { SpaghettiData, chartTitle } from "./chart";
@@ -127,18 +127,7 @@ export function uniqueHeaders(names: string[]): string[] {
 
 const num = (x: number | null | undefined): Cell => (x === null || x === undefined || !Number.isFinite(x) ? "" : x);
 
-/** "2.5 %" / "97.5 %" for a confidence level, as R's confint labels them. */
-export function ciLabels(level: number): [string, string] {
-  const lo = ((1 - level) / 2) * 100;
-  const fmt = (p: number) => String(Number(p.toFixed(4)));
-  return [`${fmt(lo)} %`, `${fmt(100 - lo)} %`];
-}
-
-/** "sd_2.5" / "sd_97.5", the lecture's Table 1 labels. */
-export function sdLabels(level: number): [string, string] {
-  const [a, b] = ciLabels(level);
-  return [`sd_${a.replace(" %", "")}`, `sd_${b.replace(" %", "")}`];
-}
+export { ciLabels, sdLabels };
 
 function sig(x: number, digits = 4): string {
   if (!Number.isFinite(x)) return String(x);
@@ -204,25 +193,12 @@ export function fixefTable(fit: FitResultWithRows, level: number): { rows: Cell[
 
 /** The variance components as the lecture's Table 1 (+ corr when the model has correlations). */
 export function varcompRows(fit: FitResultWithRows, level: number): { rows: Cell[][]; formats: string[] } {
-  const [lo, hi] = sdLabels(level);
-  const hasCorr = fit.varcomp.some((r) => r.effect2 !== null);
-  const head: Cell[] = ["group", "effect", "variance", "sd", lo, hi, "var_prop"];
-  if (hasCorr) head.push("corr");
-  const rows: Cell[][] = [head];
-  for (const r of fit.varcomp) {
-    if (r.effect2 === null) {
-      const row: Cell[] = [r.group, r.effect ?? "", num(r.variance), num(r.sd), num(r.sd_lower), num(r.sd_upper), num(r.var_prop)];
-      if (hasCorr) row.push("");
-      rows.push(row);
-    } else {
-      rows.push([r.group, `${r.effect} : ${r.effect2}`, "", "", num(r.sd_lower), num(r.sd_upper), "", num(r.corr)]);
-    }
-  }
+  const rows = varcompTable(fit, level);
+  const hasCorr = rows[0].length > 7;
   const v = F.numberFormatFor(fit.varcomp.map((r) => r.variance));
   const s = F.numberFormatFor(fit.varcomp.flatMap((r) => (r.effect2 === null ? [r.sd, r.sd_lower, r.sd_upper] : [])));
   const formats = [F.TEXT, F.TEXT, v, s, s, s, F.fixed(3)];
   if (hasCorr) formats.push(F.fixed(3));
-  // On correlation rows the interval is for the correlation.
   return { rows, formats };
 }
 

@@ -109,6 +109,8 @@ test("summary sheet: the model, the fixed effects with R's labels, the lecture's
   closeAbs(vc.rows[1][6] as number, 0.908, 5e-4, "var_prop of tree (lecture: 0.908)");
   assert.deepEqual(ciLabels(0.9), ["5 %", "95 %"]);
   assert.deepEqual(sdLabels(0.99), ["sd_0.5", "sd_99.5"]);
+  // The pane and =LMM.VARCOMP share one table: the bounds are named for the level asked.
+  assert.deepEqual(varcompRows(fit, 0.9).rows[0].slice(4, 6), ["sd_5", "sd_95"]);
   const items = modelItems(fit, "Sheet1!A1:D396");
   assert.deepEqual(items.find((i) => i[0] === "groups: tree")!.slice(0, 2), ["groups: tree", 79]);
   closeAbs(items.find((i) => i[0] === "logLik (REML)")![1] as number, want.logLik, 1e-4, "logLik");

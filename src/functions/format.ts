@@ -127,15 +127,23 @@ export function blupTable(fit: FitResult, group: string | null): Cell[][] {
         : `no random effect is grouped by '${g}'; the model's grouping factors are: ${names.join(", ")}`,
     );
   }
-  const head: Cell[] = [g];
-  for (const e of t.effects) head.push(e, `cond. SD ${e}`);
-  const rows: Cell[][] = [head];
-  t.levels.forEach((lev, i) => {
-    const row: Cell[] = [levelCell(lev)];
-    t.effects.forEach((_, j) => row.push(v(t.values[i][j]), v(t.se[i][j])));
-    rows.push(row);
-  });
+  const rows: Cell[][] = [blupHeader(g, t)];
+  for (let i = 0; i < t.levels.length; i++) rows.push(blupRow(t, i));
   return rows;
+}
+
+type BlupSet = FitResult["blups"][string];
+
+/** The BLUP table's header (LMM.BLUP and the pane): the group, then each effect and its conditional SD. */
+export function blupHeader(group: string, t: BlupSet): string[] {
+  return [group, ...t.effects.flatMap((e) => [e, `cond. SD ${e}`])];
+}
+
+/** Row i of the BLUP table: the level, then each effect's BLUP and conditional SD. */
+export function blupRow(t: BlupSet, i: number): Cell[] {
+  const row: Cell[] = [levelCell(t.levels[i])];
+  for (let j = 0; j < t.effects.length; j++) row.push(v(t.values[i][j]), v(t.se[i][j]));
+  return row;
 }
 
 /** LMM.RLRT: the exact restricted likelihood-ratio test of one variance component (RLRsim). */

@@ -8,7 +8,7 @@
 // grouping factor with conditional SDs, fitted values and residuals per data row, and the
 // chart's data. Comparison sheet ("LMM compare k"): the specs and =LMM.LRT.
 import type { FitResultWithRows, LrtResult, Method, ResidualResult } from "../engine/types";
-import { ciLabels, fitTable, lrtTable, sdLabels, varcompTable } from "../functions/format";
+import { blupHeader, blupRow, ciLabels, fitTable, lrtTable, sdLabels, varcompTable } from "../functions/format";
 import * as F from "./formats";
 import { absoluteRef, cellAddress, rangeAddress } from "./naming";
 import { SpaghettiData, chartTitle } from "./chart";
@@ -299,7 +299,7 @@ export function detailPlan(fit: FitResultWithRows, ctx: DetailContext): { plan: 
   const widths: Record<number, number> = {};
   let col = 0;
   for (const [g, t] of Object.entries(fit.blups)) {
-    const header = uniqueHeaders([g, ...t.effects.flatMap((e) => [e, `cond. SD ${e}`])]);
+    const header = uniqueHeaders(blupHeader(g, t));
     const formats = [F.TEXT, ...t.effects.flatMap((_, j) => [F.numberFormatFor(t.values.map((r) => r[j])), F.numberFormatFor(t.se.map((r) => r[j]))])];
     tables.push({
       what: `BLUPs of ${g}`,
@@ -311,11 +311,7 @@ export function detailPlan(fit: FitResultWithRows, ctx: DetailContext): { plan: 
       table: true,
       slice: (s, e) => {
         const out: Cell[][] = [];
-        for (let i = s; i < e; i++) {
-          const r: Cell[] = [t.levels[i]];
-          for (let j = 0; j < t.effects.length; j++) r.push(num(t.values[i][j]), num(t.se[i][j]));
-          out.push(r);
-        }
+        for (let i = s; i < e; i++) out.push(blupRow(t, i));
         return out;
       },
     });

@@ -1,6 +1,6 @@
 // Benchmarks (not tests): `npm run bench`. Prints per-phase times, peak memory, and the same
 // model in lme4 (when Rscript is present) in the same run, with ratios.
-//   1. 1,000,000 rows, 50,000 subjects: y ~ time + x1 + grp + (time | subject)
+//   1. 1,000,000 rows, 50,000 subjects: y ~ time + x1 + grp + (time | subject), balanced and not
 //   2. InstEval's shape: 73k rows, 2,972 x 1,128 crossed + a 14-level factor
 //   3. AR1 residuals on 1,000,000 rows (50,000 groups x 20 occasions): GLS and random intercept + AR1
 import * as fs from "node:fs";
@@ -78,6 +78,11 @@ function main(): void {
   const inst = path.join(OUT, "insteval-like.csv");
   if (!fs.existsSync(inst)) writeInstEvalLike(inst);
   if (!only || only === "big") bench("1,000,000 rows, 50,000 subjects", big, "y ~ time + x1 + grp + (time | subject)", "y ~ time + x1 + grp + (time | subject)");
+  // The same model on unbalanced data (missed visits, jittered times): every subject has its own
+  // Z_i'Z_i, so no two levels share a factorization (level-classes.ts does not apply).
+  const ragged = path.join(OUT, "longitudinal-1M-unbalanced.csv");
+  if ((!only || only === "unbalanced") && !fs.existsSync(ragged)) writeLongitudinal(ragged, 50000, 25, 4, true);
+  if (!only || only === "unbalanced") bench("1,000,000 rows, 50,000 subjects, unbalanced", ragged, "y ~ time + x1 + grp + (time | subject)", "y ~ time + x1 + grp + (time | subject)");
   if (!only || only === "crossed") bench("InstEval-shaped crossed design", inst, "y ~ service*dept + (1 | s) + (1 | d)", "y ~ service*dept + (1 | s) + (1 | d)");
   const small = path.join(OUT, "longitudinal-40k.csv");
   if (!fs.existsSync(small)) writeLongitudinal(small, 2000, 20, 3);

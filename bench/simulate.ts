@@ -2,8 +2,12 @@
 import * as fs from "node:fs";
 import { Rng } from "../src/engine/inference/rng";
 
-/** Longitudinal: `subjects` x `times` rows, y ~ time + x1 + grp + (time | subject). */
-export function writeLongitudinal(file: string, subjects: number, times: number, seed = 1): void {
+/**
+ * Longitudinal: `subjects` x `times` rows, y ~ time + x1 + grp + (time | subject). Balanced: every
+ * subject is seen at times 0..times-1. With `unbalanced`, each visit is missed with probability
+ * 0.2 and happens at a jittered time (t + U(-0.3, 0.3)), so no two subjects share Z_i'Z_i.
+ */
+export function writeLongitudinal(file: string, subjects: number, times: number, seed = 1, unbalanced = false): void {
   const rng = new Rng(seed);
   const out = fs.openSync(file, "w");
   let buf = "y,time,x1,grp,subject\n";
@@ -12,9 +16,11 @@ export function writeLongitudinal(file: string, subjects: number, times: number,
     const b0 = 0.8 * rng.normal(), b1 = 0.2 * rng.normal();
     const g = Math.floor(rng.uniform() * 3);
     let e = 0;
-    for (let t = 0; t < times; t++) {
+    for (let visit = 0; visit < times; visit++) {
       const x1 = rng.normal();
       e = 0.5 * e + rng.normal() * Math.sqrt(1 - 0.25) * 0.5;
+      const t = unbalanced ? Math.round((visit + 0.6 * rng.uniform() - 0.3) * 1000) / 1000 : visit;
+      if (unbalanced && rng.uniform() < 0.2) continue;
       const y = 1 + 0.3 * t + 0.5 * x1 + [0, 0.4, -0.2][g] + b0 + b1 * t + e;
       buf += `${y.toFixed(4)},${t},${x1.toFixed(4)},${grpNames[g]},S${s}\n`;
     }

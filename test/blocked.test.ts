@@ -8,6 +8,7 @@ import { ReMat, buildReMats, fillTemplate } from "../src/engine/model/remat";
 import { conditionalBlocks, fixedEffects, sphericalModes } from "../src/engine/model/solve";
 import { Rng } from "../src/engine/inference/rng";
 import type { ReTermDesign } from "../src/engine/types";
+import { addGram } from "../src/engine/linalg/gram";
 
 const rng = new Rng(7);
 const n = 240;
@@ -93,12 +94,42 @@ function term(group: string, refs: Int32Array, ell: number, q: number): ReTermDe
   return { group, levels: Array.from({ length: ell }, (_, i) => String(i)), refs, effects: Array.from({ length: q }, (_, a) => (a === 0 ? "(Intercept)" : `x${a}`)), z, correlated: true };
 }
 
+/** A term whose levels all have the same rows' values (a balanced design: equal Z_c'Z_c). */
+function balancedTerm(group: string, q: number, perLevel: number): ReTermDesign {
+  const pattern = Float64Array.from({ length: perLevel * q }, (_, i) => (i % q === 0 ? 1 : rng.normal()));
+  const refs = Int32Array.from({ length: n }, (_, i) => Math.floor(i / perLevel));
+  const z = Float64Array.from({ length: n * q }, (_, i) => pattern[i % (perLevel * q)]);
+  const ell = n / perLevel;
+  return { group, levels: Array.from({ length: ell }, (_, i) => String(i)), refs, effects: Array.from({ length: q }, (_, a) => (a === 0 ? "(Intercept)" : `x${a}`)), z, correlated: true };
+}
+
+/** A random intercept on groups of 4, 8 and 12 rows (3 distinct Z_c'Z_c). */
+function unequalGroups(): ReTermDesign {
+  const refs = new Int32Array(n);
+  let row = 0, level = 0;
+  while (row < n) {
+    const size = [4, 8, 12][level % 3];
+    for (let i = 0; i < size; i++) refs[row++] = level;
+    level++;
+  }
+  return { group: "g", levels: Array.from({ length: level }, (_, i) => String(i)), refs, effects: ["(Intercept)"], z: new Float64Array(n).fill(1), correlated: true };
+}
+
 const levels = (k: number) => Int32Array.from({ length: n }, () => Math.floor(rng.uniform() * k));
 const a30 = levels(30), b8 = levels(8), c5 = levels(5);
 const inner = levels(40), mid = inner.map((v) => Math.floor(v / 4)), top = mid.map((v) => Math.floor(v / 5));
 
-const scenarios: [string, ReTermDesign[], number, number][] = [
-  ["one scalar term (fast path)", [term("a", a30, 30, 1)], 1, 0],
+function distinctSizes(refs: Int32Array): number {
+  const size = new Map<number, number>();
+  for (const c of refs) size.set(c, (size.get(c) ?? 0) + 1);
+  return new Set(size.values()).size;
+}
+
+const scenarios: [string, ReTermDesign[], number, number, number?][] = [
+  ["one scalar term (a random intercept: one level class per group size)", [term("a", a30, 30, 1)], 1, 0, distinctSizes(a30)],
+  ["random intercept, groups of three sizes (three level classes)", [unequalGroups()], 1, 0, 3],
+  ["intercept and slope, balanced (one level class)", [balancedTerm("a", 2, 8)], 1, 0, 1],
+  ["vector-valued term, balanced (one level class)", [balancedTerm("a", 3, 12)], 1, 0, 1],
   ["one intercept-and-slope term (fast path)", [term("a", a30, 30, 2)], 1, 0],
   ["one vector-valued term (fast path)", [term("a", a30, 30, 3)], 1, 0],
   ["two crossed factors", [term("a", a30, 30, 1), term("b", b8, 8, 1)], 1, 8],
@@ -108,7 +139,7 @@ const scenarios: [string, ReTermDesign[], number, number][] = [
   ["one factor, two uncorrelated terms", [term("a", a30, 30, 1), term("a", a30, 30, 1)], 2, 0],
 ];
 
-for (const [name, terms, chain, qd] of scenarios) {
+for (const [name, terms, chain, qd, classes = 0] of scenarios) {
   test(`blocked Cholesky equals the dense computation: ${name}`, () => {
     const X = new Float64Array(n * p), y = new Float64Array(n);
     for (let i = 0; i < n; i++) {
@@ -120,6 +151,7 @@ for (const [name, terms, chain, qd] of scenarios) {
     const model = new BlockedModel(remats, X, y, p);
     assert.equal(model.m, chain, "length of the nesting chain");
     assert.equal(model.QD, qd, "size of the dense block");
+    assert.equal(model.levelClassCount, classes, "levels grouped by equal Z_c'Z_c");
     const nth = remats.reduce((s, r) => s + (r.q * (r.q + 1)) / 2, 0);
     for (let k = 0; k < 4; k++) {
       const theta = Array.from({ length: nth }, () => rng.normal());
@@ -192,5 +224,21 @@ test("the SIMD dense kernels (when available) agree with the pure-JS ones, odd s
       }
     }
     for (let i = 0; i < rows * size; i++) assert.ok(Math.abs(b[i] - b2[i]) < 1e-10 * (1 + Math.abs(b2[i])));
+  }
+});
+
+test("the Gram matrix four rows at a time equals the row-by-row sums (every n mod 4, with and without y)", () => {
+  for (const rows of [0, 1, 2, 3, 4, 5, 6, 7, 41]) {
+    for (const withY of [false, true]) {
+      const cols = 5, X = Float64Array.from({ length: rows * cols }, () => rng.normal()), y = Float64Array.from({ length: rows }, () => rng.normal());
+      const w = withY ? cols + 1 : cols;
+      const got = new Float64Array(w * w).fill(0.5);
+      addGram(X, cols, withY ? y : null, rows, got);
+      for (let f = 0; f < w; f++) for (let g = 0; g < w; g++) {
+        let want = 0.5;
+        if (g <= f) for (let r = 0; r < rows; r++) want += (f < cols ? X[r * cols + f] : y[r]) * (g < cols ? X[r * cols + g] : y[r]);
+        assert.ok(Math.abs(got[f * w + g] - want) <= 1e-12 * Math.max(1, Math.abs(want)), `n = ${rows}, entry (${f}, ${g}): ${got[f * w + g]} vs ${want}`);
+      }
+    }
   }
 });

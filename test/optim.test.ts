@@ -318,3 +318,14 @@ test("nelderMead: Infinity in a region, profile-like problem, maxfun and cancell
   assert.equal(c.status, "cancelled");
   assert.equal(c.nfev, 7);
 });
+
+test("bobyqa: ftolAbs is in f's own units, also when f is large (a deviance at a million rows)", (t) => {
+  // A deviance-like objective: 1.7e6 plus a narrow curved valley. BOBYQA works on f rescaled by
+  // the spread of its first values; the ftolAbs stop must not be compared on that scale (it
+  // then stopped ~1e-2 above the minimum).
+  const f: Fn = (x) => 1.7e6 + 1e4 * (rosenbrock(x) + (x[2] - 1) ** 2);
+  const r = solve(bobyqa, f, [3, 4, 3], { rhobeg: 0.25, rhoend: 1e-7, ftolAbs: 1e-8, maxfun: 20000 });
+  t.diagnostic(`${r.nfev} evaluations, f - min = ${(r.fval - 1.7e6).toExponential(2)}`);
+  assert.ok(r.fval - 1.7e6 < 1e-6, `stopped at f - min = ${r.fval - 1.7e6}`);
+  near(r.x, [1, 1, 1], 1e-4);
+});

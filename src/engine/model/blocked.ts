@@ -15,6 +15,9 @@ import { cholLower, logDiagSum, rdivLowerT } from "../linalg/dense";
 import { ReMat, fillTemplate } from "./remat";
 import { DataError } from "../errors";
 import { arena } from "../linalg/simd";
+import { LevelClasses, downdateByClass, levelClasses } from "./level-classes";
+import { accumulateOneTerm } from "./one-term";
+import { addGram } from "../linalg/gram";
 
 /** Largest dense block (crossed factors) we accept: QD^2 doubles must fit comfortably in memory. */
 const MAX_DENSE = 8000;
@@ -115,6 +118,12 @@ export class BlockedModel {
   private readonly scalarD: boolean;
   private readonly tD: Float64Array;
   private readonly tmp: Float64Array;
+  /** One-term models: levels grouped by equal Z_c'Z_c, when that saves work (level-classes.ts). */
+  private classes: LevelClasses | null = null;
+  /** How many classes evaluate() factors per call (0: it factors level by level). */
+  get levelClassCount(): number {
+    return this.classes ? this.classes.count : 0;
+  }
 
   /**
    * `chainLimit`: at most this many leading terms may join the nesting chain (a residual
@@ -177,8 +186,12 @@ export class BlockedModel {
         }
       }
     }
-    for (let j = 0; j < m; j++) this.rowsBy.push(bucket(remats[j].refs, remats[j].ell));
-    this.buildDensePatterns();
+    if (QD > 0) {
+      for (let j = 0; j < m; j++) this.rowsBy.push(bucket(remats[j].refs, remats[j].ell));
+      this.buildDensePatterns();
+    } else {
+      for (let j = 0; j < m; j++) this.dPat.push({ ptr: new Int32Array(remats[j].ell + 1), idx: new Int32Array(0) });
+    }
     for (const pat of this.dPat) this.dByRow.push(transposePattern(pat, QD));
 
     const pp = this.pp;
@@ -300,15 +313,17 @@ export class BlockedModel {
     this.ADD.fill(0);
     this.AFD.fill(0);
     this.AFF.fill(0);
+    addGram(X, p, y, n, this.AFF);
+    if (this.k === 1 && m === 1) {
+      accumulateOneTerm(remats[0], zs[0], X, y, p, this.Ajj[0], this.AFj[0]);
+      this.classes = levelClasses(this.Ajj[0], this.AFj[0], remats[0].ell, remats[0].q, pp);
+      return;
+    }
+    this.classes = null;
     const xt = new Float64Array(pp);
-    const AFF = this.AFF;
     for (let r = 0; r < n; r++) {
       for (let f = 0; f < p; f++) xt[f] = X[r * p + f];
       xt[p] = y[r];
-      for (let f = 0; f < pp; f++) {
-        const v = xt[f];
-        for (let g = 0; g <= f; g++) AFF[f * pp + g] += v * xt[g];
-      }
       for (let j = 0; j < m; j++) {
         const Rj = remats[j];
         const qj = Rj.q, c = Rj.refs[r], zo = r * qj;
@@ -348,7 +363,7 @@ export class BlockedModel {
         }
       }
     }
-    if (!dense) return;
+    if (!dense || QD === 0) return;
     // D rows under chain terms, level by level: mark each pattern row's slot, then add.
     const slot = new Int32Array(QD);
     for (let j = 0; j < m; j++) {
@@ -375,9 +390,11 @@ export class BlockedModel {
   /**
    * Update L for theta and return the objective: the profiled deviance (ML) or the REML
    * criterion, i.e. -2 log-likelihood up to the whitening term. Infinity if a factor fails.
+   * When the levels fall into few classes (level-classes.ts) only L_FF is updated: call factor()
+   * before reading the other blocks of L.
    */
   evaluate(theta: ArrayLike<number>, reml: boolean): number {
-    if (!this.factor(theta)) return Infinity;
+    if (!(this.classes ? this.factorByClass(theta, this.classes) : this.factor(theta))) return Infinity;
     const { n, p } = this;
     const dof = reml ? n - p : n;
     const crit = this.ldL2 + (reml ? this.ldRX2 : 0) + dof * (1 + Math.log((2 * Math.PI * this.pwrss) / dof));
@@ -437,6 +454,19 @@ export class BlockedModel {
     this.ldL2 = 2 * ld;
     this.ldRX2 = 2 * logDiagSum(LFF, this.p, 0, pp);
     const last = LFF[pp * pp - 1];
+    this.pwrss = last * last;
+    return true;
+  }
+
+  /** The objective's pieces (ldL2, ldRX2, pwrss, L_FF) for one term, class by class. */
+  private factorByClass(theta: ArrayLike<number>, cls: LevelClasses): boolean {
+    const T = this.T[0];
+    fillTemplate(theta, 0, cls.q, T);
+    const ld = downdateByClass(cls, T, this.AFF, this.LFF, this.tmp);
+    if (Number.isNaN(ld) || !cholLower(this.LFF, this.pp)) return false;
+    this.ldL2 = 2 * ld;
+    this.ldRX2 = 2 * logDiagSum(this.LFF, this.p, 0, this.pp);
+    const last = this.LFF[this.pp * this.pp - 1];
     this.pwrss = last * last;
     return true;
   }

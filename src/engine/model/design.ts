@@ -13,6 +13,7 @@ import type { DataTable, Design, Expr, ModelSpec, ReTermDesign, Term } from "../
 import { DataError } from "../errors";
 import { exprLabel } from "../formula/parse";
 import { FactorVariable, Variable, Variables, textMessage } from "./variables";
+import { addGram } from "../linalg/gram";
 
 /** One variable of a term as it enters the columns: numeric values, or a factor's pieces. */
 interface TermVar {
@@ -267,15 +268,7 @@ export function aliasedColumns(X: Float64Array, n: number, p: number, tol = 1e-7
  */
 function clearlyFullRank(X: Float64Array, n: number, p: number): boolean {
   const G = new Float64Array(p * p);
-  for (let i = 0; i < n; i++) {
-    const base = i * p;
-    for (let a = 0; a < p; a++) {
-      const xa = X[base + a];
-      if (xa === 0) continue;
-      const ga = a * p;
-      for (let b = 0; b <= a; b++) G[ga + b] += xa * X[base + b];
-    }
-  }
+  addGram(X, p, null, n, G);
   const L = new Float64Array(p * p);
   for (let j = 0; j < p; j++) {
     const gjj = G[j * p + j];

@@ -11,6 +11,7 @@ import { buildReMats, thetaLowerBounds, thetaStart } from "./remat";
 import { ResidualModel, buildResidual } from "./residual";
 import { CrossedWhitening } from "./whiten";
 import { residualStart } from "./residual-start";
+import { momentStart } from "./moment-start";
 import { bobyqa } from "../optim";
 import { CancelledError } from "../errors";
 
@@ -159,6 +160,19 @@ function outerSearch(prep: PreparedModel, reml: boolean, lower: Float64Array, si
   return best!;
 }
 
+/**
+ * For one random-effects term, the moment start (moment-start.ts) when its objective is lower
+ * than that of the identity start. Both are one evaluation; the search then starts where it is
+ * already close.
+ */
+function betterStart(model: BlockedModel, reml: boolean, identity: Float64Array): Float64Array {
+  if (model.k !== 1 || model.m !== 1) return identity;
+  const r = model.remats[0];
+  const moment = momentStart({ n: model.n, p: model.p, q: r.q, ell: r.ell, A: model.Ajj[0], AF: model.AFj[0], AFF: model.AFF });
+  if (!moment) return identity;
+  return model.evaluate(moment, reml) < model.evaluate(identity, reml) ? moment : identity;
+}
+
 /** Optimize theta (and the residual parameters) for a prepared model and method. */
 export function fitPrepared(prep: PreparedModel, method: Method, signal?: { cancelled: boolean }): LmmFit {
   const { model, residual } = prep;
@@ -168,6 +182,7 @@ export function fitPrepared(prep: PreparedModel, method: Method, signal?: { canc
   let eta: Float64Array = new Float64Array(0);
   let opt: ThetaFit;
   if (!residual) {
+    theta = betterStart(model, reml, theta);
     opt = minimizeTheta((th) => model.evaluate(th, reml), theta, lower, signal, prep.design.n, estimatedMs(prep));
   } else {
     const r = outerSearch(prep, reml, lower, signal);

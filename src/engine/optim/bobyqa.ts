@@ -697,7 +697,9 @@ class Run {
         if (this.delta <= 1.5 * this.rho) this.delta = this.rho;
 
         this.insert(d, fnew, vquad, -1);
-        if (fnew < fopt && fopt - fnew < this.ftolAbs && -vquad < this.ftolAbs) {
+        // fval and vquad are on the scaled axis (fscale); ftolAbs is in f's own units.
+        const ftol = this.ftolAbs * this.fscale;
+        if (fnew < fopt && fopt - fnew < ftol && -vquad < ftol) {
           return { status: "converged", message: `the objective changed by less than ftolAbs = ${this.ftolAbs}` };
         }
 

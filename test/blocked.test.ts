@@ -103,6 +103,11 @@ function balancedTerm(group: string, q: number, perLevel: number): ReTermDesign 
   return { group, levels: Array.from({ length: ell }, (_, i) => String(i)), refs, effects: Array.from({ length: q }, (_, a) => (a === 0 ? "(Intercept)" : `x${a}`)), z, correlated: true };
 }
 
+/** A scalar term (0 + x | group): every level's Z_c'Z_c is its own. */
+function slopeOnly(group: string, refs: Int32Array, ell: number): ReTermDesign {
+  return { group, levels: Array.from({ length: ell }, (_, i) => String(i)), refs, effects: ["x"], z: Float64Array.from({ length: n }, () => rng.normal()), correlated: true };
+}
+
 /** A random intercept on groups of 4, 8 and 12 rows (3 distinct Z_c'Z_c). */
 function unequalGroups(): ReTermDesign {
   const refs = new Int32Array(n);
@@ -132,7 +137,9 @@ const scenarios: [string, ReTermDesign[], number, number, number?][] = [
   ["vector-valued term, balanced (one level class)", [balancedTerm("a", 3, 12)], 1, 0, 1],
   ["one intercept-and-slope term (fast path)", [term("a", a30, 30, 2)], 1, 0],
   ["one vector-valued term (fast path)", [term("a", a30, 30, 3)], 1, 0],
-  ["two crossed factors", [term("a", a30, 30, 1), term("b", b8, 8, 1)], 1, 8],
+  ["two crossed factors (the first factor's levels in classes by size)", [term("a", a30, 30, 1), term("b", b8, 8, 1)], 1, 8, distinctSizes(a30)],
+  ["three crossed scalar factors (classes; two templates in the dense block)", [term("a", a30, 30, 1), term("b", b8, 8, 1), term("c", c5, 5, 1)], 1, 13, distinctSizes(a30)],
+  ["two crossed factors, the first a slope without intercept (no classes)", [slopeOnly("a", a30, 30), term("b", b8, 8, 1)], 1, 8],
   ["three crossed factors, vector-valued", [term("a", a30, 30, 2), term("b", b8, 8, 2), term("c", c5, 5, 1)], 1, 21],
   ["three nested levels", [term("top", top, 2, 1), term("mid", mid, 10, 2), term("inner", inner, 40, 1)], 3, 0],
   ["nested chain with crossed factors", [term("mid", mid, 10, 1), term("inner", inner, 40, 2), term("x", b8, 8, 1), term("y", c5, 5, 2)], 2, 18],

@@ -2,7 +2,8 @@
 // Office.js answered by the scripted workbook holding the Sitka data. Pick the columns, fit in
 // the Web Worker, and check what lands on the new sheets against the lme4 fixture; then the
 // R code, an error next to the spec, live formulas, and the lecture's LRT through Compare.
-// A screenshot of the pane goes to docs/taskpane.png.
+// A screenshot of the pane goes to test/out/taskpane.png (to docs/taskpane.png, the README's
+// picture, with LMM_UPDATE_SCREENSHOT=1), so a test run leaves the work tree clean.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -107,8 +108,9 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
     assert.equal(out.charts.length, 1);
     assert.equal(out.charts[0].series.length, 62);
     assert.match(out.charts[0].title, /60 of 79 tree groups shown/);
-    fs.mkdirSync(path.join(ROOT_DIR, "docs"), { recursive: true });
-    await page.screenshot({ path: path.join(ROOT_DIR, "docs", "taskpane.png"), fullPage: true });
+    const shotDir = path.join(ROOT_DIR, process.env.LMM_UPDATE_SCREENSHOT ? "docs" : path.join("test", "out"));
+    fs.mkdirSync(shotDir, { recursive: true });
+    await page.screenshot({ path: path.join(shotDir, "taskpane.png"), fullPage: true });
 
     // Copy as R code (the clipboard may be refused in a headless page: the textarea then has it)
     await page.click("#rcode");

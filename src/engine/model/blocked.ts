@@ -17,6 +17,7 @@ import { DataError } from "../errors";
 import { arena } from "../linalg/simd";
 import { LevelClasses, downdateByClass, levelClasses } from "./level-classes";
 import { accumulateOneTerm } from "./one-term";
+import { CrossedClasses, classWeights, crossedClasses, downdateByClasses } from "./crossed-classes";
 import { addGram } from "../linalg/gram";
 
 /** Largest dense block (crossed factors) we accept: QD^2 doubles must fit comfortably in memory. */
@@ -105,6 +106,8 @@ export class BlockedModel {
   readonly LDD: Float64Array;
   readonly LFD: Float64Array;
   readonly LFF: Float64Array;
+  /** L_FD transposed, scratch for its update in denseBlocks. */
+  private readonly LFDt: Float64Array;
 
   /** Templates T_t for the current theta (q x q each). */
   readonly T: Float64Array[];
@@ -120,9 +123,12 @@ export class BlockedModel {
   private readonly tmp: Float64Array;
   /** One-term models: levels grouped by equal Z_c'Z_c, when that saves work (level-classes.ts). */
   private classes: LevelClasses | null = null;
+  /** Crossed scalar terms: the first factor's levels grouped by Z_c'Z_c (crossed-classes.ts). */
+  private crossed: CrossedClasses | null = null;
+  private wClass = new Float64Array(0);
   /** How many classes evaluate() factors per call (0: it factors level by level). */
   get levelClassCount(): number {
-    return this.classes ? this.classes.count : 0;
+    return this.classes ? this.classes.count : this.crossed ? this.crossed.count : 0;
   }
 
   /**
@@ -217,6 +223,7 @@ export class BlockedModel {
     // L_DD and L_FD where the SIMD kernel can read them (their solves are the O(QD^3) part).
     [this.LDD, this.LFD] = arena([QD * QD, pp * QD]);
     this.AFD = new Float64Array(pp * QD);
+    this.LFDt = new Float64Array(pp * QD);
     this.AFF = new Float64Array(pp * pp);
     this.LFF = new Float64Array(pp * pp);
     this.T = remats.map((r) => new Float64Array(r.q * r.q));
@@ -278,6 +285,26 @@ export class BlockedModel {
   }
 
   /**
+   * Term t's own per-level cross-products, as if it were the model's only random term: A_c = Z_c'Z_c
+   * (ell x q x q) and A_Fc = [X y]'Z_c (ell x pp x q). Chain terms hand out their blocks; a dense
+   * term's are copied out of A_DD's diagonal blocks and A_FD's columns. For starting values.
+   */
+  termBlocks(t: number): { A: Float64Array; AF: Float64Array } {
+    if (t < this.m) return { A: this.Ajj[t], AF: this.AFj[t] };
+    const { ell, q } = this.remats[t];
+    const { pp, QD } = this, off = this.dOff[t];
+    const A = new Float64Array(ell * q * q), AF = new Float64Array(ell * pp * q);
+    for (let c = 0; c < ell; c++) {
+      const base = off + c * q;
+      for (let a = 0; a < q; a++) {
+        for (let b = 0; b <= a; b++) A[c * q * q + a * q + b] = A[c * q * q + b * q + a] = this.ADD[(base + a) * QD + base + b];
+        for (let f = 0; f < pp; f++) AF[c * pp * q + f * q + a] = this.AFD[f * QD + base + a];
+      }
+    }
+    return { A, AF };
+  }
+
+  /**
    * A deterministic estimate of one evaluation's cost in milliseconds (multiply-adds at about
    * 1e9 per second), used to choose between exact and cheaper inference on large problems.
    * Measured times would make results depend on the machine's load; this depends on the problem.
@@ -320,6 +347,7 @@ export class BlockedModel {
       return;
     }
     this.classes = null;
+    this.crossed = null;
     const xt = new Float64Array(pp);
     for (let r = 0; r < n; r++) {
       for (let f = 0; f < p; f++) xt[f] = X[r * p + f];
@@ -385,6 +413,10 @@ export class BlockedModel {
         }
       }
     }
+    if (m === 1 && remats[0].q === 1 && this.scalarD) {
+      this.crossed = crossedClasses(this.Ajj[0], this.AFj[0], this.ADj[0], remats[0].ell, pp, QD, this.dPat[0], this.dByRow[0]);
+      if (this.crossed && this.wClass.length < this.crossed.count) this.wClass = new Float64Array(this.crossed.count);
+    }
   }
 
   /**
@@ -394,7 +426,8 @@ export class BlockedModel {
    * before reading the other blocks of L.
    */
   evaluate(theta: ArrayLike<number>, reml: boolean): number {
-    if (!(this.classes ? this.factorByClass(theta, this.classes) : this.factor(theta))) return Infinity;
+    const ok = this.classes ? this.factorByClass(theta, this.classes) : this.crossed ? this.factorCrossedByClass(theta, this.crossed) : this.factor(theta);
+    if (!ok) return Infinity;
     const { n, p } = this;
     const dof = reml ? n - p : n;
     const crit = this.ldL2 + (reml ? this.ldRX2 : 0) + dof * (1 + Math.log((2 * Math.PI * this.pwrss) / dof));
@@ -414,13 +447,8 @@ export class BlockedModel {
       const L = this.Ljj[j];
       for (let c = 0; c < ell; c++) ld += logDiagSum(L, q, c * q * q, q);
     }
-    if (QD > 0) {
-      this.denseBlocks();
-      if (!cholLower(this.LDD, QD)) return false;
-      ld += logDiagSum(this.LDD, QD);
-      rdivLowerT(this.LFD, pp, QD, 0, QD, this.LDD, 0, QD);
-    }
-    // Fixed block: A_FF minus everything above it.
+    if (QD > 0) this.denseBlocks();
+    // Fixed block: A_FF minus the chain's part (the dense block's follows in finish).
     const LFF = this.LFF;
     LFF.set(this.AFF);
     for (let j = 0; j < m; j++) {
@@ -437,7 +465,20 @@ export class BlockedModel {
         }
       }
     }
+    return this.finish(ld);
+  }
+
+  /**
+   * The rest of the factor once L_DD, L_FD (before their solve) and L_FF (less the chain's part)
+   * are formed: the dense block's Cholesky, L_FD's solve and downdate of L_FF, then L_FF's own
+   * factor. `ld` is the chain's sum of log diagonals.
+   */
+  private finish(ld: number): boolean {
+    const { pp, QD, LFF } = this;
     if (QD > 0) {
+      if (!cholLower(this.LDD, QD)) return false;
+      ld += logDiagSum(this.LDD, QD);
+      rdivLowerT(this.LFD, pp, QD, 0, QD, this.LDD, 0, QD);
       const LFD = this.LFD;
       for (let f = 0; f < pp; f++) {
         for (let g = 0; g <= f; g++) {
@@ -447,15 +488,24 @@ export class BlockedModel {
         }
       }
     }
-    if (!cholLower(LFF, pp)) {
-      // A zero last pivot means an exact fit (r^2 = 0); anything else is a numerical failure.
-      return false;
-    }
+    // A zero last pivot means an exact fit (r^2 = 0); anything else is a numerical failure.
+    if (!cholLower(LFF, pp)) return false;
     this.ldL2 = 2 * ld;
     this.ldRX2 = 2 * logDiagSum(LFF, this.p, 0, pp);
     const last = LFF[pp * pp - 1];
     this.pwrss = last * last;
     return true;
+  }
+
+  /** The objective's pieces for crossed scalar terms, the first factor class by class. */
+  private factorCrossedByClass(theta: ArrayLike<number>, cc: CrossedClasses): boolean {
+    const { remats } = this;
+    for (let t = 0; t < this.k; t++) fillTemplate(theta, remats[t].thetaOffset, remats[t].q, this.T[t]);
+    const ld = classWeights(cc, this.T[0][0], this.wClass);
+    this.scaleScalarDense();
+    this.LFF.set(this.AFF);
+    downdateByClasses(cc, this.wClass, this.tD, this.LDD, this.AFD, this.LFD, this.LFF, this.LFDt);
+    return this.finish(ld);
   }
 
   /** The objective's pieces (ldL2, ldRX2, pwrss, L_FF) for one term, class by class. */
@@ -762,15 +812,7 @@ export class BlockedModel {
     const { remats, m, pp, QD } = this;
     const LDD = this.LDD, LFD = this.LFD;
     if (this.scalarD) {
-      // Scalar terms only (crossed random intercepts): Λ_D is diagonal, so the lower triangle
-      // is t_r t_c A_rc, one contiguous pass (cholLower never reads the upper triangle).
-      const ADD = this.ADD, tv = this.tD;
-      for (let r = 0; r < QD; r++) tv[r] = this.T[this.dTerm[r]][0];
-      for (let r = 0; r < QD; r++) {
-        const ro = r * QD, tr = tv[r];
-        for (let c = 0; c < r; c++) LDD[ro + c] = tr * tv[c] * ADD[ro + c];
-        LDD[ro + r] = tr * tr * ADD[ro + r] + 1;
-      }
+      this.scaleScalarDense();
     } else {
       // Symmetrize A_DD into LDD (A_DD holds the lower triangle), then scale by templates.
       for (let r = 0; r < QD; r++) {
@@ -786,6 +828,11 @@ export class BlockedModel {
     }
     LFD.set(this.AFD);
     this.rightTemplate(LFD, pp, QD);
+    if (m === 0) return;
+    // L_FD is updated transposed (QD x pp), so that each update writes one contiguous row
+    // instead of pp values a whole row of L_FD apart.
+    const LFDt = this.LFDt;
+    for (let g = 0; g < pp; g++) for (let r = 0; r < QD; r++) LFDt[r * pp + g] = LFD[g * QD + r];
     for (let j = 0; j < m; j++) {
       const q = remats[j].q;
       const pat = this.dPat[j], Lv = this.LDj[j], LF = this.LFj[j];
@@ -793,27 +840,44 @@ export class BlockedModel {
       // scattering over the whole QD x QD block, which cost a cache miss per update.
       const byRow = this.dByRow[j];
       for (let r = 0; r < QD; r++) {
-        const rowOff = r * QD;
+        const rowOff = r * QD, tOff = r * pp;
         for (let x = byRow.ptr[r]; x < byRow.ptr[r + 1]; x++) {
           const e = byRow.idx[x], c = byRow.lev[x], e0 = pat.ptr[c];
+          const of = c * pp * q;
           if (q === 1) {
             const v = Lv[e];
             for (let f = e0; f <= e; f++) LDD[rowOff + pat.idx[f]] -= v * Lv[f];
+            for (let g = 0; g < pp; g++) LFDt[tOff + g] -= LF[of + g] * v;
           } else {
             for (let f = e0; f <= e; f++) {
               let s = 0;
               for (let b = 0; b < q; b++) s += Lv[e * q + b] * Lv[f * q + b];
               LDD[rowOff + pat.idx[f]] -= s;
             }
-          }
-          const of = c * pp * q;
-          for (let g = 0; g < pp; g++) {
-            let s = 0;
-            for (let b = 0; b < q; b++) s += LF[of + g * q + b] * Lv[e * q + b];
-            LFD[g * QD + r] -= s;
+            for (let g = 0; g < pp; g++) {
+              let s = 0;
+              for (let b = 0; b < q; b++) s += LF[of + g * q + b] * Lv[e * q + b];
+              LFDt[tOff + g] -= s;
+            }
           }
         }
       }
+    }
+    for (let g = 0; g < pp; g++) for (let r = 0; r < QD; r++) LFD[g * QD + r] = LFDt[r * pp + g];
+  }
+
+  /**
+   * Scalar dense terms only (crossed random intercepts): Λ_D is diagonal, so L_DD's lower
+   * triangle is t_r t_c A_rc + I, one contiguous pass (cholLower never reads the upper
+   * triangle). Leaves each row's template value in tD.
+   */
+  private scaleScalarDense(): void {
+    const { QD, ADD, LDD } = this, tv = this.tD;
+    for (let r = 0; r < QD; r++) tv[r] = this.T[this.dTerm[r]][0];
+    for (let r = 0; r < QD; r++) {
+      const ro = r * QD, tr = tv[r];
+      for (let c = 0; c < r; c++) LDD[ro + c] = tr * tv[c] * ADD[ro + c];
+      LDD[ro + r] = tr * tr * ADD[ro + r] + 1;
     }
   }
 

@@ -34,6 +34,7 @@ export function minimizeTheta(
   signal?: { cancelled: boolean },
   nobs = 0,
   estimatedMs = 0,
+  rhobeg = 0.25,
 ): ThetaFit {
   const messages: string[] = [];
   let evaluations = 0;
@@ -51,7 +52,9 @@ export function minimizeTheta(
   }
   // ftolAbs as lme4's nloptwrap: once steps change the deviance by less than 1e-8 the remaining
   // rho reductions only chase digits nobody prints (on large crossed designs, ~20% of the run).
-  const opts = { lower, rhobeg: 0.25, rhoend: 1e-7, ftolAbs: 1e-8, maxfun: 2000 * nth, shouldStop };
+  // On large data the deviance's own rounding noise is larger than 1e-8: ftolRel (1e-12 of the
+  // deviance, 1e-6 at a million rows, far below a printed digit of the log-likelihood).
+  const opts = { lower, rhobeg, rhoend: 1e-7, ftolAbs: 1e-8, ftolRel: 1e-12, maxfun: 2000 * nth, shouldStop };
   let res: OptimResult = bobyqa(counted, start, opts);
   let name = "bobyqa";
   if (res.status === "cancelled") throw new CancelledError();

@@ -161,16 +161,23 @@ function outerSearch(prep: PreparedModel, reml: boolean, lower: Float64Array, si
 }
 
 /**
- * For one random-effects term, the moment start (moment-start.ts) when its objective is lower
- * than that of the identity start. Both are one evaluation; the search then starts where it is
- * already close.
+ * The moment start (moment-start.ts) when its objective is lower than that of the identity start.
+ * With several terms each is estimated as if it were the only one (a crossed or nesting partner's
+ * variance then counts partly as residual), which still starts near the optimum; a term without
+ * an estimate keeps its identity template. Two evaluations, against tens saved.
  */
 function betterStart(model: BlockedModel, reml: boolean, identity: Float64Array): Float64Array {
-  if (model.k !== 1 || model.m !== 1) return identity;
-  const r = model.remats[0];
-  const moment = momentStart({ n: model.n, p: model.p, q: r.q, ell: r.ell, A: model.Ajj[0], AF: model.AFj[0], AFF: model.AFF });
-  if (!moment) return identity;
-  return model.evaluate(moment, reml) < model.evaluate(identity, reml) ? moment : identity;
+  const start = Float64Array.from(identity);
+  let any = false;
+  model.remats.forEach((r, t) => {
+    const { A, AF } = model.termBlocks(t);
+    const moment = momentStart({ n: model.n, p: model.p, q: r.q, ell: r.ell, A, AF, AFF: model.AFF });
+    if (!moment) return;
+    start.set(moment, r.thetaOffset);
+    any = true;
+  });
+  if (!any) return identity;
+  return model.evaluate(start, reml) < model.evaluate(identity, reml) ? start : identity;
 }
 
 /** Optimize theta (and the residual parameters) for a prepared model and method. */
@@ -182,8 +189,10 @@ export function fitPrepared(prep: PreparedModel, method: Method, signal?: { canc
   let eta: Float64Array = new Float64Array(0);
   let opt: ThetaFit;
   if (!residual) {
-    theta = betterStart(model, reml, theta);
-    opt = minimizeTheta((th) => model.evaluate(th, reml), theta, lower, signal, prep.design.n, estimatedMs(prep));
+    const start = betterStart(model, reml, theta);
+    // From the moment start the optimum is near: a smaller first trust region saves the first
+    // steps (Powell: rhobeg about a tenth of the largest expected change).
+    opt = minimizeTheta((th) => model.evaluate(th, reml), start, lower, signal, prep.design.n, estimatedMs(prep), start === theta ? 0.25 : 0.1);
   } else {
     const r = outerSearch(prep, reml, lower, signal);
     eta = r.eta;

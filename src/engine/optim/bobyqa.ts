@@ -50,7 +50,7 @@ export function bobyqa(f: (x: Float64Array) => number, x0: ArrayLike<number>, op
   const rhoend = Math.min(opts.rhoend ?? 1e-8, rhobeg);
   if (!(rhoend > 0)) return p.result("failed", "rhoend must be positive");
   const maxfun = Math.max(opts.maxfun ?? 1000 * n, 2 * n + 2);
-  const out = new Run(n, lower, upper, p.call, p.x0, rhobeg, rhoend, maxfun, opts.shouldStop, opts.ftolAbs ?? 0).minimize();
+  const out = new Run(n, lower, upper, p.call, p.x0, rhobeg, rhoend, maxfun, opts.shouldStop, opts.ftolAbs ?? 0, opts.ftolRel ?? 0).minimize();
   return p.result(out.status, out.message);
 }
 
@@ -108,6 +108,7 @@ class Run {
     private readonly maxfun: number,
     private readonly shouldStop: (() => boolean) | undefined,
     private readonly ftolAbs: number,
+    private readonly ftolRel: number,
   ) {
     this.it = new Interpolation(n, lower, upper);
     this.tr = new TrsWork(n);
@@ -698,7 +699,7 @@ class Run {
 
         this.insert(d, fnew, vquad, -1);
         // fval and vquad are on the scaled axis (fscale); ftolAbs is in f's own units.
-        const ftol = this.ftolAbs * this.fscale;
+        const ftol = Math.max(this.ftolAbs * this.fscale, this.ftolRel * Math.abs(fopt));
         if (fnew < fopt && fopt - fnew < ftol && -vquad < ftol) {
           return { status: "converged", message: `the objective changed by less than ftolAbs = ${this.ftolAbs}` };
         }

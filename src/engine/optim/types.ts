@@ -15,6 +15,12 @@ export interface OptimOptions {
    * no more than this either (as NLopt's ftol_abs, which lme4 sets; default 0: off).
    */
   ftolAbs?: number;
+  /**
+   * The same stop relative to |f| (the larger of the two applies): an objective summed over a
+   * million rows carries rounding noise of about 1e-13 |f| and more, and steps below that noise
+   * only shuffle digits nobody can trust (default 0: off).
+   */
+  ftolRel?: number;
   /** Most evaluations of f (default 1000 per free coordinate). */
   maxfun?: number;
   /** Checked after each evaluation; true stops the run with status "cancelled". */

@@ -55,7 +55,7 @@ export function factoredAt(fit: LmmFit): (vp: Float64Array) => Factored | null {
     const logdet = fit.residual ? fit.residual.apply(vp.subarray(nth, nth + ne)) : 0;
     const th = workingFromLme4(model.remats, vp.subarray(0, nth));
     let out: Factored | null = null;
-    if (Number.isFinite(logdet) && model.factor(th)) {
+    if (Number.isFinite(logdet) && model.factorObjective(th)) {
       const vc = unscaledVcov(model);
       const vdiag = new Float64Array(p);
       for (let i = 0; i < p; i++) vdiag[i] = vc[i * p + i];

@@ -132,7 +132,7 @@ export function varcompIntervals(fit: LmmFit, rows: VarcompRow[], level: number,
   const th = new Float64Array(fit.theta.length);
   const dev = (phi: Float64Array): number => {
     const sigma = phi[phi.length - 1];
-    if (!(sigma > 0) || !thetaFromSdcor(remats, phi, th) || !model.factor(th)) return Infinity;
+    if (!(sigma > 0) || !thetaFromSdcor(remats, phi, th) || !model.factorObjective(th)) return Infinity;
     return model.ldL2 + model.pwrss / (sigma * sigma) + n * Math.log(2 * Math.PI * sigma * sigma);
   };
   // ML estimates in the sd/cor scale.
@@ -249,7 +249,7 @@ function waldIntervals(fit: LmmFit, rows: VarcompRow[], pars: Par[], z: number):
   const dev = (eta: Float64Array): number => {
     const phi = toPhi(eta);
     const sigma = phi[phi.length - 1];
-    if (!thetaFromSdcor(remats, phi, th) || !model.factor(th)) return Infinity;
+    if (!thetaFromSdcor(remats, phi, th) || !model.factorObjective(th)) return Infinity;
     const s2 = sigma * sigma;
     const base = model.ldL2 + model.pwrss / s2;
     return reml ? base + model.ldRX2 + (n - p) * Math.log(2 * Math.PI * s2) : base + n * Math.log(2 * Math.PI * s2);

@@ -311,14 +311,24 @@ export class BlockedModel {
    */
   estimatedMs(): number {
     const { remats, m, pp, QD } = this;
+    const nfg = (pp * (pp + 1)) / 2;
     let fma = (pp * pp * pp) / 6;
-    for (let j = 0; j < m; j++) {
-      const { ell, q } = remats[j];
-      fma += ell * (q * q * q + pp * q * q + pp * pp * q);
-      const pat = this.dPat[j];
-      for (let c = 0; c < ell; c++) {
-        const k = pat.ptr[c + 1] - pat.ptr[c];
-        fma += k * (q * q + pp * q) + k * k * q;
+    if (this.classes) {
+      // factorObjective's cost; a full factor() (modes, BLUPs) is a fixed few per fit.
+      const q = remats[0].q;
+      return (fma + this.classes.count * (q * q * q + ((q * (q + 1)) / 2) * nfg)) / 1e6;
+    }
+    if (this.crossed) {
+      fma += this.crossed.count * (QD * pp + nfg) + this.crossed.val.length;
+    } else {
+      for (let j = 0; j < m; j++) {
+        const { ell, q } = remats[j];
+        fma += ell * (q * q * q + pp * q * q + pp * pp * q);
+        const pat = this.dPat[j];
+        for (let c = 0; c < ell; c++) {
+          const k = pat.ptr[c + 1] - pat.ptr[c];
+          fma += k * (q * q + pp * q) + k * k * q;
+        }
       }
     }
     fma += (QD * QD * QD) / 6 + pp * QD * QD + pp * pp * QD;
@@ -420,18 +430,26 @@ export class BlockedModel {
   }
 
   /**
-   * Update L for theta and return the objective: the profiled deviance (ML) or the REML
-   * criterion, i.e. -2 log-likelihood up to the whitening term. Infinity if a factor fails.
-   * When the levels fall into few classes (level-classes.ts) only L_FF is updated: call factor()
-   * before reading the other blocks of L.
+   * The objective for theta: the profiled deviance (ML) or the REML criterion, i.e. -2
+   * log-likelihood up to the whitening term. Infinity if a factor fails.
    */
   evaluate(theta: ArrayLike<number>, reml: boolean): number {
-    const ok = this.classes ? this.factorByClass(theta, this.classes) : this.crossed ? this.factorCrossedByClass(theta, this.crossed) : this.factor(theta);
-    if (!ok) return Infinity;
+    if (!this.factorObjective(theta)) return Infinity;
     const { n, p } = this;
     const dof = reml ? n - p : n;
     const crit = this.ldL2 + (reml ? this.ldRX2 : 0) + dof * (1 + Math.log((2 * Math.PI * this.pwrss) / dof));
     return Number.isFinite(crit) ? crit : Infinity;
+  }
+
+  /**
+   * What the objective and vcov(beta) need for theta (ldL2, ldRX2, pwrss and L_FF), level class by
+   * class where classes apply (level-classes.ts, crossed-classes.ts): the other blocks of L are
+   * then left stale, and factor() forms them when modes or conditional variances are wanted.
+   */
+  factorObjective(theta: ArrayLike<number>): boolean {
+    if (this.classes) return this.factorByClass(theta, this.classes);
+    if (this.crossed) return this.factorCrossedByClass(theta, this.crossed);
+    return this.factor(theta);
   }
 
   /** The blocked Cholesky factorization for theta. False if a pivot is not positive. */

@@ -48,3 +48,12 @@ test("a structure with varIdent fits at least as well as the structures nested i
     assert.ok(b.logLik >= a.logLik - 1e-6, `${large} (${b.logLik}) is below ${small} (${a.logLik})`);
   }
 });
+
+test("variance-component intervals with a residual structure: none for every ci choice, said in the notes (not Wald at fixed residual parameters)", () => {
+  const data = loadTable("assets/examples/sitka.csv");
+  for (const ci of ["auto", "wald", "profile"] as const) {
+    const fit = fitModel(data, "size ~ time*treat + (1|tree) ; AR1(time | tree)", { ci });
+    assert.ok(fit.varcomp.every((r) => r.sd_lower === null && r.sd_upper === null), `ci = ${ci}: no interval`);
+    assert.ok(fit.messages.includes("variance-component intervals are not computed for models with a residual structure"), `ci = ${ci}: the note`);
+  }
+});

@@ -108,6 +108,12 @@ export function varcompIntervals(fit: LmmFit, rows: VarcompRow[], level: number,
   const remats = model.remats;
   const pars = parList(remats);
   const z = qNorm(1 - (1 - level) / 2);
+  // Neither kind is implemented jointly with the residual-structure parameters (a Wald interval
+  // at fixed residual parameters would be too narrow): none, at any size, said plainly.
+  if (fit.residual) {
+    messages.push("variance-component intervals are not computed for models with a residual structure");
+    return;
+  }
   if (how === "auto") {
     const estimate = estimatedMs(fit) * PROFILE_EVALS_PER_PARAM * pars.length;
     how = estimate > PROFILE_BUDGET_MS ? "wald" : "profile";
@@ -116,10 +122,6 @@ export function varcompIntervals(fit: LmmFit, rows: VarcompRow[], level: number,
       waldIntervals(fit, rows, pars, z);
       return;
     }
-  }
-  if (fit.residual) {
-    messages.push("variance-component intervals are not computed for models with a residual structure");
-    return;
   }
   if (how === "wald") {
     waldIntervals(fit, rows, pars, z);

@@ -7,7 +7,7 @@
 // within-group residual sum of squares. Everything comes from the cross-product blocks (A_c, A_Fc,
 // A_FF), on the working scale of the term, so this costs O(levels q^3), not a pass over the rows.
 // It is only a start: the caller keeps whichever start has the lower objective.
-import { cholCopy, cholLower } from "../linalg/dense";
+import { cholCopy, cholLower, solveLower, solveLowerT } from "../linalg/dense";
 
 export interface OneTermBlocks {
   n: number;
@@ -98,16 +98,8 @@ function olsBeta(AFF: Float64Array, p: number): Float64Array | null {
 
 /** x <- (L L')^{-1} x for a lower-triangular L (n x n). */
 function cholSolve(L: Float64Array, n: number, x: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    let s = x[i];
-    for (let k = 0; k < i; k++) s -= L[i * n + k] * x[k];
-    x[i] = s / L[i * n + i];
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    let s = x[i];
-    for (let k = i + 1; k < n; k++) s -= L[k * n + i] * x[k];
-    x[i] = s / L[i * n + i];
-  }
+  solveLower(L, n, 0, n, x);
+  solveLowerT(L, n, 0, n, x);
 }
 
 /** S with its eigenvalues raised to at least `floor` (symmetric q x q; cyclic Jacobi). */

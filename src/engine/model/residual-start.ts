@@ -7,7 +7,7 @@
 // that already describes the data also saves outer iterations, each of which is a pass over the
 // rows.
 import type { ResidualLayout } from "./residual";
-import { cholLower } from "../linalg/dense";
+import { cholLower, solveLower, solveLowerT } from "../linalg/dense";
 
 /** Keep a start away from the edges of the parameter space, where the likelihood is flat. */
 const EDGE = 0.98;
@@ -33,16 +33,8 @@ function olsResiduals(X: Float64Array, y: Float64Array, p: number): Float64Array
   if (p === 0) return e;
   if (!cholLower(XtX, p)) return e.fill(0);
   const b = Float64Array.from(Xty);
-  for (let a = 0; a < p; a++) {
-    let s = b[a];
-    for (let k = 0; k < a; k++) s -= XtX[a * p + k] * b[k];
-    b[a] = s / XtX[a * p + a];
-  }
-  for (let a = p - 1; a >= 0; a--) {
-    let s = b[a];
-    for (let k = a + 1; k < p; k++) s -= XtX[k * p + a] * b[k];
-    b[a] = s / XtX[a * p + a];
-  }
+  solveLower(XtX, p, 0, p, b);
+  solveLowerT(XtX, p, 0, p, b);
   for (let r = 0; r < n; r++) {
     let s = 0;
     for (let a = 0; a < p; a++) s += X[r * p + a] * b[a];

@@ -123,18 +123,21 @@ const WHITEN_MS_PER_CELL = 7e-5;
  * OLS residuals (residual-start.ts) and, where that is cheap, also from independence (eta = 0,
  * nlme's start, i.e. the optimum of the nested model without the structure); the better end wins.
  */
-function outerSearch(prep: PreparedModel, reml: boolean, lower: Float64Array, signal?: { cancelled: boolean }): { eta: Float64Array; theta: Float64Array; converged: boolean; message: string } {
+function outerSearch(prep: PreparedModel, reml: boolean, lower: Float64Array, signal?: { cancelled: boolean }): { eta: Float64Array; theta: Float64Array; converged: boolean; message: string; evaluations: number } {
   const { model, design } = prep;
   const residual = prep.residual!;
   const nPar = residual.res.nPar;
   let theta = thetaStart(model.remats);
   // The theta of the best point so far (the last evaluation need not be the best one).
   let runBest = Infinity, runTheta = theta;
+  // Objective evaluations over every inner fit (the fit reports them all, not only its last).
+  let evaluations = 0;
   const outer = (e: Float64Array): number => {
     if (signal?.cancelled) throw new CancelledError();
     const logdet = residual.apply(e);
     if (!Number.isFinite(logdet)) return Infinity;
     const inner = minimizeTheta((th) => model.evaluate(th, reml), theta, lower, signal, Infinity);
+    evaluations += inner.evaluations;
     if (Number.isFinite(inner.objective)) theta = inner.theta;
     const f = inner.objective + logdet;
     if (f < runBest) {
@@ -157,7 +160,7 @@ function outerSearch(prep: PreparedModel, reml: boolean, lower: Float64Array, si
       best = { eta: Float64Array.from(res.x), theta: Float64Array.from(runTheta), fval: res.fval, converged: res.status === "converged", message: res.message };
     }
   }
-  return best!;
+  return { ...best!, evaluations };
 }
 
 /**
@@ -198,6 +201,7 @@ export function fitPrepared(prep: PreparedModel, method: Method, signal?: { canc
     eta = r.eta;
     residual.apply(eta);
     opt = minimizeTheta((th) => model.evaluate(th, reml), r.theta, lower, signal, prep.design.n, estimatedMs(prep));
+    opt.evaluations += r.evaluations;
     if (!r.converged) {
       opt.converged = false;
       opt.messages.push(`the residual-structure parameters did not converge: ${r.message}`);

@@ -488,8 +488,8 @@ export class BlockedModel {
 
   /**
    * The rest of the factor once L_DD, L_FD (before their solve) and L_FF (less the chain's part)
-   * are formed: the dense block's Cholesky, L_FD's solve and downdate of L_FF, then L_FF's own
-   * factor. `ld` is the chain's sum of log diagonals.
+   * are formed: the dense block's Cholesky, L_FD's solve and downdate of L_FF (when there is a
+   * dense block), then L_FF's own factor. `ld` is the chain's sum of log diagonals.
    */
   private finish(ld: number): boolean {
     const { pp, QD, LFF } = this;
@@ -531,12 +531,7 @@ export class BlockedModel {
     const T = this.T[0];
     fillTemplate(theta, 0, cls.q, T);
     const ld = downdateByClass(cls, T, this.AFF, this.LFF, this.tmp);
-    if (Number.isNaN(ld) || !cholLower(this.LFF, this.pp)) return false;
-    this.ldL2 = 2 * ld;
-    this.ldRX2 = 2 * logDiagSum(this.LFF, this.p, 0, this.pp);
-    const last = this.LFF[this.pp * this.pp - 1];
-    this.pwrss = last * last;
-    return true;
+    return !Number.isNaN(ld) && this.finish(ld);
   }
 
   /**
@@ -631,12 +626,7 @@ export class BlockedModel {
         }
       }
     }
-    if (!cholLower(LFF, pp)) return false;
-    this.ldL2 = 2 * ld;
-    this.ldRX2 = 2 * logDiagSum(LFF, this.p, 0, pp);
-    const last = LFF[pp * pp - 1];
-    this.pwrss = last * last;
-    return true;
+    return this.finish(ld);
   }
 
   /** Column block j of the chain: its diagonal blocks and every block below them. */

@@ -97,7 +97,8 @@ function sameBlock(A: Float64Array, o1: number, o2: number, len: number): boolea
 export function downdateByClass(cls: LevelClasses, T: Float64Array, AFF: Float64Array, LFF: Float64Array, scratch: Float64Array): number {
   const { count, q, pp, size, A, G } = cls;
   const qq = q * q, nab = (q * (q + 1)) / 2, nfg = (pp * (pp + 1)) / 2;
-  const M = scratch.subarray(0, qq), V = scratch.subarray(qq, 2 * qq), w = scratch.subarray(2 * qq, 2 * qq + nab);
+  // Scratch by offsets (no views made per evaluation): M at 0, V at qq, the weights w at 2 qq.
+  const M = scratch, V = qq, W = 2 * qq;
   LFF.set(AFF);
   let ld = 0;
   for (let k = 0; k < count; k++) {
@@ -118,16 +119,16 @@ export function downdateByClass(cls: LevelClasses, T: Float64Array, AFF: Float64
     for (let a = 0; a < q; a++) {
       for (let b = 0; b < q; b++) {
         let s = T[a * q + b];
-        for (let e = 0; e < b; e++) s -= V[a * q + e] * M[b * q + e];
-        V[a * q + b] = s / M[b * q + b];
+        for (let e = 0; e < b; e++) s -= scratch[V + a * q + e] * M[b * q + e];
+        scratch[V + a * q + b] = s / M[b * q + b];
       }
     }
-    let x = 0;
+    let x = W;
     for (let a = 0; a < q; a++) {
       for (let b = 0; b <= a; b++) {
         let s = 0;
-        for (let e = 0; e < q; e++) s += V[a * q + e] * V[b * q + e];
-        w[x++] = s;
+        for (let e = 0; e < q; e++) s += scratch[V + a * q + e] * scratch[V + b * q + e];
+        scratch[x++] = s;
       }
     }
     const base = k * nab * nfg;
@@ -135,7 +136,7 @@ export function downdateByClass(cls: LevelClasses, T: Float64Array, AFF: Float64
     for (let f = 0; f < pp; f++) {
       for (let g = 0; g <= f; g++, fg++) {
         let s = 0;
-        for (let ab = 0; ab < nab; ab++) s += w[ab] * G[base + ab * nfg + fg];
+        for (let ab = 0; ab < nab; ab++) s += scratch[W + ab] * G[base + ab * nfg + fg];
         LFF[f * pp + g] -= s;
       }
     }

@@ -169,7 +169,7 @@ for (const [name, terms, chain, qd, classes = 0] of scenarios) {
       }
       model.factor(theta);
       const beta = fixedEffects(model);
-      const u = sphericalModes(model, beta);
+      const u = sphericalModes(model);
       const cond = conditionalBlocks(model);
       const Oinv = invertZBlock(M, N, Q);
       // Dense modes: Ω u = Λ'Z'(y - X beta).

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { fitModel, tableFromRows } from "../src/engine";
 import type { DataTable } from "../src/engine/types";
 import { PreparedModel, Whitening, prepareFit } from "../src/engine/model/prepared";
+import { fixedBasis } from "../src/engine/model/fixed-basis";
 import { buildDesign } from "../src/engine/model/design";
 import { buildReMats } from "../src/engine/model/remat";
 import { BlockedModel } from "../src/engine/model/blocked";
@@ -251,8 +252,10 @@ test("crossed path equals the ordinary path for a factor constant within the res
     const design = buildDesign(table, parseSpec(spec));
     const res = buildResidual(table, parseSpec(spec), design)!;
     const remats = buildReMats(design.reTerms, design.n, design.reTerms.map((t) => t.group === "site"));
-    const model = new BlockedModel(remats, design.X, design.y, design.p, 1);
-    const forced: PreparedModel = { spec: ordinary.spec, design, model, residual: new Whitening(res, design, model, true) };
+    const basis = fixedBasis(design.X, design.y, design.n, design.p);
+    const model = new BlockedModel(remats, basis.X, basis.y, design.p, 1);
+    model.fixedMap = basis.map;
+    const forced: PreparedModel = { spec: ordinary.spec, design, model, residual: new Whitening(res, basis, model, true), basis };
     for (const [a, b, e0] of [[0.5, 0.3, 0.4], [1.2, 0.8, -0.7], [0.1, 1.5, 1.5]]) {
       const eta = res.nPar === 2 ? [e0, 0.2] : [e0];
       for (const reml of [true, false]) {
@@ -298,8 +301,10 @@ test("crossed path equals the ordinary path for a correlated random slope", () =
   const design = buildDesign(table, parseSpec(spec));
   const res = buildResidual(table, parseSpec(spec), design)!;
   const remats = buildReMats(design.reTerms, design.n, design.reTerms.map((t) => t.group === "site"));
-  const model = new BlockedModel(remats, design.X, design.y, design.p, 1);
-  const forced = new Whitening(res, design, model, true);
+  const basis = fixedBasis(design.X, design.y, design.n, design.p);
+  const model = new BlockedModel(remats, basis.X, basis.y, design.p, 1);
+  model.fixedMap = basis.map;
+  const forced = new Whitening(res, basis, model, true);
   assert.deepEqual(model.remats.map((r) => r.group), ordinary.model.remats.map((r) => r.group));
   assert.equal(model.m, 1);
   const eta = Float64Array.from({ length: res.nPar }, (_, i) => 0.3 - 0.15 * i);

@@ -43,7 +43,7 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   const varcomp = varcompRows(model.remats, T, sigma2);
   if ((opts.ci ?? "auto") !== "none") varcompIntervals(fit, varcomp, level, opts.ci ?? "auto", messages);
   restore(fit);
-  const u = sphericalModes(model, beta);
+  const u = sphericalModes(model);
   const bWork = workingModes(model, u);
   const blups = blupTables(model.remats, T, bWork, conditionalBlocks(model), sigma2);
   const groups: Record<string, number> = {};

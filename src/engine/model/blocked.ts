@@ -19,6 +19,7 @@ import { LevelClasses, downdateByClass, levelClasses } from "./level-classes";
 import { accumulateOneTerm } from "./one-term";
 import { CrossedClasses, classWeights, crossedClasses, downdateByClasses } from "./crossed-classes";
 import { addGram } from "../linalg/gram";
+import type { FixedMap } from "./fixed-basis";
 
 /** Largest dense block (crossed factors) we accept: QD^2 doubles must fit comfortably in memory. */
 const MAX_DENSE = 8000;
@@ -115,6 +116,12 @@ export class BlockedModel {
   ldL2 = 0;
   ldRX2 = 0;
   pwrss = 0;
+  /**
+   * When X and y entered in the working basis of fixed-basis.ts: the map back to the original
+   * coefficients. ldRX2 is then reported for the original X (R's REML term), so every consumer
+   * of the objective sees R's definition.
+   */
+  fixedMap: FixedMap | null = null;
 
   private readonly scratchD: Float64Array;
   /** All dense terms are scalar (q = 1); then tD holds each D row's template value. */
@@ -509,7 +516,7 @@ export class BlockedModel {
     // A zero last pivot means an exact fit (r^2 = 0); anything else is a numerical failure.
     if (!cholLower(LFF, pp)) return false;
     this.ldL2 = 2 * ld;
-    this.ldRX2 = 2 * logDiagSum(LFF, this.p, 0, pp);
+    this.ldRX2 = 2 * logDiagSum(LFF, this.p, 0, pp) - (this.fixedMap ? 2 * this.fixedMap.logDetT : 0);
     const last = LFF[pp * pp - 1];
     this.pwrss = last * last;
     return true;

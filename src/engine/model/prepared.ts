@@ -14,12 +14,15 @@ import { residualStart } from "./residual-start";
 import { momentStart } from "./moment-start";
 import { bobyqa } from "../optim";
 import { CancelledError } from "../errors";
+import { FixedBasis, fixedBasis } from "./fixed-basis";
 
 export interface PreparedModel {
   spec: ModelSpec;
   design: Design;
   model: BlockedModel;
   residual: Whitening | null;
+  /** X and y as the model sees them (fixed-basis.ts): X~ = X T and y's OLS residual. */
+  basis: FixedBasis;
 }
 
 export interface LmmFit extends PreparedModel {
@@ -56,21 +59,22 @@ export class Whitening {
   private lastEta: Float64Array | null = null;
   logdet = 0;
 
-  constructor(readonly res: ResidualModel, private readonly design: Design, private readonly model: BlockedModel, crossed = false) {
-    this.Xw = new Float64Array(design.X.length);
-    this.yw = new Float64Array(design.y.length);
+  /** `basis`: the working X and y (fixed-basis.ts), which are whitened in place of the raw ones. */
+  constructor(readonly res: ResidualModel, private readonly basis: FixedBasis, private readonly model: BlockedModel, crossed = false) {
+    this.Xw = new Float64Array(basis.X.length);
+    this.yw = new Float64Array(basis.y.length);
     this.zw = model.remats.map((r, t) => (crossed && t >= model.m ? r.z : new Float64Array(r.z.length)));
-    this.crossedPart = crossed ? new CrossedWhitening(model, res, design.X, design.y) : null;
+    this.crossedPart = crossed ? new CrossedWhitening(model, res, basis.X, basis.y) : null;
   }
 
   /** Re-whiten and re-accumulate for eta (skipped when eta is unchanged). Returns log|R|. */
   apply(eta: Float64Array): number {
     if (this.lastEta && this.lastEta.length === eta.length && this.lastEta.every((v, i) => v === eta[i])) return this.logdet;
-    const { design, model } = this;
+    const { basis, model } = this;
     const whitened = this.crossedPart ? model.m : model.remats.length;
     const cols = [
-      { src: design.X, dst: this.Xw, width: design.p },
-      { src: design.y, dst: this.yw, width: 1 },
+      { src: basis.X, dst: this.Xw, width: basis.map.p },
+      { src: basis.y, dst: this.yw, width: 1 },
       ...model.remats.slice(0, whitened).map((r, t) => ({ src: r.z, dst: this.zw[t], width: r.q })),
     ];
     this.logdet = this.res.whiten(eta, cols);
@@ -104,8 +108,10 @@ export function prepareFit(table: DataTable, specText: string): PreparedModel {
   const varies = design.reTerms.map((t) => !!res && res.type !== "varIdent" && variesWithin(t.refs, res.groupOf, res.ngroups));
   const remats = buildReMats(design.reTerms, design.n, varies);
   const nConstant = varies.filter((v) => !v).length;
-  const model = new BlockedModel(remats, design.X, design.y, design.p, nConstant);
-  return { spec, design, model, residual: res ? new Whitening(res, design, model, nConstant < remats.length) : null };
+  const basis = fixedBasis(design.X, design.y, design.n, design.p);
+  const model = new BlockedModel(remats, basis.X, basis.y, design.p, nConstant);
+  model.fixedMap = basis.map;
+  return { spec, design, model, residual: res ? new Whitening(res, basis, model, nConstant < remats.length) : null, basis };
 }
 
 /**
@@ -146,7 +152,7 @@ function outerSearch(prep: PreparedModel, reml: boolean, lower: Float64Array, si
     }
     return f;
   };
-  const starts = [residualStart(residual.res.layout, design.X, design.y, design.p)];
+  const starts = [residualStart(residual.res.layout, prep.basis.X, prep.basis.y, design.p)];
   // One outer evaluation: a whitening pass plus an inner fit of some tens of evaluations.
   const cols = design.p + 1 + model.remats.reduce((s, r) => s + r.q, 0);
   const outerMs = design.n * cols * WHITEN_MS_PER_CELL + 20 * (theta.length + 1) * model.estimatedMs();

@@ -3,9 +3,10 @@
 // uses the blocks of L only (ARCHITECTURE.md §3.5); nothing touches the rows.
 import { invFromChol, solveLower, solveLowerT } from "../linalg/dense";
 import type { BlockedModel } from "./blocked";
+import { originalBeta, originalVcov } from "./fixed-basis";
 
-/** beta-hat: solve R_X beta = the X part of the last row of L_FF. */
-export function fixedEffects(model: BlockedModel): Float64Array {
+/** beta-hat in the model's own (working) basis: solve R_X beta = the X part of L_FF's last row. */
+function workingBeta(model: BlockedModel): Float64Array {
   const { p, pp, LFF } = model;
   const beta = new Float64Array(p);
   for (let f = 0; f < p; f++) beta[f] = LFF[p * pp + f];
@@ -13,14 +14,21 @@ export function fixedEffects(model: BlockedModel): Float64Array {
   return beta;
 }
 
-/** (X'V^{-1}X)^{-1} / sigma^2 = R_X^{-1} R_X^{-T}, row-major p x p. */
+/** beta-hat for the original columns of X (fixed-basis.ts maps the working ones back). */
+export function fixedEffects(model: BlockedModel): Float64Array {
+  return originalBeta(model.fixedMap, workingBeta(model));
+}
+
+/** (X'V^{-1}X)^{-1} / sigma^2 for the original X, row-major p x p. */
 export function unscaledVcov(model: BlockedModel): Float64Array {
-  return invFromChol(model.LFF, model.p, 0, model.pp);
+  return originalVcov(model.fixedMap, invFromChol(model.LFF, model.p, 0, model.pp));
 }
 
 /** Conditional modes on the working scale per term: u[t] is ell x q row-major (spherical u). */
-export function sphericalModes(model: BlockedModel, beta: Float64Array): Float64Array[] {
+export function sphericalModes(model: BlockedModel): Float64Array[] {
   const { remats, m, p, pp, QD } = model;
+  // The modes follow from the working coefficients (the rows of L are in that basis).
+  const beta = workingBeta(model);
   // v = L_Z^{-1} Λ'Z'(y - X beta), read off the F rows of L.
   const at = (lf: Float64Array, o: number, q: number, b: number): number => {
     let s = lf[o + p * q + b];

@@ -1,0 +1,169 @@
+// The fixed effects enter the blocked model in a well-conditioned basis, and the response as its
+// OLS residual. Forming the cross-products A = [Z X y]'[Z X y] from raw columns cancels: with
+// y = 1e6 + size (dates as serial numbers, prices, altitudes) y'y is 1e12 per row while what the
+// likelihood needs (the residual sum of squares) is of order 1, so the objective carries
+// rounding noise of ~1e-8 relative, the optimizer stops in that noise and a shift of y moves the
+// fit. The model is unchanged by either substitution:
+//   X~ = X T  (T upper triangular: X~ has orthonormal columns, to rounding),
+//   y~ = y - X~ c  (c = X~'y, so y~ is y's OLS residual; X b = X~ (c + T^{-1} b) absorbs it).
+// For every variance parameter the GLS fit of y~ on X~ gives beta~ = T^{-1} beta - c, so
+//   beta = T (c + beta~),  vcov(beta) = T vcov(beta~) T',
+//   log|X'V^{-1}X| = log|X~'V^{-1}X~| - 2 log|det T|   (REML's term, as R defines it).
+// Whitening by a residual structure is linear in the columns, so it commutes with both. The
+// variance parameters, the residual sum of squares and every test are then exactly invariant
+// to shifts of y and to rescaling (or shifting, with an intercept) the covariates.
+
+/** How the working fixed-effects basis maps back to the original coefficients. */
+export interface FixedMap {
+  p: number;
+  /** p x p upper triangular, row-major: beta = T (c + beta~). */
+  T: Float64Array;
+  /** Coefficients of y on X~ (the OLS fit, b_ols = T c). */
+  c: Float64Array;
+  /** log|det T|. */
+  logDetT: number;
+}
+
+export interface FixedBasis {
+  /** Working X~ (n x p, row-major) and y~. */
+  X: Float64Array;
+  y: Float64Array;
+  map: FixedMap;
+}
+
+/**
+ * Upper-triangular R (p x p, row-major) with R'R = X'X, by Givens rotations over the rows (no copy
+ * of X, O(n p^2)). Squares are rescaled where they would overflow or underflow.
+ */
+function triangularFactor(X: Float64Array, n: number, p: number): Float64Array {
+  const R = new Float64Array(p * p);
+  const w = new Float64Array(p);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < p; j++) w[j] = X[i * p + j];
+    for (let k = 0; k < p; k++) {
+      const b = w[k];
+      if (b === 0) continue;
+      const kk = k * p + k;
+      const a = R[kk];
+      let r = Math.sqrt(a * a + b * b);
+      if (!(r < 1e150 && r > 1e-150)) {
+        const m = Math.max(Math.abs(a), Math.abs(b));
+        r = m * Math.sqrt((a / m) * (a / m) + (b / m) * (b / m));
+      }
+      const cs = a / r, sn = b / r;
+      R[kk] = r;
+      for (let j = k + 1; j < p; j++) {
+        const rkj = R[k * p + j], wj = w[j];
+        R[k * p + j] = cs * rkj + sn * wj;
+        w[j] = cs * wj - sn * rkj;
+      }
+    }
+  }
+  return R;
+}
+
+/** In place, row by row: X <- X R^{-1} (R upper triangular with a nonzero diagonal). */
+function rdivUpper(X: Float64Array, n: number, p: number, R: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    const o = i * p;
+    for (let j = 0; j < p; j++) {
+      let s = X[o + j];
+      for (let k = 0; k < j; k++) s -= X[o + k] * R[k * p + j];
+      X[o + j] = s / R[j * p + j];
+    }
+  }
+}
+
+/** y <- y - Q (Q'y) and c += Q'y (one projection pass). */
+function project(Q: Float64Array, n: number, p: number, y: Float64Array, c: Float64Array): void {
+  const d = new Float64Array(p);
+  for (let i = 0; i < n; i++) {
+    const o = i * p, v = y[i];
+    for (let j = 0; j < p; j++) d[j] += Q[o + j] * v;
+  }
+  for (let i = 0; i < n; i++) {
+    const o = i * p;
+    let s = 0;
+    for (let j = 0; j < p; j++) s += Q[o + j] * d[j];
+    y[i] -= s;
+  }
+  for (let j = 0; j < p; j++) c[j] += d[j];
+}
+
+/**
+ * The working basis for X (n x p, full column rank: aliased columns are already dropped) and y.
+ * Two passes of X R^{-1} (the second removes what the first leaves of X's conditioning) and two
+ * projections of y (the second removes the rounding of the first).
+ */
+export function fixedBasis(X: Float64Array, y: Float64Array, n: number, p: number): FixedBasis {
+  const Q = Float64Array.from(X);
+  // S = R2 R1 with X = Q S: beta~-space coefficients gamma = S beta.
+  let S = new Float64Array(p * p);
+  for (let j = 0; j < p; j++) S[j * p + j] = 1;
+  for (let pass = 0; pass < 2; pass++) {
+    const R = triangularFactor(Q, n, p);
+    let ok = true;
+    for (let j = 0; j < p; j++) if (!(Math.abs(R[j * p + j]) > 0) || !Number.isFinite(R[j * p + j])) ok = false;
+    if (!ok) break;
+    rdivUpper(Q, n, p, R);
+    const next = new Float64Array(p * p);
+    for (let i = 0; i < p; i++) for (let j = i; j < p; j++) {
+      let s = 0;
+      for (let k = i; k <= j; k++) s += R[i * p + k] * S[k * p + j];
+      next[i * p + j] = s;
+    }
+    S = next;
+  }
+  // T = S^{-1} (upper triangular), column by column.
+  const T = new Float64Array(p * p);
+  let logDetT = 0;
+  for (let j = p - 1; j >= 0; j--) {
+    T[j * p + j] = 1 / S[j * p + j];
+    logDetT -= Math.log(Math.abs(S[j * p + j]));
+    for (let i = j - 1; i >= 0; i--) {
+      let s = 0;
+      for (let k = i + 1; k <= j; k++) s += S[i * p + k] * T[k * p + j];
+      T[i * p + j] = -s / S[i * p + i];
+    }
+  }
+  const yw = Float64Array.from(y);
+  const c = new Float64Array(p);
+  if (p > 0) {
+    project(Q, n, p, yw, c);
+    project(Q, n, p, yw, c);
+  }
+  return { X: Q, y: yw, map: { p, T, c, logDetT } };
+}
+
+/** beta = T (c + beta~), from the working coefficients. */
+export function originalBeta(map: FixedMap | null, working: Float64Array): Float64Array {
+  if (!map) return Float64Array.from(working);
+  const { p, T, c } = map;
+  const beta = new Float64Array(p);
+  for (let i = 0; i < p; i++) {
+    let s = 0;
+    for (let j = i; j < p; j++) s += T[i * p + j] * (c[j] + working[j]);
+    beta[i] = s;
+  }
+  return beta;
+}
+
+/** T V T' for a p x p row-major V (the working coefficients' covariance). */
+export function originalVcov(map: FixedMap | null, V: Float64Array): Float64Array {
+  if (!map) return V;
+  const { p, T } = map;
+  const TV = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) {
+    let s = 0;
+    for (let k = i; k < p; k++) s += T[i * p + k] * V[k * p + j];
+    TV[i * p + j] = s;
+  }
+  const out = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) for (let j = 0; j <= i; j++) {
+    let s = 0;
+    for (let k = j; k < p; k++) s += TV[i * p + k] * T[j * p + k];
+    out[i * p + j] = s;
+    out[j * p + i] = s;
+  }
+  return out;
+}

@@ -166,12 +166,16 @@ function engineCriterion(prep: PreparedModel, sds: Record<string, number>, eta: 
 }
 
 /** Unconstrained eta for a correlation (and the varIdent ratio of stratum "b"). */
-function etaOf(rp: ResPar, withRatio: boolean, maxSize: number): number[] {
+function etaOf(rp: ResPar, withRatio: boolean, maxSize: number, timeScale = 1): number[] {
   let e: number[];
   if (rp.type === "CS") {
     const inf = -1 / (maxSize - 1);
     e = [Math.log((rp.phi - inf) / (1 - rp.phi))];
-  } else if (rp.type === "CAR1") e = [Math.log(rp.phi / (1 - rp.phi))];
+  } else if (rp.type === "CAR1") {
+    // CAR1's parameter is the correlation at the mean gap between times (residual.ts).
+    const atGap = Math.pow(rp.phi, timeScale);
+    e = [Math.log(atGap / (1 - atGap))];
+  }
   else e = [2 * Math.atanh(rp.phi)];
   return withRatio ? [...e, Math.log(rp.ratio)] : e;
 }
@@ -194,7 +198,7 @@ test("crossed + residual structure: the criterion equals the dense V computation
       const rp: ResPar = { type: c.type, phi, ratio: c.varIdent ? ratio : 1 };
       const sds = { subject: sSubj, item: sItem };
       for (const reml of [true, false]) {
-        const ours = engineCriterion(prep, sds, etaOf(rp, c.varIdent, maxSize), reml);
+        const ours = engineCriterion(prep, sds, etaOf(rp, c.varIdent, maxSize, prep.residual!.res.layout.timeScale), reml);
         const dense = denseCriterion(d, sds, rp, reml);
         assert.ok(Math.abs(ours - dense) < 1e-8 * Math.max(1, Math.abs(dense)), `${spec} ${reml ? "REML" : "ML"} at ${[sSubj, sItem, phi, ratio]}: ${ours} vs dense ${dense}`);
       }

@@ -75,6 +75,30 @@ export function varparHat(fit: LmmFit): Float64Array {
   return Float64Array.from([...thetaO, ...fit.eta, Math.sqrt(model.pwrss / dof)]);
 }
 
+/**
+ * The natural size of each varpar entry, for derivative steps (numderiv.ts): an entry of lme4's
+ * theta in row a of a term's factor scales as effect a does, i.e. as row a of the conditioning
+ * transform C (b = C b_work, remat.ts), so it is that row's norm (1 for an intercept on its own,
+ * 1/1000 for a slope on time in milli-days). The residual parameters are unconstrained (scale 1);
+ * sigma is positive and its step is relative.
+ */
+export function varparScales(fit: LmmFit, vp: Float64Array): Float64Array {
+  const out = new Float64Array(vp.length).fill(1);
+  let k = 0;
+  for (const r of fit.model.remats) {
+    const q = r.q;
+    for (let j = 0; j < q; j++) {
+      for (let i = j; i < q; i++) {
+        let s = 0;
+        for (let g = 0; g < q; g++) s += r.C[i * q + g] * r.C[i * q + g];
+        out[k++] = Math.sqrt(s);
+      }
+    }
+  }
+  out[vp.length - 1] = vp[vp.length - 1];
+  return out;
+}
+
 /** Put the model back at the fit's optimum (whitening and factor). */
 export function restore(fit: LmmFit): void {
   if (fit.residual) fit.residual.apply(fit.eta);
@@ -112,7 +136,8 @@ export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): vo
     // df are large and the p-values insensitive to them).
     const cost = estimatedMs(fit) * 10 * k * k;
     const levels = cost * 4 < 1500 ? 4 : cost * 2 < 3000 ? 2 : 1;
-    const H = hessian(dev, vp, levels);
+    const scales = varparScales(fit, vp);
+    const H = hessian(dev, vp, levels, scales);
     const A = pinvSym(H, k).map((v) => 2 * v);
     const vcovAt = (x: Float64Array): Float64Array => {
       const f = at(x);
@@ -121,7 +146,7 @@ export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): vo
       for (let i = 0; i < p; i++) diag[i] = f ? s2 * f.vdiag[i] : NaN;
       return diag;
     };
-    const J = jacobian(vcovAt, vp, levels);
+    const J = jacobian(vcovAt, vp, levels, scales);
     const v0 = vcovAt(vp);
     dfs = rows.map((_, i) => {
       let q = 0;

@@ -1,12 +1,20 @@
 // Numerical derivatives with Richardson extrapolation (the approach of R's numDeriv, which
 // lmerTest uses): central differences at h, h/2, h/4, h/8 combined to cancel the error terms.
 
+/** numDeriv's zero.tol: below it (relative to the parameter's scale) a step gets an absolute part. */
+const ZERO_TOL = Math.sqrt(2.220446049250313e-16 / 7e-7);
+
 /**
- * First step: 10% of |x| (absolute 1e-4 near 0). Richardson extrapolation removes the truncation
- * error of such a large step, while small steps would amplify the rounding noise of the deviance.
+ * First step, numDeriv's rule (d = 0.1, eps = 1e-4): 10% of |x|, plus 1e-4 when x is near 0.
+ * "Near 0" and the absolute part are relative to `scale`, the parameter's natural size: for
+ * lme4's theta the size of its row of the conditioning transform, so that a random slope on time
+ * in seconds gets the same relative steps (and the same df) as one on time in days. With scale 1
+ * this is exactly numDeriv's step. Richardson extrapolation removes the truncation error of such
+ * a large step, while small steps would amplify the rounding noise of the deviance.
  */
-function stepFor(x: number): number {
-  return Math.max(0.1 * Math.abs(x), 1e-4);
+export function stepFor(x: number, scale = 1): number {
+  const s = scale > 0 && Number.isFinite(scale) ? scale : 1;
+  return 0.1 * Math.abs(x) + (Math.abs(x) < ZERO_TOL * s ? 1e-4 * s : 0);
 }
 
 function richardson(d: number[]): number {
@@ -20,11 +28,11 @@ function richardson(d: number[]): number {
 }
 
 /** Jacobian of a vector function: J[k] = d f / d x_k (each a vector). */
-export function jacobian(f: (x: Float64Array) => Float64Array, x0: ArrayLike<number>, levels = 4): Float64Array[] {
+export function jacobian(f: (x: Float64Array) => Float64Array, x0: ArrayLike<number>, levels = 4, scales?: ArrayLike<number>): Float64Array[] {
   const x = Float64Array.from(x0);
   const out: Float64Array[] = [];
   for (let k = 0; k < x.length; k++) {
-    const h0 = stepFor(x[k]);
+    const h0 = stepFor(x[k], scales ? scales[k] : 1);
     const ests: Float64Array[] = [];
     for (let l = 0; l < levels; l++) {
       const h = h0 / Math.pow(2, l);
@@ -44,12 +52,12 @@ export function jacobian(f: (x: Float64Array) => Float64Array, x0: ArrayLike<num
 }
 
 /** Hessian of a scalar function (symmetric, row-major n x n). */
-export function hessian(f: (x: Float64Array) => number, x0: ArrayLike<number>, levels = 4): Float64Array {
+export function hessian(f: (x: Float64Array) => number, x0: ArrayLike<number>, levels = 4, scales?: ArrayLike<number>): Float64Array {
   const n = x0.length;
   const x = Float64Array.from(x0);
   const f0 = f(x);
   const H = new Float64Array(n * n);
-  const hs = Array.from(x0, (v) => stepFor(v));
+  const hs = Array.from(x0, (v, i) => stepFor(v, scales ? scales[i] : 1));
   for (let i = 0; i < n; i++) {
     const d: number[] = [];
     for (let l = 0; l < levels; l++) {

@@ -110,41 +110,77 @@ export function minimizeTheta(
   // The check costs 1 + 2k^2 evaluations; skip it where that would take seconds.
   const k = theta.length;
   const affordable = estimatedMs * (1 + 2 * k * k) < CHECK_BUDGET_MS;
-  let check = nobs <= CHECK_MAX_ROWS && affordable ? newtonCheck(counted, theta, lower) : null;
+  const checked = nobs <= CHECK_MAX_ROWS && affordable;
   if (nobs <= CHECK_MAX_ROWS && !affordable) messages.push("the finite-difference convergence check was skipped: each evaluation of this model takes long");
-  for (let it = 0; it < 3 && check && check.size > 1e-6; it++) {
-    const trial = Float64Array.from(theta);
-    check.free.forEach((i, k) => (trial[i] = Math.max(lower[i], theta[i] - check!.step[k])));
-    const ft = counted(trial);
-    if (!(ft < fval)) break;
-    theta = trial;
-    fval = ft;
-    check = newtonCheck(counted, theta, lower);
+  const polish = (): Check | null => {
+    let check = newtonCheck(counted, theta, lower);
+    for (let it = 0; it < 3 && check && check.size > 1e-6; it++) {
+      const trial = Float64Array.from(theta);
+      check.free.forEach((i, k) => (trial[i] = Math.max(lower[i], theta[i] - check!.step[k])));
+      const ft = counted(trial);
+      if (!(ft < fval)) break;
+      theta = trial;
+      fval = ft;
+      check = newtonCheck(counted, theta, lower);
+    }
+    return check;
+  };
+  let check = checked ? polish() : null;
+  if (check && check.size > GRAD_TOL) {
+    // "Converged" must mean at the optimum: where the derivatives say the optimizer stopped short
+    // (a saddle, or a stop in a flat valley), search again from there with a fresh trust region
+    // before anything is reported.
+    const again = bobyqa(counted, theta, { ...opts, rhobeg: Math.min(rhobeg, 0.05) });
+    if (again.status === "cancelled") throw new CancelledError();
+    if (again.fval < fval) {
+      theta = Float64Array.from(again.x);
+      fval = again.fval;
+    }
+    check = polish();
   }
   if (check && check.size > GRAD_TOL) {
     converged = false;
-    messages.push(`the fit may not have converged: the Newton step from the optimum is ${check.size.toPrecision(3)} (tol = ${GRAD_TOL}) in the covariance parameters`);
+    messages.push(check.definite
+      ? `the fit may not have converged: the Newton step from the optimum is ${check.size.toPrecision(3)} (tol = ${GRAD_TOL}) in the covariance parameters`
+      : `the fit may not have converged: the objective's Hessian in the covariance parameters is not positive definite there and its scaled gradient is ${check.size.toPrecision(3)} (tol = ${GRAD_TOL})`);
   }
   return { theta, objective: fval, evaluations, msPerEvaluation: msPer(), optimizer: name, converged, messages };
+}
+
+interface Check {
+  free: number[];
+  step: Float64Array;
+  size: number;
+  /** Whether H was positive definite (else size and step use its diagonal). */
+  definite: boolean;
 }
 
 /**
  * lme4's convergence check, scale-free: with g and H the central-difference gradient and Hessian
  * over the parameters not at a bound, `size` is the largest component of min(|L^{-1} g|, |g|)
- * (H = L L'), and `step` = H^{-1} g is the Newton step. Null when every parameter is at a bound
- * or H is not positive definite (then the boundary and singularity messages speak).
+ * (H = L L'), and `step` = H^{-1} g is the Newton step. Steps are 1e-4 relative to each
+ * parameter's size (at least 1e-4): theta runs to tens when the residual SD is small, where fixed
+ * steps drown the second differences in rounding. When H is not positive definite (a saddle, or
+ * rounding), the diagonal stands in for it: min(|g_i| / sqrt(H_ii), |g_i|) over the positive
+ * diagonals, |g_i| elsewhere, and a diagonal Newton step. Null when every parameter is at a bound.
  */
-function newtonCheck(f: (x: Float64Array) => number, theta: Float64Array, lower: Float64Array): { free: number[]; step: Float64Array; size: number } | null {
+function newtonCheck(f: (x: Float64Array) => number, theta: Float64Array, lower: Float64Array): Check | null {
   const x = Float64Array.from(theta);
   const f0 = f(x);
-  const h = 1e-4;
   const free: number[] = [];
-  for (let i = 0; i < theta.length; i++) if (theta[i] - lower[i] >= 2 * h) free.push(i);
+  const hs: number[] = [];
+  for (let i = 0; i < theta.length; i++) {
+    const h = 1e-4 * Math.max(1, Math.abs(theta[i]));
+    if (theta[i] - lower[i] >= 2 * h) {
+      free.push(i);
+      hs.push(h);
+    }
+  }
   const k = free.length;
   if (k === 0) return null;
   const at = (di: number, si: number, dj = -1, sj = 0): number => {
-    x[free[di]] += si * h;
-    if (dj >= 0) x[free[dj]] += sj * h;
+    x[free[di]] += si * hs[di];
+    if (dj >= 0) x[free[dj]] += sj * hs[dj];
     const v = f(x);
     x.set(theta);
     return v;
@@ -152,21 +188,37 @@ function newtonCheck(f: (x: Float64Array) => number, theta: Float64Array, lower:
   const g = new Float64Array(k), H = new Float64Array(k * k);
   for (let i = 0; i < k; i++) {
     const fp = at(i, 1), fm = at(i, -1);
-    g[i] = (fp - fm) / (2 * h);
-    H[i * k + i] = (fp - 2 * f0 + fm) / (h * h);
+    g[i] = (fp - fm) / (2 * hs[i]);
+    H[i * k + i] = (fp - 2 * f0 + fm) / (hs[i] * hs[i]);
     for (let j = 0; j < i; j++) {
-      const v = (at(i, 1, j, 1) - at(i, 1, j, -1) - at(i, -1, j, 1) + at(i, -1, j, -1)) / (4 * h * h);
+      const v = (at(i, 1, j, 1) - at(i, 1, j, -1) - at(i, -1, j, 1) + at(i, -1, j, -1)) / (4 * hs[i] * hs[j]);
       H[i * k + j] = H[j * k + i] = v;
     }
   }
   const L = Float64Array.from(H);
-  for (let i = 0; i < k; i++) for (let j = 0; j <= i; j++) {
+  let definite = true;
+  for (let i = 0; i < k && definite; i++) for (let j = 0; j <= i; j++) {
     let s = L[i * k + j];
     for (let m = 0; m < j; m++) s -= L[i * k + m] * L[j * k + m];
     if (i === j) {
-      if (!(s > 0)) return null;
+      if (!(s > 0)) {
+        definite = false;
+        break;
+      }
       L[i * k + i] = Math.sqrt(s);
     } else L[i * k + j] = s / L[j * k + j];
+  }
+  if (!definite) {
+    const step = new Float64Array(k);
+    let size = 0;
+    for (let i = 0; i < k; i++) {
+      const hii = H[i * k + i];
+      if (hii > 0) {
+        step[i] = g[i] / hii;
+        size = Math.max(size, Math.min(Math.abs(g[i]) / Math.sqrt(hii), Math.abs(g[i])));
+      } else size = Math.max(size, Math.abs(g[i]));
+    }
+    return { free, step, size, definite };
   }
   const sg = new Float64Array(k);
   let size = 0;
@@ -182,5 +234,5 @@ function newtonCheck(f: (x: Float64Array) => number, theta: Float64Array, lower:
     for (let m = i + 1; m < k; m++) s -= L[m * k + i] * step[m];
     step[i] = s / L[i * k + i];
   }
-  return { free, step, size };
+  return { free, step, size, definite };
 }

@@ -90,6 +90,8 @@ export function residualStart(lay: ResidualLayout, X: Float64Array, y: Float64Ar
     const meanLag = pairs > 0 ? lag / pairs : 1;
     let phi = Math.sign(r) * Math.pow(Math.abs(r), 1 / Math.max(meanLag, 1e-12));
     if (type === "CAR1") {
+      // The parameter is the correlation at the mean gap (residual.ts's timeScale).
+      phi = r > 0 ? Math.pow(r, lay.timeScale / Math.max(meanLag, 1e-300)) : 0;
       phi = clamp(phi, 1 - EDGE, EDGE);
       eta[0] = Math.log(phi / (1 - phi));
     } else {

@@ -22,10 +22,36 @@ export interface ResidualModel {
   ngroups: number;
   /** The groups, occasions and strata, for starting values and the crossed-effects path. */
   layout: ResidualLayout;
-  /** The correlation parameters for eta: rho (AR1/ARH1/CAR1 phi, CS rho) or the UN matrix. */
-  corr(eta: Float64Array): { rho: number; corr?: Float64Array };
+  /**
+   * The correlation parameters for eta: rho (AR1/ARH1/CAR1 phi, CS rho) or the UN matrix. CAR1
+   * also gives log phi per unit time (lagCorrelation uses it: phi is near 1 when time is in small
+   * units, and phi^lag loses digits where lag * log phi does not).
+   */
+  corr(eta: Float64Array): CorrParams;
   /** Per-row SD ratios (varIdent and per occasion) of the last whiten() call. */
   readonly sd: Float64Array;
+}
+
+export interface CorrParams {
+  rho: number;
+  corr?: Float64Array;
+  logRho?: number;
+}
+
+/**
+ * Correlation r of two neighbours `lag` apart and 1 - r^2: phi^lag for AR1 (lag in occasions),
+ * exp(lag log phi) for CAR1, with 1 - r^2 = -expm1(2 lag log phi) so that it keeps its digits
+ * when r is near 1.
+ */
+export function lagCorrelation(c: CorrParams, lag: number, out: { r: number; one: number }): void {
+  if (c.logRho !== undefined) {
+    const x = lag * c.logRho;
+    out.r = Math.exp(x);
+    out.one = -Math.expm1(2 * x);
+  } else {
+    out.r = Math.pow(c.rho, lag);
+    out.one = 1 - out.r * out.r;
+  }
 }
 
 /** How a residual structure's rows are organized (fixed for a model; no parameter values). */
@@ -48,6 +74,12 @@ export interface ResidualLayout {
   nIdent: number;
   /** Lower bound of the CS correlation (-1/(max group size - 1)). */
   csInf: number;
+  /**
+   * CAR1: the mean gap between neighbouring times within groups (1 otherwise). Its parameter is
+   * the correlation at this gap, so the optimizer sees the same problem whatever the time unit
+   * (days or seconds), while phi is reported per unit time as nlme does.
+   */
+  timeScale: number;
 }
 
 function columnByName(table: DataTable, name: string): Column {
@@ -169,6 +201,17 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
   const nOccVar = occVar ? nOcc - 1 : 0;
   const nIdent = vStrata ? vLevels.length - 1 : 0;
   const nPar = nCorr + nOccVar + nIdent;
+  let timeScale = 1;
+  if (type === "CAR1") {
+    let sum = 0, gaps = 0;
+    for (let g = 0; g < ngroups; g++) {
+      for (let k = gptr[g] + 1; k < gptr[g + 1]; k++) {
+        sum += time![grows[k]] - time![grows[k - 1]];
+        gaps++;
+      }
+    }
+    if (gaps > 0 && sum > 0 && Number.isFinite(sum)) timeScale = sum / gaps;
+  }
   const csInf = maxSize > 1 ? -1 / (maxSize - 1) : -1;
 
   // Scratch for UN.
@@ -179,16 +222,23 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
   const markov = type === "AR1" || type === "ARH1" || type === "CAR1";
   const arR = new Float64Array(markov ? n : 0), arC = new Float64Array(markov ? n : 0), isd = new Float64Array(markov ? n : 0);
 
-  const corrParams = (eta: Float64Array): { rho: number; corr?: Float64Array } => {
+  const corrParams = (eta: Float64Array): CorrParams => {
     if (type === "AR1" || type === "ARH1") return { rho: Math.tanh(eta[0] / 2) };
-    if (type === "CAR1") return { rho: logistic(eta[0]) };
+    if (type === "CAR1") {
+      // log logistic(eta), without overflow either way.
+      const logGap = eta[0] >= 0 ? -Math.log1p(Math.exp(-eta[0])) : eta[0] - Math.log1p(Math.exp(eta[0]));
+      const logRho = logGap / timeScale;
+      return { rho: Math.exp(logRho), logRho };
+    }
     if (type === "CS") return { rho: (Math.exp(eta[0]) + csInf) / (Math.exp(eta[0]) + 1) };
     if (type === "UN") return { rho: 0, corr: unCorrelation(eta, nOcc) };
     return { rho: 0 };
   };
 
   const whiten: ResidualModel["whiten"] = (eta, cols) => {
-    const { rho, corr } = corrParams(eta);
+    const cp = corrParams(eta);
+    const { rho, corr } = cp;
+    const lc = { r: 0, one: 1 };
     let logdet = 0;
     // SD ratios per row (exp of the few log ratios once, not per row). log s = sum of the eta's.
     if (occVar || vStrata) {
@@ -220,8 +270,8 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
         for (let k = 1; k < m; k++) {
           const row = grows[o + k];
           const lag = type === "CAR1" ? time![row] - time![grows[o + k - 1]] : occasion![row] - occasion![grows[o + k - 1]];
-          const r = Math.pow(rho, lag);
-          const one = 1 - r * r;
+          lagCorrelation(cp, lag, lc);
+          const r = lc.r, one = lc.one;
           logdet += Math.log(one);
           arR[row] = r;
           arC[row] = 1 / Math.sqrt(one);
@@ -311,7 +361,7 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
     params,
     groupOf,
     ngroups,
-    layout: { type, gptr, grows, maxSize, time, occasion, nOcc, vStrata, nStrata: vLevels.length, nCorr, nOccVar, nIdent, csInf },
+    layout: { type, gptr, grows, maxSize, time, occasion, nOcc, vStrata, nStrata: vLevels.length, nCorr, nOccVar, nIdent, csInf, timeScale },
     corr: corrParams,
     sd: sdRow,
   };

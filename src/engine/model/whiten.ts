@@ -13,7 +13,7 @@
 // vector over the dense block. Nothing per group is kept. The chain and fixed blocks come from
 // the ordinary accumulation of the whitened columns (BlockedModel.accumulate).
 import type { BlockedModel } from "./blocked";
-import type { ResidualModel } from "./residual";
+import { CorrParams, ResidualModel, lagCorrelation } from "./residual";
 
 export class CrossedWhitening {
   private readonly wd: Float64Array;
@@ -26,6 +26,7 @@ export class CrossedWhitening {
   private readonly vsum: Float64Array;
   private readonly touched: Int32Array;
   private readonly slot: Int32Array;
+  private readonly lc = { r: 0, one: 1 };
 
   constructor(private readonly model: BlockedModel, private readonly res: ResidualModel, private readonly X: Float64Array, private readonly y: Float64Array) {
     const ms = res.layout.maxSize;
@@ -46,18 +47,19 @@ export class CrossedWhitening {
   /** Add A_DD, A_FD and A_Dj for eta (after res.whiten(eta), whose SD ratios it reads). */
   accumulate(eta: Float64Array): void {
     const lay = this.res.layout;
-    const { rho, corr } = this.res.corr(eta);
+    const cp = this.res.corr(eta);
     const ng = lay.gptr.length - 1;
     for (let g = 0; g < ng; g++) {
       const o = lay.gptr[g], m = lay.gptr[g + 1] - o;
-      if (!this.precision(o, m, rho, corr)) continue;
+      if (!this.precision(o, m, cp)) continue;
       this.fixedAndChain(o, m);
       this.denseDense(o, m);
     }
   }
 
   /** W for the group's rows grows[o .. o+m). False if the UN sub-matrix is not positive definite. */
-  private precision(o: number, m: number, rho: number, corr: Float64Array | undefined): boolean {
+  private precision(o: number, m: number, cp: CorrParams): boolean {
+    const { rho, corr } = cp;
     const lay = this.res.layout, rows = lay.grows, sd = this.res.sd;
     const { wd, wo, sinv } = this;
     for (let k = 0; k < m; k++) sinv[k] = 1 / sd[rows[o + k]];
@@ -71,7 +73,8 @@ export class CrossedWhitening {
         else {
           const a = rows[o + k], b = rows[o + k - 1];
           const lag = type === "CAR1" ? lay.time![a] - lay.time![b] : lay.occasion![a] - lay.occasion![b];
-          const r = Math.pow(rho, lag), ak = 1 / Math.sqrt(1 - r * r);
+          lagCorrelation(cp, lag, this.lc);
+          const r = this.lc.r, ak = 1 / Math.sqrt(this.lc.one);
           diag = ak * sinv[k];
           sub = -r * ak * sinv[k - 1];
         }

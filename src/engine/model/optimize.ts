@@ -114,7 +114,7 @@ export function minimizeTheta(
   if (nobs <= CHECK_MAX_ROWS && !affordable) messages.push("the finite-difference convergence check was skipped: each evaluation of this model takes long");
   const polish = (): Check | null => {
     let check = newtonCheck(counted, theta, lower);
-    for (let it = 0; it < 3 && check && check.size > 1e-6; it++) {
+    for (let it = 0; it < 4 && check && check.size > 1e-8; it++) {
       const trial = Float64Array.from(theta);
       check.free.forEach((i, k) => (trial[i] = Math.max(lower[i], theta[i] - check!.step[k])));
       const ft = counted(trial);

@@ -55,7 +55,9 @@ export function minimizeTheta(
   // On large data the deviance's own rounding noise is larger than 1e-8: ftolRel (1e-12 of the
   // deviance, 1e-6 at a million rows, far below a printed digit of the log-likelihood).
   const opts = { lower, rhobeg, rhoend: 1e-7, ftolAbs: 1e-8, ftolRel: 1e-12, maxfun: 2000 * nth, shouldStop };
-  let res: OptimResult = bobyqa(counted, start, opts);
+  // rhobeg 0: the start is already the search's end (a residual structure's joint finish):
+  // only the polish and the check below, whose own search again runs if the check fails.
+  let res: OptimResult = rhobeg > 0 ? bobyqa(counted, start, opts) : { x: Float64Array.from(start), fval: counted(start), nfev: 1, status: "converged", message: "started at the outer search's end" };
   let name = "bobyqa";
   if (res.status === "cancelled") throw new CancelledError();
   if (res.status !== "converged" || !Number.isFinite(res.fval)) {
@@ -130,7 +132,7 @@ export function minimizeTheta(
     // "Converged" must mean at the optimum: where the derivatives say the optimizer stopped short
     // (a saddle, or a stop in a flat valley), search again from there with a fresh trust region
     // before anything is reported.
-    const again = bobyqa(counted, theta, { ...opts, rhobeg: Math.min(rhobeg, 0.05) });
+    const again = bobyqa(counted, theta, { ...opts, rhobeg: rhobeg > 0 ? Math.min(rhobeg, 0.05) : 0.01 });
     if (again.status === "cancelled") throw new CancelledError();
     if (again.fval < fval) {
       theta = Float64Array.from(again.x);

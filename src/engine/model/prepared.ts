@@ -119,6 +119,9 @@ export function prepareFit(table: DataTable, specText: string): PreparedModel {
  * second start. The cost model is deterministic, so the choice never depends on the machine's load.
  */
 const SECOND_START_MS = 1000;
+/** Rows and estimated milliseconds up to which residual-structure fits end with the joint search. */
+const JOINT_MAX_ROWS = 1e5;
+const JOINT_BUDGET_MS = 3000;
 /** Milliseconds per row and column of one whitening pass and re-accumulation (measured, 2-core machine). */
 const WHITEN_MS_PER_CELL = 7e-5;
 
@@ -204,22 +207,31 @@ export function fitPrepared(prep: PreparedModel, method: Method, signal?: { canc
     opt = minimizeTheta((th) => model.evaluate(th, reml), start, lower, signal, prep.design.n, estimatedMs(prep), start === theta ? 0.25 : 0.1);
   } else {
     const r = outerSearch(prep, reml, lower, signal);
-    // The outer search sees the inner fits' own tolerance as noise in its objective, so it ends
-    // within ~1e-4 of the optimum in eta, enough to move df and p-values in the 6th digit. A final
-    // joint search over (theta, eta) on the full objective, with minimizeTheta's Newton polish and
-    // convergence check, finishes it (each evaluation whitens again: cheap where the check runs).
-    const nth = theta.length;
-    const joint = (x: Float64Array): number => {
-      const logdet = residual.apply(x.subarray(nth));
-      if (!Number.isFinite(logdet)) return Infinity;
-      return model.evaluate(x.subarray(0, nth), reml) + logdet;
-    };
-    const jointLower = Float64Array.from([...lower, ...new Array<number>(r.eta.length).fill(-Infinity)]);
-    const start = Float64Array.from([...r.theta, ...r.eta]);
-    opt = minimizeTheta(joint, start, jointLower, signal, prep.design.n, estimatedMs(prep), 0.01);
-    eta = Float64Array.from(opt.theta.subarray(nth));
-    opt.theta = Float64Array.from(opt.theta.subarray(0, nth));
-    residual.apply(eta);
+    const nth = theta.length, k = nth + r.eta.length;
+    // Joint evaluations whiten again; on large data (where lme4 also stops checking) keep the
+    // inner fit at the outer search's eta instead. Deterministic cost model, never the clock.
+    const jointAffordable = prep.design.n <= JOINT_MAX_ROWS && estimatedMs(prep) * (40 * (k + 1) + 2 * k * k) < JOINT_BUDGET_MS;
+    if (!jointAffordable) {
+      eta = r.eta;
+      residual.apply(eta);
+      opt = minimizeTheta((th) => model.evaluate(th, reml), r.theta, lower, signal, prep.design.n, estimatedMs(prep));
+    } else {
+      // The outer search sees the inner fits' own tolerance as noise in its objective, so it ends
+      // within ~1e-4 of the optimum in eta, enough to move df and p-values in the 6th digit. A final
+      // joint Newton polish over (theta, eta) on the full objective, with minimizeTheta's convergence
+      // check (and its search again if the check fails), finishes it (each evaluation whitens again).
+      const joint = (x: Float64Array): number => {
+        const logdet = residual.apply(x.subarray(nth));
+        if (!Number.isFinite(logdet)) return Infinity;
+        return model.evaluate(x.subarray(0, nth), reml) + logdet;
+      };
+      const jointLower = Float64Array.from([...lower, ...new Array<number>(r.eta.length).fill(-Infinity)]);
+      const start = Float64Array.from([...r.theta, ...r.eta]);
+      opt = minimizeTheta(joint, start, jointLower, signal, prep.design.n, estimatedMs(prep), 0);
+      eta = Float64Array.from(opt.theta.subarray(nth));
+      opt.theta = Float64Array.from(opt.theta.subarray(0, nth));
+      residual.apply(eta);
+    }
     opt.evaluations += r.evaluations;
     if (!r.converged) {
       opt.converged = false;

@@ -238,3 +238,47 @@ test("Sitka random slope: time in milli-days and time * 1e9 keep the Satterthwai
     compareFits(a, b, { scaled: "time", xScale: s }, `random slope, time * ${s}`, ["time"]);
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// The working basis itself (fixed-basis.ts).
+
+test("fixed basis: X~ = X T has orthonormal columns and y~ is y's OLS residual, even for [1, 1e9 t] and y + 1e6", async () => {
+  const { fixedBasis, originalBeta } = await import("../src/engine/model/fixed-basis");
+  const n = 50, p = 3;
+  const X = new Float64Array(n * p), y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = 150 + 2 * i;
+    X[i * p] = 1;
+    X[i * p + 1] = t * 1e9;
+    X[i * p + 2] = i % 2;
+    y[i] = 1e6 + 0.01 * t + 0.3 * (i % 2) + Math.sin(i);
+  }
+  const { X: Q, y: r, map } = fixedBasis(X, y, n, p);
+  for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += Q[i * p + a] * Q[i * p + b];
+    assert.ok(Math.abs(s - (a === b ? 1 : 0)) < 1e-12, `Q'Q[${a},${b}] = ${s}`);
+  }
+  // X T = Q, column by column (relative to each column's size).
+  for (let j = 0; j < p; j++) {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let k = 0; k <= j; k++) s += X[i * p + k] * map.T[k * p + j];
+      assert.ok(Math.abs(s - Q[i * p + j]) < 1e-9, `(X T)[${i},${j}]`);
+    }
+  }
+  let rr = 0;
+  for (let i = 0; i < n; i++) rr += r[i] * r[i];
+  for (let j = 0; j < p; j++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += Q[i * p + j] * r[i];
+    assert.ok(Math.abs(s) < 1e-12 * Math.sqrt(rr) * n, `residual not orthogonal to column ${j}: ${s}`);
+  }
+  // b_ols = T c reproduces y: y - X b_ols = y~.
+  const b = originalBeta(map, new Float64Array(p));
+  for (let i = 0; i < n; i++) {
+    let fit = 0;
+    for (let j = 0; j < p; j++) fit += X[i * p + j] * b[j];
+    assert.ok(Math.abs(y[i] - fit - r[i]) < 1e-8, `row ${i}: ${y[i] - fit} vs ${r[i]}`);
+  }
+});

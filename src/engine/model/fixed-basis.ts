@@ -13,6 +13,9 @@
 // variance parameters, the residual sum of squares and every test are then exactly invariant
 // to shifts of y and to rescaling (or shifting, with an intercept) the covariates.
 
+import { addGram } from "../linalg/gram";
+import { cholLower } from "../linalg/dense";
+
 /** How the working fixed-effects basis maps back to the original coefficients. */
 export interface FixedMap {
   p: number;
@@ -62,6 +65,23 @@ function triangularFactor(X: Float64Array, n: number, p: number): Float64Array {
   return R;
 }
 
+/**
+ * Upper-triangular R with R'R = Q'Q by Cholesky of the Gram matrix; null when a squared pivot is
+ * below `minRatio` of its column's squared length (or not positive): too close to collinear for
+ * the Gram matrix to keep the digits.
+ */
+function gramFactor(Q: Float64Array, n: number, p: number, minRatio: number): Float64Array | null {
+  const G = new Float64Array(p * p);
+  addGram(Q, p, null, n, G);
+  const diag = new Float64Array(p);
+  for (let j = 0; j < p; j++) diag[j] = G[j * p + j];
+  if (!cholLower(G, p)) return null;
+  for (let j = 0; j < p; j++) if (!(G[j * p + j] * G[j * p + j] >= minRatio * diag[j]) || !Number.isFinite(diag[j])) return null;
+  const R = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) for (let j = i; j < p; j++) R[i * p + j] = G[j * p + i];
+  return R;
+}
+
 /** In place, row by row: X <- X R^{-1} (R upper triangular with a nonzero diagonal). */
 function rdivUpper(X: Float64Array, n: number, p: number, R: Float64Array): void {
   for (let i = 0; i < n; i++) {
@@ -101,7 +121,12 @@ export function fixedBasis(X: Float64Array, y: Float64Array, n: number, p: numbe
   let S = new Float64Array(p * p);
   for (let j = 0; j < p; j++) S[j * p + j] = 1;
   for (let pass = 0; pass < 2; pass++) {
-    const R = triangularFactor(Q, n, p);
+    // Cholesky QR twice (the Gram matrix is the fast pass at a million rows) where X's columns
+    // are far from collinear, each keeping over 1e-3 of its length after the earlier ones are
+    // projected out: the first Q is then orthonormal to ~1e-10 and the second pass to rounding.
+    // Anything closer (an intercept beside time in serial dates, x + 1e6) takes rotations, stable
+    // for any conditioning, in the first pass.
+    const R = gramFactor(Q, n, p, pass === 0 ? 1e-6 : 0.5) ?? triangularFactor(Q, n, p);
     let ok = true;
     for (let j = 0; j < p; j++) if (!(Math.abs(R[j * p + j]) > 0) || !Number.isFinite(R[j * p + j])) ok = false;
     if (!ok) break;

@@ -101,13 +101,19 @@ export function checkRlrtArgs(table: unknown, spec: unknown, opts: unknown): voi
   }
 }
 
-/** Levenshtein distance, for "did you mean" hints on short names. */
+/** Edit distance (Levenshtein, with swaps of neighbours), for "did you mean" hints. */
 export function editDistance(a: string, b: string): number {
   const m = a.length, n = b.length;
   let prev = Array.from({ length: n + 1 }, (_, j) => j);
+  let prevprev = prev;
   for (let i = 1; i <= m; i++) {
     const cur = [i];
-    for (let j = 1; j <= n; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= n; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      // A swap of two neighbours ("fti" for "fit") counts as one edit.
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) cur[j] = Math.min(cur[j], prevprev[j - 2] + 1);
+    }
+    prevprev = prev;
     prev = cur;
   }
   return prev[n];

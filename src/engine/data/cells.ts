@@ -142,13 +142,15 @@ export function trimBounds(s: string, a: number, b: number, out: Int32Array): vo
 }
 
 /**
- * Classify one value from Excel (or an already unquoted CSV field). Numbers are numbers (NaN and
- * infinities are missing); strings are trimmed, missing texts are missing, numeric texts are
+ * Classify one value from Excel (or an already unquoted CSV field). Numbers are numbers (NaN is
+ * missing, infinities are the texts "Inf" and "-Inf"); strings are trimmed, missing texts are missing, numeric texts are
  * numbers, other texts are returned trimmed; booleans are the texts "TRUE"/"FALSE"; null,
  * undefined and objects (Excel error values) are missing.
  */
 export function classify(v: unknown): Cell {
-  if (typeof v === "number") return Number.isFinite(v) ? v : MISSING;
+  // An infinite number is kept as the text R writes for it, so that the model reports it
+  // where the column is used (as it does for the text "Inf" in a CSV file), not dropped.
+  if (typeof v === "number") return Number.isFinite(v) ? v : v === Infinity ? "Inf" : v === -Infinity ? "-Inf" : MISSING;
   if (typeof v === "string") {
     let a = 0;
     let b = v.length;

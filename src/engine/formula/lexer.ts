@@ -60,6 +60,12 @@ export function tokenize(src: string): Token[] {
       i += text.length;
       continue;
     }
+    if (ch === "'" || ch === '"') {
+      const j = src.indexOf(ch, i + 1);
+      const inner = j > i ? src.slice(i + 1, j) : "";
+      const shown = inner ? `\`${inner}\`` : "`tree size`";
+      throw new SpecError(`column names are not quoted: write a name with spaces or symbols in backticks, as ${shown}`, col);
+    }
     if (ch === "%") {
       const j = src.indexOf("%", i + 1);
       const op = j > i ? src.slice(i, j + 1) : "%";

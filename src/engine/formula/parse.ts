@@ -95,6 +95,14 @@ class Parser {
   found(t: Token): string {
     return t.kind === "end" ? "the spec ended" : `found '${t.text}'`;
   }
+  /** After two names in a row ("tree size"): the hint that one name with a space needs backticks. */
+  spaced(t: Token): string {
+    const k = this.toks.indexOf(t);
+    const prev = k > 0 ? this.toks[k - 1] : null;
+    if (t.kind !== "name" || !prev || prev.kind !== "name") return "";
+    const both = `${prev.text} ${t.text}`;
+    return ` (if '${both}' is one column name, write it in backticks: \`${both}\`)`;
+  }
   /** The ')' that closes the '(' at `open`, or a "missing ')'" error. */
   close(open: Token, what: string): void {
     const t = this.peek();
@@ -393,7 +401,7 @@ class Parser {
         continue;
       }
       if (!this.isOp(s, ")") && s.kind !== "end") {
-        throw new SpecError(`unexpected '${s.text}' in the grouping factor: use a column, a:b (their combinations) or a/b (b nested in a)`, s.col);
+        throw new SpecError(`unexpected '${s.text}' in the grouping factor: use a column, a:b (their combinations) or a/b (b nested in a)${this.spaced(s)}`, s.col);
       }
       break;
     }
@@ -506,7 +514,7 @@ function parseFormula(toks: Token[]): ModelFormula {
   const response = p.response();
   const after = p.peek();
   if (!p.isOp(after, "~")) {
-    throw new SpecError(`the response must be one column or expression; ${p.found(after)} before '~'`, after.col);
+    throw new SpecError(`the response must be one column or expression; ${p.found(after)} before '~'${p.spaced(after)}`, after.col);
   }
   p.next();
   const rhs = p.sum(true);
@@ -515,7 +523,7 @@ function parseFormula(toks: Token[]): ModelFormula {
     if (p.isOp(end, ")")) throw new SpecError("unmatched ')': there is no '(' for it", end.col);
     if (p.isOp(end, "|") || p.isOp(end, "||")) throw new SpecError(`'${end.text}' outside parentheses: write a random-effects term as (1 | group)`, end.col);
     if (p.isOp(end, "~")) throw new SpecError("a formula has one '~'", end.col);
-    throw new SpecError(`unexpected '${end.text}': join terms with '+'`, end.col);
+    throw new SpecError(`unexpected '${end.text}': join terms with '+'${p.spaced(end)}`, end.col);
   }
   const fixed = orderTerms(rhs.terms, p.fixedOrder).map((k) => p.term(k));
   return { response, intercept: rhs.intercept !== false, fixed, random: p.random };

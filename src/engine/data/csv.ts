@@ -340,10 +340,20 @@ export function sniffCsv(text: string, pos = 0): CsvDialect {
       bestConsistent = consistent;
     }
   }
-  if (best === ",") return { sep: ",", decimalComma: false };
+  if (best === ",") {
+    // One column of numbers with decimal commas: no separator to find, but every comma is one.
+    if (bestFields <= 1 && oneColumnOfDecimalCommas(text, pos)) return { sep: ";", decimalComma: true };
+    return { sep: ",", decimalComma: false };
+  }
   const s = best === ";" ? ";" : "\\t";
   const re = new RegExp(`(?:^|[${s}\\n])[ ]*"?[+-]?\\d*,\\d+(?:[eE][+-]?\\d+)?"?[ ]*(?=[${s}\\r\\n]|$)`);
   return { sep: best, decimalComma: re.test(text) };
+}
+
+function oneColumnOfDecimalCommas(text: string, pos: number): boolean {
+  const lines = text.slice(pos, pos + 65536).split(/\r\n|\n|\r/).slice(1, 51).filter((l) => l.trim() !== "");
+  const withComma = lines.filter((l) => l.includes(","));
+  return withComma.length > 0 && withComma.every((l) => /^\s*"?[+-]?\d*,\d+(?:[eE][+-]?\d+)?"?\s*$/.test(l));
 }
 
 /** Text that is not CSV text at all: UTF-16 read as bytes, a spreadsheet file. */
@@ -354,10 +364,11 @@ function checkIsText(text: string): void {
   }
   const nul = head.indexOf("\u0000");
   if (nul >= 0) {
-    // UTF-16LE puts the NUL after each ASCII character, UTF-16BE before it.
-    let k = 0;
-    while (k < head.length && !(head.charCodeAt(k) > 0 && head.charCodeAt(k) < 128)) k++;
-    const even = head.charCodeAt(k + 1) === 0 ? "little-endian" : "big-endian";
+    // UTF-16LE puts the NUL after each ASCII character (odd offsets), UTF-16BE before it (even
+    // ones); a byte-order mark read as UTF-8 is two characters, which keeps the parity.
+    let odd = 0;
+    for (let k = 0; k < head.length; k++) if (head.charCodeAt(k) === 0) odd += k & 1 ? 1 : -1;
+    const even = odd >= 0 ? "little-endian" : "big-endian";
     throw new DataError(`the file holds NUL characters: it is UTF-16 (${even}) text read as UTF-8 or bytes. Save it as "CSV UTF-8", or read it with the lmm command, which reads UTF-16`);
   }
 }
@@ -430,5 +441,7 @@ export function parseCsv(text: string, dialect?: CsvDialect): DataTable {
   for (let j = named; j < width; j++) if (cols[j].filled > 0) keep = j + 1;
   const names = checkHeader(header, keep);
   const columns = names.map((name, j) => cols[j].finish(name, lastFilled));
-  return makeTable(names, columns, lastFilled);
+  const table = makeTable(names, columns, lastFilled);
+  if (d.decimalComma) table.decimalComma = true;
+  return table;
 }

@@ -1,9 +1,9 @@
 // What a text cell of a mostly numeric column probably is, so that an error can say it: a
 // number too large for a double or an infinity ("Inf", "1e309"), a date or time typed as text
 // (Excel keeps real dates as numbers), or a plain typo ("abc", "4,5", "n/a").
-import { parseNumber } from "./cells";
+import { parseNumber, scanNumber } from "./cells";
 
-export type CellKind = "number" | "infinite" | "date" | "text";
+export type CellKind = "number" | "infinite" | "date" | "point" | "text";
 
 const NUMERAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INFINITY = /^[+-]?(?:inf|infinity)$/i;
@@ -16,9 +16,13 @@ const DATES = [
   /^\d{1,2}:\d{2}(?::\d{2})?(?: ?[ap]\.?m\.?)?$/i,
 ];
 
-/** The kind of a (trimmed) cell text. */
-export function cellKind(s: string): CellKind {
-  if (parseNumber(s) === parseNumber(s)) return "number";
+/** The kind of a (trimmed) cell text, in a table whose decimal mark is a comma or not. */
+export function cellKind(s: string, decimalComma = false): CellKind {
+  if (decimalComma) {
+    const x = scanNumber(s, 0, s.length, 44);
+    if (x === x) return "number";
+    if (parseNumber(s) === parseNumber(s)) return "point";
+  } else if (parseNumber(s) === parseNumber(s)) return "number";
   if (INFINITY.test(s) || (NUMERAL.test(s) && !Number.isFinite(Number(s)))) return "infinite";
   for (const re of DATES) if (re.test(s)) return "date";
   return "text";
@@ -31,6 +35,8 @@ export function kindNote(k: CellKind): string {
       return " (infinite, or too large for a number)";
     case "date":
       return " (a date or time typed as text)";
+    case "point":
+      return " (a decimal point, in a file written with decimal commas)";
     default:
       return "";
   }

@@ -69,7 +69,7 @@ export class Variables {
     const v = this.value(e);
     const key = e.kind === "var" ? e.name : v.label;
     if (!this.termChecked.has(key)) {
-      if (e.kind === "var") checkTermColumn(this.column(e.name), response);
+      if (e.kind === "var") checkTermColumn(this.column(e.name), response, this.table.decimalComma === true);
       if (v.kind === "numeric") checkMagnitude(v.values, v.label, e.kind === "var" ? "column" : "variable");
       this.termChecked.add(key);
     }
@@ -115,7 +115,7 @@ export class Variables {
   numeric(e: Expr, role: string): Float64Array {
     const v = this.get(e);
     if (v.kind === "numeric") return v.values;
-    throw new DataError(textMessage(v, role));
+    throw new DataError(textMessage(v, role, this.table.decimalComma === true));
   }
 
   private evaluate(e: Expr, label: string): Variable {
@@ -216,8 +216,8 @@ function checkFinite(out: Float64Array, inputs: Float64Array[], label: string, w
 }
 
 /** "the response 'size' has text in 3 rows (row 17 'abc', ...); it must be numeric" */
-export function textMessage(v: FactorVariable, role: string): string {
-  const kinds = v.levels.map(cellKind);
+export function textMessage(v: FactorVariable, role: string, decimalComma = false): string {
+  const kinds = v.levels.map((l) => cellKind(l, decimalComma));
   const cells: { row: number; text: string; kind: CellKind }[] = [];
   let count = 0;
   const codes = v.codes;
@@ -272,10 +272,10 @@ function checkFilled(c: Column): void {
  * typos, infinities or dates typed as text: an error that names them, unless the user asked for
  * factor(x). A column of dates typed as text would be a factor of one level per date: an error too.
  */
-function checkTermColumn(c: Column, response: boolean): void {
+function checkTermColumn(c: Column, response: boolean, decimalComma: boolean): void {
   if (c.kind !== "factor") return;
-  const kinds = c.levels.map(cellKind);
-  const byKind = { number: 0, infinite: 0, date: 0, text: 0 };
+  const kinds = c.levels.map((l) => cellKind(l, decimalComma));
+  const byKind = { number: 0, infinite: 0, date: 0, point: 0, text: 0 };
   let filled = 0;
   const codes = c.codes;
   for (let i = 0; i < codes.length; i++) {

@@ -69,7 +69,14 @@ class Parser {
   private order: string[] = [];
   readonly random: RandomTerm[] = [];
 
-  constructor(private readonly toks: Token[]) {}
+  /** Token indices of the '(' that open a random-effects term (see looksRandom). */
+  private readonly randomParens: Set<number>;
+  /** The keys in `order`, for a quick membership test. */
+  private inOrder = new Set<string>();
+
+  constructor(private readonly toks: Token[]) {
+    this.randomParens = this.findRandomParens();
+  }
 
   /** One level deeper, at token t; the caller calls up() when it returns. */
   down(t: Token): void {
@@ -245,7 +252,10 @@ class Parser {
   variable(e: Expr): string {
     const key = exprLabel(e);
     if (!this.exprs.has(key)) this.exprs.set(key, e);
-    if (!this.order.includes(key)) this.order.push(key);
+    if (!this.inOrder.has(key)) {
+      this.inOrder.add(key);
+      this.order.push(key);
+    }
     return key;
   }
 
@@ -336,17 +346,24 @@ class Parser {
 
   /** Is the '(' at the cursor a random-effects term, i.e. is there a '|' at its top level? */
   looksRandom(): boolean {
-    let depth = 0;
-    for (let k = this.i; k < this.toks.length; k++) {
-      const t = this.toks[k];
-      if (this.isOp(t, "(")) depth++;
-      else if (this.isOp(t, ")")) {
-        depth--;
-        if (depth === 0) return false;
-      } else if (depth === 1 && (this.isOp(t, "|") || this.isOp(t, "||"))) return true;
-      else if (t.kind === "end" || this.isOp(t, ";")) return false;
-    }
-    return false;
+    return this.randomParens.has(this.i);
+  }
+
+  /**
+   * The '(' that have a '|' or '||' at their own level (before their ')' or a ';'), found in one
+   * pass: asking at each '(' by scanning ahead would cost the spec's length per level of nesting.
+   */
+  private findRandomParens(): Set<number> {
+    const out = new Set<number>();
+    const open: number[] = [];
+    this.toks.forEach((t, k) => {
+      if (this.isOp(t, "(")) open.push(k);
+      else if (this.isOp(t, ")")) open.pop();
+      else if (this.isOp(t, "|") || this.isOp(t, "||")) {
+        if (open.length > 0) out.add(open[open.length - 1]);
+      } else if (t.kind === "end" || this.isOp(t, ";")) open.length = 0;
+    });
+    return out;
   }
 
   randomTerm(): void {
@@ -357,10 +374,13 @@ class Parser {
     }
     // The effects of a random term have their own variable order (lme4 builds ~ lhs alone).
     const outer = this.order;
+    const outerSet = this.inOrder;
     this.order = [];
+    this.inOrder = new Set();
     const lhs = this.sum(false);
     const lhsOrder = this.order;
     this.order = outer;
+    this.inOrder = outerSet;
     const bar = this.next(); // '|' or '||' (looksRandom saw it at this level)
     const correlated = bar.text === "|";
     const groups = this.groupSpec();
@@ -443,7 +463,7 @@ function termKey(t: string[]): string {
 }
 
 function tooMany(count: number, col: number): never {
-  throw new SpecError(`the formula expands to ${count > MAX_TERMS ? `more than ${MAX_TERMS}` : count} terms (every '*' or '^' multiplies them): write fewer interactions`, col);
+  throw new SpecError(`the formula expands to ${count > MAX_TERMS ? `more than ${MAX_TERMS}` : count} terms (a*b*c and (a + b + c)^k multiply them): write fewer terms or interactions`, col);
 }
 
 /** Terms summed in order (a later repeat is dropped, a removed one may come back at the end). */

@@ -49,6 +49,12 @@ export function checkTable(table: unknown): asserts table is DataTable {
   if (!t || typeof t !== "object" || !Array.isArray(t.columns) || !Number.isInteger(t.nrow) || t.nrow < 0) {
     throw new DataError("the data must be a table made by parseCsv or tableFromRows (a header row and data rows)");
   }
+  t.columns.forEach((c, j) => {
+    const ok = c && typeof c === "object" && typeof c.name === "string" &&
+      ((c.kind === "numeric" && c.values instanceof Float64Array && c.values.length === t.nrow) ||
+        (c.kind === "factor" && Array.isArray(c.levels) && c.codes instanceof Int32Array && c.codes.length === t.nrow));
+    if (!ok) throw new DataError(`column ${j + 1} of the data table is malformed (not a numeric column of ${t.nrow} values or a factor of ${t.nrow} codes): make the table with parseCsv or tableFromRows`);
+  });
 }
 
 function checkSpec(spec: unknown, what = "the model spec"): void {

@@ -25,6 +25,21 @@ const WORD = /[\p{L}\p{N}_.]+/uy;
 /** Operators of one character that no longer operator starts with ('|' may start '||'). */
 const SINGLE = new Set(["~", "+", "-", "*", "/", ":", "^", "(", ")", ",", ";"]);
 
+/** Characters a word processor or Excel's autocorrect puts in place of the plain ones. */
+const TYPOGRAPHIC: Record<string, string> = {
+  "\u2212": "a typographic minus sign: type the plain '-'",
+  "\u2013": "a dash: type the plain '-'",
+  "\u2014": "a dash: type the plain '-'",
+  "\u00d7": "a multiplication sign: type '*'",
+  "\u201c": "a typographic quote: column names are not quoted; write a name with spaces in backticks, as `tree size`",
+  "\u201d": "a typographic quote: column names are not quoted; write a name with spaces in backticks, as `tree size`",
+  "\u2018": "a typographic quote: write a name with spaces in backticks, as `tree size`",
+  "\u2019": "a typographic quote: write a name with spaces in backticks, as `tree size`",
+  "\uff5e": "a full-width tilde: type the plain '~'",
+  "\uff08": "a full-width parenthesis: type the plain '('",
+  "\uff09": "a full-width parenthesis: type the plain ')'",
+};
+
 export function tokenize(src: string): Token[] {
   const out: Token[] = [];
   let i = 0;
@@ -86,6 +101,8 @@ export function tokenize(src: string): Token[] {
       i += op.length;
       continue;
     }
+    const typo = TYPOGRAPHIC[ch];
+    if (typo) throw new SpecError(`unexpected character '${ch}' (${typo})`, col);
     throw new SpecError(`unexpected character '${ch}'`, col);
   }
   out.push({ kind: "end", text: "", col: src.length + 1, len: 0 });

@@ -34,6 +34,8 @@ export const NUMERIC_SHARE = 0.8;
  * (1e150 squared is 1e300; the largest double is 1.8e308); below its inverse they underflow.
  */
 export const MAX_MAGNITUDE = 1e150;
+/** A factor of more levels than this, half of whose cells are numbers, is a measurement with text in it. */
+export const MANY_LEVELS = 20;
 
 export class Variables {
   private readonly cache = new Map<string, Variable>();
@@ -61,12 +63,19 @@ export class Variables {
 
   /** The response: a term whose text cells cannot be a factor's levels. */
   response(e: Expr): Variable {
-    return this.get(e, true);
+    const v = this.get(e, true);
+    this.responseLabel = v.label;
+    return v;
   }
+  /** Label of the response, once asked for: no predictor may be the response itself. */
+  private responseLabel: string | null = null;
 
   /** A variable used as a model term (a fixed or random effect; the response). */
   get(e: Expr, response = false): Variable {
     const v = this.value(e);
+    if (!response && v.label === this.responseLabel) {
+      throw new DataError(`the response '${v.label}' is also used as a predictor (or inside one): a model cannot predict a column from itself; remove it from the right of '~'`);
+    }
     const key = e.kind === "var" ? e.name : v.label;
     if (!this.termChecked.has(key)) {
       if (e.kind === "var") checkTermColumn(this.column(e.name), response, this.table.decimalComma === true);
@@ -287,6 +296,12 @@ function checkTermColumn(c: Column, response: boolean, decimalComma: boolean): v
   const odd = filled - byKind.number;
   const mostlyNumbers = byKind.number + byKind.infinite >= NUMERIC_SHARE * filled;
   const datesOnly = byKind.date > 0 && byKind.date === odd;
+  if (odd > 0 && !mostlyNumbers && !datesOnly && byKind.number >= 0.5 * filled && c.levels.length > MANY_LEVELS) {
+    // Half numbers or more, and a factor of many levels: a measurement with text in it.
+    const first = codes.findIndex((k) => k >= 0 && kinds[k] !== "number");
+    const pct = Math.round((100 * byKind.number) / filled);
+    throw new DataError(`the column '${c.name}' mixes numbers (${pct} % of its cells) and text (${odd} cells; first: row ${rowNumber(first)} '${c.levels[codes[first]]}'), so as a model term it would be a factor with ${c.levels.length} levels. If it is numeric, fix the text cells${response ? "" : `; if it is a factor, write factor(${nameInSpec(c.name)})`}`);
+  }
   if (odd === 0 || (!mostlyNumbers && !datesOnly)) return;
   const cells: { row: number; text: string; kind: CellKind }[] = [];
   for (let i = 0; i < codes.length && cells.length < 3; i++) {

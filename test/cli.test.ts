@@ -93,3 +93,127 @@ test("bad input: one line on stderr, exit code 2", () => {
     assert.equal(r.stdout, "");
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// Issue 13/14: every bad invocation is one line on stderr with exit code 2 (the usage only for
+// `lmm` alone and --help); flags are checked per command with the nearest flag suggested.
+
+/** main() in this process, with stdout and stderr captured (a spawn per case would be slow). */
+async function runIn(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const { main } = await import("../src/cli/main");
+  let stdout = "", stderr = "";
+  const out = process.stdout.write.bind(process.stdout), err = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string) => ((stdout += s), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
+  try {
+    const status = await main(args);
+    return { status, stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+const oneLine = (s: string) => s.endsWith("\n") && s.indexOf("\n") === s.length - 1;
+
+test("bad invocations: exactly one line on stderr, nothing on stdout, exit code 2", async () => {
+  const S = SITKA, M = "size ~ time + (1|tree)";
+  const cases: [string[], RegExp][] = [
+    [["fit", S, M, "--metod", "ML"], /^lmm: unknown flag --metod; did you mean --method\?/],
+    [["fit", S, M, "--jsn"], /^lmm: unknown flag --jsn; did you mean --json\?/],
+    [["fit", S, M, "--json=1"], /^lmm: --json takes no value: write --json, not --json=1/],
+    [["fit", S, M, "-json"], /^lmm: unknown flag -json; did you mean --json\? \(flags start with two dashes\)/],
+    [["fit", S, M, "--nsim", "100"], /^lmm: --nsim is not a flag of 'lmm fit' \(it belongs to lmm rlrt\)/],
+    [["lrt", S, M, M, "--level", "0.9"], /^lmm: --level is not a flag of 'lmm lrt' \(it belongs to lmm fit\)/],
+    [["fit", S, M, "--frobnicate"], /^lmm: unknown flag --frobnicate; the flags of 'lmm fit' are --method, --json, --ci, --level/],
+    [["fit", S, M, "--method"], /^lmm: --method needs a value, as in --method ML/],
+    [["fit", S, M, "--method", "--json"], /^lmm: --method needs a value/],
+    [["fit", S, M, "--method", "OLS"], /^lmm: --method must be REML or ML, not 'OLS'/],
+    [["fit", S, M, "--method", "ML", "--method", "REML"], /^lmm: --method is given twice/],
+    [["fit", S, M, "--ci", "bootstrap"], /^lmm: --ci must be auto, profile, wald or none, not 'bootstrap'/],
+    [["fit", S, M, "--level", "95"], /^lmm: --level must be a number between 0 and 1 \(exclusive\), such as 0\.9, not '95' \(for 95 % write 0\.95\)/],
+    [["fit", S, M, "--level", "0"], /^lmm: --level must be a number between 0 and 1/],
+    [["fit", S, M, "--level", "abc"], /^lmm: --level must be a number between 0 and 1/],
+    [["rlrt", S, M, "--nsim", "0"], /^lmm: --nsim must be a whole number from 1 to 1000000, not '0'/],
+    [["rlrt", S, M, "--nsim", "1e3"], /^lmm: --nsim must be a whole number/],
+    [["rlrt", S, M, "--seed", "-1"], /^lmm: --seed must be a whole number from 0 to 4294967295/],
+    [["fit", "nope.csv", M], /^lmm: cannot read 'nope.csv': no such file/],
+    [["fit", M, S], /^lmm: cannot read 'size ~ time \+ \(1\|tree\)': no such file \(the data file comes first/],
+    [["fit", "test", M], /^lmm: cannot read 'test': it is a folder, not a file/],
+    [["fit", S], /^lmm: missing the model spec/],
+    [["fit"], /^lmm: missing the data file and the model spec/],
+    [["fit", S, "size", "~", "time"], /^lmm: unexpected argument '~' \(quote the spec/],
+    [["lrt", S, M], /^lmm: lrt needs at least two model specs/],
+    [["fti", S, M], /^lmm: unknown command 'fti'; did you mean fit\?/],
+    [["frobnicate"], /^lmm: unknown command 'frobnicate' \(the commands are fit, lrt, rlrt, demo\)/],
+    [["demo", "x"], /^lmm: 'lmm demo' takes no arguments/],
+    [["fit", S, "size ~ time + (1|size)"], /^lmm: the grouping factor 'size' is the response/],
+    [["fit", S, "size ~ " + "(".repeat(5000) + "time" + ")".repeat(5000)], /^lmm: the spec is nested too deeply/],
+  ];
+  for (const [args, re] of cases) {
+    const r = await runIn(...args);
+    const what = args.join(" ").slice(0, 80);
+    assert.equal(r.status, 2, `exit code for ${what}`);
+    assert.ok(oneLine(r.stderr), `one line on stderr for ${what}: ${JSON.stringify(r.stderr)}`);
+    assert.match(r.stderr, re, what);
+    assert.equal(r.stdout, "", what);
+  }
+  // The usage: for `lmm` alone (on stderr, exit 2) and for --help (on stdout, exit 0), anywhere.
+  const bare = await runIn();
+  assert.equal(bare.status, 2);
+  assert.match(bare.stderr, /^usage:/);
+  for (const args of [["--help"], ["-h"], ["help"], ["fit", "--help"], ["rlrt", SITKA, "-h"]]) {
+    const r = await runIn(...args);
+    assert.equal(r.status, 0, args.join(" "));
+    assert.match(r.stdout, /^usage:\n {2}lmm fit/);
+  }
+});
+
+test("--level sets the confidence level of lmm fit, in the numbers and the headers", async () => {
+  const M = "size ~ time + (1|tree)";
+  const j90 = JSON.parse((await runIn("fit", SITKA, M, "--json", "--level", "0.9", "--ci", "wald")).stdout);
+  const j95 = JSON.parse((await runIn("fit", SITKA, M, "--json", "--ci", "wald")).stdout);
+  const { fitModel, parseCsv } = await import("../src/engine");
+  const fs = await import("node:fs");
+  const want = fitModel(parseCsv(fs.readFileSync(path.join(ROOT, SITKA), "utf8")), M, { level: 0.9, ci: "wald" });
+  assert.deepEqual(j90.fixef.map((r: { lower: number }) => r.lower), want.fixef.map((r) => r.lower));
+  assert.ok(j90.fixef[1].upper - j90.fixef[1].lower < j95.fixef[1].upper - j95.fixef[1].lower);
+  const pct = await runIn("fit", SITKA, M, "--level", "90%", "--ci", "wald");
+  assert.equal(pct.status, 0, pct.stderr);
+  assert.match(pct.stdout, / 5 % +95 %/);
+  assert.match(pct.stdout, /sd_5 +sd_95/);
+});
+
+test("lmm reads semicolon/tab files with decimal commas and UTF-16 files as the comma file", async () => {
+  const fs = await import("node:fs");
+  const os = await import("node:os");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lmm-cli-"));
+  const text = fs.readFileSync(path.join(ROOT, SITKA), "utf8");
+  const semi = text.split("\n").map((l) => l.split(",").map((f) => f.replace(".", ",")).join(";")).join("\r\n");
+  const files: [string, Buffer][] = [
+    ["semicolon.csv", Buffer.from(semi, "utf8")],
+    ["tab.txt", Buffer.from(text.replace(/,/g, "\t"), "utf8")],
+    ["utf8bom.csv", Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)])],
+    ["utf16le.csv", Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(semi, "utf16le")])],
+    ["utf16le-nobom.csv", Buffer.from(text, "utf16le")],
+  ];
+  const M = "size ~ time + (1|tree)";
+  const want = JSON.parse((await runIn("fit", SITKA, M, "--json", "--ci", "none")).stdout);
+  for (const [name, bytes] of files) {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, bytes);
+    const r = await runIn("fit", f, M, "--json", "--ci", "none");
+    assert.equal(r.status, 0, `${name}: ${r.stderr}`);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.logLik, want.logLik, name);
+    assert.deepEqual(j.fixef, want.fixef, name);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("the real command: one line and exit code 2 for a misspelled flag (spawned)", () => {
+  const r = run("fit", SITKA, "size ~ time", "--metod", "ML");
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, "lmm: unknown flag --metod; did you mean --method? (lmm --help shows the usage)\n");
+  assert.equal(r.stdout, "");
+});

@@ -37,12 +37,16 @@ test("Excel cells: numbers, numeric text, blanks, NA and error cells", () => {
     ["NaN", ".5", "#REF!"],
     ["#NAME?", "5.", "#NUM!"],
     ["#NULL!", NaN, "#SPILL!"],
-    ["#CALC!", Infinity, "  a  "],
+    ["#CALC!", -0, "  a  "],
     [5, 3, "#N/A"],
   ]);
   assert.equal(t.nrow, 10);
   assert.deepEqual(nums(t, "y"), [1, null, null, null, null, null, null, null, null, 5]);
-  assert.deepEqual(nums(t, "x"), [4.51, -1000, 7, null, 2, 0.5, 5, null, null, 3]);
+  assert.deepEqual(nums(t, "x"), [4.51, -1000, 7, null, 2, 0.5, 5, null, -0, 3]);
+  // An infinite number is not dropped as missing: it is the text "Inf", which the model reports.
+  const inf = tableFromRows([["x"], [1], [Infinity], [-Infinity]]).columns[0];
+  assert.equal(inf.kind, "factor");
+  assert.deepEqual(fac(tableFromRows([["x"], [1], [Infinity], [-Infinity]]), "x").values, ["1", "Inf", "-Inf"]);
   const g = fac(t, "g");
   assert.deepEqual(g.levels, ["10", "a", "b"]);
   assert.deepEqual(g.values, ["b", "a", null, "10", null, null, null, null, "a", null]);

@@ -210,7 +210,7 @@ test("an aliased column is dropped with lme4's message (the earlier column is ke
 test("bad data get errors that say what to fix", () => {
   const sitka = loadTable("assets/examples/sitka.csv");
   const bad = (spec: string, re: RegExp, t: DataTable = sitka) => assert.throws(() => design(spec, t), re, spec);
-  bad("sise ~ time + (1|tree)", /^DataError: unknown column 'sise'; the data has: size, time, tree, treat$/);
+  bad("sise ~ time + (1|tree)", /^DataError: unknown column 'sise' \(did you mean size\?\); the data has: size, time, tree, treat$/);
   bad("Size ~ time + (1|tree)", /unknown column 'Size' \(did you mean 'size'\? names are case-sensitive\); the data has: size, time, tree, treat/);
   bad("size ~ time + (1|plot)", /unknown column 'plot'/);
   bad("size ~ time ; AR1(time | plot)", /unknown column 'plot'/);

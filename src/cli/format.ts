@@ -32,7 +32,10 @@ export function table(header: string[], rows: string[][], indent = ""): string {
     .join("\n");
 }
 
-export function formatFit(fit: FitResult, dataName = ""): string {
+export function formatFit(fit: FitResult, dataName = "", level = 0.95): string {
+  // Interval bounds named as R names them: 2.5 % and 97.5 % for level 0.95.
+  const pct = (x: number) => String(Number((x * 100).toPrecision(4)));
+  const lo = pct((1 - level) / 2), hi = pct((1 + level) / 2);
   const out: string[] = [];
   out.push(`Linear mixed model fit by ${fit.method === "REML" ? "REML" : "maximum likelihood"}`);
   out.push(`Model: ${fit.spec}`);
@@ -55,14 +58,14 @@ export function formatFit(fit: FitResult, dataName = ""): string {
     num(r.sd_upper, 4),
     r.var_prop === null ? "" : r.var_prop.toFixed(3),
   ]);
-  out.push(table(["Groups", "Name", "Variance", "Std.Dev.", "sd_2.5", "sd_97.5", "var_prop"], vcRows, " "));
+  out.push(table(["Groups", "Name", "Variance", "Std.Dev.", `sd_${lo}`, `sd_${hi}`, "var_prop"], vcRows, " "));
   const groups = Object.entries(fit.groups).map(([g, k]) => `${g}, ${k}`).join("; ");
   if (groups) out.push(`Number of obs: ${fit.n}, groups: ${groups}`);
   if (fit.icc != null) out.push(`Intra-class correlation: ${fit.icc.toFixed(3)}`);
   out.push("");
   out.push("Fixed effects:");
   const fxRows = fit.fixef.map((r) => [r.term, num(r.estimate, 7), num(r.se, 7), num(r.df, 6), num(r.t, 4), pval(r.p), num(r.lower, 5), num(r.upper, 5)]);
-  out.push(table(["", "Estimate", "Std. Error", "df", "t value", "Pr(>|t|)", "2.5 %", "97.5 %"], fxRows));
+  out.push(table(["", "Estimate", "Std. Error", "df", "t value", "Pr(>|t|)", `${lo} %`, `${hi} %`], fxRows));
   const flags: string[] = [];
   flags.push(fit.converged ? "converged" : "NOT CONVERGED");
   if (fit.singular) flags.push("singular (boundary) fit");

@@ -1,128 +1,218 @@
 // The `lmm` command (ARCHITECTURE.md §5):
-//   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none]
+//   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95]
 //   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
 //   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
 //   lmm demo
-// Bad input prints one line on stderr and exits with 2.
+// Bad input prints one line on stderr and exits with 2; only `lmm` alone or --help prints the
+// usage. Every flag is checked: an unknown or misspelled one is an error with the nearest flag,
+// never ignored in silence.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { compareModels, exactRlrt, fitModel, parseCsv } from "../engine";
 import type { DataTable, Method } from "../engine/types";
+import { decodeText } from "../engine/data/decode";
+import { nearest } from "../engine/options";
 import { formatFit, formatLrt, formatRlrt } from "./format";
 import { runDemo } from "./demo";
 
 const USAGE = `usage:
-  lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none]
+  lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95]
   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
   lmm demo
 SPEC is a model such as "size ~ time*treat + (1|tree)" (lme4 syntax), optionally followed by
-"; AR1(time | tree)" (residual structure CS, AR1, CAR1, ARH1 or UN) and "; varIdent(treat)".`;
+"; AR1(time | tree)" (residual structure CS, AR1, CAR1, ARH1 or UN) and "; varIdent(treat)".
+DATA.csv may be separated by commas, semicolons or tabs, with decimal points or commas.`;
 
 class UsageError extends Error {}
+
+/** The flags of each command: true when the flag takes a value. */
+const FLAGS: Record<string, Record<string, boolean>> = {
+  fit: { "--method": true, "--json": false, "--ci": true, "--level": true },
+  lrt: { "--method": true, "--json": false },
+  rlrt: { "--nsim": true, "--seed": true, "--json": false },
+  demo: {},
+};
+const COMMANDS = Object.keys(FLAGS);
+const ALL_FLAGS = Array.from(new Set(COMMANDS.flatMap((c) => Object.keys(FLAGS[c]))));
 
 interface Args {
   positional: string[];
   flags: Map<string, string | true>;
 }
 
-function parseArgs(argv: string[]): Args {
+function parseArgs(cmd: string, argv: string[]): Args {
+  const known = FLAGS[cmd];
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
-  const valued = new Set(["--method", "--nsim", "--seed", "--ci", "--level"]);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a.startsWith("--")) {
-      const [k, v] = a.split("=", 2);
-      if (v !== undefined) flags.set(k, v);
-      else if (valued.has(k)) {
-        if (i + 1 >= argv.length) throw new UsageError(`${k} needs a value`);
-        flags.set(k, argv[++i]);
-      } else flags.set(k, true);
-    } else positional.push(a);
+    if (!a.startsWith("-") || a === "-" || /^-\d/.test(a)) {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf("=");
+    const k = eq >= 0 ? a.slice(0, eq) : a;
+    const inline = eq >= 0 ? a.slice(eq + 1) : undefined;
+    if (!(k in known)) throw new UsageError(unknownFlag(cmd, k));
+    if (flags.has(k)) throw new UsageError(`${k} is given twice`);
+    if (!known[k]) {
+      if (inline !== undefined) throw new UsageError(`${k} takes no value: write ${k}, not ${a}`);
+      flags.set(k, true);
+      continue;
+    }
+    let v = inline;
+    if (v === undefined) {
+      if (i + 1 >= argv.length || argv[i + 1].startsWith("--")) throw new UsageError(`${k} needs a value, as in ${k} ${example(k)}`);
+      v = argv[++i];
+    }
+    if (v.trim() === "") throw new UsageError(`${k} needs a value, as in ${k} ${example(k)}`);
+    flags.set(k, v);
   }
   return { positional, flags };
+}
+
+function example(flag: string): string {
+  return { "--method": "ML", "--ci": "wald", "--level": "0.9", "--nsim": "10000", "--seed": "1" }[flag] ?? "VALUE";
+}
+
+/** "unknown flag --metod; did you mean --method?" */
+function unknownFlag(cmd: string, k: string): string {
+  const own = Object.keys(FLAGS[cmd]);
+  const bare = k.replace(/^-+/, "");
+  const dashed = `--${bare}`;
+  if (own.includes(dashed)) return `unknown flag ${k}; did you mean ${dashed}? (flags start with two dashes)`;
+  const others = COMMANDS.filter((c) => c !== cmd && dashed in FLAGS[c]);
+  if (others.length > 0) return `${dashed} is not a flag of 'lmm ${cmd}' (it belongs to lmm ${others.join(" and lmm ")})`;
+  const near = nearest(dashed, own);
+  if (near) return `unknown flag ${k}; did you mean ${near}?`;
+  const list = own.length ? `the flags of 'lmm ${cmd}' are ${own.join(", ")}` : `'lmm ${cmd}' takes no flags`;
+  const elsewhere = nearest(dashed, ALL_FLAGS);
+  return `unknown flag ${k}; ${list}${elsewhere && !own.includes(elsewhere) ? ` (${elsewhere} belongs to another command)` : ""}`;
 }
 
 function methodOf(args: Args): Method | undefined {
   const m = args.flags.get("--method");
   if (m === undefined) return undefined;
-  const u = String(m).toUpperCase();
+  const u = String(m).trim().toUpperCase();
   if (u !== "REML" && u !== "ML") throw new UsageError(`--method must be REML or ML, not '${m}'`);
   return u;
 }
 
-function intFlag(args: Args, name: string, dflt: number): number {
+function ciOf(args: Args): "auto" | "profile" | "wald" | "none" {
+  const v = args.flags.get("--ci");
+  if (v === undefined) return "auto";
+  const c = String(v).trim().toLowerCase();
+  if (c !== "auto" && c !== "profile" && c !== "wald" && c !== "none") throw new UsageError(`--ci must be auto, profile, wald or none, not '${v}'`);
+  return c;
+}
+
+function levelOf(args: Args): number | undefined {
+  const v = args.flags.get("--level");
+  if (v === undefined) return undefined;
+  const s = String(v).trim();
+  const pct = /^(\d+(?:\.\d+)?)\s*%$/.exec(s);
+  const x = pct ? Number(pct[1]) / 100 : Number(s);
+  if (!(x > 0 && x < 1)) {
+    const hint = x >= 50 && x < 100 ? ` (for ${x} % write ${x / 100})` : "";
+    throw new UsageError(`--level must be a number between 0 and 1 (exclusive), such as 0.9, not '${v}'${hint}`);
+  }
+  return x;
+}
+
+function intFlag(args: Args, name: string, dflt: number, lo: number, hi: number): number {
   const v = args.flags.get(name);
   if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name} must be a positive whole number, not '${v}'`);
+  const s = String(v).trim();
+  const n = /^[+]?\d+$/.test(s) ? Number(s) : NaN;
+  if (!Number.isInteger(n) || n < lo || n > hi) throw new UsageError(`${name} must be a whole number from ${lo} to ${hi}, not '${v}'`);
   return n;
 }
 
 function readTable(file: string | undefined): DataTable {
   if (!file) throw new UsageError("missing the data file");
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(file, "utf8");
-  } catch {
-    throw new UsageError(`cannot read '${file}': no such file or not readable`);
+    bytes = fs.readFileSync(file);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder, not a file" : code === "EACCES" || code === "EPERM" ? "permission denied" : "not readable";
+    const swapped = /~/.test(file) ? ' (the data file comes first: lmm fit DATA.csv "SPEC")' : "";
+    throw new UsageError(`cannot read '${file}': ${why}${swapped}`);
   }
-  return parseCsv(text);
+  return parseCsv(decodeText(bytes).text);
 }
 
 function print(obj: unknown): void {
   process.stdout.write(JSON.stringify(obj, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n");
 }
 
+function noExtra(extra: string | undefined): void {
+  if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}' (quote the spec: "size ~ time + (1|tree)")`);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
-    if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
-      process.stdout.write(USAGE + "\n");
-      return cmd ? 0 : 2;
+    if (!cmd) {
+      process.stderr.write(USAGE + "\n");
+      return 2;
     }
-    const args = parseArgs(rest);
+    if (cmd === "--help" || cmd === "-h" || cmd === "help" || rest.includes("--help") || rest.includes("-h")) {
+      process.stdout.write(USAGE + "\n");
+      return 0;
+    }
+    if (!(cmd in FLAGS)) {
+      const near = nearest(cmd, COMMANDS);
+      throw new UsageError(`unknown command '${cmd}'${near ? `; did you mean ${near}?` : ""} (the commands are ${COMMANDS.join(", ")})`);
+    }
+    const args = parseArgs(cmd, rest);
     const json = args.flags.has("--json");
     switch (cmd) {
       case "fit": {
         const [file, spec, extra] = args.positional;
+        if (!file) throw new UsageError("missing the data file and the model spec");
         if (!spec) throw new UsageError("missing the model spec");
-        if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}' (quote the spec)`);
-        const ci = args.flags.get("--ci");
-        if (ci !== undefined && ci !== "auto" && ci !== "profile" && ci !== "wald" && ci !== "none") throw new UsageError("--ci must be auto, profile, wald or none");
-        const table = readTable(file);
-        const fit = fitModel(table, spec, { method: methodOf(args), ci: (ci as "auto" | "profile" | "wald" | "none" | undefined) ?? "auto" });
+        noExtra(extra);
+        const opts = { method: methodOf(args), ci: ciOf(args), level: levelOf(args) };
+        const fit = fitModel(readTable(file), spec, opts);
         if (json) print(fit);
-        else process.stdout.write(formatFit(fit, path.basename(file)) + "\n");
+        else process.stdout.write(formatFit(fit, path.basename(file), opts.level) + "\n");
         return 0;
       }
       case "lrt": {
         const [file, ...specs] = args.positional;
+        if (!file) throw new UsageError("missing the data file and the model specs");
         if (specs.length < 2) throw new UsageError("lrt needs at least two model specs");
-        const res = compareModels(readTable(file), specs, { method: methodOf(args) });
+        const method = methodOf(args);
+        const res = compareModels(readTable(file), specs, { method });
         if (json) print(res);
         else process.stdout.write(formatLrt(res) + "\n");
         return 0;
       }
       case "rlrt": {
-        const [file, spec] = args.positional;
+        const [file, spec, extra] = args.positional;
+        if (!file) throw new UsageError("missing the data file and the model spec");
         if (!spec) throw new UsageError("missing the model spec");
-        const res = exactRlrt(readTable(file), spec, { nsim: intFlag(args, "--nsim", 10000), seed: intFlag(args, "--seed", 1) });
+        noExtra(extra);
+        const nsim = intFlag(args, "--nsim", 10000, 1, 1_000_000);
+        const seed = intFlag(args, "--seed", 1, 0, 4294967295);
+        const res = exactRlrt(readTable(file), spec, { nsim, seed });
         if (json) print(res);
         else process.stdout.write(formatRlrt(res, spec) + "\n");
         return 0;
       }
-      case "demo":
+      default: {
+        if (args.positional.length > 0) throw new UsageError(`'lmm ${cmd}' takes no arguments, not '${args.positional[0]}'`);
         process.stdout.write(runDemo() + "\n");
         return 0;
-      default:
-        throw new UsageError(`unknown command '${cmd}'`);
+      }
     }
   } catch (err) {
     const e = err as Error;
-    const msg = e instanceof UsageError ? `${e.message}\n${USAGE}` : e.message;
-    process.stderr.write(`lmm: ${msg}\n`);
+    const raw = e && typeof e.message === "string" ? e.message : String(err);
+    const msg = e instanceof UsageError ? `${raw} (lmm --help shows the usage)` : raw;
+    process.stderr.write(`lmm: ${msg.replace(/\s*\n\s*/g, " ")}\n`);
     return 2;
   }
 }

@@ -8,8 +8,10 @@ import { fixefInference } from "./inference/fixef";
 import { varcompIntervals } from "./inference/varcomp";
 import { LmmFit, fitPrepared, nParams, prepareFit } from "./model/prepared";
 import { restore } from "./inference/fixef";
+import { checkFitArgs } from "./options";
 
 export function fitModel(table: DataTable, specText: string, opts: FitOptions = {}): FitResultWithRows {
+  checkFitArgs(table, specText, opts);
   const method: Method = opts.method ?? "REML";
   const fit = fitPrepared(prepareFit(table, specText), method, opts.signal);
   return summarize(fit, opts);

@@ -2,9 +2,18 @@
 // Pure TypeScript: no DOM, no Office.
 export * from "./types";
 export * from "./errors";
-export { tableFromRows } from "./data/table";
-export { parseCsv } from "./data/csv";
-export { parseSpec } from "./formula/parse";
-export { fitModel } from "./fit";
-export { compareModels } from "./inference/lrt";
-export { exactRlrt } from "./inference/rlrt";
+import { guarded } from "./errors";
+import { tableFromRows as tableFromRows0 } from "./data/table";
+import { parseCsv as parseCsv0 } from "./data/csv";
+import { parseSpec as parseSpec0 } from "./formula/parse";
+import { fitModel as fitModel0 } from "./fit";
+import { compareModels as compareModels0 } from "./inference/lrt";
+import { exactRlrt as exactRlrt0 } from "./inference/rlrt";
+
+// Every entry point reports an unexpected exception as the engine's own InternalError.
+export const tableFromRows = guarded(tableFromRows0);
+export const parseCsv = guarded(parseCsv0);
+export const parseSpec = guarded(parseSpec0);
+export const fitModel = guarded(fitModel0);
+export const compareModels = guarded(compareModels0);
+export const exactRlrt = guarded(exactRlrt0);

@@ -24,6 +24,8 @@ export type Column = NumericColumn | FactorColumn;
 export interface DataTable {
   nrow: number;
   columns: Column[];
+  /** Read from a file written with decimal commas (4,51): its text cells are judged by that mark. */
+  decimalComma?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ async function expectValueError(p: Promise<unknown>, re: RegExp) {
 }
 
 const cases: [string, () => Promise<unknown>, RegExp][] = [
-  ["unknown column in the response", () => fit(sitka, "sise ~ time + (1|tree)", null, invocation()), /unknown column 'sise'; the data has: size, time, tree, treat/],
+  ["unknown column in the response", () => fit(sitka, "sise ~ time + (1|tree)", null, invocation()), /unknown column 'sise' \(did you mean size\?\); the data has: size, time, tree, treat/],
   ["unknown column, wrong case", () => fit(sitka, "size ~ Time + (1|tree)", null, invocation()), /did you mean 'time'/],
   ["unknown grouping column", () => fit(sitka, "size ~ time + (1|plot)", null, invocation()), /unknown column 'plot'/],
   ["syntax: missing ~", () => fit(sitka, "size time", null, invocation()), /no '~'.*column 1/],
@@ -38,15 +38,15 @@ const cases: [string, () => Promise<unknown>, RegExp][] = [
   ["bad level", () => varcomp(sitka, SPEC, null, 95, null, invocation()), /level must be a number between 0 and 1/],
   ["one group", () => fit(sitka.filter((r, i) => i === 0 || r[2] === 1), "size ~ time + (1|tree)", null, invocation()), /'tree' has only 1 level/],
   ["constant response", () => fit(sitka.map((r, i) => (i === 0 ? r : [1, ...r.slice(1)])), "size ~ time + (1|tree)", null, invocation()), /response 'size' is constant/],
-  ["text in the numeric response", () => fit(withCell(5, 0, "abc"), SPEC, null, invocation()), /response 'size' has text/],
-  ["text in a numeric covariate used in log()", () => fit(withCell(5, 1, "n/a?"), "size ~ log(time) + (1|tree)", null, invocation()), /has text/],
+  ["text in the numeric response", () => fit(withCell(5, 0, "abc"), SPEC, null, invocation()), /the response 'size' is numeric except 1 cell: row 6 'abc'\. Fix the cell/],
+  ["text in a numeric covariate used in log()", () => fit(withCell(5, 1, "n/a?"), "size ~ log(time) + (1|tree)", null, invocation()), /the column 'time' is numeric except 1 cell: row 6 'n\/a\?'.*or write factor\(time\)/],
   ["missing header row", () => fit(sitka.slice(1), SPEC, null, invocation()), /is the header row missing/],
   ["repeated header", () => fit([["size", "time", "size", "treat"], ...sitka.slice(1)], SPEC, null, invocation()), /'size' appears twice \(columns A and C\)/],
   ["empty header cell", () => fit([["size", "", "tree", "treat"], ...sitka.slice(1)], SPEC, null, invocation()), /header cell of column B\b.*is empty/],
   ["header only", () => fit([sitka[0]], SPEC, null, invocation()), /only one row/],
   ["not a range", () => fit("A1:D396" as unknown as unknown[][], SPEC, null, invocation()), /data must be a range/],
   ["ragged rows", () => fit([sitka[0], [1, 2]], SPEC, null, invocation()), /row 2 of the data has 2 cells but the header.* has 4/],
-  ["all rows missing", () => fit(sitka.map((r, i) => (i === 0 ? r : [null, ...r.slice(1)])), SPEC, null, invocation()), /no rows are left/],
+  ["all rows missing", () => fit(sitka.map((r, i) => (i === 0 ? r : [null, ...r.slice(1)])), SPEC, null, invocation()), /the column 'size' has no values: all 395 of its cells are blank, NA or error values/],
   ["LRT with one spec", () => lrt(sitka, [[SPEC]], null, invocation()), /at least two model formulas/],
   ["LRT with different rows used", () => lrt(withCell(3, 0, null), [[SPEC], ["size ~ log(time) + (1|tree)"]], null, invocation()).then(() => lrt(withCell(3, 1, ""), [["size ~ treat + (1|tree)"], [SPEC]], null, invocation())), /uses \d+ rows but model 1 uses \d+/],
   ["BLUP for an unknown group", () => blup(sitka, SPEC, "plot", null, invocation()), /no random effect is grouped by 'plot'/],

@@ -115,7 +115,11 @@ export class CellColumnsBuilder {
       for (let j = 0; j < w; j++) {
         const v = row[j];
         if (typeof v === "number") {
-          if (v === v && v !== Infinity && v !== -Infinity) (this.num[j] ?? this.numArray(j))[i] = v;
+          if (v === Infinity || v === -Infinity) {
+            // As classify(): the text R writes, so the model names the cell where it is used.
+            (this.text[j] ?? this.textArray(j))[i] = this.codes[j].code(v > 0 ? "Inf" : "-Inf");
+            this.factor[j] = true;
+          } else if (v === v) (this.num[j] ?? this.numArray(j))[i] = v;
           used = true;
         } else if (typeof v === "string") {
           if (this.putString(j, i, v)) used = true;

@@ -29,7 +29,7 @@ const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
  * in the common case: up to 15 significant digits and a decimal exponent within 22 convert
  * exactly with one correctly rounded multiply or divide (both operands are exact doubles).
  */
-export function scanNumberPrefix(s: string, a: number, limit: number, end: Int32Array): number {
+export function scanNumberPrefix(s: string, a: number, limit: number, end: Int32Array, dec = 46): number {
   let i = a;
   let c = s.charCodeAt(i);
   let neg = false;
@@ -55,7 +55,8 @@ export function scanNumberPrefix(s: string, a: number, limit: number, end: Int32
     }
     c = s.charCodeAt(++i);
   }
-  if (c === 46 && i < limit) {
+  // The decimal mark: '.', or ',' in files written with decimal commas (then '.' is no mark).
+  if (c === dec && i < limit) {
     c = s.charCodeAt(++i);
     while (c >= 48 && c <= 57 && i < limit) {
       digits++;
@@ -100,7 +101,7 @@ export function scanNumberPrefix(s: string, a: number, limit: number, end: Int32
     v = exp10 >= 0 ? mant * POW10[exp10] : mant / POW10[-exp10];
     if (neg) v = -v;
   } else {
-    v = Number(s.slice(a, i));
+    v = Number(dec === 46 ? s.slice(a, i) : s.slice(a, i).replace(String.fromCharCode(dec), "."));
   }
   return Number.isFinite(v) ? v : NaN;
 }
@@ -108,8 +109,8 @@ export function scanNumberPrefix(s: string, a: number, limit: number, end: Int32
 /** The number written in s[a, b) (the whole range), or NaN when that text is not a number. */
 const scanEnd = new Int32Array(1);
 
-export function scanNumber(s: string, a: number, b: number): number {
-  const v = scanNumberPrefix(s, a, b, scanEnd);
+export function scanNumber(s: string, a: number, b: number, dec = 46): number {
+  const v = scanNumberPrefix(s, a, b, scanEnd, dec);
   return scanEnd[0] === b ? v : NaN;
 }
 
@@ -141,13 +142,15 @@ export function trimBounds(s: string, a: number, b: number, out: Int32Array): vo
 }
 
 /**
- * Classify one value from Excel (or an already unquoted CSV field). Numbers are numbers (NaN and
- * infinities are missing); strings are trimmed, missing texts are missing, numeric texts are
+ * Classify one value from Excel (or an already unquoted CSV field). Numbers are numbers (NaN is
+ * missing, infinities are the texts "Inf" and "-Inf"); strings are trimmed, missing texts are missing, numeric texts are
  * numbers, other texts are returned trimmed; booleans are the texts "TRUE"/"FALSE"; null,
  * undefined and objects (Excel error values) are missing.
  */
 export function classify(v: unknown): Cell {
-  if (typeof v === "number") return Number.isFinite(v) ? v : MISSING;
+  // An infinite number is kept as the text R writes for it, so that the model reports it
+  // where the column is used (as it does for the text "Inf" in a CSV file), not dropped.
+  if (typeof v === "number") return Number.isFinite(v) ? v : v === Infinity ? "Inf" : v === -Infinity ? "-Inf" : MISSING;
   if (typeof v === "string") {
     let a = 0;
     let b = v.length;

@@ -16,9 +16,29 @@ export interface Token {
 }
 
 const OPS = ["||", "~", "+", "-", "*", "/", ":", "^", "(", ")", "|", ",", ";"];
-const NUMBER = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/;
+// Sticky patterns, matched in place at lastIndex: no substring per token, so a spec of any
+// length is read in time proportional to its length.
+const NUMBER = /(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
 // Letters of any alphabet, digits, '.' and '_' (a name does not start with a digit).
-const NAME = /^[\p{L}_.][\p{L}\p{N}_.]*/u;
+const NAME = /[\p{L}_.][\p{L}\p{N}_.]*/uy;
+const WORD = /[\p{L}\p{N}_.]+/uy;
+/** Operators of one character that no longer operator starts with ('|' may start '||'). */
+const SINGLE = new Set(["~", "+", "-", "*", "/", ":", "^", "(", ")", ",", ";"]);
+
+/** Characters a word processor or Excel's autocorrect puts in place of the plain ones. */
+const TYPOGRAPHIC: Record<string, string> = {
+  "\u2212": "a typographic minus sign: type the plain '-'",
+  "\u2013": "a dash: type the plain '-'",
+  "\u2014": "a dash: type the plain '-'",
+  "\u00d7": "a multiplication sign: type '*'",
+  "\u201c": "a typographic quote: column names are not quoted; write a name with spaces in backticks, as `tree size`",
+  "\u201d": "a typographic quote: column names are not quoted; write a name with spaces in backticks, as `tree size`",
+  "\u2018": "a typographic quote: write a name with spaces in backticks, as `tree size`",
+  "\u2019": "a typographic quote: write a name with spaces in backticks, as `tree size`",
+  "\uff5e": "a full-width tilde: type the plain '~'",
+  "\uff08": "a full-width parenthesis: type the plain '('",
+  "\uff09": "a full-width parenthesis: type the plain ')'",
+};
 
 export function tokenize(src: string): Token[] {
   const out: Token[] = [];
@@ -30,6 +50,11 @@ export function tokenize(src: string): Token[] {
       continue;
     }
     const col = i + 1;
+    if (SINGLE.has(ch)) {
+      out.push({ kind: "op", text: ch, col, len: 1 });
+      i++;
+      continue;
+    }
     if (ch === "`") {
       const j = src.indexOf("`", i + 1);
       if (j < 0) throw new SpecError("a column name in backticks is not closed: add the closing `", col);
@@ -38,27 +63,32 @@ export function tokenize(src: string): Token[] {
       i = j + 1;
       continue;
     }
-    const rest = src.slice(i, i + 200);
-    const num = NUMBER.exec(rest);
+    NUMBER.lastIndex = i;
+    const num = NUMBER.exec(src);
     if (num) {
       const after = src.slice(i + num[0].length, i + num[0].length + 1);
       if (/[\p{L}_.]/u.test(after)) {
-        const word = /^[\p{L}\p{N}_.]+/u.exec(rest)![0];
+        WORD.lastIndex = i;
+        const word = WORD.exec(src)![0];
         throw new SpecError(`a column name cannot start with a digit: write it in backticks, as \`${word}\``, col);
       }
       out.push({ kind: "num", text: num[0], col, len: num[0].length });
       i += num[0].length;
       continue;
     }
-    const name = NAME.exec(rest);
+    NAME.lastIndex = i;
+    const name = NAME.exec(src);
     if (name) {
-      let text = name[0];
-      // Long names: take the rest of the name beyond the 200-character window.
-      let k = i + text.length;
-      while (k < src.length && /[\p{L}\p{N}_.]/u.test(src[k])) text += src[k++];
+      const text = name[0];
       out.push({ kind: "name", text, col, len: text.length });
       i += text.length;
       continue;
+    }
+    if (ch === "'" || ch === '"') {
+      const j = src.indexOf(ch, i + 1);
+      const inner = j > i ? src.slice(i + 1, j) : "";
+      const shown = inner ? `\`${inner}\`` : "`tree size`";
+      throw new SpecError(`column names are not quoted: write a name with spaces or symbols in backticks, as ${shown}`, col);
     }
     if (ch === "%") {
       const j = src.indexOf("%", i + 1);
@@ -71,6 +101,8 @@ export function tokenize(src: string): Token[] {
       i += op.length;
       continue;
     }
+    const typo = TYPOGRAPHIC[ch];
+    if (typo) throw new SpecError(`unexpected character '${ch}' (${typo})`, col);
     throw new SpecError(`unexpected character '${ch}'`, col);
   }
   out.push({ kind: "end", text: "", col: src.length + 1, len: 0 });

@@ -49,17 +49,44 @@ interface TermSet {
   intercept: boolean | null;
 }
 
-const EMPTY: TermSet = { terms: [], intercept: null };
+
+/**
+ * Nesting the parser follows by recursion (parentheses, function calls, unary minus, powers,
+ * chains of arithmetic operators): beyond this a spec is a SpecError, not a stack overflow.
+ * R itself stops at about 50 nested parentheses; no model needs more than a few levels.
+ */
+export const MAX_DEPTH = 200;
+/** Terms a formula may expand to (a*b*c*... doubles them with every factor). */
+export const MAX_TERMS = 10000;
 
 class Parser {
   private i = 0;
+  /** Current nesting (see MAX_DEPTH). */
+  private depth = 0;
   /** Every variable met, by label. */
   readonly exprs = new Map<string, Expr>();
   /** Variables in order of first appearance in the part being read (fixed part, or one random term). */
   private order: string[] = [];
   readonly random: RandomTerm[] = [];
 
-  constructor(private readonly toks: Token[]) {}
+  /** Token indices of the '(' that open a random-effects term (see looksRandom). */
+  private readonly randomParens: Set<number>;
+  /** The keys in `order`, for a quick membership test. */
+  private inOrder = new Set<string>();
+
+  constructor(private readonly toks: Token[]) {
+    this.randomParens = this.findRandomParens();
+  }
+
+  /** One level deeper, at token t; the caller calls up() when it returns. */
+  down(t: Token): void {
+    if (++this.depth > MAX_DEPTH) {
+      throw new SpecError(`the spec is nested too deeply (more than ${MAX_DEPTH} levels of parentheses, function calls, signs or operators in one expression): write it more simply`, t.col);
+    }
+  }
+  up(levels = 1): void {
+    this.depth -= levels;
+  }
 
   peek(k = 0): Token {
     return this.toks[Math.min(this.i + k, this.toks.length - 1)];
@@ -74,6 +101,14 @@ class Parser {
   }
   found(t: Token): string {
     return t.kind === "end" ? "the spec ended" : `found '${t.text}'`;
+  }
+  /** After two names in a row ("tree size"): the hint that one name with a space needs backticks. */
+  spaced(t: Token): string {
+    const k = this.toks.indexOf(t);
+    const prev = k > 0 ? this.toks[k - 1] : null;
+    if (t.kind !== "name" || !prev || prev.kind !== "name") return "";
+    const both = `${prev.text} ${t.text}`;
+    return ` (if '${both}' is one column name, write it in backticks: \`${both}\`)`;
   }
   /** The ')' that closes the '(' at `open`, or a "missing ')'" error. */
   close(open: Token, what: string): void {
@@ -94,7 +129,7 @@ class Parser {
 
   /** Terms joined by + and -. At the top level (`top`), random terms may be summands. */
   sum(top: boolean): TermSet {
-    let acc: TermSet = EMPTY;
+    const acc = new TermAcc();
     let sign = 1;
     // The token before the next summand, for "expected a column name after '+'".
     let prev: Token = this.toks[Math.max(0, this.i - 1)];
@@ -118,7 +153,8 @@ class Parser {
         }
       } else {
         const part = this.product();
-        acc = sign > 0 ? plus(acc, part) : minus(acc, part);
+        if (sign > 0) acc.add(part, t.col);
+        else acc.remove(part);
       }
       const op = this.peek();
       if (this.isOp(op, "+") || this.isOp(op, "-")) {
@@ -126,7 +162,7 @@ class Parser {
         sign = op.text === "-" ? -1 : 1;
         continue;
       }
-      return acc;
+      return acc.set();
     }
   }
 
@@ -138,11 +174,11 @@ class Parser {
       if (!this.isOp(op, "*") && !this.isOp(op, "/")) return acc;
       this.next();
       const b = this.operand(op, () => this.inter());
-      if (op.text === "*") acc = plus(plus(acc, b), interact(acc, b));
+      if (op.text === "*") acc = plus(plus(acc, b, op.col), interact(acc, b, op.col), op.col);
       else {
         // a/b = a + (all variables of a):b
         const all = Array.from(new Set(acc.terms.flat()));
-        acc = plus(acc, interact({ terms: all.length ? [all] : [], intercept: null }, b));
+        acc = plus(acc, interact({ terms: all.length ? [all] : [], intercept: null }, b, op.col), op.col);
       }
     }
   }
@@ -151,7 +187,7 @@ class Parser {
     let acc = this.power();
     while (this.isOp(this.peek(), ":")) {
       const op = this.next();
-      acc = interact(acc, this.operand(op, () => this.power()));
+      acc = interact(acc, this.operand(op, () => this.power()), op.col);
     }
     return acc;
   }
@@ -169,7 +205,12 @@ class Parser {
     // power, the left term varying slowest, repeats removed (this fixes the order of terms of
     // equal degree: (z*x + b*c)^2 gives z:x, z:b, z:c, x:b, x:c, b:c).
     let acc: TermSet = { terms: base.terms, intercept: null };
-    for (let j = 1; j < k; j++) acc = interact(base, acc);
+    for (let j = 1; j < k; j++) {
+      const next = interact(base, acc, t.col);
+      // Once no new term appears, higher powers add none either ((a + b)^100 = (a + b)^2).
+      if (next.terms.length === acc.terms.length) break;
+      acc = next;
+    }
     return { terms: acc.terms, intercept: base.intercept };
   }
 
@@ -187,7 +228,9 @@ class Parser {
       if (this.looksRandom()) throw new SpecError("a random-effects term (… | group) cannot be part of another term: add it to the formula with '+'", t.col);
       this.next();
       if (this.isOp(this.peek(), ")")) throw new SpecError("empty parentheses", this.peek().col);
+      this.down(t);
       const inner = this.sum(false);
+      this.up();
       this.close(t, "this term");
       return inner;
     }
@@ -209,7 +252,10 @@ class Parser {
   variable(e: Expr): string {
     const key = exprLabel(e);
     if (!this.exprs.has(key)) this.exprs.set(key, e);
-    if (!this.order.includes(key)) this.order.push(key);
+    if (!this.inOrder.has(key)) {
+      this.inOrder.add(key);
+      this.order.push(key);
+    }
     return key;
   }
 
@@ -223,7 +269,9 @@ class Parser {
     }
     const open = this.next();
     if (this.isOp(this.peek(), ")")) throw new SpecError(`${t.text}() needs a column, as in ${t.text}(x)`, this.peek().col);
+    this.down(t);
     const arg = this.arith();
+    this.up();
     if (this.isOp(this.peek(), ",")) throw new SpecError(`${t.text}() takes one argument here`, this.peek().col);
     this.close(open, `${t.text}(`);
     if (t.text === "factor" && arg.kind !== "var") throw new SpecError("factor() takes a column name, as in factor(Days)", open.col + 1);
@@ -231,27 +279,39 @@ class Parser {
   }
 
   /** Arithmetic inside I(...), function arguments and the response: + - * / ^ as usual. */
+  // A chain a + b + c is a left-deep tree as deep as it is long (and evaluated and labelled by
+  // recursion), so each link counts as a level of nesting too.
   arith(): Expr {
     let left = this.arithTerm();
+    let links = 0;
     while (this.isOp(this.peek(), "+") || this.isOp(this.peek(), "-")) {
-      const op = this.next().text as "+" | "-";
-      left = { kind: "binop", op, left, right: this.arithTerm() };
+      const tok = this.next();
+      this.down(tok);
+      links++;
+      left = { kind: "binop", op: tok.text as "+" | "-", left, right: this.arithTerm() };
     }
+    this.up(links);
     return left;
   }
   arithTerm(): Expr {
     let left = this.arithUnary();
+    let links = 0;
     while (this.isOp(this.peek(), "*") || this.isOp(this.peek(), "/")) {
-      const op = this.next().text as "*" | "/";
-      left = { kind: "binop", op, left, right: this.arithUnary() };
+      const tok = this.next();
+      this.down(tok);
+      links++;
+      left = { kind: "binop", op: tok.text as "*" | "/", left, right: this.arithUnary() };
     }
+    this.up(links);
     return left;
   }
   /** Unary minus binds less tightly than ^ (R: -x^2 is -(x^2)). */
   arithUnary(): Expr {
     if (this.isOp(this.peek(), "-")) {
-      this.next();
-      return { kind: "neg", arg: this.arithUnary() };
+      this.down(this.next());
+      const arg = this.arithUnary();
+      this.up();
+      return { kind: "neg", arg };
     }
     if (this.isOp(this.peek(), "+")) this.next();
     return this.arithPow();
@@ -259,8 +319,10 @@ class Parser {
   arithPow(): Expr {
     const base = this.arithAtom();
     if (this.isOp(this.peek(), "^")) {
-      this.next();
-      return { kind: "binop", op: "^", left: base, right: this.arithUnary() };
+      this.down(this.next());
+      const right = this.arithUnary();
+      this.up();
+      return { kind: "binop", op: "^", left: base, right };
     }
     return base;
   }
@@ -268,7 +330,9 @@ class Parser {
     const t = this.peek();
     if (this.isOp(t, "(")) {
       this.next();
+      this.down(t);
       const e = this.arith();
+      this.up();
       this.close(t, "this expression");
       return { kind: "paren", arg: e };
     }
@@ -282,17 +346,24 @@ class Parser {
 
   /** Is the '(' at the cursor a random-effects term, i.e. is there a '|' at its top level? */
   looksRandom(): boolean {
-    let depth = 0;
-    for (let k = this.i; k < this.toks.length; k++) {
-      const t = this.toks[k];
-      if (this.isOp(t, "(")) depth++;
-      else if (this.isOp(t, ")")) {
-        depth--;
-        if (depth === 0) return false;
-      } else if (depth === 1 && (this.isOp(t, "|") || this.isOp(t, "||"))) return true;
-      else if (t.kind === "end" || this.isOp(t, ";")) return false;
-    }
-    return false;
+    return this.randomParens.has(this.i);
+  }
+
+  /**
+   * The '(' that have a '|' or '||' at their own level (before their ')' or a ';'), found in one
+   * pass: asking at each '(' by scanning ahead would cost the spec's length per level of nesting.
+   */
+  private findRandomParens(): Set<number> {
+    const out = new Set<number>();
+    const open: number[] = [];
+    this.toks.forEach((t, k) => {
+      if (this.isOp(t, "(")) open.push(k);
+      else if (this.isOp(t, ")")) open.pop();
+      else if (this.isOp(t, "|") || this.isOp(t, "||")) {
+        if (open.length > 0) out.add(open[open.length - 1]);
+      } else if (t.kind === "end" || this.isOp(t, ";")) open.length = 0;
+    });
+    return out;
   }
 
   randomTerm(): void {
@@ -303,10 +374,13 @@ class Parser {
     }
     // The effects of a random term have their own variable order (lme4 builds ~ lhs alone).
     const outer = this.order;
+    const outerSet = this.inOrder;
     this.order = [];
+    this.inOrder = new Set();
     const lhs = this.sum(false);
     const lhsOrder = this.order;
     this.order = outer;
+    this.inOrder = outerSet;
     const bar = this.next(); // '|' or '||' (looksRandom saw it at this level)
     const correlated = bar.text === "|";
     const groups = this.groupSpec();
@@ -347,7 +421,7 @@ class Parser {
         continue;
       }
       if (!this.isOp(s, ")") && s.kind !== "end") {
-        throw new SpecError(`unexpected '${s.text}' in the grouping factor: use a column, a:b (their combinations) or a/b (b nested in a)`, s.col);
+        throw new SpecError(`unexpected '${s.text}' in the grouping factor: use a column, a:b (their combinations) or a/b (b nested in a)${this.spaced(s)}`, s.col);
       }
       break;
     }
@@ -383,31 +457,63 @@ class Parser {
   }
 }
 
-function plus(a: TermSet, b: TermSet): TermSet {
-  const terms = a.terms.slice();
-  for (const t of b.terms) if (!terms.some((u) => sameTerm(u, t))) terms.push(t);
-  return { terms, intercept: b.intercept ?? a.intercept };
+/** A term's identity: its variables as a set. */
+function termKey(t: string[]): string {
+  return t.length === 1 ? t[0] : t.slice().sort().join("\u0001");
 }
 
-function minus(a: TermSet, b: TermSet): TermSet {
-  const terms = a.terms.filter((t) => !b.terms.some((u) => sameTerm(u, t)));
-  // - 1 removes the intercept; - 0 puts it back.
-  return { terms, intercept: b.intercept === null ? a.intercept : !b.intercept };
+function tooMany(count: number, col: number): never {
+  throw new SpecError(`the formula expands to ${count > MAX_TERMS ? `more than ${MAX_TERMS}` : count} terms (a*b*c and (a + b + c)^k multiply them): write fewer terms or interactions`, col);
 }
 
-function interact(a: TermSet, b: TermSet): TermSet {
+/** Terms summed in order (a later repeat is dropped, a removed one may come back at the end). */
+class TermAcc {
+  private readonly map = new Map<string, string[]>();
+  private intercept: boolean | null = null;
+
+  add(s: TermSet, col: number): void {
+    for (const t of s.terms) {
+      const k = termKey(t);
+      if (!this.map.has(k)) this.map.set(k, t);
+    }
+    if (this.map.size > MAX_TERMS) tooMany(this.map.size, col);
+    this.intercept = s.intercept ?? this.intercept;
+  }
+
+  remove(s: TermSet): void {
+    for (const t of s.terms) this.map.delete(termKey(t));
+    // - 1 removes the intercept; - 0 puts it back.
+    if (s.intercept !== null) this.intercept = !s.intercept;
+  }
+
+  set(): TermSet {
+    return { terms: Array.from(this.map.values()), intercept: this.intercept };
+  }
+}
+
+function plus(a: TermSet, b: TermSet, col: number): TermSet {
+  const acc = new TermAcc();
+  acc.add(a, col);
+  acc.add(b, col);
+  return acc.set();
+}
+
+function interact(a: TermSet, b: TermSet, col: number): TermSet {
+  if (a.terms.length * b.terms.length > 10 * MAX_TERMS) tooMany(a.terms.length * b.terms.length, col);
+  const seen = new Set<string>();
   const terms: string[][] = [];
   for (const ta of a.terms) {
     for (const tb of b.terms) {
       const t = Array.from(new Set([...ta, ...tb]));
-      if (!terms.some((u) => sameTerm(u, t))) terms.push(t);
+      const k = termKey(t);
+      if (!seen.has(k)) {
+        seen.add(k);
+        terms.push(t);
+      }
     }
   }
+  if (terms.length > MAX_TERMS) tooMany(terms.length, col);
   return { terms, intercept: null };
-}
-
-function sameTerm(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((x) => b.includes(x));
 }
 
 /** R's order: by degree, then appearance; the variables of a term by first appearance. */
@@ -428,7 +534,7 @@ function parseFormula(toks: Token[]): ModelFormula {
   const response = p.response();
   const after = p.peek();
   if (!p.isOp(after, "~")) {
-    throw new SpecError(`the response must be one column or expression; ${p.found(after)} before '~'`, after.col);
+    throw new SpecError(`the response must be one column or expression; ${p.found(after)} before '~'${p.spaced(after)}`, after.col);
   }
   p.next();
   const rhs = p.sum(true);
@@ -437,7 +543,7 @@ function parseFormula(toks: Token[]): ModelFormula {
     if (p.isOp(end, ")")) throw new SpecError("unmatched ')': there is no '(' for it", end.col);
     if (p.isOp(end, "|") || p.isOp(end, "||")) throw new SpecError(`'${end.text}' outside parentheses: write a random-effects term as (1 | group)`, end.col);
     if (p.isOp(end, "~")) throw new SpecError("a formula has one '~'", end.col);
-    throw new SpecError(`unexpected '${end.text}': join terms with '+'`, end.col);
+    throw new SpecError(`unexpected '${end.text}': join terms with '+'${p.spaced(end)}`, end.col);
   }
   const fixed = orderTerms(rhs.terms, p.fixedOrder).map((k) => p.term(k));
   return { response, intercept: rhs.intercept !== false, fixed, random: p.random };

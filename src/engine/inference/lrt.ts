@@ -7,6 +7,7 @@ import { DataError } from "../errors";
 import { LmmFit, fitPrepared, nParams, prepareFit } from "../model/prepared";
 import { pChisqUpper } from "./dist";
 import { boundaryMixture } from "./mixture";
+import { checkCompareArgs } from "../options";
 
 export interface CompareOptions {
   method?: Method;
@@ -14,6 +15,7 @@ export interface CompareOptions {
 }
 
 export function compareModels(table: DataTable, specs: string[], opts: CompareOptions = {}): LrtResult {
+  checkCompareArgs(table, specs, opts);
   if (specs.length < 2) throw new DataError("a likelihood-ratio test needs at least two model specs");
   let method: Method = opts.method ?? "REML";
   const preps = specs.map((s) => prepareFit(table, s));

@@ -8,11 +8,13 @@ import { DataError } from "../errors";
 import { fitPrepared, prepareFit } from "../model/prepared";
 import { invFromChol, cholLower } from "../linalg/dense";
 import { Rng } from "./rng";
+import { checkRlrtArgs } from "../options";
 
 /** The largest number of levels whose K x K eigenproblem we solve. */
 const MAX_LEVELS = 3000;
 
 export function exactRlrt(table: DataTable, spec: string, opts: { nsim?: number; seed?: number } = {}): RlrtResult {
+  checkRlrtArgs(table, spec, opts);
   const nsim = opts.nsim ?? 10000;
   const prep = prepareFit(table, spec);
   const { model, design } = prep;

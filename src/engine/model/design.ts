@@ -302,7 +302,7 @@ function keepColumns(X: Float64Array, n: number, p: number, keep: number[]): Flo
 function groupingFactor(names: string[], vars: Variables, rows: Int32Array): { levels: string[]; refs: Int32Array } {
   const n = rows.length;
   const parts = names.map((nm) => {
-    const f = vars.asFactor({ kind: "var", name: nm });
+    const f = vars.group(nm);
     const present = presentLevels(f, rows);
     const index = new Int32Array(f.levels.length).fill(-1);
     present.forEach((k, i) => (index[k] = i));
@@ -364,19 +364,19 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
 
   // Every variable the model uses (evaluated over all rows; unknown columns fail here).
   const used: Variable[] = [];
-  const response = vars.get(f.response);
+  const response = vars.response(f.response);
   if (response.kind === "factor") throw new DataError(textMessage(response, "the response"));
   used.push(response);
   for (const t of f.fixed) for (const e of t.factors) used.push(vars.get(e));
   for (const rt of f.random) {
     for (const t of rt.terms) for (const e of t.factors) used.push(vars.get(e));
-    for (const g of rt.group) used.push(vars.get({ kind: "var", name: g }));
+    for (const g of rt.group) used.push(vars.group(g, f.response));
   }
   const extra: string[] = [];
-  if (spec.residual?.time) extra.push(spec.residual.time);
+  if (spec.residual?.time) used.push(vars.get({ kind: "var", name: spec.residual.time }));
   if (spec.residual?.group) extra.push(...spec.residual.group.split(":"));
   if (spec.varIdent) extra.push(...spec.varIdent.split(":"));
-  for (const name of extra) used.push(vars.get({ kind: "var", name } as Expr));
+  for (const name of extra) used.push(vars.group(name, f.response));
 
   // na.omit: drop rows with a missing value in any used variable.
   const ok = new Uint8Array(nAll).fill(1);

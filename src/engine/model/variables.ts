@@ -1,10 +1,19 @@
 // Evaluating formula expressions over the table: a column, factor(x), log/sqrt/exp/abs, and
 // arithmetic inside I(...). A variable is numeric (NaN = missing) or a factor (codes, -1 =
 // missing) over ALL table rows; the rows the model uses are chosen later.
-import type { Column, DataTable, Expr } from "../types";
+//
+// The table is typed before the spec is known (a column with any text is a factor), so the
+// checks that depend on how a column is used are made here, when the model first asks for it:
+// a column that is numbers but for a few text cells (a typo, "Inf", a date typed as text) is an
+// error when used as a term (it would silently become a factor of hundreds of levels), and fine
+// through factor(x) or as a grouping factor; an empty column, values too large to square, and
+// a continuous column used as a grouping factor are errors that name the column and the cells.
+import type { Column, DataTable, Expr, NumericColumn } from "../types";
 import { DataError } from "../errors";
-import { isRInteger, parseNumber, rDouble } from "../data/cells";
+import { isRInteger, rDouble } from "../data/cells";
 import { exprLabel } from "../formula/parse";
+import { nearest } from "../options";
+import { CellKind, cellKind, describeCells, kindNote } from "../data/typos";
 
 export type NumericVariable = { kind: "numeric"; label: string; values: Float64Array };
 export type FactorVariable = { kind: "factor"; label: string; levels: string[]; codes: Int32Array };
@@ -15,10 +24,25 @@ export function rowNumber(i: number): number {
   return i + 2;
 }
 
+/**
+ * A numeric column is mostly numbers when at least this share of its filled cells are numbers:
+ * its few text cells are then far more likely typos than levels of a factor.
+ */
+export const NUMERIC_SHARE = 0.8;
+/**
+ * Values beyond this cannot be squared and summed over a million rows in double precision
+ * (1e150 squared is 1e300; the largest double is 1.8e308); below its inverse they underflow.
+ */
+export const MAX_MAGNITUDE = 1e150;
+/** A factor of more levels than this, half of whose cells are numbers, is a measurement with text in it. */
+export const MANY_LEVELS = 20;
+
 export class Variables {
   private readonly cache = new Map<string, Variable>();
   private readonly byName = new Map<string, Column>();
   private readonly factors = new Map<Variable, FactorVariable>();
+  /** Columns already checked for use as a model term. */
+  private readonly termChecked = new Set<string>();
 
   constructor(private readonly table: DataTable) {
     for (const c of table.columns) this.byName.set(c.name, c);
@@ -30,15 +54,38 @@ export class Variables {
 
   column(name: string): Column {
     const c = this.byName.get(name);
-    if (c) return c;
-    const names = this.table.columns.map((x) => x.name);
-    const lower = name.toLowerCase();
-    const near = names.find((x) => x.toLowerCase() === lower);
-    const hint = near ? ` (did you mean '${near}'? names are case-sensitive)` : "";
-    throw new DataError(`unknown column '${name}'${hint}; the data has: ${names.join(", ")}`);
+    if (c) {
+      checkFilled(c);
+      return c;
+    }
+    throw new DataError(unknownColumnMessage(name, this.table.columns.map((x) => x.name)));
   }
 
-  get(e: Expr): Variable {
+  /** The response: a term whose text cells cannot be a factor's levels. */
+  response(e: Expr): Variable {
+    const v = this.get(e, true);
+    this.responseLabel = v.label;
+    return v;
+  }
+  /** Label of the response, once asked for: no predictor may be the response itself. */
+  private responseLabel: string | null = null;
+
+  /** A variable used as a model term (a fixed or random effect; the response). */
+  get(e: Expr, response = false): Variable {
+    const v = this.value(e);
+    if (!response && v.label === this.responseLabel) {
+      throw new DataError(`the response '${v.label}' is also used as a predictor (or inside one): a model cannot predict a column from itself; remove it from the right of '~'`);
+    }
+    const key = e.kind === "var" ? e.name : v.label;
+    if (!this.termChecked.has(key)) {
+      if (e.kind === "var") checkTermColumn(this.column(e.name), response, this.table.decimalComma === true);
+      if (v.kind === "numeric") checkMagnitude(v.values, v.label, e.kind === "var" ? "column" : "variable");
+      this.termChecked.add(key);
+    }
+    return v;
+  }
+
+  private value(e: Expr): Variable {
     const label = exprLabel(e);
     let v = this.cache.get(label);
     if (!v) {
@@ -48,9 +95,22 @@ export class Variables {
     return v;
   }
 
+  /**
+   * A grouping factor (random term, residual group, varIdent): any column, as R's factor() of it,
+   * except a continuous numeric one (or the response itself), which cannot define groups.
+   */
+  group(name: string, response?: Expr): FactorVariable {
+    const c = this.column(name);
+    if (response && response.kind === "var" && response.name === name) {
+      throw new DataError(`the grouping factor '${name}' is the response: a column cannot be both what is modelled and the groups (group by a column such as tree or subject)`);
+    }
+    if (c.kind === "numeric") checkNotContinuous(c);
+    return this.asFactor({ kind: "var", name });
+  }
+
   /** A variable as a factor (grouping factors, factor(x)): a numeric one gets its values as levels. */
   asFactor(e: Expr): FactorVariable {
-    const v = this.get(e);
+    const v = this.value(e);
     if (v.kind === "factor") return v;
     let f = this.factors.get(v);
     if (!f) {
@@ -64,7 +124,7 @@ export class Variables {
   numeric(e: Expr, role: string): Float64Array {
     const v = this.get(e);
     if (v.kind === "numeric") return v.values;
-    throw new DataError(textMessage(v, role));
+    throw new DataError(textMessage(v, role, this.table.decimalComma === true));
   }
 
   private evaluate(e: Expr, label: string): Variable {
@@ -164,21 +224,154 @@ function checkFinite(out: Float64Array, inputs: Float64Array[], label: string, w
   }
 }
 
-/** "the response 'size' has text in 3 rows (first: row 17 'abc'); it must be numeric" */
-export function textMessage(v: FactorVariable, role: string): string {
-  const isText = v.levels.map((l) => Number.isNaN(parseNumber(l)));
+/** "the response 'size' has text in 3 rows (row 17 'abc', ...); it must be numeric" */
+export function textMessage(v: FactorVariable, role: string, decimalComma = false): string {
+  const kinds = v.levels.map((l) => cellKind(l, decimalComma));
+  const cells: { row: number; text: string; kind: CellKind }[] = [];
   let count = 0;
-  let first = -1;
   const codes = v.codes;
   for (let i = 0; i < codes.length; i++) {
     const c = codes[i];
-    if (c >= 0 && isText[c]) {
-      if (count === 0) first = i;
+    if (c >= 0 && kinds[c] !== "number") {
+      if (cells.length < 1) cells.push({ row: rowNumber(i), text: v.levels[c], kind: kinds[c] });
       count++;
     }
   }
   if (count === 0) return `${role} '${v.label}' is a factor; it must be numeric`;
-  return `${role} '${v.label}' has text in ${count} row${count > 1 ? "s" : ""} (first: row ${rowNumber(first)} '${v.levels[codes[first]]}'); it must be numeric`;
+  // A column of text (a factor such as treat): the first cell says enough.
+  const c = cells[0];
+  return `${role} '${v.label}' has text in ${count} row${count > 1 ? "s" : ""} (first: row ${c.row} '${c.text}'${kindNote(c.kind)}); it must be numeric`;
+}
+
+const nameInSpec = (name: string): string => exprLabel({ kind: "var", name });
+
+/** The unknown-column error, with the hint most likely to help. */
+export function unknownColumnMessage(name: string, names: string[]): string {
+  const listed = names.map(nameInSpec).join(", ");
+  const lower = name.toLowerCase();
+  let hint = "";
+  const caseOnly = names.find((x) => x.toLowerCase() === lower);
+  const spaced = names.filter((x) => /\s/.test(x) && x.toLowerCase().split(/\s+/).includes(lower));
+  if (caseOnly) hint = ` (did you mean '${caseOnly}'? names are case-sensitive)`;
+  else if (spaced.length > 0) hint = ` (did you mean ${nameInSpec(spaced[0])}? write a column name with spaces or symbols in backticks, as R does)`;
+  else if (names.length === 1 && /[;\t,|]/.test(names[0])) {
+    const sep = /;/.test(names[0]) ? "semicolons" : /\t/.test(names[0]) ? "tabs" : /,/.test(names[0]) ? "commas" : "'|'";
+    hint = ` (the data has one column whose name holds ${sep}: the columns were not split; in Excel use Data > Text to Columns, or save the file as CSV with commas)`;
+  } else {
+    const near = nearest(name, names);
+    if (near) hint = ` (did you mean ${nameInSpec(near)}?)`;
+  }
+  return `unknown column '${name}'${hint}; the data has: ${listed}`;
+}
+
+/** A column with no value at all: the model would drop every row. */
+function checkFilled(c: Column): void {
+  if (c.kind === "numeric") {
+    const x = c.values;
+    for (let i = 0; i < x.length; i++) if (x[i] === x[i]) return;
+  } else {
+    const k = c.codes;
+    for (let i = 0; i < k.length; i++) if (k[i] >= 0) return;
+  }
+  throw new DataError(`the column '${c.name}' has no values: all ${c.kind === "numeric" ? c.values.length : c.codes.length} of its cells are blank, NA or error values (is it the right column, and does the data range include it?)`);
+}
+
+/**
+ * A text column used as a term. When it is mostly numbers (NUMERIC_SHARE), its text cells are
+ * typos, infinities or dates typed as text: an error that names them, unless the user asked for
+ * factor(x). A column of dates typed as text would be a factor of one level per date: an error too.
+ */
+function checkTermColumn(c: Column, response: boolean, decimalComma: boolean): void {
+  if (c.kind !== "factor") return;
+  const kinds = c.levels.map((l) => cellKind(l, decimalComma));
+  const byKind = { number: 0, infinite: 0, date: 0, point: 0, text: 0 };
+  let filled = 0;
+  const codes = c.codes;
+  for (let i = 0; i < codes.length; i++) {
+    const k = codes[i];
+    if (k < 0) continue;
+    filled++;
+    byKind[kinds[k]]++;
+  }
+  const odd = filled - byKind.number;
+  const mostlyNumbers = byKind.number + byKind.infinite >= NUMERIC_SHARE * filled;
+  const datesOnly = byKind.date > 0 && byKind.date === odd;
+  if (odd > 0 && !mostlyNumbers && !datesOnly && byKind.number >= 0.5 * filled && c.levels.length > MANY_LEVELS) {
+    // Half numbers or more, and a factor of many levels: a measurement with text in it.
+    const first = codes.findIndex((k) => k >= 0 && kinds[k] !== "number");
+    const pct = Math.round((100 * byKind.number) / filled);
+    throw new DataError(`the column '${c.name}' mixes numbers (${pct} % of its cells) and text (${odd} cells; first: row ${rowNumber(first)} '${c.levels[codes[first]]}'), so as a model term it would be a factor with ${c.levels.length} levels. If it is numeric, fix the text cells${response ? "" : `; if it is a factor, write factor(${nameInSpec(c.name)})`}`);
+  }
+  if (odd === 0 || (!mostlyNumbers && !datesOnly)) return;
+  const cells: { row: number; text: string; kind: CellKind }[] = [];
+  for (let i = 0; i < codes.length && cells.length < 3; i++) {
+    const k = codes[i];
+    if (k >= 0 && kinds[k] !== "number") cells.push({ row: rowNumber(i), text: c.levels[k], kind: kinds[k] });
+  }
+  const name = nameInSpec(c.name);
+  const list = describeCells(cells, odd);
+  const orFactor = response ? "" : `, or write factor(${name}) if ${mostlyNumbers ? "the column is a factor" : "each date is a category"}`;
+  if (!mostlyNumbers) {
+    throw new DataError(`the column '${c.name}' holds dates or times typed as text (${list}); as a model term it would be a factor with ${c.levels.length} levels. Enter them as Excel dates or as numbers (such as days since the start)${orFactor}`);
+  }
+  const one = odd === 1;
+  const them = one ? "it" : "them";
+  const fix = byKind.infinite === odd
+    ? `replace ${them} by ${one ? "a finite number" : "finite numbers"}, or blank ${them} to leave ${one ? "the row" : "those rows"} out`
+    : byKind.date === odd
+      ? `enter ${one ? "the date as an Excel date or a number" : "the dates as Excel dates or numbers"}, like the other cells`
+      : `fix ${one ? "the cell" : "the cells"} (or blank ${them} to leave ${one ? "the row" : "those rows"} out)`;
+  throw new DataError(`the ${response ? "response" : "column"} '${c.name}' is numeric except ${one ? "1 cell" : `${odd} cells`}: ${list}. ${fix[0].toUpperCase()}${fix.slice(1)}${orFactor}`);
+}
+
+/**
+ * Values too large to be squared and summed (or a column so close to zero that its squares
+ * underflow): name the column and the rows. A few tiny values among ordinary ones are harmless.
+ */
+function checkMagnitude(x: Float64Array, label: string, what: string): void {
+  let count = 0;
+  let first = -1;
+  let max = 0;
+  let at = -1;
+  for (let i = 0; i < x.length; i++) {
+    const a = Math.abs(x[i]);
+    if (a > max) {
+      max = a;
+      at = i;
+    }
+    if (a > MAX_MAGNITUDE) {
+      if (count === 0) first = i;
+      count++;
+    }
+  }
+  if (count > 0) {
+    const typo = count < x.length / 10 ? `, or check ${count === 1 ? "that cell for a typo" : "those cells for typos"}` : "";
+    throw new DataError(`the ${what} '${label}' has ${count === 1 ? "a value" : `${count} values`} too large to compute with (first: row ${rowNumber(first)}, ${rDouble(x[first])}; the engine squares and sums values, which overflows beyond about ${rDouble(MAX_MAGNITUDE)}): rescale the column (change its unit)${typo}`);
+  }
+  if (max > 0 && max < 1 / MAX_MAGNITUDE) {
+    throw new DataError(`the ${what} '${label}' has only values too close to zero to compute with (the largest: row ${rowNumber(at)}, ${rDouble(x[at])}; their squares underflow to 0): rescale the column (change its unit)`);
+  }
+}
+
+/**
+ * A numeric grouping column with mostly distinct values that are not whole numbers is a
+ * measurement (size, weight), not a group label: lme4 would fit one level per value.
+ */
+function checkNotContinuous(c: NumericColumn): void {
+  const x = c.values;
+  let filled = 0;
+  let whole = true;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (v !== v) continue;
+    filled++;
+    if (whole && !Number.isInteger(v)) whole = false;
+  }
+  if (whole || filled < 4) return;
+  const distinct = new Set<number>();
+  for (let i = 0; i < x.length; i++) if (x[i] === x[i]) distinct.add(x[i]);
+  if (distinct.size * 2 <= filled) return;
+  throw new DataError(`the grouping factor '${c.name}' is a continuous measurement (${distinct.size} distinct values, not whole numbers, in ${filled} rows): a grouping factor says which group each row belongs to (tree, subject), with several rows per group. Use it as a fixed effect, or group by an ID column`);
 }
 
 /**

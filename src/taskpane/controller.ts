@@ -16,7 +16,7 @@ import { BuildError, ChoiceField, ColumnInfo, ModelChoices, buildSpec, choicesFr
 import { rCode } from "./rcode";
 import { DetailContext, DetailOutput, FitOutput, StagedFitOutput, comparisonPlan, detailPlan, summaryPlan } from "./layout";
 import { spaghettiDataAsync } from "./chart";
-import { TEXT, numberFormatFor } from "./formats";
+import { TEXT, dataFormat } from "./formats";
 import { SavedModel, addModel, newId, planComparison, removeModel } from "./store";
 
 /** Controls an error can be shown next to. */
@@ -415,7 +415,7 @@ export class PaneController {
     const labelOf = (j: number) => (r: number) => String(cellValue(columns[j], r));
     const gi = colOf(roles.group), ti = colOf(roles.time);
     if (gi >= 0) extras.push({ name: header[gi], value: cellOf(gi), format: TEXT });
-    if (ti >= 0 && ti !== gi) extras.push({ name: header[ti], value: cellOf(ti), format: numberFormatFor(data.sample.slice(1, 2000).map((r) => r[ti])) });
+    if (ti >= 0 && ti !== gi) extras.push({ name: header[ti], value: cellOf(ti), format: dataFormat(data.formats, ti) });
     let chart: DetailContext["chart"] = null;
     let chartSkipped: string | null = null;
     const f = result.fitted;
@@ -444,14 +444,14 @@ export class PaneController {
         }
         await pause();
         const d = await spaghettiDataAsync({ time, y, group, marginal: f.marginal, factor, groupName: header[gi] }, pause);
-        if (d.groups.length > 0 && d.times.length > 0) chart = { data: d, response, time: header[ti], group: header[gi], factor: fi >= 0 ? header[fi] : null };
+        if (d.groups.length > 0 && d.times.length > 0) chart = { data: d, response, time: header[ti], timeFormat: dataFormat(data.formats, ti), group: header[gi], factor: fi >= 0 ? header[fi] : null };
       }
       if (!chart) chartSkipped = `no chart: the time column '${header[ti]}' has no numbers in the rows used`;
     } else if (opts.chart) {
       chartSkipped = "no chart: the spaghetti plot needs a time column and a grouping column (choose them in the model)";
     }
     await pause();
-    const detail = detailPlan(result, { response, firstDataRow: data.headerRow + 1, extras, chart });
+    const detail = detailPlan(result, { response, responseFormat: dataFormat(data.formats, colOf(response)), firstDataRow: data.headerRow + 1, extras, chart });
     return { detail: detail.plan, chart: detail.chart, chartSkipped };
   }
 
@@ -475,7 +475,7 @@ export class PaneController {
       this.view.setProgress("Fitting the models for the likelihood-ratio test…", null);
       const res = await this.fitter.lrt(rows, specs, { method: plan.method });
       if (signal.cancelled) throw Object.assign(new Error("cancelled"), { name: "CancelledError" });
-      const sheetPlan = comparisonPlan(specs, res, { dataLabel: first.dataLabel, dataRef: first.dataRef, method: plan.method });
+      const sheetPlan = comparisonPlan(specs, res, { dataLabel: first.dataLabel, dataRef: first.dataRef, method: plan.method, refitML: res.refit_ml });
       const name = await this.workbook.writeComparison(sheetPlan, "LMM compare");
       this.view.setStatus(`Likelihood-ratio test written to '${name}' (=LMM.LRT): ${lrtSummary(res)}.`, "success");
       this.view.setNotes(res.messages);

@@ -277,10 +277,13 @@ export function liveFormula(fn: "FIT" | "VARCOMP", dataRef: string, specCell: st
 
 /** Column widths of the summary sheet, in points: labels in A, numbers in B on. */
 export const SUMMARY_WIDTHS = { label: 22 * POINTS_PER_CHAR, number: 10 * POINTS_PER_CHAR };
-/** Rows the chart spans, and its columns (E to J: it starts about 490 px from the left). */
+/**
+ * Rows the chart spans, and its columns: E to I, so it starts about 490 px from the left and
+ * ends before 960 px (on a laptop screen beside the task pane).
+ */
 const CHART_ROWS = 17;
 const CHART_COL = 4;
-const CHART_COLS = 6;
+const CHART_COLS = 5;
 
 export function summaryPlan(fit: FitResultWithRows, ctx: SummaryContext): SheetPlan {
   const blocks: CellBlock[] = [];
@@ -307,7 +310,7 @@ export function summaryPlan(fit: FitResultWithRows, ctx: SummaryContext): SheetP
     const modelTop = row;
     blocks.push({ row: row + 1, col: 0, values: items.map(([k, v]) => [k, v]), formats: items.map(([, , f]) => [F.TEXT, f]), style: "label" });
     row += 1 + items.length + 1;
-    const chartAnchor = { from: cellAddress(modelTop, CHART_COL), to: cellAddress(modelTop + CHART_ROWS, CHART_COL + CHART_COLS) };
+    const chartAnchor = { from: cellAddress(modelTop, CHART_COL), to: cellAddress(modelTop + CHART_ROWS - 1, CHART_COL + CHART_COLS - 1) };
     row = Math.max(row, modelTop + CHART_ROWS + 1);
     const notes = noteItems(fit);
     if (notes.length) {
@@ -344,7 +347,7 @@ export function summaryPlan(fit: FitResultWithRows, ctx: SummaryContext): SheetP
   reserved.push({ row: top + 1, col: vcCol, nrow: vcDims.length, ncol: vcDims[0].length, what: "LMM.VARCOMP" });
   // Beside the inputs (rows 4-8, columns A-B) the chart would cover the spills: it goes under the fit's spill, at the left.
   const chartRow = top + 1 + fitDims.length + 1;
-  return { blocks, reserved, widths, chartAnchor: { from: cellAddress(chartRow, 0), to: cellAddress(chartRow + CHART_ROWS, CHART_COLS) } };
+  return { blocks, reserved, widths, chartAnchor: { from: cellAddress(chartRow, 0), to: cellAddress(chartRow + CHART_ROWS - 1, CHART_COLS - 1) } };
 }
 
 // ---------------------------------------------------------------------------------------------

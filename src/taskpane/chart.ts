@@ -214,5 +214,5 @@ export function tint(hex: string, share: number): string {
 export function seriesStyle(kind: "group" | "population", level: number, byFactor: boolean): { color: string; weight: number; dash: string } {
   const k = level % POPULATION_COLORS.length;
   if (kind === "population") return { color: POPULATION_COLORS[k], weight: 3, dash: POPULATION_DASH[k] };
-  return { color: byFactor ? tint(POPULATION_COLORS[k], 0.6) : GROUP_GREY, weight: 0.75, dash: "Continuous" };
+  return { color: byFactor ? tint(POPULATION_COLORS[k], 0.55) : GROUP_GREY, weight: 0.75, dash: "Continuous" };
 }

@@ -409,7 +409,8 @@ export class PaneController {
       this.models = addModel(this.models, model);
       this.view.setModels(this.models);
       const flags = [result.converged ? "converged" : "DID NOT CONVERGE", result.singular ? "singular (boundary) fit" : ""].filter(Boolean).join(", ");
-      const note = written.chartNote;
+      // The subset drawn is said in the chart's title; the status keeps to where the chart went or why there is none.
+      const note = written.chartNote && /^no chart|data sheet/.test(written.chartNote) ? written.chartNote : null;
       const chart = !note ? "" : /^no chart/.test(note) ? ` ${note.charAt(0).toUpperCase()}${note.slice(1)}.` : ` Chart: ${note}.`;
       this.view.setStatus(
         `Fitted by ${result.method} in ${seconds.toFixed(1)} s: logLik ${result.logLik.toFixed(4)}, AIC ${result.AIC.toFixed(2)}, BIC ${result.BIC.toFixed(2)}; ${flags}. Written to '${written.summarySheet}' and '${written.detailSheet}'.${chart}`,

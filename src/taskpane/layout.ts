@@ -179,7 +179,7 @@ export function modelItems(fit: FitResultWithRows, dataLabel: string): [string, 
     ["data", dataLabel, F.TEXT],
     ["method", fit.method, F.TEXT],
     ["observations used", fit.n, F.INTEGER],
-    ["rows dropped (missing values)", fit.n_dropped, F.INTEGER],
+    ["rows dropped (missing)", fit.n_dropped, F.INTEGER],
   ];
   for (const [g, k] of Object.entries(fit.groups)) items.push([`groups: ${g}`, k, F.INTEGER]);
   items.push(
@@ -190,7 +190,7 @@ export function modelItems(fit: FitResultWithRows, dataLabel: string): [string, 
     ["sigma (residual SD)", num(fit.sigma), F.sigFormat(fit.sigma)],
   );
   const r2 = r2Of(fit);
-  if (r2) items.push(["R² marginal (fixed effects)", num(r2.marginal), F.fixed(3)], ["R² conditional (fixed + random)", num(r2.conditional), F.fixed(3)]);
+  if (r2) items.push(["R² marginal (fixed)", num(r2.marginal), F.fixed(3)], ["R² conditional", num(r2.conditional), F.fixed(3)]);
   if (fit.icc !== undefined && fit.icc !== null) items.push(["intra-class correlation", num(fit.icc), F.fixed(3)]);
   items.push(
     ["converged", fit.converged ? "yes" : "NO: see the notes", F.TEXT],
@@ -276,7 +276,7 @@ export function liveFormula(fn: "FIT" | "VARCOMP", dataRef: string, specCell: st
 }
 
 /** Column widths of the summary sheet, in points: labels in A, numbers in B on. */
-export const SUMMARY_WIDTHS = { label: 22 * POINTS_PER_CHAR, number: 10 * POINTS_PER_CHAR };
+export const SUMMARY_WIDTHS = { label: 23 * POINTS_PER_CHAR, number: 10 * POINTS_PER_CHAR };
 /**
  * Rows the chart spans, and its columns: E to I, so it starts about 490 px from the left and
  * ends before 960 px (on a laptop screen beside the task pane).

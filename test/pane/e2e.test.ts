@@ -205,11 +205,18 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
     assert.ok(px(c0) < 600 && px(c1 + 1) < 1000, `the chart spans ${Math.round(px(c0))}-${Math.round(px(c1 + 1))} px from the left: on a laptop screen`);
     const shotDir = path.join(ROOT_DIR, process.env.LMM_UPDATE_SCREENSHOT ? "docs" : path.join("test", "out"));
     fs.mkdirSync(shotDir, { recursive: true });
-    await page.screenshot({ path: path.join(shotDir, "taskpane.png"), fullPage: true });
+    // the pane after a fit as the user sees it: the results on screen, the action bar below them
+    await page.evaluate(() => {
+      const r = document.getElementById("results")!.getBoundingClientRect();
+      const bar = document.getElementById("actionbar")!.getBoundingClientRect();
+      window.scrollBy(0, r.bottom - bar.top + 8);
+    });
+    await page.screenshot({ path: path.join(shotDir, "taskpane.png") });
+    await page.screenshot({ path: path.join(ROOT_DIR, "test", "out", "taskpane-full.png"), fullPage: true });
     // the summary sheet and the chart as Excel would draw them from what was written
     const render = await page.context().browser()!.newPage();
-    await render.setViewportSize({ width: 1000, height: 640 });
-    await render.setContent(sheetHtml("LMM 1", out.summary, out.info, out.detail, { nrows: 30, ncols: 11 }));
+    await render.setViewportSize({ width: 1000, height: 740 });
+    await render.setContent(sheetHtml("LMM 1", out.summary, out.info, out.detail, { nrows: 34, ncols: 11 }));
     await render.screenshot({ path: path.join(shotDir, "summary-sheet.png"), fullPage: true });
     await render.setViewportSize({ width: 680, height: 440 });
     await render.setContent(chartHtml(chart, out.detail, 680, 440));

@@ -87,6 +87,7 @@ export function sheetHtml(name: string, values: unknown[][], info: SheetInfo, da
       if (text !== "") cells.push(`<div class="cell" style="${css}">${esc(text)}</div>`);
     }
   }
+  const vlines = Array.from({ length: view.ncols }, (_, c) => `<div class="vline" style="left:${ROWNUM_PX + left[c + 1] - 1}px"></div>`).join("");
   const heads = Array.from({ length: view.ncols }, (_, c) => `<div class="colhead" style="left:${ROWNUM_PX + left[c]}px;width:${widthPx(c)}px">${letters(c)}</div>`).join("");
   const rowNums = Array.from({ length: view.nrows }, (_, r) => `<div class="rownum" style="top:${HEAD_PX + r * ROW_PX}px">${r + 1}</div>`).join("");
   const charts = info.charts
@@ -106,6 +107,7 @@ export function sheetHtml(name: string, values: unknown[][], info: SheetInfo, da
       background-image: linear-gradient(#e1e1e1 1px, transparent 1px); background-size: 100% ${ROW_PX}px; background-position: 0 ${HEAD_PX - 1}px; }
     .cell { position: absolute; height: ${ROW_PX}px; line-height: ${ROW_PX}px; padding: 0 2px; white-space: pre; overflow: hidden; }
     .rule { position: absolute; height: 1px; background: #000; }
+    .vline { position: absolute; top: ${HEAD_PX}px; bottom: 0; width: 1px; background: #e1e1e1; }
     .fill { position: absolute; height: ${ROW_PX}px; }
     .colhead { position: absolute; top: 0; height: ${HEAD_PX}px; line-height: ${HEAD_PX}px; text-align: center; background: #f3f3f3; border-right: 1px solid #d4d4d4; border-bottom: 1px solid #bdbdbd; font-size: 13px; color: #444; box-sizing: border-box; }
     .rownum { position: absolute; left: 0; width: ${ROWNUM_PX}px; height: ${ROW_PX}px; line-height: ${ROW_PX}px; text-align: center; background: #f3f3f3; border-right: 1px solid #bdbdbd; border-bottom: 1px solid #d4d4d4; font-size: 12px; color: #444; box-sizing: border-box; }
@@ -113,5 +115,5 @@ export function sheetHtml(name: string, values: unknown[][], info: SheetInfo, da
     .chart { position: absolute; background: #fff; border: 1px solid #bdbdbd; box-sizing: border-box; }
     .tab { font: 13px "Segoe UI", sans-serif; padding: 4px 12px; border-top: 1px solid #bdbdbd; background: #f3f3f3; }
     .tab b { background: #fff; padding: 3px 10px; border-bottom: 2px solid #107c41; }
-  </style></head><body><div class="sheet"><div class="corner"></div>${heads}${rowNums}${cells.join("")}${charts}</div><div class="tab"><b>${esc(name)}</b></div></body></html>`;
+  </style></head><body><div class="sheet">${vlines}<div class="corner"></div>${heads}${rowNums}${cells.join("")}${charts}</div><div class="tab"><b>${esc(name)}</b></div></body></html>`;
 }

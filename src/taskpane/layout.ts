@@ -249,6 +249,24 @@ export function varcompRows(fit: FitResultWithRows, level: number): CellTable {
   return { rows, formats };
 }
 
+/** The Type III table when the engine adds one (`anova`: lmerTest's anova(fit, type = 3)), else null. */
+export function anovaTable(fit: object): (CellTable & { title: string }) | null {
+  const a = (fit as { anova?: { type?: number; ddf?: string; rows?: Record<string, unknown>[] } | null }).anova;
+  if (!a || !Array.isArray(a.rows) || a.rows.length === 0) return null;
+  const keys = ["Sum Sq", "Mean Sq", "NumDF", "DenDF", "F value", "Pr(>F)"];
+  const rows: Cell[][] = [["term", ...keys]];
+  const formats: string[][] = [rows[0].map(() => F.TEXT)];
+  for (const r of a.rows) {
+    const vals = keys.map((k) => (typeof r[k] === "number" ? num(r[k] as number) : ""));
+    const row: Cell[] = [String(r.term ?? ""), ...vals];
+    const fm = [F.TEXT, F.sigFormat(r["Sum Sq"] as number), F.sigFormat(r["Mean Sq"] as number), F.INTEGER, F.DF, F.TSTAT, F.PVALUE];
+    rows.push(row);
+    formats.push(row.map((v, j) => F.cellFormat(v, fm[j])));
+  }
+  const title = `Type ${a.type ?? 3} tests of the fixed effects (F, ${a.ddf ?? "Satterthwaite"} df)`;
+  return { rows, formats, title };
+}
+
 export interface SummaryContext {
   /** The data as the user sees it ("Sheet1!A1:D396"). */
   dataLabel: string;
@@ -301,6 +319,12 @@ export function summaryPlan(fit: FitResultWithRows, ctx: SummaryContext): SheetP
     blocks.push(block(row, 0, [["Fixed effects"]], { style: "heading" }));
     blocks.push(headed(row + 1, 0, fx, 1));
     row += 1 + fx.rows.length + 1;
+    const aov = anovaTable(fit);
+    if (aov) {
+      blocks.push(block(row, 0, [[aov.title]], { style: "heading" }));
+      blocks.push(headed(row + 1, 0, aov, 1));
+      row += 1 + aov.rows.length + 1;
+    }
     const vc = varcompRows(fit, ctx.level);
     blocks.push(block(row, 0, [["Variance components"]], { style: "heading" }));
     blocks.push(headed(row + 1, 0, vc, 2));

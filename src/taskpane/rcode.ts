@@ -178,8 +178,11 @@ const num = (x: number) => String(Number(x.toPrecision(6)));
  */
 function lmerReport(method: Method, level: number, ci: RCodeOptions["ci"], fit: FitResult | null | undefined): string[] {
   const lo = num(((1 - level) / 2) * 100), hi = num(100 - ((1 - level) / 2) * 100);
+  // Kenward-Roger df when the fit used them (pbkrtest through lmerTest), else lmerTest's Satterthwaite.
+  const kr = (fit as { ddf?: string } | null | undefined)?.ddf === "Kenward-Roger";
+  const ddfArg = kr ? ', ddf = "Kenward-Roger"' : "";
   const out = [
-    `fx <- coef(summary(fit))  # Estimate, Std. Error, df (Satterthwaite), t value, Pr(>|t|)`,
+    `fx <- coef(summary(fit${ddfArg}))  # Estimate, Std. Error, df (${kr ? "Kenward-Roger" : "Satterthwaite"}), t value, Pr(>|t|)`,
     `fx <- cbind(fx, fx[, "Estimate"] + outer(qt(${num(1 - (1 - level) / 2)}, fx[, "df"]) * fx[, "Std. Error"], c(-1, 1)))`,
     `colnames(fx)[6:7] <- c("${lo} %", "${hi} %")`,
     "print(fx, digits = 4)",
@@ -191,6 +194,8 @@ function lmerReport(method: Method, level: number, ci: RCodeOptions["ci"], fit: 
   if (ci !== "none") out.push(`sdci <- confint(fit, parm = "theta_", oldNames = FALSE, level = ${num(level)})  # sd_${lo} / sd_${hi} (profile likelihood)`, "print(sdci, digits = 4)");
   const bic = method === "REML" ? '-2 * as.numeric(logLik(fit)) + attr(logLik(fit), "df") * log(nobs(fit) - length(fixef(fit)))' : "BIC(fit)";
   out.push(`crit <- c(logLik = as.numeric(logLik(fit)), AIC = AIC(fit), BIC = ${bic}, sigma = sigma(fit))${method === "REML" ? "  # BIC of a REML fit with log(n - p), as nlme" : ""}`, "print(crit, digits = 8)");
+  const aov = (fit as { anova?: { type?: number } | null } | null | undefined)?.anova;
+  if (aov) out.push(`print(anova(fit, type = ${aov.type ?? 3}${ddfArg}))  # the sheet's F tests`);
   if (fit && (fit as { r2?: unknown }).r2) out.push("print(performance::r2_nakagawa(fit))  # R² marginal / conditional");
   return out;
 }

@@ -319,6 +319,8 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
       return out;
     });
     assert.deepEqual(cut, [], "selects whose text is cut at 270 px");
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(ROOT_DIR, "test", "out", "taskpane-270.png") });
     assert.deepEqual(h.errors, [], "no uncaught errors in the page");
   } finally {
     await h.close();

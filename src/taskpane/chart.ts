@@ -26,6 +26,8 @@ export interface SpaghettiData {
   times: number[];
   /** Groups drawn, in drawing order. */
   groups: string[];
+  /** The factor level of each drawn group (its first row's; "all" without a factor). */
+  groupLevels: string[];
   totalGroups: number;
   /** Population lines: one per factor level ("all" without a factor). */
   levels: string[];
@@ -90,8 +92,10 @@ export function* spaghettiSteps(input: SpaghettiInput): Generator<void, Spaghett
   const sortable = Array.from(rowsOf.keys(), (g) => ({ g: keyed(g), level: keyed(input.factor ? input.factor[rowsOf.get(g)![0]] : "") }));
   sortable.sort((a, b) => keyedCompare(a.level, b.level) || keyedCompare(a.g, b.g));
   const all = sortable.map((x) => x.g.s);
+  const levelOf = new Map(sortable.map((x) => [x.g.s, input.factor ? x.level.s : "all"]));
   yield;
   const groups = evenlySpaced(all.length, maxGroups).map((i) => all[i]);
+  const groupLevels = groups.map((g) => levelOf.get(g)!);
   // x values: the distinct times of the rows drawn.
   const timeSet = new Set<number>();
   for (const g of groups) for (const i of rowsOf.get(g)!) timeSet.add(input.time[i]);
@@ -129,7 +133,7 @@ export function* spaghettiSteps(input: SpaghettiInput): Generator<void, Spaghett
     rows.push(r);
   });
   const note = all.length > groups.length ? `${groups.length} of ${all.length} ${input.groupName} groups shown, evenly spread` : null;
-  return { times, groups, totalGroups: all.length, levels, rows, note };
+  return { times, groups, groupLevels, totalGroups: all.length, levels, rows, note };
 }
 
 /** The spaghetti plot's data, in one go. */
@@ -151,8 +155,64 @@ export async function spaghettiDataAsync(input: SpaghettiInput, pause: () => Pro
   return r.value;
 }
 
-/** The chart title: what is drawn, and the subset note when there is one. */
-export function chartTitle(response: string, time: string, d: SpaghettiData, groupName: string, factorName: string | null): string {
-  const lines = d.levels.length === 0 ? "" : factorName ? `; thick: fitted population line per ${factorName}` : "; thick: fitted population line";
-  return `${response} by ${time}, one line per ${groupName}${lines}${d.note ? ` (${d.note})` : ""}`;
+/** The chart title: short (what is drawn); the subset in brackets when only some groups are drawn. */
+export function chartTitle(response: string, time: string, d: SpaghettiData, groupName: string): string {
+  return `${response} over ${time} by ${groupName}${d.note ? ` (${d.groups.length} of ${d.totalGroups} shown)` : ""}`;
+}
+
+export interface AxisBounds {
+  min: number;
+  max: number;
+  /** Distance between labelled ticks. */
+  major: number;
+}
+
+/**
+ * Axis bounds that hug the data, at round numbers (152-258 -> 150-260): Excel's own bounds
+ * start at 0 when the minimum is below 5/6 of the maximum, which squeezes the lines into a band.
+ */
+export function niceBounds(lo: number, hi: number): AxisBounds {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return { min: 0, max: 1, major: 0.2 };
+  if (hi < lo) [lo, hi] = [hi, lo];
+  const span = hi - lo || Math.abs(hi) || 1;
+  const clean = (x: number) => Number(x.toPrecision(12));
+  // Round steps (1, 2, 2.5, 5 x 10^k) giving 4 to 11 intervals; the one that wastes least room.
+  let best: AxisBounds | null = null;
+  const top = Math.floor(Math.log10(span));
+  for (let e = top - 2; e <= top; e++) {
+    for (const k of [1, 2, 2.5, 5]) {
+      const step = k * Math.pow(10, e);
+      const min = clean(Math.floor(lo / step) * step);
+      let max = clean(Math.ceil(hi / step) * step);
+      if (max === min) max = clean(min + step);
+      const intervals = Math.round((max - min) / step);
+      if (intervals < 4 || intervals > 11) continue;
+      if (!best || max - min < best.max - best.min - 1e-12 * span) best = { min, max, major: clean(step) };
+    }
+  }
+  return best ?? { min: lo, max: hi + (span === 0 ? 1 : 0), major: span / 5 };
+}
+
+/**
+ * Colours of the population lines (Okabe-Ito): blue and orange first, which differ in lightness
+ * as well as hue (they stay apart for colour-blind readers and in grey print); the lines also
+ * differ in dash. Each group's thin line takes its level's colour, lightened.
+ */
+export const POPULATION_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442"];
+export const POPULATION_DASH = ["Continuous", "Dash", "RoundDot", "DashDot", "LongDash", "Continuous", "Dash", "RoundDot"];
+const GROUP_GREY = "#A6A6A6";
+
+/** A colour mixed with white: share 0 = itself, 1 = white. */
+export function tint(hex: string, share: number): string {
+  const n = parseInt(hex.slice(1), 16);
+  const mix = (c: number) => Math.round(c + (255 - c) * share);
+  const r = mix((n >> 16) & 255), g = mix((n >> 8) & 255), b = mix(n & 255);
+  return `#${((1 << 24) | (r << 16) | (g << 8) | b).toString(16).slice(1).toUpperCase()}`;
+}
+
+/** Line style of a series: population lines thick, in their level's colour and dash; group lines thin, in its tint (grey with one line). */
+export function seriesStyle(kind: "group" | "population", level: number, byFactor: boolean): { color: string; weight: number; dash: string } {
+  const k = level % POPULATION_COLORS.length;
+  if (kind === "population") return { color: POPULATION_COLORS[k], weight: 3, dash: POPULATION_DASH[k] };
+  return { color: byFactor ? tint(POPULATION_COLORS[k], 0.55) : GROUP_GREY, weight: 0.75, dash: "Continuous" };
 }

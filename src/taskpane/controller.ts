@@ -12,11 +12,11 @@ import type { JobData } from "../worker/data";
 import { clockMs, recordPhase } from "../worker/phases";
 import type { ClipboardPort, DataSet, DataSource, FitRequest, Fitter, WorkbookPort } from "./ports";
 import type { Signal } from "./blocks";
-import { BuildError, ChoiceField, ColumnInfo, ModelChoices, buildSpec, choicesFromSpec, describeColumns, guessRoles } from "./spec-builder";
+import { BuildError, ChoiceField, ColumnInfo, ModelChoices, buildSpec, choicesFromSpec, describeColumns, guessRoles, idLikeFixed } from "./spec-builder";
 import { rCode } from "./rcode";
 import { DetailContext, DetailOutput, FitOutput, StagedFitOutput, comparisonPlan, detailPlan, summaryPlan } from "./layout";
 import { spaghettiDataAsync } from "./chart";
-import { TEXT, numberFormatFor } from "./formats";
+import { TEXT, dataFormat } from "./formats";
 import { SavedModel, addModel, newId, planComparison, removeModel } from "./store";
 
 /** Controls an error can be shown next to. */
@@ -33,6 +33,22 @@ export interface PaneOptions {
 }
 
 export type Task = "read" | "fit" | "write" | "compare";
+
+/** Where an error sits, in the words of the pane (for the status line beside Fit). */
+const FIELD_LABEL: Record<Field, string> = {
+  source: "Data (step 1)",
+  response: "Response",
+  fixed: "Fixed effects",
+  groups: "Grouping column",
+  time: "Time column",
+  residual: "Residual correlation",
+  residualGroup: "Residual correlation",
+  varIdent: "Residual SD differs by",
+  spec: "Model spec",
+  fit: "Fit",
+  compare: "Compare models",
+  rcode: "Copy as R code",
+};
 
 export interface PaneView {
   source(): DataSource;
@@ -55,10 +71,16 @@ export interface PaneView {
   setError(field: Field, message: string | null, span?: { start: number; end: number }): void;
   setBusy(task: Task | null): void;
   setProgress(label: string | null, share: number | null): void;
-  setStatus(text: string, kind?: "info" | "success" | "warning"): void;
+  /** The status line beside Fit ("fit"), or the Compare card's ("compare"). */
+  setStatus(text: string, kind?: "info" | "success" | "warning", where?: "fit" | "compare"): void;
+  /** A warning that does not stop a fit (an ID column ticked as a fixed effect). */
+  setWarning(field: "fixed", message: string | null): void;
   setNotes(lines: string[]): void;
   setModels(models: SavedModel[]): void;
-  showRCode(code: string): void;
+  /** The R code of the current spec; null: none (the spec changed since it was made). */
+  showRCode(code: string | null): void;
+  /** The key results of the last fit in the pane; null hides them. */
+  showResults(fit: FitResultWithRows | null, level?: number): void;
 }
 
 /** Where an error is shown, and in what words. */
@@ -175,6 +197,7 @@ export class PaneController {
   async useData(): Promise<void> {
     if (this.busy) return;
     this.view.setError("source", null);
+    this.view.setError("fit", null);
     const signal = this.begin("read");
     try {
       const data = await this.workbook.read(this.view.source(), (label, share) => this.view.setProgress(label, share), signal);
@@ -215,14 +238,35 @@ export class PaneController {
     try {
       const typed = this.typed;
       this.typed = null;
-      const built = buildSpec(this.view.choices());
+      const choices = this.view.choices();
+      const built = buildSpec(choices);
       this.view.setSpecText(built);
       this.view.setSpecState("built");
       this.view.setRestore(typed !== null && typed.trim() !== built ? typed : null);
+      this.warnChoices(choices);
     } catch (e) {
       const r = routeError(e, "fit");
       this.view.setError(r.field, r.message);
     }
+    this.specChanged();
+  }
+
+  /** The spec changed: what was said about the previous one no longer holds. */
+  private specChanged(): void {
+    this.view.showRCode(null);
+    this.view.setError("rcode", null);
+  }
+
+  /** Choices that make a model, but probably not the one meant. */
+  private warnChoices(c: ModelChoices): void {
+    const ids = idLikeFixed(c, this.columns);
+    const names = ids.map((n) => `'${n}'`).join(", ");
+    this.view.setWarning(
+      "fixed",
+      ids.length === 0
+        ? null
+        : `${names} look${ids.length === 1 ? "s" : ""} like ID numbers: as a fixed effect ${ids.length === 1 ? "it is" : "they are"} one slope over the numbers, not one effect per unit. Untick ${ids.length === 1 ? "it" : "them"}, or write factor(${ids[0]}) in the spec for one effect per level.`,
+    );
   }
 
   /** Parse the spec and check its columns; errors go next to the spec. Null when it cannot be fitted. */
@@ -248,6 +292,7 @@ export class PaneController {
   /** The spec was typed: check it, and move the controls to match when they can. */
   specEdited(): ModelSpec | null {
     this.view.setRestore(null);
+    this.specChanged();
     const spec = this.checkSpec();
     if (!spec) {
       this.typed = this.view.specText();
@@ -258,6 +303,7 @@ export class PaneController {
       this.typed = null;
       this.view.setChoices(c);
       this.view.setSpecState("synced");
+      this.warnChoices(c);
     } else {
       this.typed = this.view.specText();
       this.view.setSpecState("custom");
@@ -302,11 +348,15 @@ export class PaneController {
     for (const f of ["spec", "fit", "source"] as Field[]) this.view.setError(f, null);
     const data = this.data;
     if (!data) {
-      this.view.setError("source", "Choose the data first: select it in the sheet (or click in it) and press Use data.");
+      // Said beside the Fit button, where the user is looking.
+      this.view.setError("fit", "Choose the data first: select it in the sheet (or click in it) and press Use data in step 1.");
       return;
     }
     const spec = this.checkSpec();
-    if (!spec) return;
+    if (!spec) {
+      this.view.setStatus(`Not fitted: see the message under ${FIELD_LABEL.spec}.`, "warning");
+      return;
+    }
     const specText = this.view.specText().trim();
     const opts = this.view.options();
     const choices = this.view.choices();
@@ -325,6 +375,7 @@ export class PaneController {
       else {
         const r = routeError(e, "fit");
         this.view.setError(r.field, r.message, r.span);
+        this.view.setStatus(r.field === "fit" ? "The fit failed:" : `Not fitted: see the message under ${FIELD_LABEL[r.field]}.`, "warning");
       }
       return;
     }
@@ -358,13 +409,15 @@ export class PaneController {
       this.models = addModel(this.models, model);
       this.view.setModels(this.models);
       const flags = [result.converged ? "converged" : "DID NOT CONVERGE", result.singular ? "singular (boundary) fit" : ""].filter(Boolean).join(", ");
-      const note = written.chartNote;
+      // The subset drawn is said in the chart's title; the status keeps to where the chart went or why there is none.
+      const note = written.chartNote && /^no chart|data sheet/.test(written.chartNote) ? written.chartNote : null;
       const chart = !note ? "" : /^no chart/.test(note) ? ` ${note.charAt(0).toUpperCase()}${note.slice(1)}.` : ` Chart: ${note}.`;
       this.view.setStatus(
         `Fitted by ${result.method} in ${seconds.toFixed(1)} s: logLik ${result.logLik.toFixed(4)}, AIC ${result.AIC.toFixed(2)}, BIC ${result.BIC.toFixed(2)}; ${flags}. Written to '${written.summarySheet}' and '${written.detailSheet}'.${chart}`,
         result.converged && !result.singular ? "success" : "warning",
       );
       this.view.setNotes(result.messages);
+      this.view.showResults(result, opts.level);
       try {
         await this.workbook.saveModels(this.models);
       } catch {
@@ -372,7 +425,10 @@ export class PaneController {
       }
     } catch (e) {
       if (isCancel(e)) this.view.setStatus("Writing was cancelled; the new sheets are incomplete.", "warning");
-      else this.view.setError("fit", `The fit worked but writing the results failed: ${(e as Error).message ?? e}`);
+      else {
+        this.view.setStatus("Fitted, but not written:", "warning");
+        this.view.setError("fit", `The fit worked but writing the results failed: ${(e as Error).message ?? e}`);
+      }
     } finally {
       this.end();
     }
@@ -391,7 +447,7 @@ export class PaneController {
   stagedOutput(result: FitResultWithRows, data: DataSet, spec: ModelSpec, specText: string, opts: PaneOptions, choices: ModelChoices, pause: () => Promise<void> = nextTask): StagedFitOutput {
     let code: string | null = null;
     try {
-      code = rCode(specText, result.method, { source: data.address, fit: result });
+      code = rCode(specText, result.method, { source: data.address, fit: result, level: opts.level, ci: opts.ci });
     } catch {
       code = null;
     }
@@ -415,7 +471,7 @@ export class PaneController {
     const labelOf = (j: number) => (r: number) => String(cellValue(columns[j], r));
     const gi = colOf(roles.group), ti = colOf(roles.time);
     if (gi >= 0) extras.push({ name: header[gi], value: cellOf(gi), format: TEXT });
-    if (ti >= 0 && ti !== gi) extras.push({ name: header[ti], value: cellOf(ti), format: numberFormatFor(data.sample.slice(1, 2000).map((r) => r[ti])) });
+    if (ti >= 0 && ti !== gi) extras.push({ name: header[ti], value: cellOf(ti), format: dataFormat(data.formats, ti) });
     let chart: DetailContext["chart"] = null;
     let chartSkipped: string | null = null;
     const f = result.fitted;
@@ -444,20 +500,21 @@ export class PaneController {
         }
         await pause();
         const d = await spaghettiDataAsync({ time, y, group, marginal: f.marginal, factor, groupName: header[gi] }, pause);
-        if (d.groups.length > 0 && d.times.length > 0) chart = { data: d, response, time: header[ti], group: header[gi], factor: fi >= 0 ? header[fi] : null };
+        if (d.groups.length > 0 && d.times.length > 0) chart = { data: d, response, time: header[ti], timeFormat: dataFormat(data.formats, ti), group: header[gi], factor: fi >= 0 ? header[fi] : null };
       }
       if (!chart) chartSkipped = `no chart: the time column '${header[ti]}' has no numbers in the rows used`;
     } else if (opts.chart) {
       chartSkipped = "no chart: the spaghetti plot needs a time column and a grouping column (choose them in the model)";
     }
     await pause();
-    const detail = detailPlan(result, { response, firstDataRow: data.headerRow + 1, extras, chart });
+    const detail = detailPlan(result, { response, responseFormat: dataFormat(data.formats, colOf(response)), firstDataRow: data.headerRow + 1, extras, chart });
     return { detail: detail.plan, chart: detail.chart, chartSkipped };
   }
 
   async compare(): Promise<void> {
     if (this.busy) return;
     this.view.setError("compare", null);
+    this.view.setStatus("", "info", "compare");
     let plan;
     try {
       plan = planComparison(this.models, this.view.pickedModels());
@@ -475,12 +532,12 @@ export class PaneController {
       this.view.setProgress("Fitting the models for the likelihood-ratio test…", null);
       const res = await this.fitter.lrt(rows, specs, { method: plan.method });
       if (signal.cancelled) throw Object.assign(new Error("cancelled"), { name: "CancelledError" });
-      const sheetPlan = comparisonPlan(specs, res, { dataLabel: first.dataLabel, dataRef: first.dataRef, method: plan.method });
+      const sheetPlan = comparisonPlan(specs, res, { dataLabel: first.dataLabel, dataRef: first.dataRef, method: plan.method, refitML: res.refit_ml });
       const name = await this.workbook.writeComparison(sheetPlan, "LMM compare");
-      this.view.setStatus(`Likelihood-ratio test written to '${name}' (=LMM.LRT): ${lrtSummary(res)}.`, "success");
-      this.view.setNotes(res.messages);
+      const notes = res.messages.length ? ` ${res.messages.join(" ")}` : "";
+      this.view.setStatus(`Likelihood-ratio test written to '${name}' (=LMM.LRT): ${lrtSummary(res)}.${notes}`, "success", "compare");
     } catch (e) {
-      if (isCancel(e)) this.view.setStatus("The comparison was cancelled.", "warning");
+      if (isCancel(e)) this.view.setStatus("The comparison was cancelled.", "warning", "compare");
       else this.view.setError("compare", routeError(e, "compare").message);
     } finally {
       this.end();
@@ -511,7 +568,8 @@ export class PaneController {
     try {
       const method = this.view.options().method;
       const last = this.lastFit && this.lastFit.spec.trim() === text && this.lastFit.method === method ? this.lastFit : null;
-      code = rCode(text, method, { source: this.data?.address, fit: last });
+      const o = this.view.options();
+      code = rCode(text, method, { source: this.data?.address, fit: last, level: o.level, ci: o.ci });
     } catch (e) {
       const r = routeError(e, "fit");
       this.view.setError(e instanceof SpecError ? "spec" : "rcode", r.message, r.span);

@@ -163,6 +163,7 @@ export class ExcelWorkbook implements WorkbookPort {
       if (head.note) notes.push(head.note);
       if (sample.length > used + 1) sample.length = used + 1;
       const headerRow = range.rowIndex + head.index + 1;
+      const formats = await firstRowFormats(ctx, sheet, headerRow, range.columnIndex, ncol, used);
       const address = `${quoteSheet(sheet.name)}!${rangeAddress(headerRow - 1, range.columnIndex, used + 1, ncol)}`;
       return {
         source,
@@ -175,6 +176,7 @@ export class ExcelWorkbook implements WorkbookPort {
         sample,
         data,
         note: notes.length ? notes.join("; ") : null,
+        formats,
       };
     });
   }
@@ -265,6 +267,23 @@ export class ExcelWorkbook implements WorkbookPort {
   }
 }
 
+/**
+ * The number format of each column in the first data row (the pane copies some columns beside
+ * the fitted values and keeps their format); null when the host cannot say.
+ */
+async function firstRowFormats(ctx: Excel.RequestContext, sheet: Excel.Worksheet, headerRow: number, col: number, ncol: number, used: number): Promise<(string | null)[] | null> {
+  if (used < 1) return null;
+  try {
+    const r = sheet.getRangeByIndexes(headerRow, col, 1, ncol);
+    r.load("numberFormat");
+    await ctx.sync();
+    const row = (r.numberFormat as unknown[][] | undefined)?.[0];
+    return Array.isArray(row) ? row.map((f) => (typeof f === "string" && f !== "@" ? f : null)) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Office's errors in the words of the pane. */
 function readError(e: unknown): Error {
   switch (errorCode(e)) {
@@ -332,6 +351,10 @@ function styleRange(r: Excel.Range, style: Style | undefined): void {
       break;
     case "label":
       break;
+    case "header":
+      font.bold = true;
+      r.format.borders.getItem("EdgeBottom").style = "Continuous";
+      break;
   }
 }
 
@@ -344,6 +367,11 @@ export function writeBlock(sheet: Excel.Worksheet, b: CellBlock): void {
   else r.values = b.values;
   styleRange(r, b.style);
   if (b.style === "label") sheet.getRange(rangeAddress(b.row, b.col, nrow, 1)).format.font.bold = true;
+  if (b.header) {
+    const head = sheet.getRange(rangeAddress(b.row, b.col, 1, ncol));
+    styleRange(head, "header");
+    if (ncol > b.header.textColumns) sheet.getRange(rangeAddress(b.row, b.col + b.header.textColumns, 1, ncol - b.header.textColumns)).format.horizontalAlignment = "Right";
+  }
   if (b.table) sheet.tables.add(r, true);
 }
 
@@ -362,6 +390,12 @@ function setWidths(sheet: Excel.Worksheet, widths: Record<number, number>): void
 /** A tall table: the header, then the rows in blocks (one request each), then the Excel table over all of it. */
 export async function writeTall(ctx: Excel.RequestContext, sheet: Excel.Worksheet, t: TallTable, signal: Signal, onRows: (done: number) => void): Promise<void> {
   const ncol = t.header.length;
+  if (t.label && t.row > 0) {
+    const label = sheet.getRange(rangeAddress(t.row - 1, t.col, 1, 1));
+    label.numberFormat = [[TEXT]];
+    label.values = [[t.label]];
+    styleRange(label, "heading");
+  }
   const head = sheet.getRange(rangeAddress(t.row, t.col, 1, ncol));
   head.numberFormat = [t.header.map(() => TEXT)];
   head.values = [t.header];
@@ -388,34 +422,40 @@ export async function writeTall(ctx: Excel.RequestContext, sheet: Excel.Workshee
   await ctx.sync();
 }
 
-const POPULATION_COLORS = ["#C50F1F", "#0F6CBD", "#107C10", "#8764B8", "#CA5010", "#00B7C3", "#4F6BED", "#986F0B"];
-
-/** The spaghetti plot: a native XY chart, its series taken from the chart data on `data`. */
+/** The spaghetti plot: a native XY chart, its series taken from the chart data on `data`; every style decided in the plan. */
 export function addChart(host: Excel.Worksheet, data: Excel.Worksheet, plan: ChartPlan, anchor: { from: string; to: string }): Excel.Chart {
   const first = plan.series[0];
   const chart = host.charts.add("XYScatterLinesNoMarkers", data.getRange(first.y), "Columns");
   chart.name = "LMM spaghetti plot";
   chart.title.text = plan.title;
-  chart.title.format.font.size = 11;
-  chart.legend.visible = false;
+  chart.title.format.font.size = 12;
   chart.axes.categoryAxis.title.text = plan.xTitle;
   chart.axes.valueAxis.title.text = plan.yTitle;
+  for (const [axis, b] of [[chart.axes.categoryAxis, plan.x], [chart.axes.valueAxis, plan.y]] as const) {
+    axis.minimum = b.min;
+    axis.maximum = b.max;
+    axis.majorUnit = b.major;
+  }
   if (supports("ExcelApi", "1.8")) chart.displayBlanksAs = "Interplotted";
-  let pop = 0;
   plan.series.forEach((s, k) => {
     const series = k === 0 ? chart.series.getItemAt(0) : chart.series.add(s.name);
     series.name = s.name;
     series.setXAxisValues(data.getRange(s.x));
     series.setValues(data.getRange(s.y));
     const line = series.format.line;
-    if (s.kind === "group") {
-      line.color = "#A6A6A6";
-      line.weight = 0.75;
-    } else {
-      line.color = POPULATION_COLORS[pop++ % POPULATION_COLORS.length];
-      line.weight = 3;
-    }
+    line.color = s.color;
+    line.weight = s.weight;
+    line.lineStyle = s.dash as Excel.ChartLineStyle;
   });
+  // The legend names the population lines only (one entry per factor level, not 60 groups).
+  chart.legend.visible = plan.legend.length > 0;
+  if (plan.legend.length > 0) {
+    chart.legend.position = "Bottom";
+    const show = new Set(plan.legend);
+    plan.series.forEach((_, k) => {
+      if (!show.has(k)) chart.legend.legendEntries.getItemAt(k).visible = false;
+    });
+  }
   chart.setPosition(anchor.from, anchor.to);
   return chart;
 }

@@ -1,15 +1,30 @@
-// Excel number formats for what the pane writes. Estimates get enough decimals to show about
-// four significant digits of the smallest value in their column (so -0.00214 is not shown as
-// -0.0021 beside 2.1217); p-values are fixed below 0.0001 and scientific under it, as R prints
-// them; counts are whole numbers; text cells are "@" so Excel keeps labels such as "01" or
-// "3/4" as they are instead of turning them into numbers or dates.
+// Excel number formats for what the pane writes. One rule, as R's printCoefmat and SPSS/jamovi
+// tables show numbers: a statistic is shown to about 3-4 significant digits of its precision.
+//  - estimates and their confidence limits: decimals from the row's standard error, enough to
+//    show 3 significant digits of the SE (R prints an estimate to the precision of its SE), so
+//    2.1217 (SE 0.1544) is 2.122 and 0.014147 (SE 0.00071) is 0.014147;
+//  - SEs, variances, SDs, sigma: 4 significant digits of the value itself;
+//  - df one decimal, t two, counts whole numbers, logLik/AIC/BIC two decimals (as anova prints);
+//  - p-values three decimals, and "< .001" below 0.001 (the cell keeps the exact value);
+//  - numbers beyond what fixed decimals can show (|x| < 1e-4 or >= 1e7) in scientific notation.
+// Columns copied from the user's data keep the format they had in the data (not chosen here).
+// Text cells are "@" so Excel keeps labels such as "01" or "3/4" as they are.
+// Formats only: these functions look at magnitudes to pick a format code, and compute no statistic.
 
 export const TEXT = "@";
 export const GENERAL = "General";
 export const INTEGER = "0";
-/** p-values: 0.0123, and 1.2E-30 for the tiny ones. */
-export const PVALUE = "[<0.0001]0.0E+00;0.0000";
+/** p-values: 0.012, and "< .001" for the small ones (the value itself stays in the cell). */
+export const PVALUE = '[<0.001]"< .001";0.000';
 export const PERCENT = "0.0%";
+export const DF = "0.0";
+export const TSTAT = "0.00";
+export const CRITERION = "0.00";
+/** Significant digits of an SE that an estimate's decimals show. */
+export const SE_DIGITS = 3;
+/** Significant digits of a variance, an SD, an SE. */
+export const SIG_DIGITS = 4;
+const MAX_DECIMALS = 8;
 
 /** "0", "0.0", "0.00", ... */
 export function fixed(decimals: number): string {
@@ -22,31 +37,55 @@ export function scientific(decimals = 3): string {
   return `0.${"0".repeat(Math.max(1, decimals))}E+00`;
 }
 
+/** Decimals that show `digits` significant digits of a number of magnitude |x| (null: x is 0 or not finite). */
+export function decimalsFor(x: number, digits: number): number | null {
+  const a = Math.abs(x);
+  if (!Number.isFinite(a) || a === 0) return null;
+  return Math.max(0, Math.min(MAX_DECIMALS, digits - 1 - Math.floor(Math.log10(a))));
+}
+
+/** Too small or too large for fixed decimals to show well. */
+function needsScientific(a: number): boolean {
+  return a !== 0 && Number.isFinite(a) && (a < 1e-4 || a >= 1e7);
+}
+
+/** About `digits` significant digits of this value. */
+export function sigFormat(x: number | null | undefined, digits = SIG_DIGITS): string {
+  if (typeof x !== "number" || !Number.isFinite(x)) return GENERAL;
+  if (needsScientific(Math.abs(x))) return scientific(digits - 1);
+  const d = decimalsFor(x, digits);
+  return fixed(d ?? Math.min(2, digits - 1));
+}
+
+/** The format of an estimate (and its confidence limits) whose standard error is `se`. */
+export function estimateFormat(estimate: number | null, se: number | null): string {
+  const s = typeof se === "number" && Number.isFinite(se) && se > 0 ? se : null;
+  if (s === null) return sigFormat(estimate);
+  const a = Math.abs(estimate ?? 0);
+  if (needsScientific(s) || a >= 1e7) return scientific(SE_DIGITS);
+  return fixed(decimalsFor(s, SE_DIGITS)!);
+}
+
 /**
- * A format for a column of numbers: about `sig` significant digits for its smallest non-zero
- * magnitude, between `minDecimals` and 8 decimals; scientific when values are tiny (< 1e-6) or
- * huge (>= 1e9).
+ * A format for a column of values of one kind (fitted values, BLUPs): `digits` significant
+ * digits of its typical (median) magnitude; whole numbers stay whole.
  */
-export function numberFormatFor(values: Iterable<unknown>, sig = 4, minDecimals = 2): string {
-  let smallest = Infinity;
-  let largest = 0;
-  let any = false;
-  let allInteger = true;
-  for (const v of values) {
+export function typicalFormat(values: ArrayLike<unknown>, digits = SIG_DIGITS): string {
+  const mags: number[] = [];
+  let allInteger = true, any = false;
+  const n = Math.min(values.length, 5000);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
     if (typeof v !== "number" || !Number.isFinite(v)) continue;
     any = true;
-    const a = Math.abs(v);
     if (!Number.isInteger(v)) allInteger = false;
-    if (a > 0 && a < smallest) smallest = a;
-    if (a > largest) largest = a;
+    if (v !== 0) mags.push(Math.abs(v));
   }
   if (!any) return GENERAL;
-  if (allInteger && largest < 1e9) return INTEGER;
-  if (largest >= 1e9 || (smallest < 1e-6 && largest < 1e-3)) return scientific(3);
-  if (smallest === Infinity) return fixed(minDecimals);
-  const lead = Math.floor(Math.log10(smallest));
-  const decimals = Math.min(8, Math.max(minDecimals, sig - 1 - lead));
-  return fixed(decimals);
+  if (mags.length === 0) return INTEGER;
+  if (allInteger && mags.every((m) => m < 1e9)) return INTEGER;
+  mags.sort((a, b) => a - b);
+  return sigFormat(mags[Math.floor(mags.length / 2)], digits);
 }
 
 /** The format of one cell: text cells "@", numbers as given, booleans General. */
@@ -59,4 +98,10 @@ export function cellFormat(v: unknown, numberFormat: string): string {
 /** Formats for a table: the header row as text, then each column's format (text cells as text). */
 export function tableFormats(rows: unknown[][], columnFormats: string[]): string[][] {
   return rows.map((r, i) => r.map((v, j) => (i === 0 ? TEXT : cellFormat(v, columnFormats[j] ?? GENERAL))));
+}
+
+/** A data column's format as read from the sheet, or General when there is none (or it is text "@"). */
+export function dataFormat(formats: (string | null)[] | null | undefined, column: number): string {
+  const f = formats && column >= 0 ? formats[column] : null;
+  return typeof f === "string" && f !== "" ? f : GENERAL;
 }

@@ -11,10 +11,10 @@ import type { FitResultWithRows, LrtResult, Method, ResidualResult } from "../en
 import { blupHeader, blupRow, ciLabels, fitTable, lrtTable, sdLabels, varcompTable } from "../functions/format";
 import * as F from "./formats";
 import { absoluteRef, cellAddress, rangeAddress } from "./naming";
-import { SpaghettiData, chartTitle } from "./chart";
+import { AxisBounds, SpaghettiData, chartTitle, niceBounds, seriesStyle } from "./chart";
 
 export type Cell = string | number | boolean;
-export type Style = "title" | "subtitle" | "heading" | "note" | "code" | "label";
+export type Style = "title" | "subtitle" | "heading" | "note" | "code" | "label" | "header";
 
 /** A rectangle of cells. */
 export interface CellBlock {
@@ -29,6 +29,12 @@ export interface CellBlock {
   /** The values are formulas. */
   formulas?: boolean;
   style?: Style;
+  /**
+   * The first row is a column header: bold with a rule under it, right-aligned above the
+   * number columns (those from `textColumns` on). A plain block reads better than an Excel
+   * table for a few rows: no filter buttons over the headers.
+   */
+  header?: { textColumns: number };
 }
 
 /** Room kept free for a formula's spill. */
@@ -45,7 +51,7 @@ export interface SheetPlan {
   reserved: Reserved[];
   /** Column widths in points, by 0-based column. */
   widths: Record<number, number>;
-  /** Where a chart may go: top-left and bottom-right cells. */
+  /** Where a chart may go: top-left and bottom-right cells (on screen: left of column J, near the top). */
   chartAnchor: { from: string; to: string };
 }
 
@@ -63,6 +69,8 @@ export interface TallTable {
   slice(start: number, end: number): Cell[][];
   /** Make it an Excel table. */
   table: boolean;
+  /** A line above the header saying what the table is (row - 1). */
+  label?: string;
 }
 
 export interface DetailPlan {
@@ -77,6 +85,10 @@ export interface ChartSeries {
   x: string;
   y: string;
   kind: "group" | "population";
+  /** Line colour "#RRGGBB", weight in points, Excel's line style ("Continuous", "Dash", ...). */
+  color: string;
+  weight: number;
+  dash: string;
 }
 
 export interface ChartPlan {
@@ -84,6 +96,11 @@ export interface ChartPlan {
   xTitle: string;
   yTitle: string;
   series: ChartSeries[];
+  /** Axis bounds from the data (Excel would start an axis at 0). */
+  x: AxisBounds;
+  y: AxisBounds;
+  /** Series (by index) that the legend names: the population lines; none = no legend. */
+  legend: number[];
   note: string | null;
 }
 
@@ -159,47 +176,95 @@ export function residualText(r: ResidualResult): string[] {
 /** The model summary as [item, value, number format] rows. */
 export function modelItems(fit: FitResultWithRows, dataLabel: string): [string, Cell, string][] {
   const items: [string, Cell, string][] = [
-    ["spec", fit.spec, F.TEXT],
     ["data", dataLabel, F.TEXT],
     ["method", fit.method, F.TEXT],
     ["observations used", fit.n, F.INTEGER],
-    ["rows dropped (missing values)", fit.n_dropped, F.INTEGER],
+    ["rows dropped (missing)", fit.n_dropped, F.INTEGER],
   ];
   for (const [g, k] of Object.entries(fit.groups)) items.push([`groups: ${g}`, k, F.INTEGER]);
   items.push(
-    [fit.method === "REML" ? "logLik (REML)" : "logLik", num(fit.logLik), F.fixed(4)],
+    [fit.method === "REML" ? "logLik (REML)" : "logLik", num(fit.logLik), F.CRITERION],
     ["df (parameters)", fit.df, F.INTEGER],
-    ["AIC", num(fit.AIC), F.fixed(4)],
-    ["BIC", num(fit.BIC), F.fixed(4)],
-    ["sigma (residual SD)", num(fit.sigma), F.numberFormatFor([fit.sigma])],
+    ["AIC", num(fit.AIC), F.CRITERION],
+    ["BIC", num(fit.BIC), F.CRITERION],
+    ["sigma (residual SD)", num(fit.sigma), F.sigFormat(fit.sigma)],
+  );
+  const r2 = r2Of(fit);
+  if (r2) items.push(["R² marginal (fixed)", num(r2.marginal), F.fixed(3)], ["R² conditional", num(r2.conditional), F.fixed(3)]);
+  if (fit.icc !== undefined && fit.icc !== null) items.push(["intra-class correlation", num(fit.icc), F.fixed(3)]);
+  items.push(
     ["converged", fit.converged ? "yes" : "NO: see the notes", F.TEXT],
     ["singular (boundary) fit", fit.singular ? "yes: see the variance components" : "no", F.TEXT],
   );
-  if (fit.residual) for (const line of residualText(fit.residual)) items.push(["residual structure", line, F.TEXT]);
-  if (fit.icc !== undefined && fit.icc !== null) items.push(["intra-class correlation", num(fit.icc), F.fixed(4)]);
-  for (const m of fit.messages) items.push(["note", m, F.TEXT]);
   return items;
 }
 
+/** Long lines that belong under the tables, not beside the chart: the residual structure, the notes. */
+export function noteItems(fit: FitResultWithRows): [string, string][] {
+  const out: [string, string][] = [];
+  if (fit.residual) for (const line of residualText(fit.residual)) out.push(["residual structure", line]);
+  for (const m of fit.messages) out.push(["note", m]);
+  return out;
+}
+
+/** R² (Nakagawa) when the engine reports it (another part adds `r2` to the result). */
+export function r2Of(fit: object): { marginal: number; conditional: number } | null {
+  const r2 = (fit as { r2?: { marginal?: unknown; conditional?: unknown } | null }).r2;
+  return r2 && typeof r2.marginal === "number" && typeof r2.conditional === "number" ? { marginal: r2.marginal, conditional: r2.conditional } : null;
+}
+
+/** Cell formats of a table: header text, then per row (the estimate's decimals come from its own SE). */
+export interface CellTable {
+  rows: Cell[][];
+  formats: string[][];
+}
+
 /** The fixed-effects table with R's labels (lmerTest's summary plus confint). */
-export function fixefTable(fit: FitResultWithRows, level: number): { rows: Cell[][]; formats: string[] } {
+export function fixefTable(fit: FitResultWithRows, level: number): CellTable {
   const [lo, hi] = ciLabels(level);
   const rows: Cell[][] = [["term", "Estimate", "Std. Error", "df", "t value", "Pr(>|t|)", lo, hi]];
-  for (const r of fit.fixef) rows.push([r.term, num(r.estimate), num(r.se), num(r.df), num(r.t), num(r.p), num(r.lower), num(r.upper)]);
-  const est = F.numberFormatFor(fit.fixef.flatMap((r) => [r.estimate, r.lower, r.upper]));
-  const se = F.numberFormatFor(fit.fixef.map((r) => r.se));
-  return { rows, formats: [F.TEXT, est, se, F.fixed(1), F.fixed(3), F.PVALUE, est, est] };
+  const formats: string[][] = [rows[0].map(() => F.TEXT)];
+  for (const r of fit.fixef) {
+    const row: Cell[] = [r.term, num(r.estimate), num(r.se), num(r.df), num(r.t), num(r.p), num(r.lower), num(r.upper)];
+    const est = F.estimateFormat(r.estimate, r.se);
+    rows.push(row);
+    formats.push(row.map((v, j) => F.cellFormat(v, [F.TEXT, est, F.sigFormat(r.se), F.DF, F.TSTAT, F.PVALUE, est, est][j])));
+  }
+  return { rows, formats };
 }
 
 /** The variance components as the lecture's Table 1 (+ corr when the model has correlations). */
-export function varcompRows(fit: FitResultWithRows, level: number): { rows: Cell[][]; formats: string[] } {
+export function varcompRows(fit: FitResultWithRows, level: number): CellTable {
   const rows = varcompTable(fit, level);
   const hasCorr = rows[0].length > 7;
-  const v = F.numberFormatFor(fit.varcomp.map((r) => r.variance));
-  const s = F.numberFormatFor(fit.varcomp.flatMap((r) => (r.effect2 === null ? [r.sd, r.sd_lower, r.sd_upper] : [])));
-  const formats = [F.TEXT, F.TEXT, v, s, s, s, F.fixed(3)];
-  if (hasCorr) formats.push(F.fixed(3));
+  const formats: string[][] = [rows[0].map(() => F.TEXT)];
+  rows.slice(1).forEach((row, i) => {
+    const r = fit.varcomp[i];
+    // An SD and its interval to the SD's precision; a correlation row's interval to 3 decimals.
+    const sd = r && r.effect2 === null ? F.sigFormat(r.sd) : F.fixed(3);
+    const fm = [F.TEXT, F.TEXT, F.sigFormat(r?.variance), sd, sd, sd, F.fixed(3)];
+    if (hasCorr) fm.push(F.fixed(3));
+    formats.push(row.map((v, j) => F.cellFormat(v, fm[j])));
+  });
   return { rows, formats };
+}
+
+/** The Type III table when the engine adds one (`anova`: lmerTest's anova(fit, type = 3)), else null. */
+export function anovaTable(fit: object): (CellTable & { title: string }) | null {
+  const a = (fit as { anova?: { type?: number; ddf?: string; rows?: Record<string, unknown>[] } | null }).anova;
+  if (!a || !Array.isArray(a.rows) || a.rows.length === 0) return null;
+  const keys = ["Sum Sq", "Mean Sq", "NumDF", "DenDF", "F value", "Pr(>F)"];
+  const rows: Cell[][] = [["term", ...keys]];
+  const formats: string[][] = [rows[0].map(() => F.TEXT)];
+  for (const r of a.rows) {
+    const vals = keys.map((k) => (typeof r[k] === "number" ? num(r[k] as number) : ""));
+    const row: Cell[] = [String(r.term ?? ""), ...vals];
+    const fm = [F.TEXT, F.sigFormat(r["Sum Sq"] as number), F.sigFormat(r["Mean Sq"] as number), F.INTEGER, F.DF, F.TSTAT, F.PVALUE];
+    rows.push(row);
+    formats.push(row.map((v, j) => F.cellFormat(v, fm[j])));
+  }
+  const title = `Type ${a.type ?? 3} tests of the fixed effects (F, ${a.ddf ?? "Satterthwaite"} df)`;
+  return { rows, formats, title };
 }
 
 export interface SummaryContext {
@@ -217,8 +282,8 @@ function block(row: number, col: number, values: Cell[][], opts: Partial<CellBlo
   return { row, col, values, ...opts };
 }
 
-function tableBlock(row: number, col: number, rows: Cell[][], columnFormats: string[]): CellBlock {
-  return { row, col, values: rows, formats: F.tableFormats(rows, columnFormats), table: true };
+function headed(row: number, col: number, t: CellTable, textColumns: number): CellBlock {
+  return { row, col, values: t.rows, formats: t.formats, header: { textColumns } };
 }
 
 /** Live formulas over the data: the spec and the method come from cells on the sheet. */
@@ -228,34 +293,61 @@ export function liveFormula(fn: "FIT" | "VARCOMP", dataRef: string, specCell: st
   return `=LMM.${fn}(${args.join(",")})`;
 }
 
+/** Column widths of the summary sheet, in points: labels in A, numbers in B on. */
+export const SUMMARY_WIDTHS = { label: 23 * POINTS_PER_CHAR, number: 10 * POINTS_PER_CHAR };
+/**
+ * Rows the chart spans, and its columns: E to I, so it starts about 490 px from the left and
+ * ends before 960 px (on a laptop screen beside the task pane).
+ */
+const CHART_ROWS = 17;
+const CHART_COL = 4;
+const CHART_COLS = 5;
+
 export function summaryPlan(fit: FitResultWithRows, ctx: SummaryContext): SheetPlan {
   const blocks: CellBlock[] = [];
   const reserved: Reserved[] = [];
   blocks.push(block(0, 0, [["Linear mixed model"]], { style: "title", formats: [[F.TEXT]] }));
   blocks.push(block(1, 0, [[fit.spec]], { style: "subtitle", formats: [[F.TEXT]] }));
-  const widths: Record<number, number> = { 0: 26 * POINTS_PER_CHAR };
-  for (let c = 1; c <= 17; c++) widths[c] = 12 * POINTS_PER_CHAR;
+  const longest = Math.max(0, ...fit.fixef.map((r) => r.term.length), ...fit.varcomp.map((r) => r.group.length));
+  const widths: Record<number, number> = { 0: Math.max(SUMMARY_WIDTHS.label, Math.min(60, longest + 2) * POINTS_PER_CHAR) };
+  for (let c = 1; c <= 12; c++) widths[c] = SUMMARY_WIDTHS.number;
   if (!ctx.live) {
+    // What a reader looks for first, at the top: the estimates and tests, the variance
+    // components; then the fit (logLik, AIC, ...) with the chart beside it; then the notes.
     let row = 3;
-    const items = modelItems(fit, ctx.dataLabel);
-    blocks.push(block(row, 0, [["Model"]], { style: "heading" }));
-    const modelRows: Cell[][] = [["item", "value"], ...items.map(([k, v]) => [k, v])];
-    blocks.push({ row: row + 1, col: 0, values: modelRows, formats: [[F.TEXT, F.TEXT], ...items.map(([, , f]) => [F.TEXT, f])], table: true });
-    row += 1 + modelRows.length + 1;
     const fx = fixefTable(fit, ctx.level);
     blocks.push(block(row, 0, [["Fixed effects"]], { style: "heading" }));
-    blocks.push(tableBlock(row + 1, 0, fx.rows, fx.formats));
+    blocks.push(headed(row + 1, 0, fx, 1));
     row += 1 + fx.rows.length + 1;
+    const aov = anovaTable(fit);
+    if (aov) {
+      blocks.push(block(row, 0, [[aov.title]], { style: "heading" }));
+      blocks.push(headed(row + 1, 0, aov, 1));
+      row += 1 + aov.rows.length + 1;
+    }
     const vc = varcompRows(fit, ctx.level);
     blocks.push(block(row, 0, [["Variance components"]], { style: "heading" }));
-    blocks.push(tableBlock(row + 1, 0, vc.rows, vc.formats));
+    blocks.push(headed(row + 1, 0, vc, 2));
     row += 1 + vc.rows.length + 1;
+    const items = modelItems(fit, ctx.dataLabel);
+    blocks.push(block(row, 0, [["Model"]], { style: "heading" }));
+    const modelTop = row;
+    blocks.push({ row: row + 1, col: 0, values: items.map(([k, v]) => [k, v]), formats: items.map(([, , f]) => [F.TEXT, f]), style: "label" });
+    row += 1 + items.length + 1;
+    const chartAnchor = { from: cellAddress(modelTop, CHART_COL), to: cellAddress(modelTop + CHART_ROWS - 1, CHART_COL + CHART_COLS - 1) };
+    row = Math.max(row, modelTop + CHART_ROWS + 1);
+    const notes = noteItems(fit);
+    if (notes.length) {
+      blocks.push(block(row, 0, [["Notes"]], { style: "heading" }));
+      blocks.push({ row: row + 1, col: 0, values: notes, formats: notes.map(() => [F.TEXT, F.TEXT]), style: "label" });
+      row += 1 + notes.length + 1;
+    }
     if (ctx.rCode) {
       const lines = ctx.rCode.split("\n");
-      blocks.push(block(row, 0, [["The same model in R"]], { style: "heading" }));
+      blocks.push(block(row, 0, [["The same model in R (every number above)"]], { style: "heading" }));
       blocks.push(block(row + 1, 0, lines.map((l) => [l]), { style: "code", formats: lines.map(() => [F.TEXT]) }));
     }
-    return { blocks, reserved, widths, chartAnchor: { from: "J4", to: "T28" } };
+    return { blocks, reserved, widths, chartAnchor };
   }
   // Live: the inputs in cells, the tables as formulas that recalculate when the data change.
   const inputs: [string, Cell, string][] = [
@@ -277,8 +369,9 @@ export function summaryPlan(fit: FitResultWithRows, ctx: SummaryContext): SheetP
   blocks.push(block(top, vcCol, [["Variance components (=LMM.VARCOMP)"]], { style: "heading" }));
   blocks.push(block(top + 1, vcCol, [[liveFormula("VARCOMP", ctx.dataRef, specCell, methodCell, levelCell)]], { formulas: true }));
   reserved.push({ row: top + 1, col: vcCol, nrow: vcDims.length, ncol: vcDims[0].length, what: "LMM.VARCOMP" });
-  const chartCol = vcCol + vcDims[0].length + 1;
-  return { blocks, reserved, widths, chartAnchor: { from: cellAddress(3, chartCol), to: cellAddress(27, chartCol + 10) } };
+  // Beside the inputs (rows 4-8, columns A-B) the chart would cover the spills: it goes under the fit's spill, at the left.
+  const chartRow = top + 1 + fitDims.length + 1;
+  return { blocks, reserved, widths, chartAnchor: { from: cellAddress(chartRow, 0), to: cellAddress(chartRow + CHART_ROWS - 1, CHART_COLS - 1) } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,23 +380,33 @@ export function summaryPlan(fit: FitResultWithRows, ctx: SummaryContext): SheetP
 export interface DetailContext {
   /** Label of the response column in the fitted table. */
   response: string;
+  /** The response column's number format in the data (the observed values keep it). */
+  responseFormat: string;
   /** 1-based sheet row of the first data row (the header row + 1). */
   firstDataRow: number;
-  /** Columns of the data copied beside the fitted values (e.g. the group and the time). */
+  /** Columns of the data copied beside the fitted values (e.g. the group and the time), with their data formats. */
   extras: { name: string; value: (dataRow: number) => Cell; format: string }[];
-  chart: { data: SpaghettiData; response: string; time: string; group: string; factor: string | null } | null;
+  chart: { data: SpaghettiData; response: string; time: string; timeFormat: string; group: string; factor: string | null } | null;
+  /** The summary sheet's name, for the chart data's label. */
+  summarySheet?: string;
 }
+
+/** A column wide enough for its header and the filter button beside it. */
+const headerWidth = (h: string, min: number) => Math.max(min, Math.min(40, h.length + 4)) * POINTS_PER_CHAR;
 
 export function detailPlan(fit: FitResultWithRows, ctx: DetailContext): { plan: DetailPlan; chart: ChartPlan | null } {
   const tables: TallTable[] = [];
   const widths: Record<number, number> = {};
+  // Row 0 says what each table is; the tables' headers are in row 1 (both frozen).
+  const top = 1;
   let col = 0;
   for (const [g, t] of Object.entries(fit.blups)) {
     const header = uniqueHeaders(blupHeader(g, t));
-    const formats = [F.TEXT, ...t.effects.flatMap((_, j) => [F.numberFormatFor(t.values.map((r) => r[j])), F.numberFormatFor(t.se.map((r) => r[j]))])];
+    const formats = [F.TEXT, ...t.effects.flatMap((_, j) => [F.typicalFormat(t.values.map((r) => r[j])), F.typicalFormat(t.se.map((r) => r[j]))])];
     tables.push({
       what: `BLUPs of ${g}`,
-      row: 0,
+      label: `Random effects (BLUPs) of ${g}, with their conditional SDs`,
+      row: top,
       col,
       header,
       nrows: t.levels.length,
@@ -315,7 +418,7 @@ export function detailPlan(fit: FitResultWithRows, ctx: DetailContext): { plan: 
         return out;
       },
     });
-    header.forEach((_, j) => (widths[col + j] = (j === 0 ? 12 : 14) * POINTS_PER_CHAR));
+    header.forEach((h, j) => (widths[col + j] = headerWidth(h, j === 0 ? 10 : 12)));
     col += header.length + 1;
   }
   let chart: ChartPlan | null = null;
@@ -324,11 +427,13 @@ export function detailPlan(fit: FitResultWithRows, ctx: DetailContext): { plan: 
     const header = uniqueHeaders(["data row", ...ctx.extras.map((x) => x.name), ctx.response, "fitted", "fitted (population)", "residual"]);
     const y = new Float64Array(f.rows.length);
     for (let i = 0; i < y.length; i++) y[i] = f.conditional[i] + f.residual[i];
-    const yFmt = F.numberFormatFor(y.subarray(0, 5000));
-    const formats = [F.INTEGER, ...ctx.extras.map((x) => x.format), yFmt, yFmt, yFmt, F.numberFormatFor(f.residual.slice(0, 5000))];
+    // Observed values keep the data's format; the fitted values and residuals share one, from the fitted values' magnitude.
+    const fitFmt = F.typicalFormat(f.conditional);
+    const formats = [F.INTEGER, ...ctx.extras.map((x) => x.format), ctx.responseFormat, fitFmt, fitFmt, fitFmt];
     tables.push({
       what: "fitted values",
-      row: 0,
+      label: "Fitted values and residuals, one row per data row used",
+      row: top,
       col,
       header,
       nrows: f.rows.length,
@@ -343,42 +448,62 @@ export function detailPlan(fit: FitResultWithRows, ctx: DetailContext): { plan: 
         return out;
       },
     });
-    header.forEach((_, j) => (widths[col + j] = 13 * POINTS_PER_CHAR));
+    header.forEach((h) => (widths[col + header.indexOf(h)] = headerWidth(h, 10)));
     col += header.length + 1;
     if (ctx.chart) {
       const d = ctx.chart.data;
-      const at = { row: 0, col };
+      const at = { row: top, col };
       const width = d.rows[0].length;
+      const where = ctx.summarySheet ? ` on '${ctx.summarySheet}'` : "";
       tables.push({
         what: "chart data",
+        label: `Chart data: the spaghetti plot${where} draws these columns (${ctx.chart.time}, then one column per ${ctx.chart.group}, then the fitted population lines)`,
         row: at.row,
         col: at.col,
         header: d.rows[0].map(String),
         nrows: d.rows.length - 1,
-        formats: d.rows[0].map((_, j) => (j === 0 ? F.numberFormatFor(d.times) : yFmt)),
+        formats: d.rows[0].map((_, j) => (j === 0 ? ctx.chart!.timeFormat : j <= d.groups.length ? ctx.responseFormat : fitFmt)),
         table: false,
         slice: (s, e) => d.rows.slice(1 + s, 1 + e),
       });
       const nt = d.times.length;
       const series: ChartSeries[] = [];
+      const legend: number[] = [];
+      let ylo = Infinity, yhi = -Infinity;
       for (let j = 1; j < width; j++) {
+        const kind = j <= d.groups.length ? "group" : "population";
+        const level = kind === "group" ? Math.max(0, d.levels.indexOf(d.groupLevels[j - 1])) : j - 1 - d.groups.length;
+        for (let k = 1; k < d.rows.length; k++) {
+          const v = d.rows[k][j];
+          if (typeof v === "number" && Number.isFinite(v)) (ylo = Math.min(ylo, v)), (yhi = Math.max(yhi, v));
+        }
+        if (kind === "population") legend.push(series.length);
         series.push({
-          name: String(d.rows[0][j]),
+          name: kind === "group" ? String(d.rows[0][j]) : populationName(d.levels[level], ctx.chart.factor),
           x: rangeAddress(at.row + 1, at.col, nt, 1),
           y: rangeAddress(at.row + 1, at.col + j, nt, 1),
-          kind: j <= d.groups.length ? "group" : "population",
+          kind,
+          ...seriesStyle(kind, level, d.levels.length > 0 && kind === "group" && ctx.chart.factor !== null),
         });
       }
       chart = {
-        title: chartTitle(ctx.chart.response, ctx.chart.time, d, ctx.chart.group, ctx.chart.factor),
+        title: chartTitle(ctx.chart.response, ctx.chart.time, d, ctx.chart.group),
         xTitle: ctx.chart.time,
         yTitle: ctx.chart.response,
         series,
+        x: niceBounds(d.times[0], d.times[d.times.length - 1]),
+        y: niceBounds(ylo, yhi),
+        legend,
         note: d.note,
       };
     }
   }
-  return { plan: { tables, widths, freezeRows: 1 }, chart };
+  return { plan: { tables, widths, freezeRows: top + 1 }, chart };
+}
+
+/** A population line's legend entry: "control (fitted)", or "fitted (population)" for one line. */
+function populationName(level: string | undefined, factor: string | null): string {
+  return factor && level !== undefined ? `${level} (fitted)` : "fitted (population)";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -388,6 +513,8 @@ export interface CompareContext {
   dataLabel: string;
   dataRef: string;
   method: Method;
+  /** The engine refitted the models by ML (their fixed effects differ). */
+  refitML?: boolean;
 }
 
 export function comparisonPlan(specs: string[], res: LrtResult, ctx: CompareContext): SheetPlan {
@@ -395,10 +522,12 @@ export function comparisonPlan(specs: string[], res: LrtResult, ctx: CompareCont
   const reserved: Reserved[] = [];
   blocks.push(block(0, 0, [["Likelihood-ratio tests"]], { style: "title" }));
   blocks.push(block(1, 0, [["p (chi-bar-square): the mixture p-value where the null hypothesis puts a variance on the boundary (0)"]], { style: "note", formats: [[F.TEXT]] }));
-  blocks.push(block(3, 0, [["data", ctx.dataLabel], ["method", ctx.method]], { formats: [[F.TEXT, F.TEXT], [F.TEXT, F.TEXT]], style: "label" }));
+  // B5 is what =LMM.LRT is given; C5 says what the test then did.
+  const how = ctx.refitML ? (ctx.method === "REML" ? "the test refitted the models by ML, as their fixed effects differ" : "fitted by ML") : ctx.method === "REML" ? "the models have the same fixed effects: compared by REML" : "fitted by ML";
+  blocks.push(block(3, 0, [["data", ctx.dataLabel, ""], ["method", ctx.method, how]], { formats: [[F.TEXT, F.TEXT, F.TEXT], [F.TEXT, F.TEXT, F.TEXT]], style: "label" }));
   blocks.push(block(6, 0, [["Models"]], { style: "heading" }));
   const specRows: Cell[][] = [["model", "spec"], ...specs.map((s, i) => [i + 1, s])];
-  blocks.push({ row: 7, col: 0, values: specRows, formats: specRows.map((r, i) => (i === 0 ? [F.TEXT, F.TEXT] : [F.INTEGER, F.TEXT])), table: true });
+  blocks.push({ row: 7, col: 0, values: specRows, formats: specRows.map((r, i) => (i === 0 ? [F.TEXT, F.TEXT] : [F.INTEGER, F.TEXT])), header: { textColumns: 2 } });
   const specRange = absoluteRef(rangeAddress(8, 1, specs.length, 1));
   const top = 8 + specs.length + 1;
   blocks.push(block(top, 0, [["Test (=LMM.LRT)"]], { style: "heading" }));

@@ -56,6 +56,8 @@ export interface DataSet {
   data: JobData;
   /** Anything the user should know about how the data were read. */
   note: string | null;
+  /** Number format of each column in the first data row (null: unknown); copied columns keep it. */
+  formats?: (string | null)[] | null;
 }
 
 /** A progress report: what is happening, and the share done (null = unknown). */

@@ -162,6 +162,51 @@ export interface RCodeOptions {
    * large numbers such as days). AR1 keeps nlme's own start.
    */
   fit?: FitResult | null;
+  /** Confidence level of the sheet's intervals (default 0.95). */
+  level?: number;
+  /** How the sheet's SD intervals were asked for (default "auto": profile). */
+  ci?: "auto" | "profile" | "wald" | "none";
+}
+
+const num = (x: number) => String(Number(x.toPrecision(6)));
+
+/**
+ * After an lmer fit: the R lines that print every number of the summary sheet, as lmerTest and
+ * lme4 compute them: the t tests with Satterthwaite df, the intervals (estimate -/+ t quantile x
+ * SE, as the sheet), the variance components with their share and profile intervals, and the
+ * fit criteria (BIC of a REML fit with log(n - p), as nlme and the sheet).
+ */
+function lmerReport(method: Method, level: number, ci: RCodeOptions["ci"], fit: FitResult | null | undefined): string[] {
+  const lo = num(((1 - level) / 2) * 100), hi = num(100 - ((1 - level) / 2) * 100);
+  // Kenward-Roger df when the fit used them (pbkrtest through lmerTest), else lmerTest's Satterthwaite.
+  const kr = (fit as { ddf?: string } | null | undefined)?.ddf === "Kenward-Roger";
+  const ddfArg = kr ? ', ddf = "Kenward-Roger"' : "";
+  const out = [
+    `fx <- coef(summary(fit${ddfArg}))  # Estimate, Std. Error, df (${kr ? "Kenward-Roger" : "Satterthwaite"}), t value, Pr(>|t|)`,
+    `fx <- cbind(fx, fx[, "Estimate"] + outer(qt(${num(1 - (1 - level) / 2)}, fx[, "df"]) * fx[, "Std. Error"], c(-1, 1)))`,
+    `colnames(fx)[6:7] <- c("${lo} %", "${hi} %")`,
+    "print(fx, digits = 4)",
+    "vc <- as.data.frame(VarCorr(fit))  # variance (vcov) and sd (sdcor) per group, then the residual",
+    "vc$var_prop <- ifelse(is.na(vc$var2), vc$vcov / sum(vc$vcov[is.na(vc$var2)]), NA)",
+    "print(vc, digits = 4)",
+  ];
+  if (ci === "wald") out.push("# the sheet's SD intervals are Wald intervals on the log-SD scale, which lme4 does not offer; its profile intervals:");
+  if (ci !== "none") out.push(`sdci <- confint(fit, parm = "theta_", oldNames = FALSE, level = ${num(level)})  # sd_${lo} / sd_${hi} (profile likelihood)`, "print(sdci, digits = 4)");
+  const bic = method === "REML" ? '-2 * as.numeric(logLik(fit)) + attr(logLik(fit), "df") * log(nobs(fit) - length(fixef(fit)))' : "BIC(fit)";
+  out.push(`crit <- c(logLik = as.numeric(logLik(fit)), AIC = AIC(fit), BIC = ${bic}, sigma = sigma(fit))${method === "REML" ? "  # BIC of a REML fit with log(n - p), as nlme" : ""}`, "print(crit, digits = 8)");
+  const aov = (fit as { anova?: { type?: number } | null } | null | undefined)?.anova;
+  if (aov) out.push(`print(anova(fit, type = ${aov.type ?? 3}${ddfArg}))  # the sheet's F tests`);
+  if (fit && (fit as { r2?: unknown }).r2) out.push("print(performance::r2_nakagawa(fit))  # R² marginal / conditional");
+  return out;
+}
+
+/** After an nlme fit: what nlme can print of the sheet, and what it cannot. */
+function nlmeReport(level: number, ci: RCodeOptions["ci"]): string[] {
+  return [
+    "summary(fit)  # Estimate, Std. Error, t; nlme's df (n - p, or within-group) are not the sheet's Satterthwaite df",
+    `intervals(fit, level = ${num(level)}${ci === "none" ? ', which = "coef"' : ""})  # Wald intervals (nlme's df); the sheet's use Satterthwaite df${ci === "wald" || ci === "none" ? "" : " and profile SD intervals"}`,
+    "print(c(logLik = as.numeric(logLik(fit)), AIC = AIC(fit), BIC = BIC(fit)), digits = 8)",
+  ];
 }
 
 /** The R code that fits `spec` as the engine does. Throws SpecError for a spec that does not parse. */
@@ -175,7 +220,10 @@ export function rCode(spec: string, method: Method, opts: RCodeOptions = {}): st
   // Random slopes: lme4's default optimizer can stop early on raw time scales; bobyqa (as the engine) does not.
   const slopes = f.random.some((r) => r.terms.length + (r.intercept ? 1 : 0) > 1);
   const lmer = `fit <- lmer(${formula}, data = ${data}, REML = ${reml ? "TRUE" : "FALSE"}${slopes ? `,\n            control = lmerControl(optimizer = "bobyqa")` : ""})`;
-  if (!parsed.residual && !parsed.varIdent && f.random.length > 0) return [...head, "library(lme4)", lmer, "summary(fit)"].join("\n");
+  const level = opts.level ?? 0.95;
+  // lmerTest's lmer is lme4's, with the Satterthwaite df and p-values the sheet shows.
+  const lib = "library(lmerTest)  # lme4's lmer, plus Satterthwaite df and p-values";
+  if (!parsed.residual && !parsed.varIdent && f.random.length > 0) return [...head, lib, lmer, ...lmerReport(method, level, opts.ci, opts.fit)].join("\n");
   // nlme
   const lines = [...head, "library(nlme)"];
   const notes: string[] = [];
@@ -184,7 +232,7 @@ export function rCode(spec: string, method: Method, opts: RCodeOptions = {}): st
   if (f.random.length > 0 && !rnd.arg) {
     notes.push("# nlme has no simple form for crossed random effects or for these random terms; lme4 fits them");
     notes.push("# but has no residual structures, so this call leaves the residual structure out:");
-    return [...head, ...notes, "library(lme4)", lmer, "summary(fit)"].join("\n");
+    return [...head, ...notes, lib, lmer, ...lmerReport(method, level, opts.ci, opts.fit)].join("\n");
   }
   if (rnd.arg) args.push(`random = ${rnd.arg}`);
   const weights: string[] = [];
@@ -241,6 +289,6 @@ export function rCode(spec: string, method: Method, opts: RCodeOptions = {}): st
   args.push(`data = ${data}`, `method = "${method}"`, "na.action = na.omit");
   const fn = rnd.arg ? "lme" : "gls";
   const indent = " ".repeat(`fit <- ${fn}(`.length);
-  lines.push(...notes, `fit <- ${fn}(${args.join(`,\n${indent}`)})`, "summary(fit)");
+  lines.push(...notes, `fit <- ${fn}(${args.join(`,\n${indent}`)})`, ...nlmeReport(level, opts.ci));
   return lines.join("\n");
 }

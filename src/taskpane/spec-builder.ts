@@ -28,6 +28,12 @@ export interface ModelChoices {
   residualGroup: string | null;
   /** One residual SD per level of this column (varIdent). */
   varIdent: string | null;
+  /**
+   * With a residual structure: no random effects, the structure alone within the grouping
+   * column (a GLS, as nlme::gls: the lecture's AR1 model) instead of a random intercept per
+   * group plus the structure (nlme::lme). Optional: absent means false.
+   */
+  gls?: boolean;
 }
 
 /** Which control an error belongs to. */
@@ -41,7 +47,7 @@ export class BuildError extends Error {
 }
 
 export function emptyChoices(): ModelChoices {
-  return { response: "", fixed: [], interaction: false, groups: [], nesting: "nested", time: null, randomSlope: false, residual: "none", residualGroup: null, varIdent: null };
+  return { response: "", fixed: [], interaction: false, groups: [], nesting: "nested", time: null, randomSlope: false, residual: "none", residualGroup: null, varIdent: null, gls: false };
 }
 
 /** A column name as the spec must write it: bare when the spec's lexer reads it as one name, else in backticks. */
@@ -71,7 +77,9 @@ export function buildSpec(c: ModelChoices): string {
   if (c.randomSlope && !c.time) throw new BuildError("time", "a random slope needs a time column");
   if (c.randomSlope && c.groups.length === 0) throw new BuildError("groups", "a random slope needs a grouping column");
   const lhs = c.randomSlope && c.time ? specName(c.time) : "1";
-  const g = c.groups.map(specName);
+  const gls = !!c.gls && c.residual !== "none";
+  if (gls && c.randomSlope) throw new BuildError("residual", "a GLS has no random effects, so no random slope: untick the random slope, or choose a random intercept with the correlation");
+  const g = gls ? [] : c.groups.map(specName);
   if (g.length === 1) rhs += ` + (${lhs}|${g[0]})`;
   else if (g.length === 2 && c.nesting === "nested") rhs += ` + (${lhs}|${g[0]}/${g[1]})`;
   else if (g.length === 2) rhs += ` + (${lhs}|${g[0]}) + (${lhs}|${g[1]})`;
@@ -186,7 +194,15 @@ export function choicesFromSpec(spec: ModelSpec, current: ModelChoices = emptyCh
       else residualGroup = named;
     }
   }
+  // No random effects and a structure within one column: the GLS choice, that column as the grouping column.
+  let gls = false;
+  if (f.random.length === 0 && spec.residual && residualGroup) {
+    gls = true;
+    groups = [residualGroup];
+    residualGroup = null;
+  }
   const c: ModelChoices = {
+    gls,
     response,
     fixed,
     interaction,
@@ -266,4 +282,17 @@ export function guessRoles(cols: ColumnInfo[]): ModelChoices {
   c.groups = group && group !== response ? [group] : [];
   c.fixed = cols.map((x) => x.name).filter((name) => name !== response && name !== group);
   return c;
+}
+
+/**
+ * Ticked fixed effects that look like ID numbers (whole numbers naming units: a grouping column,
+ * a name such as "tree" or "id", or many repeated levels): as a fixed effect such a column is one
+ * slope over the ID numbers, which is rarely meant.
+ */
+export function idLikeFixed(c: ModelChoices, cols: ColumnInfo[]): string[] {
+  return c.fixed.filter((name) => {
+    const col = cols.find((x) => x.name === name);
+    if (!col || col.kind !== "numeric" || !col.integer) return false;
+    return c.groups.includes(name) || GROUP_NAMES.test(name) || GROUP_PARTS.test(name) || (col.distinct > 20 && col.distinct <= col.filled / 2);
+  });
 }

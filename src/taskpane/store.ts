@@ -30,11 +30,12 @@ export interface SavedModel {
   at: string;
 }
 
-/** Add a model; the same spec, method and data replace the older entry. Newest last. */
+/**
+ * Add a model, newest last. A refit of the same spec, method and data is kept beside the
+ * earlier one (the data may have changed in between); each line names its own sheet.
+ */
 export function addModel(list: SavedModel[], m: SavedModel): SavedModel[] {
-  const out = list.filter((x) => !(x.spec === m.spec && x.method === m.method && x.dataRef === m.dataRef));
-  out.push(m);
-  return out.slice(-MAX_MODELS);
+  return [...list, m].slice(-MAX_MODELS);
 }
 
 export function removeModel(list: SavedModel[], id: string): SavedModel[] {

@@ -26,7 +26,16 @@ function wire(view: DomView, pane: PaneController): void {
     view.syncEnabled();
     pane.rebuildSpec();
   };
-  for (const id of ["response", "interaction", "group1", "group2", "nested", "crossed", "time", "slope", "residual", "residual-group", "varident"]) on(id, "change", rebuild);
+  for (const id of ["response", "interaction", "group1", "group2", "nested", "crossed", "time", "slope", "residual", "residual-group", "varident", "with-re", "gls"]) on(id, "change", rebuild);
+  // The method and the intervals are in the R code: a change makes the shown code stale.
+  for (const id of ["reml", "ml", "level", "ci"]) on(id, "change", () => view.showRCode(null));
+  on("help-link", "click", (e) => {
+    e.preventDefault();
+    const help = view.el<HTMLDetailsElement>("help");
+    help.open = true;
+    help.scrollIntoView({ block: "start" });
+    help.querySelector("summary")?.focus();
+  });
   on("fixed", "change", rebuild);
   // A typed spec is checked as the user types (after a short pause) and moves the controls.
   let pending: ReturnType<typeof setTimeout> | null = null;

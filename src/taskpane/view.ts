@@ -2,12 +2,15 @@
 // beyond enabling controls that only make sense together (nesting needs a second grouping
 // column, a slope needs a time column, ...). User text (column names, specs) only ever goes in
 // through textContent or option values, never as HTML.
-import type { Method } from "../engine/types";
+import type { FitResultWithRows, Method } from "../engine/types";
 import type { ClipboardPort, DataSource } from "./ports";
 import type { Field, PaneOptions, PaneView, Task } from "./controller";
 import type { ColumnInfo, ModelChoices, ResidualChoice } from "./spec-builder";
 import type { SavedModel } from "./store";
 import { modelLabel } from "./store";
+import { fixefTable, r2Of, varcompRows } from "./layout";
+import { formatValue } from "./numfmt";
+import { CRITERION } from "./formats";
 
 const ERROR_ID: Record<Field, string> = {
   source: "data-err",
@@ -35,6 +38,9 @@ const CONTROL_ID: Partial<Record<Field, string>> = {
   varIdent: "varident",
   spec: "spec",
 };
+
+/** Where a message appears: the status line in the action bar, or the Compare card's own. */
+export type StatusWhere = "fit" | "compare";
 
 const TASK_TEXT: Record<Task, string> = {
   read: "Reading the data…",
@@ -86,6 +92,7 @@ export class DomView implements PaneView {
       residual: this.select("residual").value as ResidualChoice,
       residualGroup: this.select("residual-group").value || null,
       varIdent: this.select("varident").value || null,
+      gls: this.checked("gls"),
     };
   }
 
@@ -123,7 +130,8 @@ export class DomView implements PaneView {
   }
 
   setColumns(cols: ColumnInfo[]): void {
-    const describe = (c: ColumnInfo) => (c.kind === "numeric" ? `${c.name} (number)` : `${c.name} (text, ${c.distinct} level${c.distinct === 1 ? "" : "s"})`);
+    // Short option texts: a 270 px pane must show them whole.
+    const describe = (c: ColumnInfo) => (c.kind === "numeric" ? `${c.name} (number)` : `${c.name} (${c.distinct} level${c.distinct === 1 ? "" : "s"})`);
     const fill = (id: string, blank: string | null, filter: (c: ColumnInfo) => boolean = () => true) => {
       const s = this.select(id);
       s.textContent = "";
@@ -134,7 +142,7 @@ export class DomView implements PaneView {
     fill("group1", "(none)");
     fill("group2", "(none)");
     fill("time", "(none)", (c) => c.kind === "numeric");
-    fill("residual-group", "(the grouping column)");
+    fill("residual-group", "(grouping column)");
     fill("varident", "(none)");
     fill("chart-factor", "(one line for all)");
     const box = this.el("fixed");
@@ -153,6 +161,8 @@ export class DomView implements PaneView {
       box.appendChild(row);
     });
     this.el("model-card").classList.remove("empty");
+    this.el<HTMLFieldSetElement>("model-fields").disabled = false;
+    this.el("model-wait").hidden = true;
   }
 
   setDataInfo(text: string): void {
@@ -179,6 +189,8 @@ export class DomView implements PaneView {
     this.select("residual").value = c.residual;
     setSelect("residual-group", c.residualGroup);
     setSelect("varident", c.varIdent);
+    this.el<HTMLInputElement>(c.gls ? "gls" : "with-re").checked = true;
+    if (c.residual !== "none" || c.varIdent) this.el<HTMLDetailsElement>("residual-section").open = true;
     this.syncEnabled();
   }
 
@@ -196,7 +208,19 @@ export class DomView implements PaneView {
     const slope = this.el<HTMLInputElement>("slope");
     slope.disabled = !slopeOk;
     if (!slopeOk) slope.checked = false;
-    this.select("residual-group").disabled = this.select("residual").value === "none";
+    const residual = this.select("residual").value !== "none";
+    this.select("residual-group").disabled = !residual;
+    // lme or GLS: a choice only when there is a structure and a grouping column to drop.
+    const kind = residual && this.select("group1").value !== "";
+    for (const id of ["with-re", "gls"]) this.el<HTMLInputElement>(id).disabled = !kind;
+    this.el("structure-kind").classList.toggle("disabled", !kind);
+    // The response is not offered as a fixed effect.
+    const response = this.select("response").value;
+    for (const b of Array.from(this.el("fixed").querySelectorAll<HTMLInputElement>("input[type=checkbox]"))) {
+      const isResponse = b.value === response;
+      (b.parentElement as HTMLElement).hidden = isResponse;
+      if (isResponse) b.checked = false;
+    }
   }
 
   setSpecText(text: string): void {
@@ -210,6 +234,7 @@ export class DomView implements PaneView {
       custom: "Typed by hand, beyond what the choices above can show: it is fitted as written.",
     };
     this.el("spec-state").textContent = words[state];
+    this.el("spec-state").hidden = !this.el(ERROR_ID.spec).hidden;
     this.el("rebuild").hidden = state !== "custom";
   }
 
@@ -244,6 +269,13 @@ export class DomView implements PaneView {
       }
     }
     box.hidden = !message;
+    // An error replaces the spec's state line: "the choices now match it" is not true of a spec that does not parse.
+    if (field === "spec") this.el("spec-state").hidden = !!message;
+    if (message && typeof box.scrollIntoView === "function" && field !== "fit" && field !== "rcode") {
+      const r = box.getBoundingClientRect();
+      const bar = this.el("actionbar").getBoundingClientRect();
+      if (r.top < 0 || r.bottom > bar.top) box.scrollIntoView({ block: "center" });
+    }
     const control = CONTROL_ID[field];
     if (control) {
       const c = this.el(control);
@@ -259,6 +291,8 @@ export class DomView implements PaneView {
     this.el("main").setAttribute("aria-busy", busy ? "true" : "false");
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    // A task's "…ing" line never outlives the task: whoever ended it says how, or the line goes.
+    if (!task && Object.values(TASK_TEXT).includes(this.el("status").textContent ?? "")) this.setStatus("");
     if (task) {
       this.setStatus(TASK_TEXT[task]);
       if (task === "fit") {
@@ -281,8 +315,8 @@ export class DomView implements PaneView {
     bar.setAttribute("aria-valuetext", label ?? "");
   }
 
-  setStatus(text: string, kind: "info" | "success" | "warning" = "info"): void {
-    const s = this.el("status");
+  setStatus(text: string, kind: "info" | "success" | "warning" = "info", where: StatusWhere = "fit"): void {
+    const s = this.el(where === "compare" ? "compare-status" : "status");
     s.textContent = text;
     s.className = `status ${kind}`;
   }
@@ -322,11 +356,74 @@ export class DomView implements PaneView {
     this.el("models-empty").hidden = models.length > 0;
   }
 
-  showRCode(code: string): void {
+  setWarning(field: "fixed", message: string | null): void {
+    const box = this.el(`${field}-warn`);
+    box.textContent = message ?? "";
+    box.hidden = !message;
+  }
+
+  /** The R code of the current spec; null hides it (the spec changed since). */
+  showRCode(code: string | null): void {
     const box = this.el<HTMLTextAreaElement>("rcode-text");
-    box.hidden = false;
-    box.value = code;
-    box.rows = Math.min(14, code.split("\n").length + 1);
+    this.el("rcode-card").hidden = code === null;
+    box.value = code ?? "";
+    if (code !== null) box.rows = Math.min(14, code.split("\n").length + 1);
+  }
+
+  /** The key results in the pane: the fit line, the fixed effects with p-values, the variance components, R² when there is one. */
+  showResults(fit: FitResultWithRows | null, level = 0.95): void {
+    const card = this.el("results");
+    const body = this.el("results-body");
+    body.textContent = "";
+    card.hidden = fit === null;
+    if (!fit) return;
+    const d = this.doc;
+    const p = d.createElement("p");
+    p.className = "fitline";
+    const groups = Object.entries(fit.groups).map(([g, k]) => `${k} ${g}`).join(", ");
+    p.textContent = `${fit.method}, n = ${fit.n}${groups ? ` (${groups})` : ""}; logLik ${formatValue(fit.logLik, CRITERION)}, AIC ${formatValue(fit.AIC, CRITERION)}, BIC ${formatValue(fit.BIC, CRITERION)}${fit.converged ? "" : "; DID NOT CONVERGE"}${fit.singular ? "; singular fit" : ""}`;
+    body.appendChild(p);
+    const table = (title: string, head: string[], rows: string[][]) => {
+      const h = d.createElement("h3");
+      h.textContent = title;
+      const t = d.createElement("table");
+      const tr = d.createElement("tr");
+      for (const x of head) {
+        const th = d.createElement("th");
+        th.scope = "col";
+        th.textContent = x;
+        tr.appendChild(th);
+      }
+      t.appendChild(tr);
+      for (const r of rows) {
+        const row = d.createElement("tr");
+        for (const x of r) {
+          const td = d.createElement("td");
+          td.textContent = x;
+          row.appendChild(td);
+        }
+        t.appendChild(row);
+      }
+      body.append(h, t);
+    };
+    // The sheet's own tables and formats, so the pane shows what the sheet shows.
+    const fx = fixefTable(fit, level);
+    const cols = [0, 1, 2, 5];
+    table("Fixed effects", ["term", "Estimate", "SE", "p"], fx.rows.slice(1).map((r, i) => cols.map((j) => formatValue(r[j], fx.formats[i + 1][j]))));
+    const vc = varcompRows(fit, level);
+    const vcRows: string[][] = [];
+    vc.rows.forEach((r, k) => {
+      if (k === 0 || r[3] === "") return;
+      vcRows.push([`${r[0]}${r[1] !== "" ? ` ${r[1]}` : ""}`, formatValue(r[3], vc.formats[k][3]), formatValue(r[6], "0.0%")]);
+    });
+    table("Variance components", ["group", "SD", "share"], vcRows);
+    const r2 = r2Of(fit);
+    if (r2) {
+      const q = d.createElement("p");
+      q.className = "fitline";
+      q.textContent = `R² marginal ${formatValue(r2.marginal, "0.000")}, conditional ${formatValue(r2.conditional, "0.000")}`;
+      body.appendChild(q);
+    }
   }
 }
 
@@ -345,7 +442,8 @@ export class DomClipboard implements ClipboardPort {
     }
     const box = this.doc.getElementById("rcode-text") as HTMLTextAreaElement | null;
     if (!box) return "failed";
-    box.hidden = false;
+    const card = this.doc.getElementById("rcode-card");
+    if (card) card.hidden = false;
     box.value = text;
     box.focus();
     box.select();

@@ -68,10 +68,21 @@ class RecordingView implements PaneView {
   }
   setBusy(t: Task | null) { this.busy.push(t); }
   setProgress(l: string | null) { if (l) this.progress.push(l); }
-  setStatus(t: string, k = "info") { this.status = t; this.statusKind = k; }
+  compareStatus = "";
+  warnings = new Map<string, string>();
+  results: FitResultWithRows | null = null;
+  setStatus(t: string, k = "info", where: "fit" | "compare" = "fit") {
+    if (where === "compare") this.compareStatus = t;
+    else (this.status = t), (this.statusKind = k);
+  }
+  setWarning(f: "fixed", m: string | null) {
+    if (m) this.warnings.set(f, m);
+    else this.warnings.delete(f);
+  }
+  showResults(r: FitResultWithRows | null) { this.results = r; }
   setNotes(l: string[]) { this.notes = l; }
   setModels(m: SavedModel[]) { this.models = m; }
-  showRCode(c: string) { this.rcode = c; }
+  showRCode(c: string | null) { this.rcode = c ?? ""; }
 }
 
 const tableOf = (d: FitData) => (Array.isArray(d) ? tableFromRows(d) : tableFromCellColumns(d.cells));
@@ -111,7 +122,7 @@ test("read, build, fit, write: the lecture's model lands on new sheets with lme4
   assert.equal(view.spec, "size ~ time*treat + (1|tree)");
   await pane.fit();
   assert.deepEqual([...view.errors.keys()], []);
-  assert.match(view.status, /^Fitted by REML in \d+\.\d s: logLik -81\.7585, AIC 175\.52, BIC 199\.33; converged\. Written to 'LMM 1' and 'LMM 1 data'\. Chart: 60 of 79 tree groups shown/);
+  assert.match(view.status, /^Fitted by REML in \d+\.\d s: logLik -81\.7585, AIC 175\.52, BIC 199\.33; converged\. Written to 'LMM 1' and 'LMM 1 data'\.$/, "the subset drawn is said in the chart's title, not here");
   assert.deepEqual(view.busy, ["read", null, "fit", "write", null]);
   assert.deepEqual(fake.sheetNames(), ["Sheet1", "LMM 1", "LMM 1 data"]);
   assert.equal(fake.log.filter((e) => e.op === "OVERWRITE").length, 0, "no write onto the user's sheet or onto a filled cell");
@@ -133,7 +144,8 @@ test("read, build, fit, write: the lecture's model lands on new sheets with lme4
   await pane.fit();
   assert.deepEqual(fake.sheetNames(), ["Sheet1", "LMM 1", "LMM 1 data", "LMM 2", "LMM 2 data"]);
   assert.equal(fake.log.filter((e) => e.op === "OVERWRITE").length, 0);
-  assert.equal(view.models.length, 1, "the same spec, method and data replace the older entry");
+  assert.equal(view.models.length, 2, "a refit of the same spec is kept beside the earlier one (each names its sheet)");
+  assert.deepEqual(view.models.map((m) => m.sheet), ["LMM 1", "LMM 2"]);
   // without a time column there is no spaghetti plot, and the status says why
   view.c = { ...view.c, time: null };
   view.spec = "size ~ treat + (1|tree)";
@@ -142,7 +154,7 @@ test("read, build, fit, write: the lecture's model lands on new sheets with lme4
   // a new pane on the same workbook finds the saved models
   const view2 = new RecordingView();
   await new PaneController(view2, new ExcelWorkbook(), new EngineFitter(), clipboard).start();
-  assert.deepEqual(view2.models.map((m) => m.spec), ["size ~ time*treat + (1|tree)", "size ~ treat + (1|tree)"]);
+  assert.deepEqual(view2.models.map((m) => m.spec), ["size ~ time*treat + (1|tree)", "size ~ time*treat + (1|tree)", "size ~ treat + (1|tree)"]);
 });
 
 test("compare: the lecture's anova(m1, mm1) by ML, written as =LMM.LRT on a new sheet", async () => {
@@ -161,7 +173,9 @@ test("compare: the lecture's anova(m1, mm1) by ML, written as =LMM.LRT on a new 
   await pane.compare();
   assert.deepEqual([...view.errors.keys()], []);
   // lecture: L.Ratio 16.45623, p = 3e-04 (models ordered simplest first)
-  assert.match(view.status, /^Likelihood-ratio test written to 'LMM compare 1' \(=LMM\.LRT\): 1 vs 2: L\.Ratio 16\.46, df 2, p 0\.0003/);
+  // the result is said in the Compare card, not beside Fit
+  assert.match(view.compareStatus, /^Likelihood-ratio test written to 'LMM compare 1' \(=LMM\.LRT\): 1 vs 2: L\.Ratio 16\.46, df 2, p 0\.0003/);
+  assert.doesNotMatch(view.status, /Likelihood-ratio/);
   const f = Object.values(fake.sheetInfo("LMM compare 1")!.formulas);
   assert.deepEqual(f, ["=LMM.LRT(Sheet1!$A$1:$D$396,$B$9:$B$10,$B$5)"]);
   const sheet = fake.snapshot("LMM compare 1")!;
@@ -172,10 +186,14 @@ test("compare: the lecture's anova(m1, mm1) by ML, written as =LMM.LRT on a new 
 test("errors appear next to the control that caused them", async () => {
   const { view, pane } = setup();
   await pane.fit();
-  assert.match(view.errors.get("source")!.message, /Choose the data first/);
+  // Fit before the data: said beside the Fit button, where the user is looking
+  assert.match(view.errors.get("fit")!.message, /Choose the data first/);
+  assert.equal(view.errors.has("source"), false);
   await pane.useData();
+  assert.equal(view.errors.has("fit"), false, "gone once the data are read");
   view.spec = "size ~ time + (1|tree";
   await pane.fit();
+  assert.match(view.status, /^Not fitted: see the message under Model spec/, "the status beside Fit points to the message");
   const e = view.errors.get("spec")!;
   assert.match(e.message, /^Missing '\)'/);
   assert.deepEqual(e.span, { start: 21, end: 22 });
@@ -185,6 +203,7 @@ test("errors appear next to the control that caused them", async () => {
   view.spec = "treat ~ time + (1|tree)";
   await pane.fit();
   assert.match(view.errors.get("spec")!.message, /The response 'treat' has text/);
+  assert.doesNotMatch(view.status, /Fitting/, "a failed fit does not stay 'Fitting…'");
   assert.equal(fake.sheetNames().length, 1, "failed fits write nothing");
   // the builder names the control
   view.c = { ...view.c, time: null, residual: "AR1" };
@@ -224,6 +243,19 @@ test("a typed spec moves the controls, or says it is beyond them", async () => {
   pane.restoreSpec(view.restore!);
   assert.equal(view.spec, "log(size) ~ time + (1|tree)");
   assert.equal(view.restore, null);
+  // the R code of one spec is not left standing beside another
+  await pane.copyR();
+  assert.match(view.rcode, /log\(size\)/);
+  view.spec = "size ~ time + (1|tree)";
+  pane.specEdited();
+  assert.equal(view.rcode, "", "the R code box empties when the spec changes");
+  // an ID column ticked as a fixed effect is warned about, not silently fitted as a covariate
+  view.c = { ...view.c, fixed: ["time", "tree"] };
+  pane.rebuildSpec();
+  assert.match(view.warnings.get("fixed")!, /'tree' looks like ID numbers/);
+  view.c = { ...view.c, fixed: ["time"] };
+  pane.rebuildSpec();
+  assert.equal(view.warnings.has("fixed"), false);
 });
 
 test("cancel stops a running fit; nothing is written", async () => {

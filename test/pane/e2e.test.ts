@@ -10,6 +10,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Page } from "playwright-core";
 import { CHROMIUM, ROOT_DIR, openPane } from "./browser";
+import { SheetInfo, cellIndex, sheetHtml } from "./render-sheet";
+import { ChartInfo, chartHtml } from "./render-chart";
+import { formatValue } from "../../src/taskpane/numfmt";
 import { EngineFx, closeAbs, closeRel, csvRows, readJson } from "../helpers/fixtures";
 
 interface Snapshot {
@@ -18,8 +21,10 @@ interface Snapshot {
   detail: unknown[][];
   sheet1: unknown[][];
   overwrites: number;
-  charts: { series: { name: string; x: string; y: string }[]; title: string }[];
+  charts: (ChartInfo & { legendPosition: string })[];
   formulas: Record<string, string>;
+  info: SheetInfo & { formats: Record<string, string>; tables: unknown[] };
+  detailInfo: SheetInfo;
 }
 
 const snap = (page: Page, summary: string, detail: string) =>
@@ -34,6 +39,8 @@ const snap = (page: Page, summary: string, detail: string) =>
         overwrites: f.log.filter((e: { op: string }) => e.op === "OVERWRITE").length,
         charts: (f.sheetInfo(s) || { charts: [] }).charts,
         formulas: (f.sheetInfo(s) || { formulas: {} }).formulas,
+        info: f.sheetInfo(s),
+        detailInfo: f.sheetInfo(d),
       } as Snapshot;
     },
     [summary, detail],
@@ -43,7 +50,7 @@ const snap = (page: Page, summary: string, detail: string) =>
 async function settled(page: Page, done: RegExp, timeout = 90000): Promise<void> {
   await page.waitForFunction(
     (src) => {
-      const status = document.getElementById("status")!.textContent || "";
+      const status = (document.getElementById("status")!.textContent || "") + " " + (document.getElementById("compare-status")!.textContent || "");
       const errs = Array.from(document.querySelectorAll(".err")).some((e) => (e.textContent || "") !== "");
       return new RegExp(src).test(status) || errs;
     },
@@ -59,13 +66,45 @@ async function errorsShown(page: Page): Promise<string[]> {
 test("the pane fits the lecture's model in Chromium and writes it to new sheets", { skip: fs.existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}`, timeout: 240000 }, async () => {
   const rows = csvRows("assets/examples/sitka.csv");
   const want = readJson<EngineFx[]>("test/fixtures/engine.json").find((f) => f.name === "sitka_ri_reml")!;
-  const h = await openPane(rows);
+  // A laptop's task pane: 320 px wide, 800 px tall.
+  const h = await openPane(rows, { width: 320, height: 800 });
   const { page } = h;
   try {
+    // 0. Before the data: the model's controls are disabled (not just faded), their text readable
+    assert.equal(await page.isDisabled("#response"), true, "the Model card's controls are disabled before data");
+    const contrast = await page.evaluate(() => {
+      const rgb = (s: string) => (s.match(/[\d.]+/g) || []).slice(0, 3).map(Number);
+      const lum = (c: number[]) => {
+        const [r, g, b] = c.map((v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : Math.pow((v / 255 + 0.055) / 1.055, 2.4)));
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      };
+      const worst: { text: string; ratio: number }[] = [];
+      for (const el of Array.from(document.querySelectorAll<HTMLElement>("#model-card label, #model-card .hint, #model-card .label, #model-card legend"))) {
+        if (!el.offsetParent) continue;
+        let opacity = 1;
+        for (let e: HTMLElement | null = el; e; e = e.parentElement) opacity *= Number(getComputedStyle(e).opacity);
+        const fg = rgb(getComputedStyle(el).color), bg = [255, 255, 255];
+        const mixed = fg.map((v, i) => v * opacity + bg[i] * (1 - opacity));
+        const [l1, l2] = [lum(mixed), lum(bg)].sort((x, y) => y - x);
+        worst.push({ text: (el.textContent || "").slice(0, 30), ratio: (l1 + 0.05) / (l2 + 0.05) });
+      }
+      return worst.sort((x, y) => x.ratio - y.ratio)[0];
+    });
+    assert.ok(contrast.ratio >= 4.5, `text in the Model card has contrast ${contrast.ratio.toFixed(2)}:1 ('${contrast.text}')`);
+    assert.doesNotMatch((await page.getAttribute("#spec", "placeholder"))!, /~/, "the placeholder does not look like a spec");
+    // Fit before the data: the message is beside the Fit button, on screen
+    await page.click("#fit");
+    const fitErr = (await page.textContent("#fit-err"))!;
+    assert.match(fitErr, /Choose the data first/);
+    assert.equal(await page.evaluate(() => document.getElementById("actionbar")!.contains(document.getElementById("fit-err"))), true);
+    const errBox = (await page.locator("#fit-err").boundingBox())!;
+    assert.ok(errBox.y >= 0 && errBox.y + errBox.height <= 800, `the message is on screen (y ${errBox.y})`);
+    assert.equal(await page.textContent("#data-err"), "", "not at the top of the pane");
     // 1. Data: the selection (the Sitka data on Sheet1)
     await page.click("#read");
     await page.waitForFunction(() => /395 rows/.test(document.getElementById("data-info")!.textContent || "") || document.getElementById("data-err")!.textContent !== "");
     assert.equal(await page.textContent("#data-info"), "Sheet1!A1:D396: 395 rows, columns size, time, tree, treat");
+    assert.equal(await page.isVisible("#fit-err"), false, "the message went with its cause");
     // 2. Model: pick the columns as the lecture's model has them
     await page.selectOption("#response", "size");
     await page.selectOption("#group1", "tree");
@@ -73,6 +112,27 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
     await page.check("#interaction");
     assert.equal(await page.inputValue("#spec"), "size ~ time*treat + (1|tree)");
     assert.equal(await page.inputValue("#chart-factor"), "treat", "population lines per treatment by default");
+    // the response is not offered as a fixed effect; an ID column ticked is warned about
+    assert.equal(await page.isVisible("#fixed input[value=size]"), false);
+    await page.check("#fixed input[value=tree]");
+    assert.match((await page.textContent("#fixed-warn"))!, /'tree' looks like ID numbers/);
+    await page.uncheck("#fixed input[value=tree]");
+    assert.equal(await page.isVisible("#fixed-warn"), false);
+    // AR1 with a grouping column: both models, said plainly
+    await page.click("#residual-section > summary");
+    await page.selectOption("#residual", "AR1");
+    assert.equal(await page.inputValue("#spec"), "size ~ time*treat + (1|tree) ; AR1(time | tree)");
+    await page.check("#gls");
+    assert.equal(await page.inputValue("#spec"), "size ~ time*treat ; AR1(time | tree)", "the lecture's GLS AR1 model");
+    await page.check("#with-re");
+    await page.selectOption("#residual", "none");
+    assert.equal(await page.inputValue("#spec"), "size ~ time*treat + (1|tree)");
+    // The main path is short: at 320 px the Fit button is on screen without scrolling
+    const fitBox = (await page.locator("#fit").boundingBox())!;
+    const paneHeight = await page.evaluate(() => document.documentElement.scrollHeight);
+    assert.ok(fitBox.y + fitBox.height <= 800, `Fit at ${Math.round(fitBox.y)} px, within the 800 px pane (pane ${paneHeight} px tall)`);
+    fs.mkdirSync(path.join(ROOT_DIR, "test", "out"), { recursive: true });
+    fs.writeFileSync(path.join(ROOT_DIR, "test", "out", "pane-height.txt"), `pane ${paneHeight} px tall at 320 px; Fit button at ${Math.round(fitBox.y)} px\n`);
     // 3. Fit (in the Web Worker) and write
     await page.click("#fit");
     await settled(page, /Written to|cancelled/);
@@ -83,6 +143,11 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
     for (const p of ["read: convert to typed columns and hash", "transfer to the worker", "worker: table from the data", "worker: engine: optimizer", "write: fitted values"]) {
       assert.ok(phases.includes(p), `the data went as typed columns, the worker reported its parts: phase '${p}' in ${phases.join(", ")}`);
     }
+    // the key results in the pane: fixed effects with p, variance components
+    const results = (await page.textContent("#results"))!;
+    assert.match(results, /time:treatozone/);
+    assert.match(results, /< \.001/);
+    assert.match(results, /Variance components[\s\S]*tree[\s\S]*Residual/);
     const out = await snap(page, "LMM 1", "LMM 1 data");
     assert.deepEqual(out.names, ["Sheet1", "LMM 1", "LMM 1 data"]);
     assert.equal(out.overwrites, 0, "nothing written onto the user's sheet or onto filled cells");
@@ -101,25 +166,87 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
     const vc = (g: string) => out.summary.find((r) => r[0] === g && (g === "Residual" || r[1] === "(Intercept)"))!;
     closeRel(vc("tree")[2] as number, want.varcomp[0].variance!, 1e-4, "tree variance");
     closeRel(vc("Residual")[2] as number, want.varcomp[1].variance!, 1e-4, "residual variance");
-    // detail sheet: 79 BLUPs, 395 fitted rows; one chart with 60 of 79 trees and two population lines
-    assert.equal(out.detail.filter((r) => r[0] !== "" && r[0] !== "tree").length, 79);
-    const fittedCol = out.detail[0].indexOf("fitted");
-    assert.equal(out.detail.slice(1).filter((r) => typeof r[fittedCol] === "number").length, 395);
+    // number formats as Excel shows them: estimate to its SE's precision, SE 4 digits, df 0.0, p "< .001"
+    const shown = (label: string, col: number) => {
+      const r = out.summary.findIndex((x) => x[0] === label);
+      return formatValue(out.summary[r][col], out.info.formats[`${r},${col}`]);
+    };
+    assert.deepEqual([1, 2, 3, 4, 5].map((c) => shown("(Intercept)", c)), ["2.122", "0.1544", "177.4", "13.74", "< .001"]);
+    assert.equal(shown("time", 1), "0.014147");
+    assert.match(shown("treatozone", 5), /^0\.\d{3}$/, "p above 0.001: three decimals");
+    assert.equal(out.info.tables.length, 0, "no Excel tables (filter buttons) on the summary sheet");
+    // the estimates, tests and variance components are on the first screen (rows 1-25)
+    assert.ok(out.summary.findIndex((r) => r[0] === "Residual") < 25);
+    // detail sheet: a label row, 79 BLUPs, 395 fitted rows; the observed size keeps its data format
+    assert.match(String(out.detail[0][0]), /Random effects/);
+    assert.equal(out.detail.slice(2).filter((r) => r[0] !== "").length, 79);
+    const fittedCol = out.detail[1].indexOf("fitted");
+    assert.equal(out.detail.slice(2).filter((r) => typeof r[fittedCol] === "number").length, 395);
+    const sizeCol = out.detail[1].indexOf("size");
+    assert.equal(formatValue(out.detail[2][sizeCol], out.detailInfo.formats[`2,${sizeCol}`]), "4.51", "the observed 4.51 shows as in the data");
+    assert.ok(out.detail[0].some((v) => /^Chart data/.test(String(v))), "the chart data are labelled");
+    // the chart: 60 of 79 trees + two population lines, a legend for those two, bounds from the data, on screen
     assert.equal(out.charts.length, 1);
-    assert.equal(out.charts[0].series.length, 62);
-    assert.match(out.charts[0].title, /60 of 79 tree groups shown/);
+    const chart = out.charts[0];
+    assert.equal(chart.series.length, 62);
+    assert.equal(chart.title, "size over time by tree (60 of 79 shown)");
+    assert.equal(chart.legend, true);
+    assert.equal(chart.legendPosition, "Bottom");
+    assert.deepEqual(chart.legendShown.map((i) => chart.series[i].name), ["control (fitted)", "ozone (fitted)"]);
+    assert.deepEqual([chart.bounds.x.min, chart.bounds.x.max], [150, 260]);
+    const ys = out.detail.slice(2).flatMap((r) => r.slice(out.detail[1].indexOf("time", fittedCol) + 1)).filter((v): v is number => typeof v === "number");
+    assert.ok(chart.bounds.y.min! > 0 && chart.bounds.y.min! <= Math.min(...ys) && chart.bounds.y.max! >= Math.max(...ys), "size axis from the data, not from 0");
+    const pop = chart.series.slice(-2).map((s) => s.line);
+    assert.notEqual(pop[0].lineStyle, pop[1].lineStyle, "the two lines differ in more than colour");
+    assert.notEqual(chart.series[0].line.color, chart.series[59].line.color, "thin lines take their treatment's tint");
+    const [, c0] = cellIndex(chart.position!.from);
+    const [, c1] = cellIndex(chart.position!.to!);
+    const px = (c: number) => Array.from({ length: c }, (_, k) => ((out.info.widths[k] ?? 48) * 4) / 3).reduce((a, b) => a + b, 0);
+    assert.ok(px(c0) < 600 && px(c1 + 1) < 1000, `the chart spans ${Math.round(px(c0))}-${Math.round(px(c1 + 1))} px from the left: on a laptop screen`);
     const shotDir = path.join(ROOT_DIR, process.env.LMM_UPDATE_SCREENSHOT ? "docs" : path.join("test", "out"));
     fs.mkdirSync(shotDir, { recursive: true });
-    await page.screenshot({ path: path.join(shotDir, "taskpane.png"), fullPage: true });
+    // the pane after a fit as the user sees it: the results on screen, the action bar below them
+    await page.evaluate(() => {
+      const r = document.getElementById("results")!.getBoundingClientRect();
+      const bar = document.getElementById("actionbar")!.getBoundingClientRect();
+      window.scrollBy(0, r.bottom - bar.top + 8);
+    });
+    await page.screenshot({ path: path.join(shotDir, "taskpane.png") });
+    await page.screenshot({ path: path.join(ROOT_DIR, "test", "out", "taskpane-full.png"), fullPage: true });
+    // the summary sheet and the chart as Excel would draw them from what was written
+    const render = await page.context().browser()!.newPage();
+    await render.setViewportSize({ width: 1000, height: 740 });
+    await render.setContent(sheetHtml("LMM 1", out.summary, out.info, out.detail, { nrows: 34, ncols: 11 }));
+    await render.screenshot({ path: path.join(shotDir, "summary-sheet.png"), fullPage: true });
+    await render.setViewportSize({ width: 680, height: 440 });
+    await render.setContent(chartHtml(chart, out.detail, 680, 440));
+    await render.screenshot({ path: path.join(shotDir, "chart.png") });
+    await render.close();
+
+    // A fit that fails: the status does not stay "Fitting…"; the error sits under the spec, alone
+    await page.fill("#spec", "treat ~ time + (1|tree)");
+    await page.waitForTimeout(400);
+    await page.click("#fit");
+    await page.waitForFunction(() => document.getElementById("spec-err")!.textContent !== "");
+    await page.waitForFunction(() => !/Fitting/.test(document.getElementById("status")!.textContent || ""));
+    assert.match((await page.textContent("#status"))!, /^Not fitted: see the message under Model spec/);
+    assert.equal(await page.isVisible("#spec-state"), false, "no 'the choices now match it' beside an error");
+    await page.fill("#spec", "size ~ time*treat + (1|tree)");
+    await page.waitForTimeout(400);
 
     // Copy as R code (the clipboard may be refused in a headless page: the textarea then has it)
     await page.click("#rcode");
     await page.waitForFunction(() => (document.getElementById("rcode-text") as HTMLTextAreaElement).value !== "");
-    assert.match(await page.inputValue("#rcode-text"), /fit <- lmer\(size ~ time\*treat \+ \(1\|tree\), data = data, REML = TRUE\)/);
+    const code = await page.inputValue("#rcode-text");
+    assert.match(code, /library\(lmerTest\)/);
+    assert.match(code, /fit <- lmer\(size ~ time\*treat \+ \(1\|tree\), data = data, REML = TRUE\)/);
+    assert.match(code, /confint\(fit, parm = "theta_"/);
+    assert.match(code, /qt\(0\.975, fx\[, "df"\]\)/);
 
-    // A typo in the spec: the error sits under the spec, pointing at the place
+    // A typo in the spec: the error sits under the spec, pointing at the place; the R code of the old spec goes
     await page.fill("#spec", "size ~ time*treat + (1|tree");
     await page.waitForFunction(() => document.getElementById("spec-err")!.textContent !== "");
+    assert.equal(await page.isVisible("#rcode-text"), false, "the R code of the previous spec is not left standing");
     assert.match((await page.textContent("#spec-err"))!, /^Missing '\)'/);
     assert.equal(await page.getAttribute("#spec", "aria-invalid"), "true");
     assert.equal(await page.textContent("#spec-err mark"), " ");
@@ -133,13 +260,16 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
 
     // Live formulas instead of values
     await page.fill("#spec", "size ~ time*treat + (1|tree)");
+    await page.click("#options-card > summary");
     await page.check("#live");
-    await page.uncheck("#chart");
     await page.click("#fit");
     await settled(page, /Written to 'LMM 2'/);
     const live = await snap(page, "LMM 2", "LMM 2 data");
     assert.deepEqual(Object.values(live.formulas), ["=LMM.FIT(Sheet1!$A$1:$D$396,$B$5,$B$6)", "=LMM.VARCOMP(Sheet1!$A$1:$D$396,$B$5,$B$6,$B$7)"]);
+    // live: the chart at the left under the spill, not at column R
+    assert.match(live.charts[0].position!.from, /^A\d+$/);
     await page.uncheck("#live");
+    await page.uncheck("#chart");
 
     // Cancel: an unstructured residual covariance takes a second or more; Cancel stops the worker
     // at once, and nothing is written
@@ -159,18 +289,38 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
       await settled(page, new RegExp(`Written to 'LMM ${spec.includes("time|") ? 4 : 3}'`));
       assert.deepEqual(await errorsShown(page), []);
     }
+    await page.click("#compare-card > summary");
     const boxes = await page.$$("#models input[type=checkbox]");
-    assert.equal(boxes.length, 3);
+    assert.equal(boxes.length, 4, "the refit of the first spec (live) is kept beside it");
     await page.check("#models li:nth-child(1) input");
     await page.check("#models li:nth-child(2) input");
     await page.click("#compare");
     await settled(page, /Likelihood-ratio test written/);
-    const status = (await page.textContent("#status"))!;
+    const status = (await page.textContent("#compare-status"))!;
+    assert.doesNotMatch((await page.textContent("#status"))!, /Likelihood-ratio/, "compare results in the Compare card, not the Fit bar");
     // lecture: L.Ratio 39.80992; chi-bar-square p 1.273288e-09
     assert.match(status, /'LMM compare 1' \(=LMM\.LRT\): 1 vs 2: L\.Ratio 39\.81, df 2, p .* \(chi-bar-square p 1\.3e-9\)/);
     const cmp = await snap(page, "LMM compare 1", "none");
     assert.deepEqual(Object.values(cmp.formulas), ["=LMM.LRT(Sheet1!$A$1:$D$396,$B$9:$B$10,$B$5)"]);
     assert.equal(cmp.overwrites, 0);
+    // 270 px (a Mac's narrowest pane): no select cuts its text
+    await page.setViewportSize({ width: 270, height: 800 });
+    const cut = await page.evaluate(() => {
+      const ctx = document.createElement("canvas").getContext("2d")!;
+      const out: string[] = [];
+      for (const s of Array.from(document.querySelectorAll<HTMLSelectElement>("select"))) {
+        if (!s.offsetParent || s.selectedIndex < 0) continue;
+        const cs = getComputedStyle(s);
+        ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+        const text = s.options[s.selectedIndex].text;
+        const room = s.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 20;
+        if (ctx.measureText(text).width > room) out.push(`#${s.id}: '${text}' (${Math.round(ctx.measureText(text).width)} > ${Math.round(room)} px)`);
+      }
+      return out;
+    });
+    assert.deepEqual(cut, [], "selects whose text is cut at 270 px");
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(ROOT_DIR, "test", "out", "taskpane-270.png") });
     assert.deepEqual(h.errors, [], "no uncaught errors in the page");
   } finally {
     await h.close();

@@ -13,7 +13,7 @@ import type { FitResultWithRows } from "../../src/engine/types";
 import { ExcelWorkbook, writeTall } from "../../src/taskpane/excel-io";
 import { PaneController, PaneOptions } from "../../src/taskpane/controller";
 import { comparisonPlan } from "../../src/taskpane/layout";
-import { PVALUE, TEXT } from "../../src/taskpane/formats";
+import { PVALUE, TEXT, estimateFormat } from "../../src/taskpane/formats";
 import { emptyChoices } from "../../src/taskpane/spec-builder";
 import { parseSpec } from "../../src/engine";
 import type { DataSet } from "../../src/taskpane/ports";
@@ -41,7 +41,7 @@ test("reads a large selection in row blocks of at most 20,000 rows, with progres
   assert.deepEqual(cols.map((c) => cellValue(c, 20000)), [20000 % 7, 20000, "g0"], "the first row of the second block");
   assert.equal(d.data.key, dataFromRows(big).key, "blocks or one range: the same key, so the pane and the functions share a fit");
   assert.equal(d.sample.length, 20001, "the header and 20,000 rows kept as read, to describe the columns");
-  assert.deepEqual(book.byIndexes.map((b) => [b.box.row, b.box.rows]), [[0, 20000], [20000, 20000], [40000, 5001]]);
+  assert.deepEqual(book.byIndexes.map((b) => [b.box.row, b.box.rows]), [[0, 20000], [20000, 20000], [40000, 5001], [1, 1]], "three blocks, then the first data row's number formats");
   assert.deepEqual(labels, ["Reading rows 1–20,000 of 45,001", "Reading rows 20,001–40,000 of 45,001", "Reading rows 40,001–45,001 of 45,001"]);
   assert.deepEqual(shares.map((s) => s.toFixed(2)), ["0.44", "0.89", "1.00"]);
   assert.equal(d.address, "Big!A1:C45001");
@@ -122,21 +122,23 @@ test("writes to new sheets only: with 'LMM 1' taken the fit goes to 'LMM 2' and 
   closeRel(s.find((r) => r[0] === "tree" && r[1] === "(Intercept)")![2] as number, want.varcomp[0].variance!, 1e-4, "tree variance");
   assert.deepEqual(s.find((r) => r[0] === "term"), ["term", "Estimate", "Std. Error", "df", "t value", "Pr(>|t|)", "2.5 %", "97.5 %"]);
   assert.deepEqual(s.find((r) => r[0] === "group")!.slice(0, 7), ["group", "effect", "variance", "sd", "sd_2.5", "sd_97.5", "var_prop"]);
-  // number formats: estimates to 6 decimals, p-values fixed/scientific, labels as text
+  // number formats: an estimate to its SE's precision, p-values "< .001" or 0.000, labels as text
   const fmts = book.formats("LMM 2");
   const at = (label: string, col: number) => fmts.get(`${s.findIndex((r) => r[0] === label)},${col}`);
-  assert.equal(at("time:treatozone", 1), "0.000000");
+  assert.equal(at("time:treatozone", 1), estimateFormat(row("time:treatozone")[1] as number, row("time:treatozone")[2] as number));
+  assert.equal(at("(Intercept)", 1), "0.000", "2.1217 (SE 0.154) shows as 2.122");
   assert.equal(at("time:treatozone", 5), PVALUE);
   assert.equal(at("time:treatozone", 0), TEXT);
   assert.equal(at("term", 1), TEXT, "headers stay text");
-  // Excel tables: model, fixed effects, variance components; BLUPs and fitted values
-  assert.deepEqual(book.tables.map((t) => t.sheet), ["LMM 2", "LMM 2", "LMM 2", "LMM 2 data", "LMM 2 data"]);
-  // detail sheet: 79 BLUP rows, 395 fitted rows
+  // Excel tables only for the long BLUP and fitted-value tables; the summary's blocks are plain
+  assert.deepEqual(book.tables.map((t) => t.sheet), ["LMM 2 data", "LMM 2 data"]);
+  // detail sheet: a label row, then 79 BLUP rows, 395 fitted rows
   const d = book.written("LMM 2 data");
-  assert.deepEqual(d[0].slice(0, 3), ["tree", "(Intercept)", "cond. SD (Intercept)"]);
-  assert.equal(d.filter((r) => r[0] !== "" && r[0] !== "tree").length, 79);
-  const fittedCol = d[0].indexOf("fitted");
-  assert.equal(d.slice(1).filter((r) => typeof r[fittedCol] === "number").length, 395);
+  assert.match(String(d[0][0]), /^Random effects \(BLUPs\) of tree/);
+  assert.deepEqual(d[1].slice(0, 3), ["tree", "(Intercept)", "cond. SD (Intercept)"]);
+  assert.equal(d.slice(2).filter((r) => r[0] !== "").length, 79);
+  const fittedCol = d[1].indexOf("fitted");
+  assert.equal(d.slice(2).filter((r) => typeof r[fittedCol] === "number").length, 395);
   assert.ok(progress.some((p) => /Writing fitted values: 395 of 395 rows/.test(p)));
 });
 
@@ -150,13 +152,18 @@ test("the chart: a native XY chart on the summary sheet, one series per group (6
   assert.equal(c.seriesBy, "Columns");
   assert.equal(c.list.length, 62);
   assert.ok(c.list.every((s) => s.x && s.y && s.x.startsWith("'LMM 1 data'!") && s.y.startsWith("'LMM 1 data'!")), "every series has x and y on the data sheet");
-  assert.deepEqual(c.list.slice(-2).map((s) => [s.name, s.line.weight]), [["fitted: control", 3], ["fitted: ozone", 3]]);
+  assert.deepEqual(c.list.slice(-2).map((s) => [s.name, s.line.weight]), [["control (fitted)", 3], ["ozone (fitted)", 3]]);
   assert.equal(c.list[0].line.weight, 0.75);
-  assert.match(c.title.text, /^size by time, one line per tree; thick: fitted population line per treat \(60 of 79 tree groups shown, evenly spread\)$/);
-  assert.equal(c.legend.visible, false);
+  assert.equal(c.title.text, "size over time by tree (60 of 79 shown)");
+  // the legend names the two population lines only
+  assert.equal(c.legend.visible, true);
+  assert.equal(c.legend.position, "Bottom");
+  assert.deepEqual(c.list.map((_, i) => i).filter((i) => !c.legend.hidden.has(i)), [60, 61]);
   assert.equal(c.displayBlanksAs, "Interplotted");
   assert.deepEqual([c.axes.categoryAxis.title.text, c.axes.valueAxis.title.text], ["time", "size"]);
-  assert.deepEqual(c.position, ["J4", "T28"]);
+  assert.deepEqual([c.axes.categoryAxis.minimum, c.axes.categoryAxis.maximum], [150, 260], "days 152-258, not from 0");
+  assert.ok((c.axes.valueAxis.minimum as number) > 0, "size does not start at 0");
+  assert.match(c.position![0], /^E\d+$/);
   assert.match(w.chartNote!, /60 of 79/);
   // a host that refuses a chart over another sheet's data gets it beside the data
   const strict = mockBook({ sheets: { Sheet1: sitkaRows() }, selection: { sheet: "Sheet1", row: 0, col: 0, rows: 396, cols: 4 } });

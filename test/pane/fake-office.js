@@ -170,6 +170,7 @@
       this.formulaCells = new Map();
       this.formats = new Grid();
       this.fonts = new Map();
+      this.styles = []; // every range's format object, for the tests' sheet renderer
       this.widths = new Map();
       this.grid = null; // { rows, cols } of a large user sheet seeded with seedGrid
       this.tableList = [];
@@ -252,8 +253,28 @@
       this.seriesBy = seriesBy;
       this.name = "";
       this.title = { text: "", format: { font: {} } };
-      this.legend = { visible: true };
-      this.axes = { categoryAxis: { title: { text: "" } }, valueAxis: { title: { text: "" } } };
+      const chart0 = this;
+      this.legendHidden = new Set();
+      this.legend = {
+        visible: true,
+        position: "Right",
+        legendEntries: {
+          getItemAt(i) {
+            return {
+              set visible(v) {
+                if (v) chart0.legendHidden.delete(i);
+                else chart0.legendHidden.add(i);
+              },
+              get visible() {
+                return !chart0.legendHidden.has(i);
+              },
+            };
+          },
+        },
+      };
+      // Excel's automatic bounds: null until set (Excel then starts at 0 when min < 5/6 max).
+      const axis = () => ({ title: { text: "" }, minimum: null, maximum: null, majorUnit: null });
+      this.axes = { categoryAxis: axis(), valueAxis: axis() };
       this.displayBlanksAs = "NotPlotted";
       this.position = null;
       this.seriesList = [this.newSeries("Series1", null, source._address)];
@@ -292,6 +313,7 @@
     }
     setPosition(from, to) {
       this.position = { from: typeof from === "string" ? from : from._address, to: typeof to === "string" ? to : to && to._address };
+      log.push({ op: "chart-position", sheet: this.sheet._name, from: this.position.from, to: this.position.to });
     }
   }
 
@@ -306,9 +328,15 @@
       this._nc = nc;
       const range = this;
       const font = {};
+      const borders = {};
       this.format = {
         font,
         fill: {},
+        borders: {
+          getItem(edge) {
+            return (borders[edge] = borders[edge] || {});
+          },
+        },
         autofitColumns() {},
         set columnWidth(w) {
           for (let j = 0; j < range._nc; j++) sheet.widths.set(range._c + j, w);
@@ -318,6 +346,7 @@
         },
       };
       sheet.fonts.set(`${r},${c},${nr},${nc}`, font);
+      sheet.styles.push({ r, c, nr, nc, font, borders, format: this.format });
     }
     get worksheet() {
       return this.sheet;
@@ -387,6 +416,19 @@
     }
     set numberFormat(rows) {
       this._write(rows, "format");
+    }
+    get numberFormat() {
+      this._need("numberFormat");
+      const out = [];
+      for (let i = 0; i < this._nr; i++) {
+        const row = [];
+        for (let j = 0; j < this._nc; j++) {
+          const f = this.sheet.formats.get(this._r + i, this._c + j);
+          row.push(f === undefined ? "General" : f);
+        }
+        out.push(row);
+      }
+      return out;
     }
     getSurroundingRegion() {
       const s = this.sheet;
@@ -624,11 +666,23 @@
         position: c.position,
         displayBlanksAs: c.displayBlanksAs,
         legend: c.legend.visible,
+        legendPosition: c.legend.position,
+        /** Series indices whose legend entry shows (all when the legend is visible and none are hidden). */
+        legendShown: c.legend.visible ? c.seriesList.map((_, i) => i).filter((i) => !c.legendHidden.has(i)) : [],
         axes: { x: c.axes.categoryAxis.title.text, y: c.axes.valueAxis.title.text },
+        bounds: {
+          x: { min: c.axes.categoryAxis.minimum, max: c.axes.categoryAxis.maximum, major: c.axes.categoryAxis.majorUnit },
+          y: { min: c.axes.valueAxis.minimum, max: c.axes.valueAxis.maximum, major: c.axes.valueAxis.majorUnit },
+        },
+        titleSize: c.title.format.font.size,
         series: c.seriesList.map((x) => ({ name: x.name, x: x.x, y: x.y, xSheet: x.xSheet, ySheet: x.ySheet, line: Object.assign({}, x.line) })),
       })),
       frozenRows: s.frozenRows,
       widths: Object.fromEntries(s.widths),
+      /** Fonts, borders and alignment set on ranges, in the order set (for the sheet renderer). */
+      styles: s.styles
+        .filter((x) => Object.keys(x.font).length || Object.keys(x.borders).length || x.format.horizontalAlignment || x.format.fill.color)
+        .map((x) => ({ r: x.r, c: x.c, nr: x.nr, nc: x.nc, font: Object.assign({}, x.font), borders: JSON.parse(JSON.stringify(x.borders)), align: x.format.horizontalAlignment || null, fill: x.format.fill.color || null })),
     };
   }
   function reset() {

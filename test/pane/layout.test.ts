@@ -85,12 +85,26 @@ test("the header row: a title above the column names is skipped; data without na
   assert.equal(usedLength([["y"], [1], [""], [null]]), 2);
 });
 
-test("number formats", () => {
-  assert.equal(F.numberFormatFor([2.1217, 0.014147, -0.0021385]), "0.000000");
-  assert.equal(F.numberFormatFor([175.517, 199.329]), "0.00");
-  assert.equal(F.numberFormatFor([395, 79]), "0");
-  assert.equal(F.numberFormatFor([1e-9, 3e-8]), "0.000E+00");
-  assert.equal(F.numberFormatFor(["a", null]), "General");
+test("number formats: one significant-digit rule", () => {
+  // an estimate to 3 significant digits of its SE (R prints an estimate to its SE's precision)
+  assert.equal(F.estimateFormat(2.121718, 0.1543922), "0.000");
+  assert.equal(F.estimateFormat(0.014147, 0.000711), "0.000000");
+  assert.equal(F.estimateFormat(-31.2, 15.3), "0.0");
+  assert.equal(F.estimateFormat(1234.5, 250), "0");
+  assert.equal(F.estimateFormat(3e-7, 2e-8), "0.000E+00");
+  // an SE, a variance, an SD: 4 significant digits of itself
+  assert.equal(F.sigFormat(0.1543922), "0.0000");
+  assert.equal(F.sigFormat(0.04012), "0.00000");
+  assert.equal(F.sigFormat(12.5), "0.00");
+  assert.equal(F.sigFormat(3e-9), "0.000E+00");
+  assert.equal(F.sigFormat(null), "General");
+  // a column of fitted values: the median magnitude's 4 digits; whole numbers stay whole
+  assert.equal(F.typicalFormat([4.51, 5.02, 6.3, 0.0001]), "0.000");
+  assert.equal(F.typicalFormat([395, 79]), "0");
+  assert.equal(F.typicalFormat(["a", null]), "General");
+  assert.equal(F.PVALUE, '[<0.001]"< .001";0.000');
+  assert.equal(F.dataFormat(["0.00", null], 0), "0.00");
+  assert.equal(F.dataFormat(["0.00", null], 1), "General");
   assert.equal(F.fixed(3), "0.000");
   assert.deepEqual(F.tableFormats([["term", "Estimate"], ["time", 0.01]], [F.TEXT, "0.0000"]), [["@", "@"], ["@", "0.0000"]]);
 });
@@ -100,7 +114,10 @@ test("summary sheet: the model, the fixed effects with R's labels, the lecture's
   const want = readJson<EngineFx[]>("test/fixtures/engine.json").find((f) => f.name === "sitka_ri_reml")!;
   const fx = fixefTable(fit, 0.95);
   assert.deepEqual(fx.rows[0], ["term", "Estimate", "Std. Error", "df", "t value", "Pr(>|t|)", "2.5 %", "97.5 %"]);
-  assert.equal(fx.formats[5], F.PVALUE);
+  assert.deepEqual(fx.formats[0], fx.rows[0].map(() => F.TEXT));
+  const fxRow = (term: string) => fx.formats[fx.rows.findIndex((r) => r[0] === term)];
+  // Estimate and CI to the SE's precision; SE 4 digits; df 0.0; t 0.00; p "< .001" or 0.000
+  assert.deepEqual(fxRow("(Intercept)"), [F.TEXT, "0.000", "0.0000", "0.0", "0.00", F.PVALUE, "0.000", "0.000"]);
   for (const r of want.fixef) closeAbs(fx.rows.find((x) => x[0] === r.term)![1] as number, r.estimate, 1e-4 * r.se, r.term);
   const vc = varcompRows(fit, 0.95);
   assert.deepEqual(vc.rows[0], ["group", "effect", "variance", "sd", "sd_2.5", "sd_97.5", "var_prop"]);
@@ -116,8 +133,15 @@ test("summary sheet: the model, the fixed effects with R's labels, the lecture's
   closeAbs(items.find((i) => i[0] === "logLik (REML)")![1] as number, want.logLik, 1e-4, "logLik");
 
   const plan = summaryPlan(fit, { dataLabel: "Sheet1!A1:D396", dataRef: "Sheet1!$A$1:$D$396", live: false, level: 0.95, method: "REML", rCode: "library(lme4)" });
-  const tables = plan.blocks.filter((b) => b.table);
-  assert.equal(tables.length, 3, "model, fixed effects, variance components are Excel tables");
+  assert.equal(plan.blocks.filter((b) => b.table).length, 0, "plain formatted blocks: no Excel tables, no filter buttons over short tables");
+  const heading = (t: string) => plan.blocks.find((b) => b.values[0][0] === t)!.row;
+  assert.equal(heading("Fixed effects"), 3);
+  assert.ok(heading("Variance components") < 15, "the variance components are on the first screen");
+  assert.ok(heading("Model") > heading("Variance components"));
+  assert.ok(plan.blocks.filter((b) => b.header).length >= 2, "headers bold, over the number columns right-aligned");
+  // the chart beside the model block, from column E (about 490 px from the left), not at J
+  assert.match(plan.chartAnchor.from, /^E\d+$/);
+  assert.equal(Number(plan.chartAnchor.from.slice(1)), heading("Model") + 1);
   for (const b of plan.blocks) {
     assert.ok(b.values.every((r) => r.length === b.values[0].length), "rectangular");
     if (b.formats) assert.deepEqual([b.formats.length, b.formats[0].length], [b.values.length, b.values[0].length], "a format per cell");
@@ -164,7 +188,7 @@ test("detail sheet: BLUPs with conditional SDs, fitted values per data row, char
     factor: Array.from(f.rows, (r) => rows[r][3].replace(/"/g, "")),
     groupName: "tree",
   });
-  const { plan, chart } = detailPlan(fit, { response: "size", firstDataRow: 2, extras: [{ name: "tree", value: (r) => Number(rows[r][2]), format: F.TEXT }], chart: { data, response: "size", time: "time", group: "tree", factor: "treat" } });
+  const { plan, chart } = detailPlan(fit, { response: "size", responseFormat: "0.00", firstDataRow: 2, extras: [{ name: "tree", value: (r) => Number(rows[r][2]), format: F.TEXT }], chart: { data, response: "size", time: "time", timeFormat: "General", group: "tree", factor: "treat" } });
   const [blups, fitted, chartData] = plan.tables;
   assert.deepEqual(blups.header, ["tree", "(Intercept)", "cond. SD (Intercept)"]);
   assert.equal(blups.nrows, 79);
@@ -179,9 +203,27 @@ test("detail sheet: BLUPs with conditional SDs, fitted values per data row, char
   // 79 trees > 60: 60 drawn, said in the title; two population lines (control, ozone)
   assert.ok(chart);
   assert.equal(chart.series.filter((s) => s.kind === "group").length, 60);
-  assert.deepEqual(chart.series.filter((s) => s.kind === "population").map((s) => s.name), ["fitted: control", "fitted: ozone"]);
-  assert.match(chart.title, /60 of 79 tree groups shown/);
-  assert.equal(chart.series[0].x, rangeAddress(1, chartData.col, 5, 1));
+  assert.deepEqual(chart.series.filter((s) => s.kind === "population").map((s) => s.name), ["control (fitted)", "ozone (fitted)"]);
+  assert.equal(chart.title, "size over time by tree (60 of 79 shown)");
+  assert.ok(chart.title.length < 60, "a short title");
+  assert.equal(chart.series[0].x, rangeAddress(2, chartData.col, 5, 1));
+  // the data keep their formats: the observed size as in the data, the fitted values 4 digits
+  assert.equal(fitted.formats[2], "0.00");
+  assert.equal(fitted.formats[3], "0.000");
+  assert.equal(chartData.formats[0], "General");
+  assert.ok(fitted.label && chartData.label && /Chart data/.test(chartData.label), "each table says what it is");
+  assert.equal(plan.freezeRows, 2);
+  // the legend names the two population lines; the axes hug the data (days 152-258, size)
+  assert.deepEqual(chart.legend.map((k) => chart.series[k].name), ["control (fitted)", "ozone (fitted)"]);
+  assert.deepEqual([chart.x.min, chart.x.max], [150, 260]);
+  assert.ok(chart.y.min > 1 && chart.y.min <= Math.min(...data.rows.slice(1).flatMap((r) => r.slice(1).filter((v): v is number => typeof v === "number"))));
+  // each group's line in a tint of its treatment's colour; the population lines differ in dash too
+  const pop = chart.series.filter((s) => s.kind === "population");
+  assert.notEqual(pop[0].dash, pop[1].dash);
+  const ozoneTree = chart.series.findIndex((s, k) => s.kind === "group" && data.groupLevels[k] === "ozone");
+  const controlTree = chart.series.findIndex((s, k) => s.kind === "group" && data.groupLevels[k] === "control");
+  assert.notEqual(chart.series[ozoneTree].color, chart.series[controlTree].color);
+  assert.notEqual(chart.series[ozoneTree].color, pop[1].color, "a lighter tint, not the same colour");
 });
 
 test("spaghetti data: all groups up to the limit, an even spread beyond it, population means per level and time", () => {
@@ -212,10 +254,13 @@ test("comparison sheet: the specs in cells and =LMM.LRT over them", () => {
   const plan = comparisonPlan(specs, res, { dataLabel: "Sheet1!A1:D396", dataRef: "Sheet1!$A$1:$D$396", method: "REML" });
   const f = plan.blocks.find((b) => b.formulas)!;
   assert.equal(f.values[0][0], "=LMM.LRT(Sheet1!$A$1:$D$396,$B$9:$B$10,$B$5)");
-  const specBlock = plan.blocks.find((b) => b.table)!;
+  const specBlock = plan.blocks.find((b) => b.header)!;
   assert.deepEqual(specBlock.values.slice(1).map((r) => r[1]), specs);
   assert.equal(specBlock.row + 1, 8, "specs in B9:B10");
   assert.equal(plan.blocks.find((b) => b.row === 3)!.values[1][1], "REML", "method in B5");
+  // a test refitted by ML says so beside the method
+  const refit = comparisonPlan(specs, res, { dataLabel: "d", dataRef: "d", method: "REML", refitML: true });
+  assert.match(String(refit.blocks.find((b) => b.row === 3)!.values[1][2]), /refitted the models by ML/);
   assert.equal(plan.reserved[0].nrow >= 3, true);
 });
 
@@ -223,4 +268,16 @@ test("table headers are distinct; residual parameters in words", () => {
   assert.deepEqual(uniqueHeaders(["a", "A", "", "b"]), ["a", "A (2)", "column 3", "b"]);
   const [line] = residualText({ type: "AR1", group: "tree", time: "time", params: { phi: 0.84112, varIdent: [1, 1.0746], varIdent_levels: ["control", "ozone"] } });
   assert.equal(line, "AR1 within tree by time: phi = 0.8411; SD ratios control: 1, ozone: 1.075");
+});
+
+test("a Type III table when the engine adds one (the layout leaves room; the numbers are the engine's)", () => {
+  const fit = fitSitka();
+  const withAnova = { ...fit, anova: { type: 3, ddf: "Satterthwaite", rows: [{ term: "time", "Sum Sq": 35.2, "Mean Sq": 35.2, NumDF: 1, DenDF: 314, "F value": 937.9, "Pr(>F)": 1e-90 }] } };
+  const plan = summaryPlan(withAnova, { dataLabel: "d", dataRef: "d", live: false, level: 0.95, method: "REML", rCode: null });
+  const head = plan.blocks.find((b) => /^Type 3 tests/.test(String(b.values[0][0])))!;
+  assert.ok(head, "a Type III heading");
+  const t = plan.blocks.find((b) => b.row === head.row + 1)!;
+  assert.deepEqual(t.values[0], ["term", "Sum Sq", "Mean Sq", "NumDF", "DenDF", "F value", "Pr(>F)"]);
+  assert.equal(t.formats![1][6], F.PVALUE);
+  assert.equal(summaryPlan(fit, { dataLabel: "d", dataRef: "d", live: false, level: 0.95, method: "REML", rCode: null }).blocks.some((b) => /^Type 3/.test(String(b.values[0][0]))), false);
 });

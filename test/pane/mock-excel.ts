@@ -40,8 +40,8 @@ export interface FakeChart {
   seriesBy: string;
   name: string;
   title: { text: string; format: { font: Record<string, unknown> } };
-  legend: { visible: boolean };
-  axes: { categoryAxis: { title: { text: string } }; valueAxis: { title: { text: string } } };
+  legend: { visible: boolean; position?: string; hidden: Set<number>; legendEntries: { getItemAt(i: number): { visible: boolean } } };
+  axes: { categoryAxis: Record<string, unknown> & { title: { text: string } }; valueAxis: Record<string, unknown> & { title: { text: string } } };
   displayBlanksAs: string;
   position: [string, string] | null;
   list: FakeSeries[];
@@ -170,7 +170,7 @@ export function mockBook(opts: { sheets: Record<string, unknown[][]>; selection:
       rowCount: b.rows,
       columnCount: b.cols,
       cellCount: b.rows * b.cols,
-      format: { font: {}, fill: {}, columnWidth: 0 },
+      format: { font: {}, fill: {}, columnWidth: 0, horizontalAlignment: "General", borders: { getItem: function () { return { style: "" }; } } },
       getSurroundingRegion: function () {
         const u = usedBox(sheet)!;
         return range(sheet, u, true);
@@ -250,7 +250,21 @@ export function mockBook(opts: { sheets: Record<string, unknown[][]>; selection:
           seriesBy,
           name: "",
           title: { text: "", format: { font: {} } },
-          legend: { visible: true },
+          legend: {
+            visible: true,
+            hidden: new Set<number>(),
+            legendEntries: {
+              getItemAt: (i: number) => ({
+                set visible(v: boolean) {
+                  if (v) chart.legend.hidden.delete(i);
+                  else chart.legend.hidden.add(i);
+                },
+                get visible() {
+                  return !chart.legend.hidden.has(i);
+                },
+              }),
+            },
+          },
           axes: { categoryAxis: { title: { text: "" } }, valueAxis: { title: { text: "" } } },
           displayBlanksAs: "NotPlotted",
           position: null,

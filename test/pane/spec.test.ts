@@ -100,3 +100,17 @@ test("a first guess on the Sitka data: size ~ time + treat + (1|tree)", () => {
   for (let i = 0; i < 60; i++) rows.push([Math.sin(i) + 2.5, i % 6, `u${Math.floor(i / 6)}`]);
   assert.equal(buildSpec(guessRoles(describeColumns(rows))), "y ~ x + (1|unit)");
 });
+
+test("AR1 with a grouping column: a random intercept plus AR1 (lme), or AR1 alone (GLS, the lecture's model)", () => {
+  const lme = { ...sitka, residual: "AR1" as const };
+  assert.equal(buildSpec(lme), "size ~ time*treat + (1|tree) ; AR1(time | tree)");
+  assert.equal(buildSpec({ ...lme, gls: true }), "size ~ time*treat ; AR1(time | tree)");
+  // a typed GLS moves the controls to the GLS choice, with tree as the grouping column
+  const back = choicesFromSpec(parseSpec("size ~ time*treat ; AR1(time | tree)"));
+  assert.ok(back);
+  assert.equal(back.gls, true);
+  assert.deepEqual(back.groups, ["tree"]);
+  assert.equal(buildSpec(back), "size ~ time*treat ; AR1(time | tree)");
+  assert.equal(choicesFromSpec(parseSpec("size ~ time*treat + (1|tree) ; AR1(time | tree)"))!.gls, false);
+  assert.throws(() => buildSpec({ ...lme, gls: true, randomSlope: true }), (e: BuildError) => e.field === "residual");
+});

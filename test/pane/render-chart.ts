@@ -1,0 +1,112 @@
+// Draws the spaghetti plot as the scripted workbook recorded it, as SVG: each series' values read
+// from its ranges on the data sheet, its colour, weight and dash, the axis bounds (Excel's own
+// rule when none were set: from 0 when the minimum is below 5/6 of the maximum), the axis titles,
+// the title and the legend entries left visible. Blank cells are joined over ("Interplotted").
+export interface ChartInfo {
+  title: string;
+  position: { from: string; to?: string } | null;
+  legend: boolean;
+  legendShown: number[];
+  axes: { x: string; y: string };
+  bounds: { x: { min: number | null; max: number | null; major: number | null }; y: { min: number | null; max: number | null; major: number | null } };
+  series: { name: string; x: string; y: string; line: { color?: string; weight?: number; lineStyle?: string } }[];
+}
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** The cells of "'LMM 1 data'!E3:E7" (one column) from the data sheet's rows. */
+function column(address: string, rows: unknown[][]): unknown[] {
+  const cells = address.split("!").pop()!.replace(/\$/g, "");
+  const [a, b] = cells.split(":");
+  const parse = (s: string) => {
+    const m = /([A-Z]+)(\d+)/.exec(s)!;
+    let c = 0;
+    for (const ch of m[1]) c = c * 26 + (ch.charCodeAt(0) - 64);
+    return [Number(m[2]) - 1, c - 1];
+  };
+  const [r0, c0] = parse(a);
+  const [r1] = parse(b ?? a);
+  const out: unknown[] = [];
+  for (let r = r0; r <= r1; r++) out.push(rows[r] ? rows[r][c0] : "");
+  return out;
+}
+
+/** Excel's automatic bounds, roughly: the span of the data, from 0 when min < 5/6 max. */
+function autoBounds(lo: number, hi: number): { min: number; max: number; major: number } {
+  const min = lo >= 0 && lo < (5 / 6) * hi ? 0 : lo;
+  const span = hi - min || 1;
+  const mag = Math.pow(10, Math.floor(Math.log10(span / 5)));
+  const major = [1, 2, 5, 10].map((k) => k * mag).find((s) => span / s <= 8)!;
+  return { min: Math.floor(min / major) * major, max: Math.ceil(hi / major) * major, major };
+}
+
+const DASH: Record<string, string> = { Continuous: "", Dash: "9 5", RoundDot: "1.5 4", DashDot: "9 4 2 4", LongDash: "14 5", LongDashDot: "14 4 2 4" };
+
+const tick = (x: number) => String(Number(x.toPrecision(10)));
+
+export function chartSvg(ch: ChartInfo, data: unknown[][], width: number, height: number): string {
+  const series = ch.series.map((s) => {
+    const xs = column(s.x, data), ys = column(s.y, data);
+    const pts: [number, number][] = [];
+    xs.forEach((x, i) => {
+      const y = ys[i];
+      if (typeof x === "number" && typeof y === "number" && Number.isFinite(x) && Number.isFinite(y)) pts.push([x, y]);
+    });
+    return { ...s, pts };
+  });
+  const all = series.flatMap((s) => s.pts);
+  const ext = (k: 0 | 1) => [Math.min(...all.map((p) => p[k])), Math.max(...all.map((p) => p[k]))];
+  const bx = ch.bounds.x.min !== null && ch.bounds.x.max !== null ? { min: ch.bounds.x.min, max: ch.bounds.x.max, major: ch.bounds.x.major ?? (ch.bounds.x.max - ch.bounds.x.min) / 5 } : autoBounds(ext(0)[0], ext(0)[1]);
+  const by = ch.bounds.y.min !== null && ch.bounds.y.max !== null ? { min: ch.bounds.y.min, max: ch.bounds.y.max, major: ch.bounds.y.major ?? (ch.bounds.y.max - ch.bounds.y.min) / 5 } : autoBounds(ext(1)[0], ext(1)[1]);
+  const shown = ch.legend ? ch.legendShown : [];
+  const legendH = shown.length ? 26 : 0;
+  const pad = { l: 56, r: 16, t: 34, b: 44 + legendH };
+  const W = width - pad.l - pad.r, H = height - pad.t - pad.b;
+  const sx = (x: number) => pad.l + ((x - bx.min) / (bx.max - bx.min)) * W;
+  const sy = (y: number) => pad.t + H - ((y - by.min) / (by.max - by.min)) * H;
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="Calibri, Carlito, 'Segoe UI', Arial, sans-serif">`);
+  out.push(`<rect width="${width}" height="${height}" fill="#fff"/>`);
+  out.push(`<text x="${width / 2}" y="22" font-size="16" text-anchor="middle" fill="#404040">${esc(ch.title)}</text>`);
+  // grid and ticks
+  for (let v = by.min; v <= by.max + 1e-9 * (by.max - by.min); v += by.major) {
+    out.push(`<line x1="${pad.l}" x2="${pad.l + W}" y1="${sy(v)}" y2="${sy(v)}" stroke="#d9d9d9"/>`);
+    out.push(`<text x="${pad.l - 6}" y="${sy(v) + 4}" font-size="12" text-anchor="end" fill="#595959">${tick(v)}</text>`);
+  }
+  for (let v = bx.min; v <= bx.max + 1e-9 * (bx.max - bx.min); v += bx.major) {
+    out.push(`<line x1="${sx(v)}" x2="${sx(v)}" y1="${pad.t + H}" y2="${pad.t + H + 4}" stroke="#bfbfbf"/>`);
+    out.push(`<text x="${sx(v)}" y="${pad.t + H + 17}" font-size="12" text-anchor="middle" fill="#595959">${tick(v)}</text>`);
+  }
+  out.push(`<line x1="${pad.l}" x2="${pad.l + W}" y1="${pad.t + H}" y2="${pad.t + H}" stroke="#bfbfbf"/>`);
+  out.push(`<text x="${pad.l + W / 2}" y="${pad.t + H + 34}" font-size="13" text-anchor="middle" fill="#595959">${esc(ch.axes.x)}</text>`);
+  out.push(`<text transform="translate(16 ${pad.t + H / 2}) rotate(-90)" font-size="13" text-anchor="middle" fill="#595959">${esc(ch.axes.y)}</text>`);
+  // lines: thin ones first, as Excel draws in series order
+  out.push(`<clipPath id="plot"><rect x="${pad.l}" y="${pad.t}" width="${W}" height="${H}"/></clipPath><g clip-path="url(#plot)">`);
+  for (const s of series) {
+    if (s.pts.length < 2) continue;
+    const d = s.pts.map((p, i) => `${i ? "L" : "M"}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join("");
+    const w = ((s.line.weight ?? 1.5) * 4) / 3;
+    const dash = DASH[s.line.lineStyle ?? "Continuous"] ?? "";
+    out.push(`<path d="${d}" fill="none" stroke="${s.line.color ?? "#4472C4"}" stroke-width="${w}" stroke-linejoin="round"${dash ? ` stroke-dasharray="${dash}"` : ""}/>`);
+  }
+  out.push(`</g>`);
+  // legend at the bottom
+  if (shown.length) {
+    const items = shown.map((i) => series[i]);
+    const itemW = Math.min(180, (width - 20) / items.length);
+    const x0 = width / 2 - (itemW * items.length) / 2;
+    items.forEach((s, k) => {
+      const x = x0 + k * itemW, y = height - 14;
+      const dash = DASH[s.line.lineStyle ?? "Continuous"] ?? "";
+      out.push(`<line x1="${x}" x2="${x + 30}" y1="${y - 4}" y2="${y - 4}" stroke="${s.line.color}" stroke-width="${((s.line.weight ?? 1.5) * 4) / 3}"${dash ? ` stroke-dasharray="${dash}"` : ""}/>`);
+      out.push(`<text x="${x + 36}" y="${y}" font-size="13" fill="#404040">${esc(s.name)}</text>`);
+    });
+  }
+  out.push(`</svg>`);
+  return out.join("");
+}
+
+/** The chart alone, as a page. */
+export function chartHtml(ch: ChartInfo, data: unknown[][], width = 640, height = 420): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><style>body{margin:0;background:#fff}</style></head><body>${chartSvg(ch, data, width, height)}</body></html>`;
+}

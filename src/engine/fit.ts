@@ -8,10 +8,13 @@ import { fixefInference } from "./inference/fixef";
 import { varcompIntervals } from "./inference/varcomp";
 import { LmmFit, fitPrepared, nParams, prepareFit } from "./model/prepared";
 import { restore } from "./inference/fixef";
+import { checkIdentifiable, ridgeNotes } from "./model/confounding";
 
 export function fitModel(table: DataTable, specText: string, opts: FitOptions = {}): FitResultWithRows {
   const method: Method = opts.method ?? "REML";
-  const fit = fitPrepared(prepareFit(table, specText), method, opts.signal);
+  const prep = prepareFit(table, specText);
+  checkIdentifiable(prep);
+  const fit = fitPrepared(prep, method, opts.signal);
   return summarize(fit, opts);
 }
 
@@ -42,6 +45,7 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   fixefInference(fit, fixefRows, level);
   const varcomp = varcompRows(model.remats, T, sigma2);
   if ((opts.ci ?? "auto") !== "none") varcompIntervals(fit, varcomp, level, opts.ci ?? "auto", messages);
+  ridgeNotes(fit, varcomp, messages);
   restore(fit);
   const u = sphericalModes(model, beta);
   const bWork = workingModes(model, u);

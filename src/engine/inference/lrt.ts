@@ -7,6 +7,7 @@ import { DataError } from "../errors";
 import { LmmFit, fitPrepared, nParams, prepareFit } from "../model/prepared";
 import { pChisqUpper } from "./dist";
 import { boundaryMixture } from "./mixture";
+import { checkIdentifiable } from "../model/confounding";
 
 export interface CompareOptions {
   method?: Method;
@@ -17,6 +18,7 @@ export function compareModels(table: DataTable, specs: string[], opts: CompareOp
   if (specs.length < 2) throw new DataError("a likelihood-ratio test needs at least two model specs");
   let method: Method = opts.method ?? "REML";
   const preps = specs.map((s) => prepareFit(table, s));
+  preps.forEach(checkIdentifiable);
   const n0 = preps[0].design.n;
   preps.forEach((p, i) => {
     if (p.design.n !== n0) {

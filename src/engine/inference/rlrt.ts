@@ -8,6 +8,7 @@ import { DataError } from "../errors";
 import { fitPrepared, prepareFit } from "../model/prepared";
 import { invFromChol, cholLower } from "../linalg/dense";
 import { Rng } from "./rng";
+import { checkIdentifiable } from "../model/confounding";
 
 /** The largest number of levels whose K x K eigenproblem we solve. */
 const MAX_LEVELS = 3000;
@@ -15,6 +16,7 @@ const MAX_LEVELS = 3000;
 export function exactRlrt(table: DataTable, spec: string, opts: { nsim?: number; seed?: number } = {}): RlrtResult {
   const nsim = opts.nsim ?? 10000;
   const prep = prepareFit(table, spec);
+  checkIdentifiable(prep);
   const { model, design } = prep;
   if (model.remats.length !== 1 || model.remats[0].q !== 1) {
     throw new DataError("the exact RLRT tests one variance component: the spec must have exactly one random-effect term with one effect, such as (1 | tree)");

@@ -6,6 +6,7 @@ const { jStat } = require("jstat") as { jStat: JStat };
 
 interface JStat {
   studentt: { inv(p: number, df: number): number };
+  chisquare: { inv(p: number, df: number): number };
   normal: { inv(p: number, mean: number, sd: number): number };
   gammaln(x: number): number;
 }
@@ -130,6 +131,10 @@ export function pChisqUpper(x: number, df: number): number {
   if (Number.isNaN(x) || !(df > 0)) return NaN;
   if (x <= 0) return 1;
   return gammaUpper(df / 2, x / 2);
+}
+
+export function qChisq(p: number, df: number): number {
+  return jStat.chisquare.inv(p, df);
 }
 
 export function qNorm(p: number): number {

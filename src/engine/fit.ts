@@ -9,6 +9,7 @@ import { varcompIntervals } from "./inference/varcomp";
 import { LmmFit, fitPrepared, nParams, prepareFit } from "./model/prepared";
 import { restore } from "./inference/fixef";
 import { checkIdentifiable, ridgeNotes } from "./model/confounding";
+import { singularMessages } from "./model/singular";
 
 export function fitModel(table: DataTable, specText: string, opts: FitOptions = {}): FitResultWithRows {
   const method: Method = opts.method ?? "REML";
@@ -33,7 +34,7 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   const singular = isSingular(model.remats, theta);
   const messages = [...design.messages, ...fit.opt.messages];
   if (singular) {
-    messages.push("boundary (singular) fit: a random-effect variance is estimated as 0 or a correlation as ±1, so the model is simpler than specified (see the variance components)");
+    messages.push(...singularMessages(fit, theta, T));
   }
   const nPar = nParams(fit);
   const logLik = -fit.objective / 2;

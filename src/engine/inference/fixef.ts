@@ -144,7 +144,7 @@ export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): st
 export const MIN_DF = 0.5;
 
 /** Fill df, p and the interval of each row; the notes say why any of them are missing. */
-function reportDf(rows: FixefRow[], dfs: number[], level: number): string[] {
+export function reportDf(rows: FixefRow[], dfs: number[], level: number): string[] {
   const alpha = (1 - level) / 2;
   const low: string[] = [], bad: string[] = [];
   rows.forEach((r, i) => {

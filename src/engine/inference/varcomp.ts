@@ -424,15 +424,28 @@ function waldIntervals(fit: LmmFit, rows: VarcompRow[], pars: Par[], z: number):
     return reml ? base + model.ldRX2 + (n - p) * Math.log(2 * Math.PI * s2) : base + n * Math.log(2 * Math.PI * s2);
   };
   const eta = Float64Array.from(phiHat, (v, i) => (pars[i].kind === "cor" ? Math.atanh(Math.max(-0.999999, Math.min(0.999999, v))) : Math.log(Math.max(v, 1e-300))));
-  const k = eta.length;
+  // A parameter on its boundary (an SD of 0, a correlation of ±1) has no Wald interval on these
+  // scales (its log or atanh is infinite): it is held at its estimate and the Hessian is taken in
+  // the others only; an infinite or NaN second derivative would otherwise spoil every interval.
+  const inner = pars.map((_, i) => i).filter((i) => (pars[i].kind === "cor" ? Math.abs(phiHat[i]) < 0.999999 : phiHat[i] > 1e-8 * Math.max(phiHat[phiHat.length - 1], 1e-300)));
+  const k = inner.length;
+  const sub = Float64Array.from(inner, (i) => eta[i]);
+  const full = Float64Array.from(eta);
+  const devSub = (x: Float64Array): number => {
+    inner.forEach((i, a) => (full[i] = x[a]));
+    return dev(full);
+  };
   const cost = estimatedMs(fit) * 10 * k * k;
   const levels = cost * 4 < 1500 ? 4 : cost * 2 < 3000 ? 2 : 1;
-  const cov = pinvSym(hessian(dev, eta, levels), k).map((v) => 2 * v);
+  const H = k > 0 ? hessian(devSub, sub, levels) : new Float64Array(0);
+  const finite = H.every((v) => Number.isFinite(v));
+  const covSub = finite && k > 0 ? pinvSym(H, k).map((v) => 2 * v) : new Float64Array(k * k).fill(NaN);
   const missing: number[] = [];
   pars.forEach((par, i) => {
     const row = rowFor(rows, remats, par);
-    const se = Math.sqrt(cov[i * k + i]);
-    if (!Number.isFinite(se) || se === 0 || phiHat[i] === 0 || !Number.isFinite(eta[i])) {
+    const a = inner.indexOf(i);
+    const se = a >= 0 ? Math.sqrt(covSub[a * k + a]) : NaN;
+    if (!Number.isFinite(se) || se === 0 || !Number.isFinite(eta[i])) {
       missing.push(i);
       return;
     }

@@ -67,8 +67,13 @@ export function ridgeNotes(prep: PreparedModel, rows: VarcompRow[], messages: st
       if (t.effects[0] !== "(Intercept)" || !samePartition(t.refs, t.levels.length, residual.groupOf, residual.ngroups)) return;
       const rt = spec.formula.random[i];
       const what = residual.type === "CS" ? "compound symmetry gives every pair of rows in a group the same covariance" : "the unstructured correlation already allows any covariance within a group";
+      // With variance weights the two differ only through the weights (the intercept's covariance
+      // is not scaled by them): identified in principle, but only through that difference.
+      const how = spec.varIdent
+        ? `only their combined within-group covariance is well determined (they differ only through the varIdent(${spec.varIdent}) weights), so the split between the '${t.group}' variance, the residual variance and the correlation shown is unreliable`
+        : `only their combined within-group covariance is estimable, so the split between the '${t.group}' variance, the residual variance and the correlation shown is arbitrary`;
       messages.push(
-        `not identifiable: the random intercept of (${rt.text}) and the ${residual.type} residual structure act on the same groups ('${t.group}'), and ${what}, as a random intercept does; only their combined within-group covariance is estimable, so the split between the '${t.group}' variance, the residual variance and the correlation shown is arbitrary (the fixed effects, their tests and the log-likelihood are not affected). Remove the random intercept or the ${residual.type}(...) structure`,
+        `${spec.varIdent ? "barely identifiable" : "not identifiable"}: the random intercept of (${rt.text}) and the ${residual.type} residual structure act on the same groups ('${t.group}'), and ${what}, as a random intercept does; ${how} (the fixed effects, their tests and the log-likelihood are not affected). Remove the random intercept or the ${residual.type}(...) structure`,
       );
       clear(labelsOf(t, "(Intercept)"), "(Intercept)", true);
     });

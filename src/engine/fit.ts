@@ -9,10 +9,12 @@ import { varcompIntervals } from "./inference/varcomp";
 import { LmmFit, fitPrepared, nParams, prepareFit } from "./model/prepared";
 import { restore } from "./inference/fixef";
 import { checkIdentifiable, ridgeNotes } from "./model/confounding";
+import { DataError } from "./errors";
 import { singularMessages } from "./model/singular";
 
 export function fitModel(table: DataTable, specText: string, opts: FitOptions = {}): FitResultWithRows {
   const method: Method = opts.method ?? "REML";
+  if (opts.level !== undefined && !(opts.level > 0 && opts.level < 1)) throw new DataError(`the confidence level must be between 0 and 1 (such as 0.95); got ${opts.level}`);
   const prep = prepareFit(table, specText);
   checkIdentifiable(prep);
   const fit = fitPrepared(prep, method, opts.signal);

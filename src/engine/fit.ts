@@ -9,11 +9,17 @@ import { varcompIntervals } from "./inference/varcomp";
 import { LmmFit, fitPrepared, nParams, prepareFit } from "./model/prepared";
 import { restore } from "./inference/fixef";
 import { checkFitArgs } from "./options";
+import { checkIdentifiable, ridgeNotes } from "./model/confounding";
+import { DataError } from "./errors";
+import { singularMessages } from "./model/singular";
 
 export function fitModel(table: DataTable, specText: string, opts: FitOptions = {}): FitResultWithRows {
   checkFitArgs(table, specText, opts);
   const method: Method = opts.method ?? "REML";
-  const fit = fitPrepared(prepareFit(table, specText), method, opts.signal);
+  if (opts.level !== undefined && !(opts.level > 0 && opts.level < 1)) throw new DataError(`the confidence level must be between 0 and 1 (such as 0.95); got ${opts.level}`);
+  const prep = prepareFit(table, specText);
+  checkIdentifiable(prep);
+  const fit = fitPrepared(prep, method, opts.signal);
   return summarize(fit, opts);
 }
 
@@ -32,7 +38,7 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   const singular = isSingular(model.remats, theta);
   const messages = [...design.messages, ...fit.opt.messages];
   if (singular) {
-    messages.push("boundary (singular) fit: a random-effect variance is estimated as 0 or a correlation as ±1, so the model is simpler than specified (see the variance components)");
+    messages.push(...singularMessages(fit, theta, T));
   }
   const nPar = nParams(fit);
   const logLik = -fit.objective / 2;
@@ -41,9 +47,10 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
     term, estimate: beta[i], se: se[i], df: null, t: beta[i] / se[i], p: null, lower: null, upper: null,
   }));
   const level = opts.level ?? 0.95;
-  fixefInference(fit, fixefRows, level);
+  messages.push(...fixefInference(fit, fixefRows, level));
   const varcomp = varcompRows(model.remats, T, sigma2);
   if ((opts.ci ?? "auto") !== "none") varcompIntervals(fit, varcomp, level, opts.ci ?? "auto", messages);
+  ridgeNotes(fit, varcomp, messages);
   restore(fit);
   const u = sphericalModes(model);
   const bWork = workingModes(model, u);

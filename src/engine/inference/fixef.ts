@@ -118,10 +118,10 @@ export function pinvSym(H: Float64Array, n: number, tol = 1e-8): Float64Array {
   return out;
 }
 
-export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): void {
+export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): string[] {
   const { model } = fit;
   const p = fit.design.p;
-  if (p === 0) return;
+  if (p === 0) return [];
   const vp = varparHat(fit);
   const k = vp.length;
   const nth = fit.theta.length, ne = fit.eta.length;
@@ -155,15 +155,50 @@ export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): vo
     });
   }
   restore(fit);
+  return reportDf(rows, dfs, level);
+}
+
+/**
+ * Below this Satterthwaite df a coefficient gets no t test or interval. Satterthwaite matches the
+ * variance of the estimated Var(beta_i) to a scaled chi-square; df < 0.5 says the data carry less
+ * than half of one group contrast's information about it (a variance component the likelihood
+ * hardly determines): the t reference then has no usable quantiles (qt(0.975, 1e-7) is
+ * astronomically large and p ~ 1 whatever t), so a number would look like a result and mean
+ * nothing. df near 1 is a legitimate answer (a variance from two groups) and is kept.
+ */
+export const MIN_DF = 0.5;
+
+/** Fill df, p and the interval of each row; the notes say why any of them are missing. */
+export function reportDf(rows: FixefRow[], dfs: number[], level: number): string[] {
   const alpha = (1 - level) / 2;
+  const low: string[] = [], bad: string[] = [];
   rows.forEach((r, i) => {
     const df = dfs[i];
-    r.df = Number.isFinite(df) && df > 0 ? df : null;
-    r.p = r.df !== null ? pT2(r.t, r.df) : null;
-    if (r.df !== null) {
-      const qt = qT(1 - alpha, r.df);
-      r.lower = r.estimate - qt * r.se;
-      r.upper = r.estimate + qt * r.se;
+    r.df = r.p = r.lower = r.upper = null;
+    if (!Number.isFinite(df) || !Number.isFinite(r.t) || !(r.se > 0)) {
+      bad.push(r.term);
+      return;
     }
+    if (df < MIN_DF) {
+      low.push(`${r.term} (${df.toPrecision(2)})`);
+      return;
+    }
+    const qt = qT(1 - alpha, df);
+    if (!Number.isFinite(qt)) {
+      bad.push(r.term);
+      return;
+    }
+    r.df = df;
+    r.p = pT2(r.t, df);
+    r.lower = r.estimate - qt * r.se;
+    r.upper = r.estimate + qt * r.se;
   });
+  const notes: string[] = [];
+  if (low.length > 0) {
+    notes.push(`no df, p-value or interval for ${low.join(", ")}: the Satterthwaite df ${low.length > 1 ? "are" : "is"} below ${MIN_DF}, so the data do not determine how uncertain the standard error is (too few groups at that level, or a variance the data cannot estimate); simplify the random effects or add groups`);
+  }
+  if (bad.length > 0) {
+    notes.push(`no df, p-value or interval for ${bad.join(", ")}: the Satterthwaite df could not be computed (the variance of the estimate does not change smoothly with the variance parameters at the optimum)`);
+  }
+  return notes;
 }

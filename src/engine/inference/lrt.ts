@@ -8,6 +8,7 @@ import { LmmFit, fitPrepared, nParams, prepareFit } from "../model/prepared";
 import { pChisqUpper } from "./dist";
 import { boundaryMixture } from "./mixture";
 import { checkCompareArgs } from "../options";
+import { checkIdentifiable } from "../model/confounding";
 
 export interface CompareOptions {
   method?: Method;
@@ -19,6 +20,7 @@ export function compareModels(table: DataTable, specs: string[], opts: CompareOp
   if (specs.length < 2) throw new DataError("a likelihood-ratio test needs at least two model specs");
   let method: Method = opts.method ?? "REML";
   const preps = specs.map((s) => prepareFit(table, s));
+  preps.forEach(checkIdentifiable);
   const n0 = preps[0].design.n;
   preps.forEach((p, i) => {
     if (p.design.n !== n0) {

@@ -30,7 +30,8 @@ function make(weights: number[], dfs: number[], description: string): Mixture {
     weights,
     dfs,
     description,
-    p: (stat) => weights.reduce((s, w, i) => s + w * pChisqUpper(stat, dfs[i]), 0),
+    // Weights sum to 1 and each tail is in [0, 1]; the clamp only removes rounding of the sum.
+    p: (stat) => Math.min(1, weights.reduce((s, w, i) => s + w * pChisqUpper(stat, dfs[i]), 0)),
   };
 }
 

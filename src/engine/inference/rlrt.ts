@@ -9,6 +9,7 @@ import { fitPrepared, prepareFit } from "../model/prepared";
 import { invFromChol, cholLower } from "../linalg/dense";
 import { Rng } from "./rng";
 import { checkRlrtArgs } from "../options";
+import { checkIdentifiable } from "../model/confounding";
 
 /** The largest number of levels whose K x K eigenproblem we solve. */
 const MAX_LEVELS = 3000;
@@ -17,6 +18,7 @@ export function exactRlrt(table: DataTable, spec: string, opts: { nsim?: number;
   checkRlrtArgs(table, spec, opts);
   const nsim = opts.nsim ?? 10000;
   const prep = prepareFit(table, spec);
+  checkIdentifiable(prep);
   const { model, design } = prep;
   if (model.remats.length !== 1 || model.remats[0].q !== 1) {
     throw new DataError("the exact RLRT tests one variance component: the spec must have exactly one random-effect term with one effect, such as (1 | tree)");

@@ -13,7 +13,7 @@ import type { ReMat } from "../model/remat";
 import { varcompRows } from "../model/components";
 import { hessian } from "./numderiv";
 import { pinvSym } from "./fixef";
-import { qNorm } from "./dist";
+import { qChisq, qNorm } from "./dist";
 
 /** One entry of the sd/cor parameter vector: which row of the varcomp table it fills. */
 interface Par {
@@ -114,43 +114,192 @@ export function varcompIntervals(fit: LmmFit, rows: VarcompRow[], level: number,
     messages.push("variance-component intervals are not computed for models with a residual structure");
     return;
   }
+  if (remats.length === 0) {
+    sigmaInterval(fit, rows[rows.length - 1], level, messages);
+    return;
+  }
   if (how === "auto") {
     const estimate = estimatedMs(fit) * PROFILE_EVALS_PER_PARAM * pars.length;
     how = estimate > PROFILE_BUDGET_MS ? "wald" : "profile";
     if (how === "wald") messages.push(`profile-likelihood intervals would take about ${Math.round(estimate / 1000)} s on data this size; so Wald intervals on the log-SD scale are shown (ask for ci = "profile" to get them)`);
-    if (how === "wald") {
-      waldIntervals(fit, rows, pars, z);
-      return;
-    }
+  } else if (how === "wald") {
+    messages.push("the variance-component intervals are Wald intervals on the log-SD scale (atanh for correlations), not profile likelihood");
   }
   if (how === "wald") {
-    waldIntervals(fit, rows, pars, z);
-    messages.push("the variance-component intervals are Wald intervals on the log-SD scale (atanh for correlations), not profile likelihood");
+    const missing = waldIntervals(fit, rows, pars, z);
+    if (missing.length > 0) messages.push(`no Wald interval for ${missing.map((i) => parName(remats, pars[i])).join(", ")}: the estimate is on the boundary (an SD of 0 or a correlation of ±1) or its standard error is not finite there`);
+    guardContainment(rows, remats, pars, messages);
     return;
   }
-  // ML refit (lme4 profiles the ML deviance, also for REML fits).
+  // lme4's definition: the ML deviance (REML fits are refitted by ML first), profiled from the ML
+  // estimates. Its interval is about the ML estimate, so for a REML fit it can miss the REML
+  // estimate shown (most often sigma when p is large against n, or an SD from few groups).
   const ml = fit.method === "ML" ? fit : fitPrepared(fit, "ML");
-  const n = fit.design.n;
+  const n = fit.design.n, p = fit.design.p;
   const th = new Float64Array(fit.theta.length);
-  const dev = (phi: Float64Array): number => {
+  const devOf = (reml: boolean) => (phi: Float64Array): number => {
     const sigma = phi[phi.length - 1];
     if (!(sigma > 0) || !thetaFromSdcor(remats, phi, th) || !model.factorObjective(th)) return Infinity;
-    return model.ldL2 + model.pwrss / (sigma * sigma) + n * Math.log(2 * Math.PI * sigma * sigma);
+    const s2 = sigma * sigma;
+    const base = model.ldL2 + model.pwrss / s2;
+    return reml ? base + model.ldRX2 + (n - p) * Math.log(2 * Math.PI * s2) : base + n * Math.log(2 * Math.PI * s2);
   };
-  // ML estimates in the sd/cor scale.
   model.factor(ml.theta);
-  const mlRows = rowsAt(ml);
-  const phiHat = phiFromRows(mlRows, remats, pars);
+  const mlHat = phiFromRows(rowsAt(ml), remats, pars);
+  const mlEnds = profileEnds(devOf(false), mlHat, pars, pars.map((_, j) => j), z);
+  const failed = new Set<number>();
+  pars.forEach((par, j) => {
+    const row = rowFor(rows, remats, par);
+    [row.sd_lower, row.sd_upper] = mlEnds[j];
+    if (mlEnds[j].some((e) => e === null)) failed.add(j);
+  });
+  const sides = (j: number) => {
+    const row = rowFor(rows, remats, pars[j]);
+    return row.sd_lower === null && row.sd_upper === null ? "both ends" : row.sd_lower === null ? "lower end" : "upper end";
+  };
+  if (fit.method === "REML") {
+    // Where lme4's ML interval misses the REML estimate, profile the REML criterion instead: its
+    // profile is 0 at the REML estimate, so its interval contains it by construction.
+    const remlHat = phiFromRows(rows, remats, pars);
+    const missed = pars.map((_, j) => j).filter((j) => !failed.has(j) && !contains(rowFor(rows, remats, pars[j]), pars[j]));
+    if (missed.length > 0) {
+      model.factor(fit.theta);
+      const remlEnds = profileEnds(devOf(true), remlHat, pars, missed, z);
+      const said = missed.map((j) => {
+        const row = rowFor(rows, remats, pars[j]);
+        const was = `[${fmt(row.sd_lower)}, ${fmt(row.sd_upper)}]`;
+        [row.sd_lower, row.sd_upper] = remlEnds[j];
+        if (remlEnds[j].some((e) => e === null)) failed.add(j);
+        return `${parName(remats, pars[j])} (ML profile ${was}, estimate ${fmt(estimateOf(row, pars[j]))})`;
+      });
+      messages.push(`the profile interval on the ML deviance (lme4's confint definition) does not contain the REML estimate for ${said.join("; ")}: the REML-criterion profile interval, which always contains it, is shown instead`);
+    }
+  }
+  if (failed.size > 0) {
+    messages.push(`no profile bound for ${[...failed].map((j) => `${parName(remats, pars[j])} (${sides(j)})`).join(", ")}: the profile likelihood could not be evaluated there (common at a singular fit, where the other parameters cannot be re-fitted with this one fixed); the bound is left empty`);
+  }
+  guardContainment(rows, remats, pars, messages);
+  model.factor(fit.theta);
+}
+
+/**
+ * The residual SD of a model without random effects: the chi-square interval that nlme's
+ * intervals(gls) gives, sigma * sqrt(N / qchisq(1 - a/2, N)) .. sigma * sqrt(N / qchisq(a/2, N))
+ * with N = n - p (REML; then exact: RSS / sigma^2 ~ chi2(n - p)) or n (ML). It contains the
+ * estimate when qchisq(1 - a/2, N) >= N, i.e. for every level >= 0.5 (P(chi2_N <= N) <= 0.683);
+ * at lower levels the likelihood-ratio interval of the fit's own criterion is used, with a note.
+ */
+function sigmaInterval(fit: LmmFit, row: VarcompRow, level: number, messages: string[]): void {
+  const sigma = row.sd;
+  if (sigma === null || !(sigma > 0)) return;
+  const N = fit.method === "REML" ? fit.design.n - fit.design.p : fit.design.n;
+  const a = (1 - level) / 2;
+  const hi = qChisq(1 - a, N), lo = qChisq(a, N);
+  row.sd_lower = sigma * Math.sqrt(N / hi);
+  row.sd_upper = sigma * Math.sqrt(N / lo);
+  if (!(hi >= N)) {
+    // N (u - 1 - log u) = z^2 in u = sigma^2 / s^2: the criterion's rise is the normal quantile squared.
+    const z = qNorm(1 - a);
+    const g = (u: number) => N * (u - 1 - Math.log(u)) - z * z;
+    const root = (x0: number, x1: number) => {
+      for (let it = 0; it < 200; it++) {
+        const m = 0.5 * (x0 + x1);
+        if (g(m) > 0 === g(x0) > 0) x0 = m;
+        else x1 = m;
+      }
+      return 0.5 * (x0 + x1);
+    };
+    let big = 2;
+    while (g(big) < 0) big *= 2;
+    const uSmall = root(1, 1e-300 + 0), uBig = root(1, big);
+    row.sd_lower = sigma / Math.sqrt(uBig);
+    row.sd_upper = sigma / Math.sqrt(uSmall);
+    messages.push(`at level ${level} the chi-square interval of the residual SD (nlme's intervals(gls)) would not contain the estimate; the likelihood-ratio interval of the ${fit.method} criterion is shown`);
+  }
+}
+
+/** The estimate a row shows for a parameter: its SD, or its correlation. */
+function estimateOf(row: VarcompRow, par: Par): number | null {
+  return par.kind === "cor" ? row.corr : row.sd;
+}
+
+/** Whether the row's interval contains its estimate (up to the ends' own accuracy). */
+function contains(row: VarcompRow, par: Par): boolean {
+  const est = estimateOf(row, par);
+  if (est === null || row.sd_lower === null || row.sd_upper === null) return true;
+  const tol = 1e-7 * Math.max(Math.abs(est), par.kind === "cor" ? 1 : 0) + 1e-12;
+  return row.sd_lower <= est + tol && est <= row.sd_upper + tol;
+}
+
+/** The last line of defence: an interval that misses its estimate, or a non-finite end, is removed with a note. */
+function guardContainment(rows: VarcompRow[], remats: ReMat[], pars: Par[], messages: string[]): void {
+  const bad: string[] = [];
+  pars.forEach((par) => {
+    const row = rowFor(rows, remats, par);
+    for (const k of ["sd_lower", "sd_upper"] as const) {
+      const v = row[k];
+      if (v !== null && !Number.isFinite(v)) row[k] = null;
+    }
+    if (!contains(row, par)) {
+      bad.push(`${parName(remats, par)} ([${fmt(row.sd_lower)}, ${fmt(row.sd_upper)}] vs ${fmt(estimateOf(row, par))})`);
+      row.sd_lower = row.sd_upper = null;
+    }
+  });
+  if (bad.length > 0) messages.push(`interval removed for ${bad.join("; ")}: it did not contain the estimate`);
+}
+
+function fmt(v: number | null): string {
+  return v === null ? "none" : v.toPrecision(4);
+}
+
+/** How a parameter reads in a note: "SD of time | tree", "cor(a, b | g)", "residual SD". */
+function parName(remats: ReMat[], par: Par): string {
+  if (par.kind === "sigma") return "the residual SD";
+  const r = remats[par.term];
+  return par.kind === "sd" ? `the SD of ${r.effects[par.a]} | ${r.label}` : `cor(${r.effects[par.a]}, ${r.effects[par.b]} | ${r.label})`;
+}
+
+/**
+ * Profile-likelihood ends for the parameters `which` of the deviance `dev` (in the sd/cor/sigma
+ * scale, minimal at phiHat): for each, the points where the signed root of the deviance rise
+ * crosses -z and z. null where the profile could not be evaluated.
+ */
+function profileEnds(dev: (phi: Float64Array) => number, phiHat: Float64Array, pars: Par[], which: number[], z: number): (number | null)[][] {
+  const cors = pars.map((_, i) => i).filter((i) => pars[i].kind === "cor");
+  // Moving one parameter can leave a correlation matrix indefinite (at a singular fit, with
+  // correlations at ±1, even the estimate can round to just outside): shrink the correlations
+  // other than `keep` towards 0 until the point is valid. The usual cause of a failed profile
+  // with a random slope on a factor, whose effects are highly correlated.
+  const feasible = (phi: Float64Array, keep: number): boolean => {
+    if (Number.isFinite(dev(phi))) return true;
+    const base = Float64Array.from(phi);
+    const others = cors.filter((i) => i !== keep);
+    for (const f of [1 - 1e-9, 1 - 1e-6, 1 - 1e-3, 0.9, 0.6, 0.3, 0.1, 0]) {
+      if (others.length === 0) break;
+      for (const i of others) phi[i] = base[i] * f;
+      if (Number.isFinite(dev(phi))) return true;
+    }
+    phi.set(base);
+    return false;
+  };
+  const hat = Float64Array.from(phiHat);
+  feasible(hat, -1);
+  phiHat = hat;
   const devMin = dev(phiHat);
   const scale = Float64Array.from(phiHat, (v, i) => (pars[i].kind === "cor" ? 1 : Math.max(Math.abs(v), 1e-3 * Math.max(phiHat[phiHat.length - 1], 1e-8))));
   const lowerB = pars.map((p) => (p.kind === "cor" ? -1 : p.kind === "sigma" ? 1e-12 : 0));
   const upperB = pars.map((p) => (p.kind === "cor" ? 1 : Infinity));
-  let warm = Float64Array.from(phiHat);
+  let warm: Float64Array = Float64Array.from(phiHat);
+  const feasibleStart = (j: number, x: number): Float64Array | null => {
+    const phi = Float64Array.from(warm);
+    phi[j] = x;
+    return feasible(phi, j) ? phi : null;
+  };
   // Profile value at x for parameter j: re-optimize the others from a warm start.
   const profile = (j: number, x: number): number => {
     const others = pars.map((_, i) => i).filter((i) => i !== j);
-    const phi = Float64Array.from(warm);
-    phi[j] = x;
+    const phi = feasibleStart(j, x);
+    if (!phi) return NaN;
     if (others.length === 0) return dev(phi);
     const x0 = others.map((i) => Math.min(Math.max(phi[i] / scale[i], lowerB[i] / scale[i]), upperB[i] / scale[i]));
     const res = bobyqa(
@@ -161,45 +310,57 @@ export function varcompIntervals(fit: LmmFit, rows: VarcompRow[], level: number,
       x0,
       { lower: others.map((i) => lowerB[i] / scale[i]), upper: others.map((i) => upperB[i] / scale[i]), rhobeg: 0.05, rhoend: 1e-7, maxfun: 400 * others.length },
     );
+    if (!Number.isFinite(res.fval)) return NaN;
     others.forEach((i, k) => (phi[i] = res.x[k] * scale[i]));
     warm = phi;
     return res.fval;
   };
   const zeta = (j: number, x: number): number => {
     const d = profile(j, x) - devMin;
+    if (Number.isNaN(d)) return NaN;
     return Math.sign(x - phiHat[j]) * Math.sqrt(Math.max(d, 0));
   };
-  pars.forEach((par, j) => {
-    const row = rowFor(rows, remats, par);
-    const hat = phiHat[j];
-    const ends: (number | null)[] = [];
-    for (const dir of [-1, 1]) {
+  const out: (number | null)[][] = pars.map(() => [null, null]);
+  if (!Number.isFinite(devMin)) return out;
+  for (const j of which) {
+    for (const [side, dir] of [[0, -1], [1, 1]] as const) {
       warm = Float64Array.from(phiHat);
-      ends.push(findEnd(zeta, j, hat, dir, dir * z, lowerB[j], upperB[j], scale[j]));
+      out[j][side] = findEnd(zeta, j, phiHat[j], dir, dir * z, lowerB[j], upperB[j], scale[j]);
     }
-    row.sd_lower = ends[0];
-    row.sd_upper = ends[1];
-  });
-  model.factor(fit.theta);
+  }
+  return out;
 }
 
-/** Walk from the estimate in direction dir until zeta crosses target, then bisect/secant. */
+/**
+ * Walk from the estimate in direction dir until zeta crosses target, then solve on the bracket.
+ * A profile that stays short of the target up to the parameter's edge (an SD of 0, a correlation
+ * of ±1) gives the edge; where zeta cannot be evaluated the step shrinks, and if it still cannot,
+ * the end is null (never NaN).
+ */
 function findEnd(zeta: (j: number, x: number) => number, j: number, hat: number, dir: number, target: number, lo: number, hi: number, scale: number): number | null {
   const bound = dir < 0 ? lo : hi;
+  const crossed = (v: number) => (dir < 0 ? v <= target : v >= target);
   let step = 0.1 * scale;
   let a = hat, za = 0;
-  for (let it = 0; it < 60; it++) {
+  for (let it = 0; it < 120; it++) {
     let b = a + dir * step;
-    if ((dir < 0 && b <= bound) || (dir > 0 && b >= bound)) {
-      b = bound;
-      const zb = zeta(j, b);
-      if ((dir < 0 && zb > target) || (dir > 0 && zb < target) || !Number.isFinite(zb)) {
-        return Number.isFinite(bound) ? bound : null;
-      }
-      return solveBracket(zeta, j, a, za, b, zb, target);
+    const atBound = dir < 0 ? b <= bound : b >= bound;
+    if (atBound) b = bound;
+    let zb = zeta(j, b);
+    if (!Number.isFinite(zb) && atBound && Number.isFinite(bound)) {
+      // The edge itself may be outside the model (a correlation of exactly ±1): look just inside.
+      b = bound - dir * 1e-7 * Math.max(scale, Math.abs(bound - a));
+      if (dir < 0 ? b <= a : b >= a) b = 0.5 * (a + bound);
+      zb = zeta(j, b);
+      if (Number.isFinite(zb) && !crossed(zb)) return bound;
     }
-    const zb = zeta(j, b);
-    if ((dir < 0 && zb <= target) || (dir > 0 && zb >= target)) return solveBracket(zeta, j, a, za, b, zb, target);
+    if (!Number.isFinite(zb)) {
+      step /= 4;
+      if (step < 1e-9 * scale) return null;
+      continue;
+    }
+    if (crossed(zb)) return solveBracket(zeta, j, a, za, b, zb, target);
+    if (atBound) return Number.isFinite(bound) ? bound : null;
     a = b;
     za = zb;
     step *= 1.6;
@@ -207,13 +368,19 @@ function findEnd(zeta: (j: number, x: number) => number, j: number, hat: number,
   return null;
 }
 
-/** Illinois (regula falsi) on zeta(x) - target over [a, b]. */
-function solveBracket(zeta: (j: number, x: number) => number, j: number, a: number, za: number, b: number, zb: number, target: number): number {
+/** Illinois (regula falsi) on zeta(x) - target over [a, b]; bisection where zeta fails; null if it keeps failing. */
+function solveBracket(zeta: (j: number, x: number) => number, j: number, a: number, za: number, b: number, zb: number, target: number): number | null {
   let fa = za - target, fb = zb - target;
   let side = 0;
-  for (let it = 0; it < 60; it++) {
-    const c = (a * fb - b * fa) / (fb - fa);
-    const fc = zeta(j, c) - target;
+  for (let it = 0; it < 80; it++) {
+    let c = (a * fb - b * fa) / (fb - fa);
+    if (!Number.isFinite(c) || c <= Math.min(a, b) || c >= Math.max(a, b)) c = 0.5 * (a + b);
+    let fc = zeta(j, c) - target;
+    if (!Number.isFinite(fc)) {
+      c = 0.5 * (a + b);
+      fc = zeta(j, c) - target;
+      if (!Number.isFinite(fc)) return null;
+    }
     if (Math.abs(fc) < 1e-9 || Math.abs(b - a) < 1e-10 * Math.max(1, Math.abs(c))) return c;
     if (fc * fb > 0) {
       b = c;
@@ -227,7 +394,7 @@ function solveBracket(zeta: (j: number, x: number) => number, j: number, a: numb
       side = 1;
     }
   }
-  return (a + b) / 2;
+  return 0.5 * (a + b);
 }
 
 /** Varcomp rows of a (refitted) fit, for its estimates in the sd/cor scale. */
@@ -240,7 +407,7 @@ function rowsAt(fit: LmmFit): VarcompRow[] {
 }
 
 /** Wald intervals on log(sd) / atanh(cor) from the Hessian of the fit's own deviance. */
-function waldIntervals(fit: LmmFit, rows: VarcompRow[], pars: Par[], z: number): void {
+function waldIntervals(fit: LmmFit, rows: VarcompRow[], pars: Par[], z: number): number[] {
   const { model, design } = fit;
   const remats = model.remats;
   const reml = fit.method === "REML";
@@ -257,17 +424,35 @@ function waldIntervals(fit: LmmFit, rows: VarcompRow[], pars: Par[], z: number):
     return reml ? base + model.ldRX2 + (n - p) * Math.log(2 * Math.PI * s2) : base + n * Math.log(2 * Math.PI * s2);
   };
   const eta = Float64Array.from(phiHat, (v, i) => (pars[i].kind === "cor" ? Math.atanh(Math.max(-0.999999, Math.min(0.999999, v))) : Math.log(Math.max(v, 1e-300))));
-  const k = eta.length;
+  // A parameter on its boundary (an SD of 0, a correlation of ±1) has no Wald interval on these
+  // scales (its log or atanh is infinite): it is held at its estimate and the Hessian is taken in
+  // the others only; an infinite or NaN second derivative would otherwise spoil every interval.
+  const inner = pars.map((_, i) => i).filter((i) => (pars[i].kind === "cor" ? Math.abs(phiHat[i]) < 0.999999 : phiHat[i] > 1e-8 * Math.max(phiHat[phiHat.length - 1], 1e-300)));
+  const k = inner.length;
+  const sub = Float64Array.from(inner, (i) => eta[i]);
+  const full = Float64Array.from(eta);
+  const devSub = (x: Float64Array): number => {
+    inner.forEach((i, a) => (full[i] = x[a]));
+    return dev(full);
+  };
   const cost = estimatedMs(fit) * 10 * k * k;
   const levels = cost * 4 < 1500 ? 4 : cost * 2 < 3000 ? 2 : 1;
-  const cov = pinvSym(hessian(dev, eta, levels), k).map((v) => 2 * v);
+  const H = k > 0 ? hessian(devSub, sub, levels) : new Float64Array(0);
+  const finite = H.every((v) => Number.isFinite(v));
+  const covSub = finite && k > 0 ? pinvSym(H, k).map((v) => 2 * v) : new Float64Array(k * k).fill(NaN);
+  const missing: number[] = [];
   pars.forEach((par, i) => {
     const row = rowFor(rows, remats, par);
-    const se = Math.sqrt(cov[i * k + i]);
-    if (!Number.isFinite(se) || se === 0 || phiHat[i] === 0) return;
+    const a = inner.indexOf(i);
+    const se = a >= 0 ? Math.sqrt(covSub[a * k + a]) : NaN;
+    if (!Number.isFinite(se) || se === 0 || !Number.isFinite(eta[i])) {
+      missing.push(i);
+      return;
+    }
     const f = par.kind === "cor" ? Math.tanh : Math.exp;
     row.sd_lower = f(eta[i] - z * se);
     row.sd_upper = f(eta[i] + z * se);
   });
   model.factor(fit.theta);
+  return missing;
 }

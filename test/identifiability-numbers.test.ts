@@ -172,6 +172,6 @@ test("property: the same with profile intervals (small specs: each run refits th
 
 test("a confidence level outside (0, 1) is a DataError, not an infinite interval", () => {
   for (const level of [0, 1, 1.5, -0.2, NaN]) {
-    assert.throws(() => fitModel(loadTable(SITKA), "size ~ time + (1|tree)", { level, ci: "none" }), /confidence level must be between 0 and 1/, `level ${level}`);
+    assert.throws(() => fitModel(loadTable(SITKA), "size ~ time + (1|tree)", { level, ci: "none" }), /level must be a number between 0 and 1/, `level ${level}`);
   }
 });

@@ -10,13 +10,11 @@ import { LmmFit, fitPrepared, nParams, prepareFit } from "./model/prepared";
 import { restore } from "./inference/fixef";
 import { checkFitArgs } from "./options";
 import { checkIdentifiable, ridgeNotes } from "./model/confounding";
-import { DataError } from "./errors";
 import { singularMessages } from "./model/singular";
 
 export function fitModel(table: DataTable, specText: string, opts: FitOptions = {}): FitResultWithRows {
   checkFitArgs(table, specText, opts);
   const method: Method = opts.method ?? "REML";
-  if (opts.level !== undefined && !(opts.level > 0 && opts.level < 1)) throw new DataError(`the confidence level must be between 0 and 1 (such as 0.95); got ${opts.level}`);
   const prep = prepareFit(table, specText);
   checkIdentifiable(prep);
   const fit = fitPrepared(prep, method, opts.signal);

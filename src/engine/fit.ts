@@ -1,6 +1,7 @@
 // fitModel: table + spec -> result object. The one place where the pieces meet: parse, design,
 // blocked model, optimizer, then the tables users read. Inference that needs refits (profile
 // CIs, Satterthwaite) lives in inference/ and is called from here.
+import { DataError } from "./errors";
 import type { DataTable, FitOptions, FitResultWithRows, FixefRow, Method } from "./types";
 import { conditionalBlocks, fixedEffects, sphericalModes, unscaledVcov, workingModes } from "./model/solve";
 import { blupTables, isSingular, lme4Theta, varcompRows } from "./model/components";
@@ -8,9 +9,13 @@ import { fixefInference } from "./inference/fixef";
 import { varcompIntervals } from "./inference/varcomp";
 import { LmmFit, fitPrepared, nParams, prepareFit } from "./model/prepared";
 import { restore } from "./inference/fixef";
+import { nakagawaR2 } from "./inference/r2";
+import { ddfName, fixedDf, parseDdf, setFixefDf } from "./inference/anova";
 
 export function fitModel(table: DataTable, specText: string, opts: FitOptions = {}): FitResultWithRows {
   const method: Method = opts.method ?? "REML";
+  const ddf = parseDdf(opts.ddf);
+  if (ddf === "kr") throw new DataError("Kenward-Roger df are not available yet; use ddf satterthwaite, residual or containment");
   const fit = fitPrepared(prepareFit(table, specText), method, opts.signal);
   return summarize(fit, opts);
 }
@@ -39,7 +44,9 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
     term, estimate: beta[i], se: se[i], df: null, t: beta[i] / se[i], p: null, lower: null, upper: null,
   }));
   const level = opts.level ?? 0.95;
-  fixefInference(fit, fixefRows, level);
+  const ddf = parseDdf(opts.ddf);
+  if (ddf === "satterthwaite") fixefInference(fit, fixefRows, level);
+  else if (ddf === "residual" || ddf === "containment") setFixefDf(fixefRows, fixedDf(fit, ddf), level);
   const varcomp = varcompRows(model.remats, T, sigma2);
   if ((opts.ci ?? "auto") !== "none") varcompIntervals(fit, varcomp, level, opts.ci ?? "auto", messages);
   restore(fit);
@@ -71,6 +78,10 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   const ri = model.remats.length === 1 && model.remats[0].q === 1 && model.remats[0].effects[0] === "(Intercept)" && !fit.residual;
   const v = varcomp[0].variance;
   result.icc = ri && v !== null ? v / (v + sigma2) : null;
+  result.ddf = ddfName(ddf);
+  result.vcov = Array.from({ length: p }, (_, i) => Array.from(vc.subarray(i * p, i * p + p), (v) => sigma2 * v));
+  restore(fit);
+  result.r2 = nakagawaR2(fit, beta, sigma2);
   if (opts.fitted) result.fitted = fittedRows(fit, beta, bWork);
   return result;
 }

@@ -7,6 +7,7 @@ interface JStat {
   chisquare: { cdf(x: number, df: number): number };
   normal: { inv(p: number, mean: number, sd: number): number; cdf(x: number, mean: number, sd: number): number };
   centralF: { cdf(x: number, df1: number, df2: number): number };
+  ibeta(x: number, a: number, b: number): number;
 }
 
 /** Two-sided p-value of a t statistic. */
@@ -30,6 +31,13 @@ export function qNorm(p: number): number {
   return jStat.normal.inv(p, 0, 1);
 }
 
+/**
+ * P(F_{df1,df2} > x), as an upper tail directly (never 1 - cdf, which is 0 below 1e-16):
+ * the regularized incomplete beta I_{df2/(df2 + df1 x)}(df2/2, df1/2).
+ */
 export function pFUpper(x: number, df1: number, df2: number): number {
-  return Math.max(0, 1 - jStat.centralF.cdf(x, df1, df2));
+  if (!(df1 > 0) || !(df2 > 0) || Number.isNaN(x)) return NaN;
+  if (x <= 0) return 1;
+  if (x === Infinity) return 0;
+  return Math.min(1, Math.max(0, jStat.ibeta(df2 / (df2 + df1 * x), df2 / 2, df1 / 2)));
 }

@@ -1,5 +1,5 @@
 // The `lmm` command (ARCHITECTURE.md §5):
-//   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none]
+//   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--ddf satterthwaite|residual|containment]
 //   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
 //   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
 //   lmm demo
@@ -10,11 +10,14 @@ import { compareModels, exactRlrt, fitModel, parseCsv } from "../engine";
 import type { DataTable, Method } from "../engine/types";
 import { formatFit, formatLrt, formatRlrt } from "./format";
 import { runDemo } from "./demo";
+import { runAnova } from "./anova";
+import { parseDdf } from "../engine";
 
 const USAGE = `usage:
-  lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none]
+  lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--ddf satterthwaite|residual|containment]
   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
+  lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf satterthwaite|residual|containment] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
   lmm demo
 SPEC is a model such as "size ~ time*treat + (1|tree)" (lme4 syntax), optionally followed by
 "; AR1(time | tree)" (residual structure CS, AR1, CAR1, ARH1 or UN) and "; varIdent(treat)".`;
@@ -29,7 +32,7 @@ interface Args {
 function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
-  const valued = new Set(["--method", "--nsim", "--seed", "--ci", "--level"]);
+  const valued = new Set(["--method", "--nsim", "--seed", "--ci", "--level", "--ddf", "--type", "--L"]);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a.startsWith("--")) {
@@ -92,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
         const ci = args.flags.get("--ci");
         if (ci !== undefined && ci !== "auto" && ci !== "profile" && ci !== "wald" && ci !== "none") throw new UsageError("--ci must be auto, profile, wald or none");
         const table = readTable(file);
-        const fit = fitModel(table, spec, { method: methodOf(args), ci: (ci as "auto" | "profile" | "wald" | "none" | undefined) ?? "auto" });
+        const fit = fitModel(table, spec, { method: methodOf(args), ci: (ci as "auto" | "profile" | "wald" | "none" | undefined) ?? "auto", ddf: parseDdf(args.flags.get("--ddf") === true ? "" : args.flags.get("--ddf")) });
         if (json) print(fit);
         else process.stdout.write(formatFit(fit, path.basename(file)) + "\n");
         return 0;
@@ -111,6 +114,15 @@ export async function main(argv: string[]): Promise<number> {
         const res = exactRlrt(readTable(file), spec, { nsim: intFlag(args, "--nsim", 10000), seed: intFlag(args, "--seed", 1) });
         if (json) print(res);
         else process.stdout.write(formatRlrt(res, spec) + "\n");
+        return 0;
+      }
+      case "anova": {
+        const [file, spec, extra] = args.positional;
+        if (!spec) throw new UsageError("missing the model spec");
+        if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}' (quote the spec)`);
+        const res = runAnova(readTable(file), spec, args.flags, methodOf(args));
+        if (json) print(res.json);
+        else process.stdout.write(res.text + "\n");
         return 0;
       }
       case "demo":

@@ -52,9 +52,9 @@ export function anovaFit(fit: LmmFit, opts: AnovaOptions = {}): AnovaResult {
   checkAvailable(ddf);
   const { design } = fit;
   const ctx = testContext(fit, ddf === "satterthwaite");
-  const contrasts = termContrasts(design, type);
-  const denom = ddf === "containment" ? containmentDf(design).terms : null;
   const messages: string[] = [];
+  const contrasts = termContrasts(design, type, messages);
+  const denom = ddf === "containment" ? containmentDf(design).terms : null;
   if (ddf === "satterthwaite" && !ctx.A) messages.push("the model has no variance parameters besides sigma: the df are the residual df n - p");
   if (design.aliased.length > 0) messages.push(`the tests leave out the aliased columns (${design.aliased.join(", ")})`);
   const want = opts.terms;

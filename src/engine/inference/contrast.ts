@@ -151,7 +151,7 @@ function fullTerms(design: Design): FullTerm[] {
   });
 }
 
-function type3(design: Design, cols: number[][]): TermContrast[] {
+function type3(design: Design, cols: number[][], notes: string[]): TermContrast[] {
   const { n, p, X, rows } = design;
   const terms = design.fixedTerms;
   const full = fullTerms(design);
@@ -170,6 +170,8 @@ function type3(design: Design, cols: number[][]): TermContrast[] {
   }));
   // X'D (p x P): one pass over the rows; each term has at most one nonzero column per row.
   const XtD = new Float64Array(p * P);
+  const seen = new Uint8Array(P);
+  if (design.intercept) seen[0] = 1;
   for (let i = 0; i < n; i++) {
     const r = rows[i], xo = i * p;
     if (design.intercept) for (let a = 0; a < p; a++) XtD[a * P] += X[xo + a];
@@ -183,9 +185,12 @@ function type3(design: Design, cols: number[][]): TermContrast[] {
       }
       if (val === 0) continue;
       const c = offsets[t] + off;
+      seen[c] = 1;
       for (let a = 0; a < p; a++) XtD[a * P + c] += X[xo + a] * val;
     }
   }
+  const missing = full.flatMap((f, t) => f.names.filter((_, c) => !seen[offsets[t] + c]));
+  if (missing.length > 0) notes.push(`missing cells for: ${missing.join(", ")}; interpret Type III hypotheses with care (as lmerTest)`);
   // L0 (P x p) = D'X (X'X)^{-1}.
   const G = gramOf(X, n, p);
   const Lc = new Float64Array(p * p);
@@ -277,10 +282,10 @@ function orthonormalBasis(M: Float64Array, P: number, p: number, cols: number[])
 }
 
 /** The hypothesis matrix of every fixed term for the given type (lmerTest's get_contrasts_*). */
-export function termContrasts(design: Design, type: AnovaType): TermContrast[] {
+export function termContrasts(design: Design, type: AnovaType, notes: string[] = []): TermContrast[] {
   const cols = termColumns(design);
   if (design.fixedTerms.length === 0) return [];
   // As lmerTest: with one term or one column every type is Type I.
   if (design.p <= 1 || design.fixedTerms.length <= 1 || type === 1) return type1(design, cols);
-  return type === 2 ? type2(design, cols) : type3(design, cols);
+  return type === 2 ? type2(design, cols) : type3(design, cols, notes);
 }

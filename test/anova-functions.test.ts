@@ -56,7 +56,7 @@ test("LMM.ANOVA and LMM.FIT: bad type, ddf, method or spec give #VALUE! with wha
   await expectValueError(anova(rows, oats.spec, 4, null, null, invocation()), /type must be 1 \(sequential\), 2 or 3/);
   await expectValueError(anova(rows, oats.spec, "IV", null, null, invocation()), /type must be/);
   await expectValueError(anova(rows, oats.spec, null, "kenward", null, invocation()), /ddf must be "satterthwaite"/);
-  await expectValueError(anova(rows, oats.spec, null, "kr", null, invocation()), /Kenward-Roger df are not available/);
+  await expectValueError(anova(rows, oats.spec, null, "kr", "ML", invocation()), /Kenward-Roger df need a REML fit/);
   await expectValueError(anova(rows, oats.spec, null, null, "GLS", invocation()), /method must be "REML" or "ML"/);
   await expectValueError(anova(rows, "yield ~ Nx*Variety + (1|Block)", null, null, null, invocation()), /unknown column 'Nx'/);
   await expectValueError(fit(rows, oats.spec, null, "between", invocation()), /ddf must be/);

@@ -17,6 +17,7 @@ interface Fx {
   r2?: { marginal: number; conditional: number };
   contest?: { L: number[][]; row: FxRow };
   contest1?: { L: number[]; estimate: number; se: number; df: number; t: number; p: number };
+  anova_kr?: Tables; kr_fixef?: { se: number[]; df: number[]; p: number[] }; contest_kr?: FxRow;
 }
 const fx = readJson<{ fixtures: Fx[] }>("test/fixtures/anova.json").fixtures;
 
@@ -88,6 +89,23 @@ for (const f of fx) {
       compareTable(c.rows, f.containment[String(type) as "1"], `${f.name} containment type ${type}`, scale);
     }
   });
+  if (f.anova_kr) {
+    test(`Kenward-Roger: anova Types 1-3, t tests and contest as pbkrtest / lmerTest (${f.name})`, () => {
+      for (const type of [1, 2, 3] as const) {
+        const res = anovaModel(table(), f.spec, { type, method: f.method, ddf: "kr" });
+        assert.equal(res.ddf, "Kenward-Roger");
+        compareTable(res.rows, f.anova_kr![String(type) as "1"], `${f.name} KR type ${type}`);
+      }
+      const fit = fitModel(table(), f.spec, { method: f.method, ci: "none", ddf: "kr" });
+      assert.equal(fit.ddf, "Kenward-Roger");
+      fit.fixef.forEach((r, i) => {
+        near(r.se, f.kr_fixef!.se[i], `KR SE of ${r.term}`);
+        near(r.df, f.kr_fixef!.df[i], `KR df of ${r.term}`);
+        near(r.p, f.kr_fixef!.p[i], `KR p of ${r.term}`, 0);
+      });
+      if (f.contest_kr) compareRow(contestModel(table(), f.spec, f.contest!.L, { method: f.method, ddf: "kr" }), f.contest_kr, `${f.name} KR contest`);
+    });
+  }
   if (f.contest) {
     test(`contest: F test of an L matrix, as lmerTest (${f.name})`, () => {
       compareRow(contestModel(table(), f.spec, f.contest!.L, { method: f.method }), f.contest!.row, `${f.name} contest`);
@@ -130,7 +148,8 @@ test("anova and contest: bad input is a DataError that says what to fix", () => 
   assert.throws(() => anovaModel(t, spec, { terms: ["Worker"] }), /unknown term 'Worker'.*Machine/);
   assert.throws(() => contestModel(t, spec, [[0, 1]]), /has 2 numbers, but the model has 3/);
   assert.throws(() => contestModel(t, spec, []), /at least one row/);
-  assert.throws(() => anovaModel(t, spec, { ddf: "kr" }), /Kenward-Roger/);
+  assert.throws(() => anovaModel(t, spec, { ddf: "kr", method: "ML" }), /Kenward-Roger df need a REML fit/);
+  assert.throws(() => anovaModel(loadTable("assets/examples/sitka.csv"), "size ~ time + (1|tree) ; AR1(time | tree)", { ddf: "kr" }), /not available with a residual structure/);
 });
 
 test("Satterthwaite with a residual structure: a 1-df F test is the t test squared, with its df", () => {

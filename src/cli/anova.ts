@@ -1,4 +1,4 @@
-// `lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf satterthwaite|residual|containment]
+// `lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf satterthwaite|kr|residual|containment]
 //  [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]`: lmerTest's anova table of the fixed-effect
 // terms, or with --L the F test of L beta = 0 (lmerTest's contest). Formatting only.
 import { anovaModel, contestModel } from "../engine";

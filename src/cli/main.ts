@@ -1,5 +1,5 @@
 // The `lmm` command (ARCHITECTURE.md §5):
-//   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--ddf satterthwaite|residual|containment]
+//   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--ddf satterthwaite|kr|residual|containment]
 //   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
 //   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
 //   lmm demo
@@ -14,10 +14,10 @@ import { runAnova } from "./anova";
 import { parseDdf } from "../engine";
 
 const USAGE = `usage:
-  lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--ddf satterthwaite|residual|containment]
+  lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--ddf satterthwaite|kr|residual|containment]
   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
-  lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf satterthwaite|residual|containment] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
+  lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf satterthwaite|kr|residual|containment] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
   lmm demo
 SPEC is a model such as "size ~ time*treat + (1|tree)" (lme4 syntax), optionally followed by
 "; AR1(time | tree)" (residual structure CS, AR1, CAR1, ARH1 or UN) and "; varIdent(treat)".`;

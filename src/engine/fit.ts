@@ -1,7 +1,6 @@
 // fitModel: table + spec -> result object. The one place where the pieces meet: parse, design,
 // blocked model, optimizer, then the tables users read. Inference that needs refits (profile
 // CIs, Satterthwaite) lives in inference/ and is called from here.
-import { DataError } from "./errors";
 import type { DataTable, FitOptions, FitResultWithRows, FixefRow, Method } from "./types";
 import { conditionalBlocks, fixedEffects, sphericalModes, unscaledVcov, workingModes } from "./model/solve";
 import { blupTables, isSingular, lme4Theta, varcompRows } from "./model/components";
@@ -10,12 +9,11 @@ import { varcompIntervals } from "./inference/varcomp";
 import { LmmFit, fitPrepared, nParams, prepareFit } from "./model/prepared";
 import { restore } from "./inference/fixef";
 import { nakagawaR2 } from "./inference/r2";
-import { ddfName, fixedDf, parseDdf, setFixefDf } from "./inference/anova";
+import { ddfName, fixedDf, parseDdf, setFixefDf, setFixefKr } from "./inference/anova";
 
 export function fitModel(table: DataTable, specText: string, opts: FitOptions = {}): FitResultWithRows {
   const method: Method = opts.method ?? "REML";
-  const ddf = parseDdf(opts.ddf);
-  if (ddf === "kr") throw new DataError("Kenward-Roger df are not available yet; use ddf satterthwaite, residual or containment");
+  parseDdf(opts.ddf);
   const fit = fitPrepared(prepareFit(table, specText), method, opts.signal);
   return summarize(fit, opts);
 }
@@ -47,6 +45,7 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   const ddf = parseDdf(opts.ddf);
   if (ddf === "satterthwaite") fixefInference(fit, fixefRows, level);
   else if (ddf === "residual" || ddf === "containment") setFixefDf(fixefRows, fixedDf(fit, ddf), level);
+  else setFixefKr(fit, fixefRows, level);
   const varcomp = varcompRows(model.remats, T, sigma2);
   if ((opts.ci ?? "auto") !== "none") varcompIntervals(fit, varcomp, level, opts.ci ?? "auto", messages);
   restore(fit);

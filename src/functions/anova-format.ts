@@ -21,7 +21,7 @@ export function ddfArg(v: unknown): DdfOption | undefined {
   const s = typeof v === "string" ? v.trim().toLowerCase() : "";
   if (s === "satterthwaite" || s === "residual" || s === "containment") return s;
   if (s === "kr" || s === "kenward-roger") return "kr";
-  throw new InputError(`ddf must be "satterthwaite" (the default), "residual" (n - p) or "containment" (nlme's between/within df), not "${String(v)}"`);
+  throw new InputError(`ddf must be "satterthwaite" (the default), "kr" (Kenward-Roger), "residual" (n - p) or "containment" (nlme's between/within df), not "${String(v)}"`);
 }
 
 const cell = (x: number | null | undefined): Cell => (x === null || x === undefined || !Number.isFinite(x) ? "" : x);

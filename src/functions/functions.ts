@@ -18,7 +18,7 @@ import { ciArg, dataArg, dataNotes, fail, fittedTypeArg, intArg, levelArg, metho
  * @param data The data with a header row, e.g. A1:D396 or Table1[#All].
  * @param spec The model, e.g. "size ~ time*treat + (1|tree)"; add "; AR1(time | tree)" for correlated residuals.
  * @param [method] "REML" (the default) or "ML".
- * @param [ddf] Denominator df of the t tests: "satterthwaite" (the default, as lmerTest), "residual" (n - p) or "containment" (nlme's between/within df).
+ * @param [ddf] Denominator df of the t tests: "satterthwaite" (the default, as lmerTest), "kr" (Kenward-Roger, as pbkrtest; REML), "residual" (n - p) or "containment" (nlme's between/within df).
  * @param invocation Cancellation handle (supplied by Excel).
  * @returns A table to spill: estimates, then fit statistics.
  */
@@ -148,7 +148,7 @@ export async function rlrt(data: any[][], spec: string, nsim: number | null, see
  * @param data The data with a header row.
  * @param spec The model, e.g. "size ~ time*treat + (1|tree)"; residual structures work too.
  * @param [type] 1 (sequential), 2, or 3 (the default).
- * @param [ddf] Denominator df: "satterthwaite" (the default, as lmerTest), "residual" (n - p, SAS DDFM=RESIDUAL) or "containment" (nlme's between/within df).
+ * @param [ddf] Denominator df: "satterthwaite" (the default, as lmerTest), "kr" (Kenward-Roger, as pbkrtest; REML), "residual" (n - p, SAS DDFM=RESIDUAL) or "containment" (nlme's between/within df).
  * @param [method] "REML" (the default) or "ML".
  * @param invocation Cancellation handle (supplied by Excel).
  * @returns A table to spill: one row per term.

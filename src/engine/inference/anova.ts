@@ -9,6 +9,7 @@ import { AnovaType, termContrasts } from "./contrast";
 import { containmentDf } from "./containment";
 import { FRow, TestContext, contestMD, testContext } from "./ddf";
 import { pT2, qT } from "./dist";
+import { krContext, krT, krTest } from "./kr";
 
 const DDF_NAMES: Record<DdfOption, DdfName> = { satterthwaite: "Satterthwaite", kr: "Kenward-Roger", residual: "residual", containment: "containment" };
 
@@ -20,7 +21,7 @@ export function parseDdf(x: unknown): DdfOption {
   if (s === "kr" || s === "kenward-roger" || s === "kenwardroger") return "kr";
   if (s === "residual" || s === "resid") return "residual";
   if (s === "containment" || s === "contain" || s === "between-within") return "containment";
-  throw new DataError(`ddf must be satterthwaite, residual or containment, not '${String(x)}'`);
+  throw new DataError(`ddf must be satterthwaite, kenward-roger (kr), residual or containment, not '${String(x)}'`);
 }
 
 /** An anova type: 1, 2, 3 (or I, II, III). */
@@ -36,8 +37,8 @@ export function ddfName(d: DdfOption): DdfName {
   return DDF_NAMES[d];
 }
 
-function checkAvailable(d: DdfOption): void {
-  if (d === "kr") throw new DataError("Kenward-Roger df are not available yet; use ddf satterthwaite, residual or containment");
+function checkAvailable(_d: DdfOption): void {
+  // Every method is available; Kenward-Roger's own limits (REML, no residual structure) are checked in kr.ts.
 }
 
 function row(term: string, f: FRow | null): AnovaRow {
@@ -51,23 +52,31 @@ export function anovaFit(fit: LmmFit, opts: AnovaOptions = {}): AnovaResult {
   const ddf = parseDdf(opts.ddf);
   checkAvailable(ddf);
   const { design } = fit;
-  const ctx = testContext(fit, ddf === "satterthwaite");
   const messages: string[] = [];
   const contrasts = termContrasts(design, type, messages);
+  if (ddf === "kr") {
+    const kctx = krContext(fit);
+    const rows = contrasts.filter((c) => !opts.terms || opts.terms.includes(c.term)).map((c) => row(c.term, krTest(kctx, c.L, c.rows)));
+    checkTerms(opts.terms, contrasts.map((c) => c.term));
+    return { type, ddf: ddfName(ddf), method: fit.method, rows, messages };
+  }
+  const ctx = testContext(fit, ddf === "satterthwaite");
   const denom = ddf === "containment" ? containmentDf(design).terms : null;
   if (ddf === "satterthwaite" && !ctx.A) messages.push("the model has no variance parameters besides sigma: the df are the residual df n - p");
   if (design.aliased.length > 0) messages.push(`the tests leave out the aliased columns (${design.aliased.join(", ")})`);
   const want = opts.terms;
-  if (want) {
-    for (const t of want) {
-      if (!contrasts.some((c) => c.term === t)) throw new DataError(`unknown term '${t}'; the model's fixed-effect terms are: ${contrasts.map((c) => c.term).join(", ") || "(none)"}`);
-    }
-  }
+  checkTerms(want, contrasts.map((c) => c.term));
   const rows = contrasts
     .map((c, i) => ({ c, i }))
     .filter(({ c }) => !want || want.includes(c.term))
     .map(({ c, i }) => row(c.term, contestMD(ctx, c.L, c.rows, ddf === "satterthwaite" ? "satterthwaite" : ddf === "residual" ? ctx.n - ctx.p : denom![i])));
   return { type, ddf: ddfName(ddf), method: fit.method, rows, messages };
+}
+
+function checkTerms(want: string[] | undefined, terms: string[]): void {
+  for (const t of want ?? []) {
+    if (!terms.includes(t)) throw new DataError(`unknown term '${t}'; the model's fixed-effect terms are: ${terms.join(", ") || "(none)"}`);
+  }
 }
 
 /** Fit a model and return its anova table. */
@@ -104,6 +113,7 @@ export function contestFit(fit: LmmFit, L: number[][], ddfOpt: unknown = "satter
   const ddf = parseDdf(ddfOpt);
   checkAvailable(ddf);
   const Lf = checkL(L, fit);
+  if (ddf === "kr") return row(label, krTest(krContext(fit), Lf, L.length));
   const ctx = testContext(fit, ddf === "satterthwaite");
   let d: "satterthwaite" | number = "satterthwaite";
   if (ddf === "residual") d = ctx.n - ctx.p;
@@ -127,6 +137,21 @@ export function fixedDf(fit: LmmFit, ddf: "residual" | "containment", ctx?: Test
   const p = fit.design.p;
   if (ddf === "residual") return new Array<number>(p).fill(fit.design.n - (ctx?.p ?? p));
   return containmentDf(fit.design).columns;
+}
+
+/** Kenward-Roger t tests (lmerTest's summary with ddf "Kenward-Roger"): the adjusted SE and the KR df. */
+export function setFixefKr(fit: LmmFit, rows: FixefRow[], level: number): void {
+  const ctx = krContext(fit);
+  const p = fit.design.p;
+  const dfs = rows.map((r, i) => {
+    const l = new Float64Array(p);
+    l[i] = 1;
+    const { se, df } = krT(ctx, l);
+    r.se = se;
+    r.t = r.estimate / se;
+    return df;
+  });
+  setFixefDf(rows, dfs, level);
 }
 
 /** Fill df, p and the CI of t-test rows from given df. */

@@ -52,6 +52,20 @@ test("LMM.FIT with ddf \"containment\": nlme's df in the df column", async () =>
   assert.deepEqual(dfs, oats.containment_fixef_df);
 });
 
+test("LMM.ANOVA and LMM.FIT with ddf \"kr\": Kenward-Roger as pbkrtest", async () => {
+  const f = fx.find((x) => x.name === "oats_unbalanced") as Fx & { anova_kr: Record<string, FxRow[]>; kr_fixef: { se: number[]; df: number[] } };
+  const t = await anova(rows, oats.spec, 3, "kr", null, invocation());
+  f.anova_kr["3"].forEach((e, i) => {
+    closeRel(t[1 + i][4] as number, e.DenDF, 1e-4, `KR DenDF ${e.term}`);
+    closeRel(t[1 + i][5] as number, e["F value"], 1e-4, `KR F ${e.term}`);
+  });
+  const ft = await fit(rows, oats.spec, null, "kr", invocation());
+  f.kr_fixef.df.forEach((d, i) => {
+    closeRel(ft[1 + i][2] as number, f.kr_fixef.se[i], 1e-4, `KR SE ${ft[1 + i][0]}`);
+    closeRel(ft[1 + i][3] as number, d, 1e-4, `KR df ${ft[1 + i][0]}`);
+  });
+});
+
 test("LMM.ANOVA and LMM.FIT: bad type, ddf, method or spec give #VALUE! with what to fix", async () => {
   await expectValueError(anova(rows, oats.spec, 4, null, null, invocation()), /type must be 1 \(sequential\), 2 or 3/);
   await expectValueError(anova(rows, oats.spec, "IV", null, null, invocation()), /type must be/);

@@ -1,7 +1,7 @@
 // `lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf satterthwaite|kr|residual|containment]
 //  [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]`: lmerTest's anova table of the fixed-effect
 // terms, or with --L the F test of L beta = 0 (lmerTest's contest). Formatting only.
-import { anovaModel, contestModel } from "../engine";
+import { anovaModel, contestModel, ddfName, parseDdf } from "../engine";
 import type { AnovaResult, AnovaRow, DataTable, Method } from "../engine/types";
 import { DataError } from "../engine/errors";
 import { formatColumn } from "./rformat";
@@ -34,8 +34,9 @@ export function runAnova(data: DataTable, spec: string, flags: Map<string, strin
   const L = flag("--L");
   if (L !== undefined) {
     const row = contestModel(data, spec, parseLMatrix(L), { method, ddf: ddf as never });
-    const res = { ddf: ddf ?? "satterthwaite", rows: [row] };
-    return { json: res, text: formatRows([row], `F test of L beta = 0 (${ddf ?? "satterthwaite"} df)`) };
+    const name = ddfName(parseDdf(ddf));
+    const res = { ddf: name, rows: [row] };
+    return { json: res, text: formatRows([row], `F test of L beta = 0 (${name} df)`) };
   }
   const res = anovaModel(data, spec, { type: type as never, ddf: ddf as never, method });
   return { json: res, text: formatAnova(res) };

@@ -8,4 +8,4 @@ export { parseSpec } from "./formula/parse";
 export { fitModel } from "./fit";
 export { compareModels } from "./inference/lrt";
 export { exactRlrt } from "./inference/rlrt";
-export { anovaModel, contestModel, parseAnovaType, parseDdf } from "./inference/anova";
+export { anovaModel, contestModel, ddfName, parseAnovaType, parseDdf } from "./inference/anova";

@@ -1,5 +1,6 @@
 // The `lmm` command (ARCHITECTURE.md §5):
-//   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95]
+//   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95] [--ddf satterthwaite|kr|residual|containment]
+//   lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf ...] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
 //   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
 //   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
 //   lmm demo
@@ -8,17 +9,20 @@
 // never ignored in silence.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { compareModels, exactRlrt, fitModel, parseCsv } from "../engine";
+import { compareModels, exactRlrt, fitModel, parseCsv, parseDdf } from "../engine";
 import type { DataTable, Method } from "../engine/types";
 import { decodeText } from "../engine/data/decode";
 import { nearest } from "../engine/options";
 import { formatFit, formatLrt, formatRlrt } from "./format";
 import { runDemo } from "./demo";
+import { runAnova } from "./anova";
 
 const USAGE = `usage:
   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95]
+                            [--ddf satterthwaite|kr|residual|containment]
   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
+  lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf satterthwaite|kr|residual|containment] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
   lmm demo
 SPEC is a model such as "size ~ time*treat + (1|tree)" (lme4 syntax), optionally followed by
 "; AR1(time | tree)" (residual structure CS, AR1, CAR1, ARH1 or UN) and "; varIdent(treat)".
@@ -28,9 +32,10 @@ class UsageError extends Error {}
 
 /** The flags of each command: true when the flag takes a value. */
 const FLAGS: Record<string, Record<string, boolean>> = {
-  fit: { "--method": true, "--json": false, "--ci": true, "--level": true },
+  fit: { "--method": true, "--json": false, "--ci": true, "--level": true, "--ddf": true },
   lrt: { "--method": true, "--json": false },
   rlrt: { "--nsim": true, "--seed": true, "--json": false },
+  anova: { "--method": true, "--json": false, "--type": true, "--ddf": true, "--L": true },
   demo: {},
 };
 const COMMANDS = Object.keys(FLAGS);
@@ -174,7 +179,8 @@ export async function main(argv: string[]): Promise<number> {
         if (!file) throw new UsageError("missing the data file and the model spec");
         if (!spec) throw new UsageError("missing the model spec");
         noExtra(extra);
-        const opts = { method: methodOf(args), ci: ciOf(args), level: levelOf(args) };
+        const ddfFlag = args.flags.get("--ddf");
+        const opts = { method: methodOf(args), ci: ciOf(args), level: levelOf(args), ddf: parseDdf(ddfFlag === true ? "" : ddfFlag) };
         const fit = fitModel(readTable(file), spec, opts);
         if (json) print(fit);
         else process.stdout.write(formatFit(fit, path.basename(file), opts.level) + "\n");
@@ -200,6 +206,16 @@ export async function main(argv: string[]): Promise<number> {
         const res = exactRlrt(readTable(file), spec, { nsim, seed });
         if (json) print(res);
         else process.stdout.write(formatRlrt(res, spec) + "\n");
+        return 0;
+      }
+      case "anova": {
+        const [file, spec, extra] = args.positional;
+        if (!file) throw new UsageError("missing the data file and the model spec");
+        if (!spec) throw new UsageError("missing the model spec");
+        noExtra(extra);
+        const res = runAnova(readTable(file), spec, args.flags, methodOf(args));
+        if (json) print(res.json);
+        else process.stdout.write(res.text + "\n");
         return 0;
       }
       default: {

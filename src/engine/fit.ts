@@ -11,10 +11,13 @@ import { restore } from "./inference/fixef";
 import { checkFitArgs } from "./options";
 import { checkIdentifiable, ridgeNotes } from "./model/confounding";
 import { singularMessages } from "./model/singular";
+import { nakagawaR2 } from "./inference/r2";
+import { ddfName, fixedDf, parseDdf, setFixefDf, setFixefKr } from "./inference/anova";
 
 export function fitModel(table: DataTable, specText: string, opts: FitOptions = {}): FitResultWithRows {
   checkFitArgs(table, specText, opts);
   const method: Method = opts.method ?? "REML";
+  parseDdf(opts.ddf);
   const prep = prepareFit(table, specText);
   checkIdentifiable(prep);
   const fit = fitPrepared(prep, method, opts.signal);
@@ -45,7 +48,10 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
     term, estimate: beta[i], se: se[i], df: null, t: beta[i] / se[i], p: null, lower: null, upper: null,
   }));
   const level = opts.level ?? 0.95;
-  messages.push(...fixefInference(fit, fixefRows, level));
+  const ddf = parseDdf(opts.ddf);
+  if (ddf === "satterthwaite") messages.push(...fixefInference(fit, fixefRows, level));
+  else if (ddf === "residual" || ddf === "containment") setFixefDf(fixefRows, fixedDf(fit, ddf), level);
+  else setFixefKr(fit, fixefRows, level);
   const varcomp = varcompRows(model.remats, T, sigma2);
   if ((opts.ci ?? "auto") !== "none") varcompIntervals(fit, varcomp, level, opts.ci ?? "auto", messages);
   ridgeNotes(fit, varcomp, messages);
@@ -78,6 +84,10 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   const ri = model.remats.length === 1 && model.remats[0].q === 1 && model.remats[0].effects[0] === "(Intercept)" && !fit.residual;
   const v = varcomp[0].variance;
   result.icc = ri && v !== null ? v / (v + sigma2) : null;
+  result.ddf = ddfName(ddf);
+  result.vcov = Array.from({ length: p }, (_, i) => Array.from(vc.subarray(i * p, i * p + p), (v) => sigma2 * v));
+  restore(fit);
+  result.r2 = nakagawaR2(fit, beta, sigma2);
   if (opts.fitted) result.fitted = fittedRows(fit, beta, bWork);
   return result;
 }

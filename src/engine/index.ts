@@ -17,3 +17,7 @@ export const parseSpec = guarded(parseSpec0);
 export const fitModel = guarded(fitModel0);
 export const compareModels = guarded(compareModels0);
 export const exactRlrt = guarded(exactRlrt0);
+import { anovaModel as anovaModel0, contestModel as contestModel0 } from "./inference/anova";
+export const anovaModel = guarded(anovaModel0);
+export const contestModel = guarded(contestModel0);
+export { ddfName, parseAnovaType, parseDdf } from "./inference/anova";

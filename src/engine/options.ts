@@ -66,7 +66,7 @@ export function checkFitArgs(table: unknown, spec: unknown, opts: unknown): void
   checkTable(table);
   checkSpec(spec);
   const o = checkObject(opts, "fit options");
-  checkKeys(o, ["method", "level", "ci", "fitted", "signal"], "fit option");
+  checkKeys(o, ["method", "level", "ci", "fitted", "signal", "ddf"], "fit option");
   checkMethod(o.method);
   const level = o.level;
   if (level !== undefined && !(typeof level === "number" && level > 0 && level < 1)) {

@@ -101,6 +101,25 @@ export interface ReTermDesign {
   correlated: boolean;
 }
 
+/**
+ * One variable of a fixed-effect term, for the tests of terms (anova): numeric values or factor
+ * codes over ALL table rows (`Design.rows` selects the used ones) and the factor's levels present
+ * in the used rows (table level codes, in level order).
+ */
+export interface FixedTermVar {
+  label: string;
+  values: Float64Array | null;
+  codes: Int32Array | null;
+  present: number[];
+  levelNames: string[];
+}
+
+/** A fixed-effect term as R's terms object sees it: its label and its variables. */
+export interface FixedTermInfo {
+  label: string;
+  vars: FixedTermVar[];
+}
+
 export interface Design {
   /** Rows used (after dropping rows with missing values). */
   n: number;
@@ -111,6 +130,12 @@ export interface Design {
   xnames: string[];
   /** Names of fixed-effect columns dropped because they are aliased (rank deficiency). */
   aliased: string[];
+  /** The fixed-effect terms (R's term.labels order), without the intercept. */
+  fixedTerms: FixedTermInfo[];
+  /** R's attr(X, "assign") for the kept columns: 0 = intercept, t + 1 = fixedTerms[t]. */
+  assign: Int32Array;
+  /** Whether the fixed part has an intercept. */
+  intercept: boolean;
   reTerms: ReTermDesign[];
   /** Index in the input table of each used row. */
   rows: Int32Array;
@@ -185,6 +210,12 @@ export interface FitResult {
   blups: Record<string, BlupTable>;
   /** Intra-class correlation, for models with one random intercept and independent errors. */
   icc?: number | null;
+  /** How the fixed-effect df were computed (ARCHITECTURE.md §5); set by fitModel. */
+  ddf?: DdfName;
+  /** vcov(beta), p x p in fixef order; set by fitModel. */
+  vcov?: number[][];
+  /** Nakagawa R² (see `definition`: packages differ); set by fitModel. */
+  r2?: { marginal: number; conditional: number; definition: string };
   /** Optimizer details, for diagnostics. */
   optimizer?: { name: string; evaluations: number; theta: number[]; objective: number };
 }
@@ -203,8 +234,15 @@ export interface FittedRows {
   residual: RowNumbers;
 }
 
+/** Denominator df methods, as named in results (ARCHITECTURE.md §5). */
+export type DdfName = "Satterthwaite" | "Kenward-Roger" | "residual" | "containment";
+/** Denominator df methods, as users write them. */
+export type DdfOption = "satterthwaite" | "kr" | "residual" | "containment";
+
 export interface FitOptions {
   method?: Method;
+  /** Denominator df of the fixed-effect t tests (default satterthwaite). */
+  ddf?: DdfOption;
   /** Confidence level of the fixed-effect and variance-component intervals (default 0.95). */
   level?: number;
   /**
@@ -259,4 +297,34 @@ export interface RlrtResult {
   statistic: number;
   p: number;
   nsim: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests of fixed-effect terms (ARCHITECTURE.md §5: `lmm anova --json`, lmerTest's anova layout)
+
+export interface AnovaRow {
+  term: string;
+  "Sum Sq": number | null;
+  "Mean Sq": number | null;
+  NumDF: number | null;
+  DenDF: number | null;
+  "F value": number | null;
+  "Pr(>F)": number | null;
+}
+
+export interface AnovaResult {
+  type: 1 | 2 | 3;
+  ddf: DdfName;
+  method: Method;
+  rows: AnovaRow[];
+  messages: string[];
+}
+
+export interface AnovaOptions {
+  type?: 1 | 2 | 3;
+  ddf?: DdfOption;
+  method?: Method;
+  /** Only these terms' rows (unknown names are an error). */
+  terms?: string[];
+  signal?: { cancelled: boolean };
 }

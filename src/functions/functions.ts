@@ -8,6 +8,7 @@
 // handle (which makes the function @cancelable).
 import { lmmClient } from "../worker/shared";
 import { blupTable, fitTable, fittedColumn, lrtTable, rlrtTable, varcompTable } from "./format";
+import { anovaTable, anovaTypeArg, ddfArg } from "./anova-format";
 import { ciArg, dataArg, dataNotes, fail, fittedTypeArg, intArg, levelArg, methodArg, nameArg, onCancel, specArg, specsArg } from "./inputs";
 
 /**
@@ -17,13 +18,14 @@ import { ciArg, dataArg, dataNotes, fail, fittedTypeArg, intArg, levelArg, metho
  * @param data The data with a header row, e.g. A1:D396 or Table1[#All].
  * @param spec The model, e.g. "size ~ time*treat + (1|tree)"; add "; AR1(time | tree)" for correlated residuals.
  * @param [method] "REML" (the default) or "ML".
+ * @param [ddf] Denominator df of the t tests: "satterthwaite" (the default, as lmerTest), "kr" (Kenward-Roger, as pbkrtest; REML), "residual" (n - p) or "containment" (nlme's between/within df).
  * @param invocation Cancellation handle (supplied by Excel).
  * @returns A table to spill: estimates, then fit statistics.
  */
-export async function fit(data: any[][], spec: string, method: string | null, invocation: CustomFunctions.CancelableInvocation): Promise<any[][]> {
+export async function fit(data: any[][], spec: string, method: string | null, ddf: string | null, invocation: CustomFunctions.CancelableInvocation): Promise<any[][]> {
   try {
     const d = dataArg(data);
-    const r = await lmmClient.fit(d.rows, specArg(spec), { method: methodArg(method) }, onCancel(invocation));
+    const r = await lmmClient.fit(d.rows, specArg(spec), { method: methodArg(method), ddf: ddfArg(ddf) }, onCancel(invocation));
     return fitTable(r, dataNotes(d));
   } catch (e) {
     throw fail(e);
@@ -134,6 +136,29 @@ export async function rlrt(data: any[][], spec: string, nsim: number | null, see
     const options = { nsim: intArg(nsim, "nsim", 100, 1000000), seed: intArg(seed, "seed", 1, 2147483647) };
     const r = await lmmClient.rlrt(d.rows, specArg(spec), options, onCancel(invocation));
     return rlrtTable(r);
+  } catch (e) {
+    throw fail(e);
+  }
+}
+
+/**
+ * F tests of the fixed-effect terms, as lmerTest's anova: Sum Sq, Mean Sq, NumDF, DenDF, F value, Pr(>F). Type 3 (the default) does not depend on the contrast coding and agrees with SAS PROC MIXED Type 3.
+ * Example: =LMM.ANOVA(A1:D396, "size ~ time*treat + (1|tree)")
+ * @customfunction ANOVA
+ * @param data The data with a header row.
+ * @param spec The model, e.g. "size ~ time*treat + (1|tree)"; residual structures work too.
+ * @param [type] 1 (sequential), 2, or 3 (the default).
+ * @param [ddf] Denominator df: "satterthwaite" (the default, as lmerTest), "kr" (Kenward-Roger, as pbkrtest; REML), "residual" (n - p, SAS DDFM=RESIDUAL) or "containment" (nlme's between/within df).
+ * @param [method] "REML" (the default) or "ML".
+ * @param invocation Cancellation handle (supplied by Excel).
+ * @returns A table to spill: one row per term.
+ */
+export async function anova(data: any[][], spec: string, type: any, ddf: string | null, method: string | null, invocation: CustomFunctions.CancelableInvocation): Promise<any[][]> {
+  try {
+    const d = dataArg(data);
+    const options = { type: anovaTypeArg(type), ddf: ddfArg(ddf), method: methodArg(method) };
+    const r = await lmmClient.anova(d.rows, specArg(spec), options, onCancel(invocation));
+    return anovaTable(r);
   } catch (e) {
     throw fail(e);
   }

@@ -5,8 +5,8 @@
 // (and its worker terminated) only when every caller waiting for it has cancelled.
 // Where jobs run is a Runner: Web Workers in the add-in, worker threads or in-process in Node,
 // a fake in tests.
-import type { FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
-import { FitJobOptions, Job, JobInput, JobResult } from "./protocol";
+import type { AnovaResult, FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
+import { AnovaJobOptions, FitJobOptions, Job, JobInput, JobResult } from "./protocol";
 import { JobData, dataCells, dataFromRows } from "./data";
 
 const input = (d: unknown[][] | JobData): JobInput => (Array.isArray(d) ? { rows: d } : { data: d });
@@ -44,13 +44,17 @@ export function canonicalJob(job: Job): Job {
   switch (job.kind) {
     case "fit": {
       const o = job.options;
-      const options: FitJobOptions = { method: o.method ?? "REML", level: o.level ?? 0.95, ci: o.ci ?? "auto", fitted: true };
+      const options: FitJobOptions = { method: o.method ?? "REML", level: o.level ?? 0.95, ci: o.ci ?? "auto", fitted: true, ...(o.ddf && o.ddf !== "satterthwaite" ? { ddf: o.ddf } : {}) };
       return { kind: "fit", data, spec: job.spec.trim(), options };
     }
     case "lrt":
       return { kind: "lrt", data, specs: job.specs.map((s) => s.trim()), options: { method: job.options.method ?? "REML" } };
     case "rlrt":
       return { kind: "rlrt", data, spec: job.spec.trim(), options: { nsim: job.options.nsim ?? 10000, seed: job.options.seed ?? 1 } };
+    case "anova": {
+      const o = job.options;
+      return { kind: "anova", data, spec: job.spec.trim(), options: { type: o.type ?? 3, ddf: o.ddf ?? "satterthwaite", method: o.method ?? "REML", ...(o.terms ? { terms: o.terms } : {}) } };
+    }
   }
 }
 
@@ -194,6 +198,10 @@ export class LmmClient {
 
   rlrt(data: unknown[][] | JobData, spec: string, options: { nsim?: number; seed?: number } = {}, onCancel?: OnCancel): Promise<RlrtResult> {
     return this.request<RlrtResult>({ kind: "rlrt", ...input(data), spec, options }, onCancel);
+  }
+
+  anova(data: unknown[][] | JobData, spec: string, options: AnovaJobOptions = {}, onCancel?: OnCancel): Promise<AnovaResult> {
+    return this.request<AnovaResult>({ kind: "anova", ...input(data), spec, options }, onCancel);
   }
 
   /** Jobs in flight (started, not finished, not cancelled). */

@@ -2,7 +2,7 @@
 // plain-data helpers only: this file must not import the engine (beyond the cell rules that
 // data.ts uses), so the page's bundles stay small and the engine is loaded once, inside the
 // worker (lmm-worker.js).
-import type { FitOptions, FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
+import type { AnovaOptions, AnovaResult, FitOptions, FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
 import { JobData, wireData } from "./data";
 
 /** Options of a fit job: everything in FitOptions except the cancellation signal. */
@@ -21,12 +21,16 @@ export type Job = (
   | { kind: "fit"; spec: string; options: FitJobOptions }
   | { kind: "lrt"; specs: string[]; options: { method?: Method } }
   | { kind: "rlrt"; spec: string; options: { nsim?: number; seed?: number } }
+  | { kind: "anova"; spec: string; options: AnovaJobOptions }
 ) &
   JobInput;
 
 export type JobKind = Job["kind"];
 
-export type JobResult = FitResultWithRows | LrtResult | RlrtResult;
+/** Options of an anova job: everything in AnovaOptions except the cancellation signal. */
+export type AnovaJobOptions = Omit<AnovaOptions, "signal">;
+
+export type JobResult = FitResultWithRows | LrtResult | RlrtResult | AnovaResult;
 
 /** What the page posts: the job itself plus an id the answer repeats. */
 export type JobRequest = Job & { id: number };

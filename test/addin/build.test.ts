@@ -117,9 +117,10 @@ test("functions.json: the ids, matrix data and results, optional arguments, canc
   const meta = JSON.parse(read("functions.json")) as { allowErrorForDataTypeAny?: boolean; functions: FnMeta[] };
   assert.equal(meta.allowErrorForDataTypeAny, true, "top-level allowErrorForDataTypeAny");
   const byId = new Map(meta.functions.map((f) => [f.id, f]));
-  assert.deepEqual([...byId.keys()].sort(), ["BLUP", "FIT", "FITTED", "LRT", "RLRT", "VARCOMP"]);
+  assert.deepEqual([...byId.keys()].sort(), ["ANOVA", "BLUP", "FIT", "FITTED", "LRT", "RLRT", "VARCOMP"]);
   const params = (id: string) => byId.get(id)!.parameters.map((p) => `${p.name}${p.optional ? "?" : ""}`);
-  assert.deepEqual(params("FIT"), ["data", "spec", "method?"]);
+  assert.deepEqual(params("FIT"), ["data", "spec", "method?", "ddf?"]);
+  assert.deepEqual(params("ANOVA"), ["data", "spec", "type?", "ddf?", "method?"]);
   assert.deepEqual(params("VARCOMP"), ["data", "spec", "method?", "level?", "ci?"]);
   assert.deepEqual(params("LRT"), ["data", "specs", "method?"]);
   assert.deepEqual(params("BLUP"), ["data", "spec", "group?", "method?"]);
@@ -321,7 +322,7 @@ test("in Chromium: the functions fit in the Web Worker, share one fit, keep the 
       };
     });
     await page.goto(`http://127.0.0.1:${port}/taskpane.html`);
-    await page.waitForFunction(() => Object.keys((window as unknown as { __cf: object }).__cf).length === 6);
+    await page.waitForFunction(() => Object.keys((window as unknown as { __cf: object }).__cf).length === 7);
 
     const sitka = fs
       .readFileSync(path.join(ROOT, "assets", "examples", "sitka.csv"), "utf8")
@@ -333,10 +334,10 @@ test("in Chromium: the functions fit in the Web Worker, share one fit, keep the 
       const w = window as unknown as { __cf: Record<string, Fn>; __lmmClient: { started: number }; __workers: { created: number } };
       const inv = () => ({ onCanceled: null });
       const spec = "size ~ time*treat + (1|tree)";
-      const [f, v, b] = await Promise.all([w.__cf.FIT(data, spec, null, inv()), w.__cf.VARCOMP(data, spec, null, null, null, inv()), w.__cf.BLUP(data, spec, null, null, inv())]);
+      const [f, v, b] = await Promise.all([w.__cf.FIT(data, spec, null, null, inv()), w.__cf.VARCOMP(data, spec, null, null, null, inv()), w.__cf.BLUP(data, spec, null, null, inv())]);
       let bad: unknown = null;
       try {
-        await w.__cf.FIT(data, "size ~ tme + (1|tree)", null, inv());
+        await w.__cf.FIT(data, "size ~ tme + (1|tree)", null, null, inv());
       } catch (e) {
         bad = { code: (e as { code: string }).code, message: (e as Error).message };
       }
@@ -365,7 +366,7 @@ test("in Chromium: the functions fit in the Web Worker, share one fit, keep the 
       async ([data, spec]) => {
         type Fn = (...a: unknown[]) => Promise<unknown[][]>;
         const w = window as unknown as { __cf: Record<string, Fn> };
-        const f = await w.__cf.FIT(data, spec, null, { onCanceled: null });
+        const f = await w.__cf.FIT(data, spec, null, null, { onCanceled: null });
         return f.find((r) => String(r[0]).includes("logLik"))![1] as number;
       },
       [crossed, crossedSpec] as const,

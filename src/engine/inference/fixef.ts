@@ -30,12 +30,14 @@ export function devianceVarpar(fit: LmmFit, at = factoredAt(fit)): (vp: Float64A
 }
 
 /** What a factorization at (theta, eta) yields for the deviance and vcov(beta) / sigma^2. */
-interface Factored {
+export interface Factored {
   ldL2: number;
   ldRX2: number;
   pwrss: number;
   logdet: number;
   vdiag: Float64Array;
+  /** The full (X'V^{-1}X)^{-1} / sigma^2, row-major p x p (for multi-df tests). */
+  vc: Float64Array;
 }
 
 /**
@@ -59,7 +61,7 @@ export function factoredAt(fit: LmmFit): (vp: Float64Array) => Factored | null {
       const vc = unscaledVcov(model);
       const vdiag = new Float64Array(p);
       for (let i = 0; i < p; i++) vdiag[i] = vc[i * p + i];
-      out = { ldL2: model.ldL2, ldRX2: model.ldRX2, pwrss: model.pwrss, logdet, vdiag };
+      out = { ldL2: model.ldL2, ldRX2: model.ldRX2, pwrss: model.pwrss, logdet, vdiag, vc };
     }
     memo.set(key, out);
     return out;

@@ -18,6 +18,9 @@ import { addGram } from "../linalg/gram";
 /** One variable of a term as it enters the columns: numeric values, or a factor's pieces. */
 interface TermVar {
   label: string;
+  /** Levels present in the used rows (table level codes), for a factor. */
+  present: number[];
+  levelNames: string[];
   values: Float64Array | null; // numeric (over all table rows)
   codes: Int32Array | null; // factor codes (over all table rows)
   /** For a factor: table level code -> piece index, -1 when the level has no column. */
@@ -82,7 +85,7 @@ function modelColumns(terms: Term[], intercept: boolean, vars: Variables, rows: 
   const termCols: TermCols[] = terms.map((_, t) => {
     const tvars: TermVar[] = values[t].map((v, j) => {
       const label = keys[t][j];
-      if (v.kind === "numeric") return { label, values: v.values, codes: null, piece: null, names: [label] };
+      if (v.kind === "numeric") return { label, present: [], levelNames: [], values: v.values, codes: null, piece: null, names: [label] };
       let present = levelCache.get(label);
       if (!present) {
         present = presentLevels(v, rows);
@@ -95,7 +98,7 @@ function modelColumns(terms: Term[], intercept: boolean, vars: Variables, rows: 
       const use = coding[t][j] === 1 ? present.slice(1) : present;
       const piece = new Int32Array(v.levels.length).fill(-1);
       use.forEach((k, idx) => (piece[k] = idx));
-      return { label, values: null, codes: v.codes, piece, names: use.map((k) => `${label}${v.levels[k]}`) };
+      return { label, present, levelNames: present.map((k) => v.levels[k]), values: null, codes: v.codes, piece, names: use.map((k) => `${label}${v.levels[k]}`) };
     });
     const strides: number[] = [];
     let count = 1;
@@ -419,6 +422,15 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
   const alias = aliasedColumns(X, n, p);
   const aliased = fixedCols.names.filter((_, j) => alias[j]);
   let xnames = fixedCols.names;
+  const assignAll: number[] = f.intercept ? [0] : [];
+  fixedCols.terms.forEach((tc, t) => {
+    for (let c = 0; c < tc.count; c++) assignAll.push(t + 1);
+  });
+  let assign = Int32Array.from(assignAll);
+  const fixedTerms = f.fixed.map((t, i) => ({
+    label: t.label,
+    vars: fixedCols.terms[i].vars.map((v) => ({ label: v.label, values: v.values, codes: v.codes, present: v.present, levelNames: v.levelNames })),
+  }));
   if (aliased.length > 0) {
     const keep: number[] = [];
     alias.forEach((a, j) => {
@@ -426,6 +438,7 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
     });
     X = keepColumns(X, n, p, keep);
     xnames = keep.map((j) => fixedCols.names[j]);
+    assign = Int32Array.from(keep, (j) => assignAll[j]);
     p = keep.length;
     const k = aliased.length;
     messages.push(`fixed-effect model matrix is rank deficient so dropping ${k} column${k > 1 ? "s" : ""} / coefficient${k > 1 ? "s" : ""} (${aliased.join(", ")})`);
@@ -452,6 +465,6 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
     return { group, levels, refs, effects: zc.names, z, correlated: rt.correlated };
   });
 
-  return { n, y, X, p, xnames, aliased, reTerms, rows, nDropped, messages };
+  return { n, y, X, p, xnames, aliased, fixedTerms, assign, intercept: f.intercept, reTerms, rows, nDropped, messages };
 }
 

@@ -14,10 +14,11 @@ export const LIKELIHOOD = "0.0000";
 /** Correlations and shares of variance (ICC, var_prop, phi). */
 export const PROPORTION = "0.000";
 /**
- * p-values: R's "<2e-16" below the double-precision floor, 1.2E-05 below 0.001, else 3 decimals
- * (0.237). Two conditional sections and a default, as Excel allows.
+ * p-values: R's "<2e-16" below the double-precision floor (2.2e-16, written out as a plain
+ * decimal in the condition), 1.2E-05 below 0.001, else 3 decimals (0.237). Two conditional
+ * sections and a default, as Excel allows.
  */
-export const P_VALUE = '[<2.2E-16]"<2e-16";[<0.001]0.0E+00;0.000';
+export const P_VALUE = '[<0.00000000000000022]"<2e-16";[<0.001]0.0E+00;0.000';
 /** Simulated p-values (RLRT): 4 decimals, so 0 shows as 0.0000 next to its note. */
 export const P_SIMULATED = "0.0000";
 const SCIENTIFIC = "0.000E+00";

@@ -67,7 +67,11 @@ class PlaceholderWarningPlugin {
   apply(compiler) {
     compiler.hooks.thisCompilation.tap("PlaceholderWarningPlugin", (compilation) => {
       if (this.url === PLACEHOLDER_URL) {
-        compilation.warnings.push(new compiler.webpack.WebpackError(`dist/manifest.xml points at ${PLACEHOLDER_URL}: set LMM_PROD_URL to where dist/ will be served (npm start uses the development manifest and is not affected)`));
+        const w = new compiler.webpack.WebpackError(
+          `Expected for local use: nothing failed and dist/ is complete. \`npm start\` and \`npm run dev-server\` use the development manifest (localhost) and are not affected. Only to deploy dist/ to a web server, build with LMM_PROD_URL=https://your.host/path/ so that dist/manifest.xml points there instead of the placeholder ${PLACEHOLDER_URL}`,
+        );
+        w.file = "manifest.xml (production build without LMM_PROD_URL)";
+        compilation.warnings.push(w);
       }
     });
   }

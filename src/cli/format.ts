@@ -32,12 +32,21 @@ export function table(header: string[], rows: string[][], indent = ""): string {
     .join("\n");
 }
 
+/** What the model is, as R would title it: lme4's mixed model, nlme's gls, or a plain linear model. */
+export function modelTitle(fit: FitResult): string {
+  const by = fit.method === "REML" ? "REML" : "maximum likelihood";
+  if (Object.keys(fit.groups).length > 0) return `Linear mixed model fit by ${by}`;
+  if (fit.residual) return `Generalized least squares fit by ${by}`;
+  return `Linear model (no random effects) fit by ${by}`;
+}
+
 export function formatFit(fit: FitResult, dataName = "", level = 0.95): string {
   // Interval bounds named as R names them: 2.5 % and 97.5 % for level 0.95.
   const pct = (x: number) => String(Number((x * 100).toPrecision(4)));
   const lo = pct((1 - level) / 2), hi = pct((1 + level) / 2);
   const out: string[] = [];
-  out.push(`Linear mixed model fit by ${fit.method === "REML" ? "REML" : "maximum likelihood"}`);
+  const mixed = Object.keys(fit.groups).length > 0;
+  out.push(modelTitle(fit));
   out.push(`Model: ${fit.spec}`);
   out.push(`Data: ${dataName ? dataName + ", " : ""}${fit.n} rows used${fit.n_dropped ? `, ${fit.n_dropped} dropped for missing values` : ""}`);
   out.push("");
@@ -45,23 +54,30 @@ export function formatFit(fit: FitResult, dataName = "", level = 0.95): string {
   out.push("");
   if (fit.residual) {
     out.push(`Residual structure: ${fit.residual.type}${fit.residual.group ? ` within ${fit.residual.group}` : ""}${fit.residual.time ? ` over ${fit.residual.time}` : ""}`);
-    for (const [k, v] of Object.entries(fit.residual.params)) out.push(`  ${k}: ${formatParam(v)}`);
+    for (const [k, v] of Object.entries(fit.residual.params)) out.push(`  ${k}:${formatParam(v)}`);
     out.push("");
   }
-  out.push("Random effects:");
-  const vcRows = fit.varcomp.map((r) => [
-    r.group,
-    r.effect2 ? `${r.effect} ~ ${r.effect2}` : r.effect ?? "",
-    r.effect2 ? "" : num(r.variance, 5),
-    r.effect2 ? `corr ${num(r.corr, 3)}` : num(r.sd, 4),
-    num(r.sd_lower, 4),
-    num(r.sd_upper, 4),
-    r.var_prop === null ? "" : r.var_prop.toFixed(3),
-  ]);
-  out.push(table(["Groups", "Name", "Variance", "Std.Dev.", `sd_${lo}`, `sd_${hi}`, "var_prop"], vcRows, " "));
-  const groups = Object.entries(fit.groups).map(([g, k]) => `${g}, ${k}`).join("; ");
-  if (groups) out.push(`Number of obs: ${fit.n}, groups: ${groups}`);
-  if (fit.icc != null) out.push(`Intra-class correlation: ${fit.icc.toFixed(3)}`);
+  if (mixed) {
+    out.push("Random effects:");
+    const vcRows = fit.varcomp.map((r) => [
+      r.group,
+      r.effect2 ? `${r.effect} ~ ${r.effect2}` : r.effect ?? "",
+      r.effect2 ? "" : num(r.variance, 5),
+      r.effect2 ? `corr ${num(r.corr, 3)}` : num(r.sd, 4),
+      num(r.sd_lower, 4),
+      num(r.sd_upper, 4),
+      r.var_prop === null ? "" : r.var_prop.toFixed(3),
+    ]);
+    out.push(table(["Groups", "Name", "Variance", "Std.Dev.", `sd_${lo}`, `sd_${hi}`, "var_prop"], vcRows, " "));
+    const groups = Object.entries(fit.groups).map(([g, k]) => `${g}, ${k}`).join("; ");
+    out.push(`Number of obs: ${fit.n}, groups: ${groups}`);
+    if (fit.icc != null) out.push(`Intra-class correlation: ${fit.icc.toFixed(3)}`);
+  } else {
+    // No random effects: the residual is the only variance, printed as lm and gls print it.
+    const res = fit.varcomp.find((r) => r.group === "Residual");
+    const ci = res && res.sd_lower !== null && res.sd_upper !== null ? `; ${pct(level)}% CI of the SD ${num(res.sd_lower, 4)} to ${num(res.sd_upper, 4)}` : "";
+    out.push(`Residual standard error: ${num(fit.sigma, 5)}${res ? ` (variance ${num(res.variance, 5)}${ci})` : ""}`);
+  }
   out.push("");
   out.push("Fixed effects:");
   const fxRows = fit.fixef.map((r) => [r.term, num(r.estimate, 7), num(r.se, 7), num(r.df, 6), num(r.t, 4), pval(r.p), num(r.lower, 5), num(r.upper, 5)]);
@@ -75,11 +91,22 @@ export function formatFit(fit: FitResult, dataName = "", level = 0.95): string {
   return out.join("\n");
 }
 
+/**
+ * A residual parameter after its name: a number, a row of texts or numbers (one number of
+ * decimals for the row, as R formats a vector), or a matrix on lines of its own with one number
+ * of decimals for all its entries (the UN correlations: 1.000 beside 0.926, not 1.00).
+ */
 function formatParam(v: number | number[] | number[][] | string[]): string {
-  if (typeof v === "number") return num(v, 5);
-  if (v.length > 0 && typeof v[0] === "string") return (v as string[]).join("  ");
-  if (v.length > 0 && Array.isArray(v[0])) return "\n" + (v as number[][]).map((r) => "    " + r.map((x) => num(x, 3).padStart(7)).join(" ")).join("\n");
-  return (v as number[]).map((x) => num(x, 5)).join("  ");
+  if (typeof v === "number") return ` ${num(v, 5)}`;
+  if (v.length > 0 && typeof v[0] === "string") return ` ${(v as string[]).join("  ")}`;
+  if (v.length > 0 && Array.isArray(v[0])) {
+    const m = v as number[][];
+    const cells = formatColumn(m.flat(), 3);
+    const width = Math.max(...cells.map((c) => c.length));
+    const k = m[0].length;
+    return m.map((r, i) => "\n    " + r.map((_, j) => cells[i * k + j].padStart(width)).join("  ")).join("");
+  }
+  return ` ${formatColumn(v as number[], 5).join("  ")}`;
 }
 
 export function formatLrt(res: LrtResult): string {

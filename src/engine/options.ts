@@ -2,7 +2,7 @@
 // or nsim would otherwise give a wrong number (level 2 gives ±Infinity bounds, nsim 0 gives
 // p = NaN) or a crash deep inside. Every face (CLI, functions, pane, worker) passes options
 // here, so one set of rules and one set of messages serves them all.
-import type { DataTable, FitOptions, Method } from "./types";
+import type { DataTable, Method } from "./types";
 import { DataError } from "./errors";
 
 const METHODS: Method[] = ["REML", "ML"];

@@ -1,13 +1,15 @@
 // The =LMM.* custom functions. Thin adapters: Excel's arguments (inputs.ts) -> the shared client,
 // which runs the engine in a Web Worker and caches by inputs, so FIT, VARCOMP, BLUP and FITTED
-// on the same data and spec fit once -> a 2-D table (format.ts). Any failure becomes #VALUE!
+// on the same data and spec fit once -> a 2-D table (format.ts) -> Excel's cells, numbers with
+// their number formats where the host supports it (cell-values.ts). Any failure becomes #VALUE!
 // with a message that says what to fix.
 // The JSDoc is Excel's function help: custom-functions-metadata turns it into functions.json, so
 // every function is a top-level declaration with plain parameter types (optional arguments are
 // `T | null`: Excel passes null for an omitted one), and the last parameter is the cancellation
 // handle (which makes the function @cancelable).
 import { lmmClient } from "../worker/shared";
-import { blupTable, fitTable, fittedColumn, lrtTable, rlrtTable, varcompTable } from "./format";
+import { blupCells, fitCells, fittedCells, lrtCells, rlrtCells, varcompCells } from "./format";
+import { toExcel } from "./cell-values";
 import { anovaTable, anovaTypeArg, ddfArg } from "./anova-format";
 import { ciArg, dataArg, dataNotes, fail, fittedTypeArg, intArg, levelArg, methodArg, nameArg, onCancel, specArg, specsArg } from "./inputs";
 
@@ -26,7 +28,7 @@ export async function fit(data: any[][], spec: string, method: string | null, dd
   try {
     const d = dataArg(data);
     const r = await lmmClient.fit(d.rows, specArg(spec), { method: methodArg(method), ddf: ddfArg(ddf) }, onCancel(invocation));
-    return fitTable(r, dataNotes(d));
+    return toExcel(fitCells(r, dataNotes(d)));
   } catch (e) {
     throw fail(e);
   }
@@ -49,7 +51,7 @@ export async function varcomp(data: any[][], spec: string, method: string | null
     const d = dataArg(data);
     const lv = levelArg(level);
     const r = await lmmClient.fit(d.rows, specArg(spec), { method: methodArg(method), level: lv, ci: ciArg(ci) }, onCancel(invocation));
-    return varcompTable(r, lv);
+    return toExcel(varcompCells(r, lv));
   } catch (e) {
     throw fail(e);
   }
@@ -69,7 +71,7 @@ export async function lrt(data: any[][], specs: any[][], method: string | null, 
   try {
     const d = dataArg(data);
     const r = await lmmClient.lrt(d.rows, specsArg(specs), { method: methodArg(method) }, onCancel(invocation));
-    return lrtTable(r);
+    return toExcel(lrtCells(r));
   } catch (e) {
     throw fail(e);
   }
@@ -91,7 +93,7 @@ export async function blup(data: any[][], spec: string, group: string | null, me
     const d = dataArg(data);
     const g = nameArg(group, "group");
     const r = await lmmClient.fit(d.rows, specArg(spec), { method: methodArg(method) }, onCancel(invocation));
-    return blupTable(r, g);
+    return toExcel(blupCells(r, g));
   } catch (e) {
     throw fail(e);
   }
@@ -113,7 +115,7 @@ export async function fitted(data: any[][], spec: string, type: string | null, m
     const d = dataArg(data);
     const t = fittedTypeArg(type);
     const r = await lmmClient.fit(d.rows, specArg(spec), { method: methodArg(method), fitted: true }, onCancel(invocation));
-    return fittedColumn(r, t, d.rows.length);
+    return toExcel(fittedCells(r, t, d.rows.length));
   } catch (e) {
     throw fail(e);
   }
@@ -135,7 +137,7 @@ export async function rlrt(data: any[][], spec: string, nsim: number | null, see
     const d = dataArg(data);
     const options = { nsim: intArg(nsim, "nsim", 100, 1000000), seed: intArg(seed, "seed", 1, 2147483647) };
     const r = await lmmClient.rlrt(d.rows, specArg(spec), options, onCancel(invocation));
-    return rlrtTable(r);
+    return toExcel(rlrtCells(r));
   } catch (e) {
     throw fail(e);
   }

@@ -3,7 +3,7 @@
 // the pane's browser test over dist/, with LMM_PROD_URL set and office-addin-dev-certs made
 // unloadable (a build must never ask for certificates). Then: the files, the page's scripts,
 // functions.json (ids, matrix arguments, allowErrorForDataTypeAny), the worker bundle, and the
-// manifest checked structurally with our own XML reader (office-addin-manifest validate needs
+// manifest checked structurally (read with fast-xml-parser; office-addin-manifest validate needs
 // Microsoft's service, so it is not run here).
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
@@ -56,6 +56,24 @@ test("the build writes the page, the functions and their metadata, the worker, t
     assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [s, s], `icon-${s}.png is ${s}x${s}`);
   }
   assert.ok(!buildLog.includes("lmm-addin.invalid"), "LMM_PROD_URL was used, so no placeholder warning");
+});
+
+test("a production build without LMM_PROD_URL says its placeholder warning is expected for local use", () => {
+  // The warning's text, from the plugin itself (a second full build would double this file's time).
+  const cfg = require(path.join(ROOT, "webpack.config.js")) as (env: object, o: object) => Promise<{ plugins: { constructor: { name: string }; apply(c: unknown): void }[] }>;
+  return cfg({}, { mode: "production" }).then((config) => {
+    const plugin = config.plugins.find((p) => p.constructor.name === "PlaceholderWarningPlugin");
+    assert.ok(plugin, "the placeholder warning plugin is in a production build without LMM_PROD_URL");
+    const warnings: { message: string; file?: string }[] = [];
+    class WebpackError extends Error {
+      file?: string;
+    }
+    plugin.apply({ webpack: { WebpackError }, hooks: { thisCompilation: { tap: (_n: string, f: (c: unknown) => void) => f({ warnings }) } } });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0].message, /^Expected for local use: nothing failed and dist\/ is complete\./);
+    assert.match(warnings[0].message, /LMM_PROD_URL=https:\/\/your\.host\/path\//);
+    assert.match(String(warnings[0].file), /without LMM_PROD_URL/);
+  });
 });
 
 test("taskpane.html is the shared runtime's one page: Office.js from the CDN, then the pane, the functions and the commands", () => {
@@ -114,8 +132,11 @@ interface FnMeta {
 }
 
 test("functions.json: the ids, matrix data and results, optional arguments, cancelable, error cells allowed", () => {
-  const meta = JSON.parse(read("functions.json")) as { allowErrorForDataTypeAny?: boolean; functions: FnMeta[] };
+  const meta = JSON.parse(read("functions.json")) as { allowErrorForDataTypeAny?: boolean; allowCustomDataForDataTypeAny?: boolean; functions: FnMeta[] };
   assert.equal(meta.allowErrorForDataTypeAny, true, "top-level allowErrorForDataTypeAny");
+  // The functions return numbers as formatted-number cell values where the host supports data
+  // types (src/functions/cell-values.ts); Excel accepts them only with this flag.
+  assert.equal(meta.allowCustomDataForDataTypeAny, true, "top-level allowCustomDataForDataTypeAny");
   const byId = new Map(meta.functions.map((f) => [f.id, f]));
   assert.deepEqual([...byId.keys()].sort(), ["ANOVA", "BLUP", "FIT", "FITTED", "LRT", "RLRT", "VARCOMP"]);
   const params = (id: string) => byId.get(id)!.parameters.map((p) => `${p.name}${p.optional ? "?" : ""}`);
@@ -164,7 +185,7 @@ function checkManifest(xml: string, base: string, dist: string | null): void {
   const allIds = new Set<string>();
   for (const [tag, map] of [["bt:Url", urls], ["bt:String", strings], ["bt:Image", images]] as const) {
     for (const e of findAll(resources, tag)) {
-      assert.ok(e.attrs.id, `a ${tag} without an id (line ${e.line})`);
+      assert.ok(e.attrs.id, `a ${tag} without an id (at ${e.path})`);
       assert.ok(!allIds.has(e.attrs.id), `resource id ${e.attrs.id} is defined once`);
       allIds.add(e.attrs.id);
       map.set(e.attrs.id, e.attrs.DefaultValue);
@@ -186,10 +207,10 @@ function checkManifest(xml: string, base: string, dist: string | null): void {
   (function walk(e: XmlElement) {
     const r = e.attrs.resid;
     if (r !== undefined) {
-      if (e.name === "bt:Image") assert.ok(images.has(r), `image resid ${r} (line ${e.line}) resolves`);
-      else if (URL_ELEMENTS.includes(e.name)) assert.ok(urls.has(r), `url resid ${r} on <${e.name}> (line ${e.line}) resolves to a bt:Url`);
-      else if (STRING_ELEMENTS.includes(e.name)) assert.ok(strings.has(r), `string resid ${r} on <${e.name}> (line ${e.line}) resolves to a bt:String`);
-      else assert.fail(`unexpected resid on <${e.name}> (line ${e.line})`);
+      if (e.name === "bt:Image") assert.ok(images.has(r), `image resid ${r} (at ${e.path}) resolves`);
+      else if (URL_ELEMENTS.includes(e.name)) assert.ok(urls.has(r), `url resid ${r} on <${e.name}> (at ${e.path}) resolves to a bt:Url`);
+      else if (STRING_ELEMENTS.includes(e.name)) assert.ok(strings.has(r), `string resid ${r} on <${e.name}> (at ${e.path}) resolves to a bt:String`);
+      else assert.fail(`unexpected resid on <${e.name}> (at ${e.path})`);
     }
     e.children.forEach(walk);
   })(doc);
@@ -254,12 +275,22 @@ test("webpack.config.js: the production URL is checked, and the placeholder is u
   assert.equal(cfg.productionManifest(twice, "https://h.example/$&/"), '<a href="https://h.example/$&/x"/><b href="https://h.example/$&/y"/>', "every match, literally");
 });
 
-test("the XML reader rejects malformed manifests", () => {
-  assert.throws(() => parseXml("<a><b></a>"), /closes <b>/);
-  assert.throws(() => parseXml("<a x='1' x='2'/>"), /duplicate attribute/);
-  assert.throws(() => parseXml("<a><b/>"), /never closed/);
-  assert.throws(() => parseXml("<a x=1/>"), /not quoted/);
-  assert.equal(parseXml("<a t='&quot;x&gt;'>&amp;<!-- c --></a>").attrs.t, '"x>');
+test("the XML reader (fast-xml-parser) rejects malformed manifests and decodes entities", () => {
+  assert.throws(() => parseXml("<a><b></a>"), /line 1, column \d+: Expected closing tag 'b'/);
+  assert.throws(() => parseXml("<a x='1' x='2'/>"), /Attribute 'x' is repeated/);
+  assert.throws(() => parseXml("<a><b/>"), /Unclosed tag 'a'/);
+  assert.throws(() => parseXml("<a x=1/>"), /Attribute 'x' is without value/);
+  assert.throws(() => parseXml("<a/><b/>"), /2 root elements/);
+  const e = parseXml("<?xml version='1.0'?><a t='&quot;x&gt;'>&amp;<!-- c --><b/><b k='v'/></a>");
+  assert.equal(e.attrs.t, '"x>');
+  assert.equal(e.text, "&");
+  assert.deepEqual(
+    findAll(e, "b").map((b) => [b.path, b.attrs.k]),
+    [
+      ["a/b[1]", undefined],
+      ["a/b[2]", "v"],
+    ],
+  );
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ import { LevelTable, isMissingRange, isSpace, scanNumber, scanNumberPrefix, trim
 import { checkHeader, factorColumn, headerIsBlank, makeTable } from "./columns";
 
 const COMMA = 44;
-const SEMICOLON = 59;
 const TAB = 9;
 const DOT = 46;
 const QUOTE = 34;

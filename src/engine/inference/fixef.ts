@@ -121,7 +121,6 @@ export function pinvSym(H: Float64Array, n: number, tol = 1e-8): Float64Array {
 }
 
 export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): string[] {
-  const { model } = fit;
   const p = fit.design.p;
   if (p === 0) return [];
   const vp = varparHat(fit);

@@ -9,7 +9,7 @@
 // in an earlier term, else by indicators of all its levels; without an intercept, the first
 // factor of the first term that has one gets all its levels. Columns of a term are the products
 // of its variables' columns, the first variable varying fastest.
-import type { DataTable, Design, Expr, ModelSpec, ReTermDesign, Term } from "../types";
+import type { DataTable, Design, ModelSpec, ReTermDesign, Term } from "../types";
 import { DataError } from "../errors";
 import { exprLabel } from "../formula/parse";
 import { FactorVariable, Variable, Variables, textMessage } from "./variables";

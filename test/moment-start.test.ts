@@ -14,8 +14,8 @@ function startOf(prep: PreparedModel): Float64Array | null {
 }
 
 const cases: [string, string][] = [
-  ["../shared/data/sleepstudy.csv", "Reaction ~ Days + (Days | Subject)"],
-  ["../shared/data/sleepstudy.csv", "Reaction ~ Days + (1 | Subject)"],
+  ["assets/examples/sleepstudy.csv", "Reaction ~ Days + (Days | Subject)"],
+  ["assets/examples/sleepstudy.csv", "Reaction ~ Days + (1 | Subject)"],
   ["assets/examples/sitka.csv", "size ~ time + (time | tree)"],
   ["assets/examples/sitka.csv", "size ~ time*treat + (1 | tree)"],
   ["test/data/orthodont.csv", "distance ~ age + Sex + (age | Subject)"],

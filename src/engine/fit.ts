@@ -39,7 +39,7 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
     term, estimate: beta[i], se: se[i], df: null, t: beta[i] / se[i], p: null, lower: null, upper: null,
   }));
   const level = opts.level ?? 0.95;
-  fixefInference(fit, fixefRows, level);
+  fixefInference(fit, fixefRows, level, messages);
   const varcomp = varcompRows(model.remats, T, sigma2);
   if ((opts.ci ?? "auto") !== "none") varcompIntervals(fit, varcomp, level, opts.ci ?? "auto", messages);
   restore(fit);

@@ -81,8 +81,13 @@ export function restore(fit: LmmFit): void {
   fit.model.factor(fit.theta);
 }
 
-/** Moore–Penrose inverse of a symmetric matrix, dropping eigenvalues <= tol (as lmerTest). */
+/**
+ * Moore–Penrose inverse of a symmetric matrix, dropping eigenvalues <= tol (as lmerTest). A
+ * matrix with a non-finite entry (a Hessian that stepped where the likelihood is undefined) has
+ * no inverse: all NaN, which the callers report as not computed.
+ */
 export function pinvSym(H: Float64Array, n: number, tol = 1e-8): Float64Array {
+  if (!H.every(Number.isFinite)) return new Float64Array(n * n).fill(NaN);
   const e = new EigenvalueDecomposition(new Matrix(Array.from({ length: n }, (_, i) => Array.from(H.subarray(i * n, i * n + n)))), { assumeSymmetric: true });
   const vals = e.realEigenvalues;
   const V = e.eigenvectorMatrix;
@@ -94,7 +99,7 @@ export function pinvSym(H: Float64Array, n: number, tol = 1e-8): Float64Array {
   return out;
 }
 
-export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): void {
+export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number, messages: string[] = []): void {
   const { model } = fit;
   const p = fit.design.p;
   if (p === 0) return;
@@ -131,14 +136,23 @@ export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): vo
   }
   restore(fit);
   const alpha = (1 - level) / 2;
+  let missing = 0;
   rows.forEach((r, i) => {
     const df = dfs[i];
     r.df = Number.isFinite(df) && df > 0 ? df : null;
     r.p = r.df !== null ? pT2(r.t, r.df) : null;
     if (r.df !== null) {
       const qt = qT(1 - alpha, r.df);
-      r.lower = r.estimate - qt * r.se;
-      r.upper = r.estimate + qt * r.se;
+      const lower = r.estimate - qt * r.se, upper = r.estimate + qt * r.se;
+      // A df near 0 has an infinite t quantile: no interval rather than (-Inf, Inf).
+      if (Number.isFinite(lower) && Number.isFinite(upper)) {
+        r.lower = lower;
+        r.upper = upper;
+      } else missing++;
     }
+    if (r.df === null || !Number.isFinite(r.t) || (r.p !== null && !Number.isFinite(r.p))) missing++;
   });
+  if (missing > 0) {
+    messages.push("the Satterthwaite df, p-values or intervals of some fixed effects could not be computed (the likelihood's curvature at the optimum is undefined or degenerate, as at a boundary or near-perfect fit); they are left blank");
+  }
 }

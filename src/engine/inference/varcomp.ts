@@ -7,6 +7,7 @@
 // scale of each SD (atanh for correlations), labelled as such.
 import type { VarcompRow } from "../types";
 import { LmmFit, estimatedMs, fitPrepared } from "../model/prepared";
+import { PROFILE_MS, profileMs } from "../model/cost";
 import { bobyqa } from "../optim";
 import { cholCopy } from "../linalg/dense";
 import type { ReMat } from "../model/remat";
@@ -98,10 +99,6 @@ function rowFor(rows: VarcompRow[], remats: ReMat[], p: Par): VarcompRow {
   return hit;
 }
 
-/** Evaluations a profile takes per parameter, roughly (both ends, each point an inner fit). */
-const PROFILE_EVALS_PER_PARAM = 1000;
-/** Above this estimated time, "auto" uses Wald intervals. */
-const PROFILE_BUDGET_MS = 3000;
 
 export function varcompIntervals(fit: LmmFit, rows: VarcompRow[], level: number, how: string, messages: string[]): void {
   const { model } = fit;
@@ -114,9 +111,16 @@ export function varcompIntervals(fit: LmmFit, rows: VarcompRow[], level: number,
     messages.push("variance-component intervals are not computed for models with a residual structure");
     return;
   }
+  // The estimate is deterministic (cost.ts). Beyond PROFILE_MS profiles are Wald intervals, and
+  // beyond ten times that even when asked for, so that no interval request can run for minutes.
+  const estimate = profileMs(fit, pars.length);
+  if (how === "profile" && estimate > 2 * PROFILE_MS) {
+    messages.push(`profile-likelihood intervals for ${pars.length} parameters would take about ${Math.round(estimate / 1000)} s; Wald intervals on the log-SD scale are shown instead (simplify the random effects to get profile intervals)`);
+    waldIntervals(fit, rows, pars, z);
+    return;
+  }
   if (how === "auto") {
-    const estimate = estimatedMs(fit) * PROFILE_EVALS_PER_PARAM * pars.length;
-    how = estimate > PROFILE_BUDGET_MS ? "wald" : "profile";
+    how = estimate > PROFILE_MS ? "wald" : "profile";
     if (how === "wald") messages.push(`profile-likelihood intervals would take about ${Math.round(estimate / 1000)} s on data this size; so Wald intervals on the log-SD scale are shown (ask for ci = "profile" to get them)`);
     if (how === "wald") {
       waldIntervals(fit, rows, pars, z);
@@ -169,6 +173,7 @@ export function varcompIntervals(fit: LmmFit, rows: VarcompRow[], level: number,
     const d = profile(j, x) - devMin;
     return Math.sign(x - phiHat[j]) * Math.sqrt(Math.max(d, 0));
   };
+  let undefinedEnds = 0;
   pars.forEach((par, j) => {
     const row = rowFor(rows, remats, par);
     const hat = phiHat[j];
@@ -177,9 +182,13 @@ export function varcompIntervals(fit: LmmFit, rows: VarcompRow[], level: number,
       warm = Float64Array.from(phiHat);
       ends.push(findEnd(zeta, j, hat, dir, dir * z, lowerB[j], upperB[j], scale[j]));
     }
-    row.sd_lower = ends[0];
-    row.sd_upper = ends[1];
+    // Where the profiled deviance is undefined (no finite value near there) the end is NaN: blank.
+    const bad = ends.some((e) => e !== null && !Number.isFinite(e));
+    if (bad) undefinedEnds++;
+    row.sd_lower = ends[0] !== null && Number.isFinite(ends[0]) ? ends[0] : null;
+    row.sd_upper = ends[1] !== null && Number.isFinite(ends[1]) ? ends[1] : null;
   });
+  if (undefinedEnds > 0) messages.push(`the profile likelihood of ${undefinedEnds} variance parameter(s) is undefined near the estimate (the fit is at a boundary or did not converge): those interval ends are left blank`);
   model.factor(fit.theta);
 }
 
@@ -266,8 +275,11 @@ function waldIntervals(fit: LmmFit, rows: VarcompRow[], pars: Par[], z: number):
     const se = Math.sqrt(cov[i * k + i]);
     if (!Number.isFinite(se) || se === 0 || phiHat[i] === 0) return;
     const f = par.kind === "cor" ? Math.tanh : Math.exp;
-    row.sd_lower = f(eta[i] - z * se);
-    row.sd_upper = f(eta[i] + z * se);
+    const lower = f(eta[i] - z * se), upper = f(eta[i] + z * se);
+    // An SD near 0 has a huge log-scale se: exp overflows, and there is no useful interval.
+    if (!Number.isFinite(lower) || !Number.isFinite(upper)) return;
+    row.sd_lower = lower;
+    row.sd_upper = upper;
   });
   model.factor(fit.theta);
 }

@@ -18,7 +18,7 @@ import { prepareFit } from "../src/engine/model/prepared";
 import { REFUSE_MS, fitCost } from "../src/engine/model/cost";
 import { isEngineError, makeCase, runCase } from "./helpers/gen-case";
 
-const CASES = 10000;
+const CASES = Number(process.env.FUZZ_CASES ?? 10000);
 const CHUNK = 1000;
 /** Cases whose typical cost is below this (estimated ms) are run to the end. */
 const RUN_BELOW_MS = 40;
@@ -75,5 +75,5 @@ test("the fuzz cases cover both outcomes: many fits and many clean refusals", ()
   assert.equal(total.refused + total.prepared, CASES);
   assert.ok(total.prepared > CASES * 0.3, `only ${total.prepared} of ${CASES} cases prepared`);
   assert.ok(total.refused > CASES * 0.3, `only ${total.refused} of ${CASES} cases refused`);
-  assert.ok(total.fitted > 2000, `only ${total.fitted} cases fitted to the end (of ${total.run} run)`);
+  assert.ok(total.fitted > CASES * 0.12, `only ${total.fitted} cases fitted to the end (of ${total.run} run)`);
 });

@@ -3,11 +3,13 @@
 //   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
 //   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
 //   lmm demo
-// Bad input prints one line on stderr and exits with 2.
+// Bad input prints one line on stderr and exits with 2. The engine runs in a worker thread
+// (progress.ts): Ctrl-C prints one line and exits with 130; long fits show progress on a terminal.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { compareModels, exactRlrt, fitModel, parseCsv } from "../engine";
-import type { DataTable, Method } from "../engine/types";
+import { parseCsv } from "../engine";
+import type { DataTable, FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
+import { runEngine } from "./progress";
 import { formatFit, formatLrt, formatRlrt } from "./format";
 import { runDemo } from "./demo";
 
@@ -92,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
         const ci = args.flags.get("--ci");
         if (ci !== undefined && ci !== "auto" && ci !== "profile" && ci !== "wald" && ci !== "none") throw new UsageError("--ci must be auto, profile, wald or none");
         const table = readTable(file);
-        const fit = fitModel(table, spec, { method: methodOf(args), ci: (ci as "auto" | "profile" | "wald" | "none" | undefined) ?? "auto" });
+        const fit = await runEngine<FitResultWithRows>({ kind: "fit", table, spec, options: { method: methodOf(args), ci: (ci as "auto" | "profile" | "wald" | "none" | undefined) ?? "auto" } });
         if (json) print(fit);
         else process.stdout.write(formatFit(fit, path.basename(file)) + "\n");
         return 0;
@@ -100,7 +102,7 @@ export async function main(argv: string[]): Promise<number> {
       case "lrt": {
         const [file, ...specs] = args.positional;
         if (specs.length < 2) throw new UsageError("lrt needs at least two model specs");
-        const res = compareModels(readTable(file), specs, { method: methodOf(args) });
+        const res = await runEngine<LrtResult>({ kind: "lrt", table: readTable(file), specs, options: { method: methodOf(args) } });
         if (json) print(res);
         else process.stdout.write(formatLrt(res) + "\n");
         return 0;
@@ -108,7 +110,7 @@ export async function main(argv: string[]): Promise<number> {
       case "rlrt": {
         const [file, spec] = args.positional;
         if (!spec) throw new UsageError("missing the model spec");
-        const res = exactRlrt(readTable(file), spec, { nsim: intFlag(args, "--nsim", 10000), seed: intFlag(args, "--seed", 1) });
+        const res = await runEngine<RlrtResult>({ kind: "rlrt", table: readTable(file), spec, options: { nsim: intFlag(args, "--nsim", 10000), seed: intFlag(args, "--seed", 1) } });
         if (json) print(res);
         else process.stdout.write(formatRlrt(res, spec) + "\n");
         return 0;

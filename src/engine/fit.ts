@@ -11,7 +11,7 @@ import { restore } from "./inference/fixef";
 
 export function fitModel(table: DataTable, specText: string, opts: FitOptions = {}): FitResultWithRows {
   const method: Method = opts.method ?? "REML";
-  const fit = fitPrepared(prepareFit(table, specText), method, opts.signal);
+  const fit = fitPrepared(prepareFit(table, specText), method, opts.signal, opts.onProgress);
   return summarize(fit, opts);
 }
 

@@ -20,7 +20,7 @@ export function makeCase(id: number): FuzzCase {
   const specs = kind === "lrt" ? [genSpec(g), genSpec(g)] : [genSpec(g)];
   const opts: FuzzCase["opts"] = {
     method: g.chance(0.3) ? "ML" : "REML",
-    ci: g.pick(["none", "none", "none", "wald", "auto", "profile"] as const),
+    ci: g.pick(["none", "none", "none", "none", "none", "wald", "wald", "auto", "profile"] as const),
     level: g.chance(0.9) ? 0.95 : g.pick([0.5, 0.99, 0.999999]),
     fitted: g.chance(0.2),
   };

@@ -103,8 +103,10 @@ async function runIn(...args: string[]): Promise<{ status: number; stdout: strin
   const { main } = await import("../src/cli/main");
   let stdout = "", stderr = "";
   const out = process.stdout.write.bind(process.stdout), err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((stdout += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
+  // The command writes strings. The test runner's own reports to its parent are Buffers, and
+  // they can arrive while the command awaits its worker thread: pass those through.
+  process.stdout.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === "string" ? ((stdout += s), true) : out(s, ...rest))) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array, ...rest: never[]) => (typeof s === "string" ? ((stderr += s), true) : err(s, ...rest))) as typeof process.stderr.write;
   try {
     const status = await main(args);
     return { status, stdout, stderr };

@@ -6,13 +6,15 @@
 //   lmm demo
 // Bad input prints one line on stderr and exits with 2; only `lmm` alone or --help prints the
 // usage. Every flag is checked: an unknown or misspelled one is an error with the nearest flag,
-// never ignored in silence.
+// never ignored in silence. The engine runs in a worker thread (progress.ts): Ctrl-C prints one
+// line and exits with 130; long fits show progress on a terminal.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { compareModels, exactRlrt, fitModel, parseCsv, parseDdf } from "../engine";
-import type { DataTable, Method } from "../engine/types";
+import { parseCsv, parseDdf } from "../engine";
+import type { DataTable, FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
 import { decodeText } from "../engine/data/decode";
 import { nearest } from "../engine/options";
+import { runEngine } from "./progress";
 import { formatFit, formatLrt, formatRlrt } from "./format";
 import { runDemo } from "./demo";
 import { runAnova } from "./anova";
@@ -181,7 +183,7 @@ export async function main(argv: string[]): Promise<number> {
         noExtra(extra);
         const ddfFlag = args.flags.get("--ddf");
         const opts = { method: methodOf(args), ci: ciOf(args), level: levelOf(args), ddf: parseDdf(ddfFlag === true ? "" : ddfFlag) };
-        const fit = fitModel(readTable(file), spec, opts);
+        const fit = await runEngine<FitResultWithRows>({ kind: "fit", table: readTable(file), spec, options: opts });
         if (json) print(fit);
         else process.stdout.write(formatFit(fit, path.basename(file), opts.level) + "\n");
         return 0;
@@ -191,7 +193,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!file) throw new UsageError("missing the data file and the model specs");
         if (specs.length < 2) throw new UsageError("lrt needs at least two model specs");
         const method = methodOf(args);
-        const res = compareModels(readTable(file), specs, { method });
+        const res = await runEngine<LrtResult>({ kind: "lrt", table: readTable(file), specs, options: { method } });
         if (json) print(res);
         else process.stdout.write(formatLrt(res) + "\n");
         return 0;
@@ -203,7 +205,7 @@ export async function main(argv: string[]): Promise<number> {
         noExtra(extra);
         const nsim = intFlag(args, "--nsim", 10000, 1, 1_000_000);
         const seed = intFlag(args, "--seed", 1, 0, 4294967295);
-        const res = exactRlrt(readTable(file), spec, { nsim, seed });
+        const res = await runEngine<RlrtResult>({ kind: "rlrt", table: readTable(file), spec, options: { nsim, seed } });
         if (json) print(res);
         else process.stdout.write(formatRlrt(res, spec) + "\n");
         return 0;

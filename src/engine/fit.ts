@@ -20,7 +20,7 @@ export function fitModel(table: DataTable, specText: string, opts: FitOptions = 
   parseDdf(opts.ddf);
   const prep = prepareFit(table, specText);
   checkIdentifiable(prep);
-  const fit = fitPrepared(prep, method, opts.signal);
+  const fit = fitPrepared(prep, method, opts.signal, opts.onProgress);
   return summarize(fit, opts);
 }
 

@@ -66,7 +66,7 @@ export function checkFitArgs(table: unknown, spec: unknown, opts: unknown): void
   checkTable(table);
   checkSpec(spec);
   const o = checkObject(opts, "fit options");
-  checkKeys(o, ["method", "level", "ci", "fitted", "signal", "ddf"], "fit option");
+  checkKeys(o, ["method", "level", "ci", "fitted", "signal", "ddf", "onProgress"], "fit option");
   checkMethod(o.method);
   const level = o.level;
   if (level !== undefined && !(typeof level === "number" && level > 0 && level < 1)) {
@@ -78,6 +78,7 @@ export function checkFitArgs(table: unknown, spec: unknown, opts: unknown): void
   }
   if (o.fitted !== undefined && typeof o.fitted !== "boolean") throw new DataError(`fitted must be true or false, not ${show(o.fitted)}`);
   checkSignal(o.signal);
+  if (o.onProgress !== undefined && typeof o.onProgress !== "function") throw new DataError(`onProgress must be a function, not ${show(o.onProgress)}`);
 }
 
 /** compareModels(table, specs, opts). */
@@ -86,9 +87,10 @@ export function checkCompareArgs(table: unknown, specs: unknown, opts: unknown):
   if (!Array.isArray(specs)) throw new DataError(`the model specs must be a list of at least two specs, not ${show(specs)}`);
   specs.forEach((s, i) => checkSpec(s, `model spec ${i + 1}`));
   const o = checkObject(opts, "comparison options");
-  checkKeys(o, ["method", "signal"], "comparison option");
+  checkKeys(o, ["method", "signal", "onProgress"], "comparison option");
   checkMethod(o.method);
   checkSignal(o.signal);
+  if (o.onProgress !== undefined && typeof o.onProgress !== "function") throw new DataError(`onProgress must be a function, not ${show(o.onProgress)}`);
 }
 
 /** exactRlrt(table, spec, opts). */

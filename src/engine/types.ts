@@ -255,6 +255,11 @@ export interface FitOptions {
   fitted?: boolean;
   /** Checked between optimizer steps; a cancelled fit throws CancelledError. */
   signal?: { cancelled: boolean };
+  /**
+   * Called every few hundred objective evaluations of the optimizer with the count so far and
+   * what is being fitted, so that a long fit can show it is alive (the CLI prints a line).
+   */
+  onProgress?: (evaluations: number, phase: string) => void;
 }
 
 export interface FitResultWithRows extends FitResult {

@@ -5,8 +5,8 @@
 import type { AnovaOptions, AnovaResult, FitOptions, FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
 import { JobData, wireData } from "./data";
 
-/** Options of a fit job: everything in FitOptions except the cancellation signal. */
-export type FitJobOptions = Omit<FitOptions, "signal">;
+/** Options of a fit job: everything in FitOptions except the cancellation signal and progress callback (functions do not cross to a worker). */
+export type FitJobOptions = Omit<FitOptions, "signal" | "onProgress">;
 
 /**
  * The data of a job: the rows as given (header first), or the compact columns with their key

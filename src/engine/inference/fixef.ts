@@ -107,8 +107,13 @@ export function restore(fit: LmmFit): void {
   fit.model.factor(fit.theta);
 }
 
-/** Moore–Penrose inverse of a symmetric matrix, dropping eigenvalues <= tol (as lmerTest). */
+/**
+ * Moore–Penrose inverse of a symmetric matrix, dropping eigenvalues <= tol (as lmerTest). A
+ * matrix with a non-finite entry (a Hessian that stepped where the likelihood is undefined) has
+ * no inverse: all NaN, which the callers report as not computed.
+ */
 export function pinvSym(H: Float64Array, n: number, tol = 1e-8): Float64Array {
+  if (!H.every(Number.isFinite)) return new Float64Array(n * n).fill(NaN);
   const e = new EigenvalueDecomposition(new Matrix(Array.from({ length: n }, (_, i) => Array.from(H.subarray(i * n, i * n + n)))), { assumeSymmetric: true });
   const vals = e.realEigenvalues;
   const V = e.eigenvectorMatrix;

@@ -13,6 +13,7 @@ import { checkIdentifiable } from "../model/confounding";
 export interface CompareOptions {
   method?: Method;
   signal?: { cancelled: boolean };
+  onProgress?: (evaluations: number, phase: string) => void;
 }
 
 export function compareModels(table: DataTable, specs: string[], opts: CompareOptions = {}): LrtResult {
@@ -37,7 +38,7 @@ export function compareModels(table: DataTable, specs: string[], opts: CompareOp
       messages.push("refitting model(s) with ML (instead of REML): the fixed effects differ, and REML likelihoods are only comparable for the same fixed effects");
     }
   }
-  const fits: LmmFit[] = preps.map((p) => fitPrepared(p, method, opts.signal));
+  const fits: LmmFit[] = preps.map((p, i) => fitPrepared(p, method, opts.signal, opts.onProgress && ((k, phase) => opts.onProgress!(k, `${phase} model ${i + 1} of ${preps.length}`))));
   const models = fits.map((f, i) => {
     const df = nParams(f);
     const logLik = -f.objective / 2;

@@ -14,9 +14,19 @@ import { checkIdentifiable } from "../model/confounding";
 /** The largest number of levels whose K x K eigenproblem we solve. */
 const MAX_LEVELS = 3000;
 
+/** Grid points of the simulation (RLRsim's). */
+const GRID = 200;
+/**
+ * Work (multiply-adds) allowed for the eigenproblem and the simulation together: about 3 s. The
+ * simulation costs at most nsim x K x GRID (each draw walks the grid until the first decrease),
+ * the symmetric eigenproblem about 10 K^3. Deterministic: the same request is refused everywhere.
+ */
+const MAX_WORK = 1.5e9;
+
 export function exactRlrt(table: DataTable, spec: string, opts: { nsim?: number; seed?: number } = {}): RlrtResult {
   checkRlrtArgs(table, spec, opts);
   const nsim = opts.nsim ?? 10000;
+  if (!Number.isInteger(nsim) || nsim < 1) throw new DataError(`nsim must be a positive whole number, not ${nsim}`);
   const prep = prepareFit(table, spec);
   checkIdentifiable(prep);
   const { model, design } = prep;
@@ -25,9 +35,20 @@ export function exactRlrt(table: DataTable, spec: string, opts: { nsim?: number;
   }
   const K = model.remats[0].ell;
   if (K > MAX_LEVELS) throw new DataError(`the exact RLRT supports up to ${MAX_LEVELS} levels of the grouping factor (this one has ${K}); use the likelihood-ratio test instead`);
+  const eigenWork = 10 * K * K * K;
+  const maxNsim = Math.floor((MAX_WORK - eigenWork) / (K * GRID));
+  if (maxNsim < 1000) {
+    throw new DataError(`the exact RLRT with ${K} levels of ${model.remats[0].group} would take too long (its ${K} x ${K} eigenproblem and simulation); use the likelihood-ratio test (lmm lrt) instead`);
+  }
+  if (nsim > maxNsim) {
+    throw new DataError(`nsim = ${nsim} simulations with ${K} levels of ${model.remats[0].group} would take too long; use nsim up to ${maxNsim} (10000 gives the p-value to about ±0.005)`);
+  }
   const fit = fitPrepared(prep, "REML");
   const n = design.n, p = design.p;
   const nullCrit = model.evaluate(new Float64Array([0]), true);
+  if (!Number.isFinite(nullCrit)) {
+    throw new DataError("the model without the random effect cannot be fitted (its REML criterion is not finite: do the fixed effects explain the response exactly?), so there is nothing to test");
+  }
   const statistic = Math.max(0, nullCrit - fit.objective);
   model.factor(fit.theta);
   const mu = eigenZtP0Z(model.Ajj[0], model.AFj[0], model.AFF, K, p);
@@ -70,7 +91,7 @@ function eigenZtP0Z(Ajj: Float64Array, AFj: Float64Array, AFF: Float64Array, K: 
  */
 function simulate(mu: number[], nMinusP: number, nsim: number, seed: number): Float64Array {
   const K = mu.length;
-  const G = 200;
+  const G = GRID;
   const grid = new Float64Array(G);
   for (let g = 1; g < G; g++) grid[g] = Math.exp(-10 + (18 * (g - 1)) / (G - 2));
   const num = new Float64Array(G * K), den = new Float64Array(G * K), logs = new Float64Array(G);

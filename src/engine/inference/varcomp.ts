@@ -7,6 +7,7 @@
 // scale of each SD (atanh for correlations), labelled as such.
 import type { VarcompRow } from "../types";
 import { LmmFit, estimatedMs, fitPrepared } from "../model/prepared";
+import { PROFILE_MS, profileMs } from "../model/cost";
 import { bobyqa } from "../optim";
 import { cholCopy } from "../linalg/dense";
 import type { ReMat } from "../model/remat";
@@ -98,10 +99,6 @@ function rowFor(rows: VarcompRow[], remats: ReMat[], p: Par): VarcompRow {
   return hit;
 }
 
-/** Evaluations a profile takes per parameter, roughly (both ends, each point an inner fit). */
-const PROFILE_EVALS_PER_PARAM = 1000;
-/** Above this estimated time, "auto" uses Wald intervals. */
-const PROFILE_BUDGET_MS = 3000;
 
 export function varcompIntervals(fit: LmmFit, rows: VarcompRow[], level: number, how: string, messages: string[]): void {
   const { model } = fit;
@@ -118,9 +115,15 @@ export function varcompIntervals(fit: LmmFit, rows: VarcompRow[], level: number,
     sigmaInterval(fit, rows[rows.length - 1], level, messages);
     return;
   }
+  // The estimate is deterministic (cost.ts). Beyond PROFILE_MS profiles are Wald intervals, and
+  // beyond twice that even when asked for, so that no interval request can run for minutes.
+  const estimate = profileMs(fit, pars.length);
+  if (how === "profile" && estimate > 2 * PROFILE_MS) {
+    messages.push(`profile-likelihood intervals for ${pars.length} parameters would take about ${Math.round(estimate / 1000)} s; Wald intervals on the log-SD scale are shown instead (simplify the random effects to get profile intervals)`);
+    how = "wald";
+  }
   if (how === "auto") {
-    const estimate = estimatedMs(fit) * PROFILE_EVALS_PER_PARAM * pars.length;
-    how = estimate > PROFILE_BUDGET_MS ? "wald" : "profile";
+    how = estimate > PROFILE_MS ? "wald" : "profile";
     if (how === "wald") messages.push(`profile-likelihood intervals would take about ${Math.round(estimate / 1000)} s on data this size; so Wald intervals on the log-SD scale are shown (ask for ci = "profile" to get them)`);
   } else if (how === "wald") {
     messages.push("the variance-component intervals are Wald intervals on the log-SD scale (atanh for correlations), not profile likelihood");
@@ -450,8 +453,11 @@ function waldIntervals(fit: LmmFit, rows: VarcompRow[], pars: Par[], z: number):
       return;
     }
     const f = par.kind === "cor" ? Math.tanh : Math.exp;
-    row.sd_lower = f(eta[i] - z * se);
-    row.sd_upper = f(eta[i] + z * se);
+    const lower = f(eta[i] - z * se), upper = f(eta[i] + z * se);
+    // An SD near 0 has a huge log-scale se: exp overflows, and there is no useful interval.
+    if (!Number.isFinite(lower) || !Number.isFinite(upper)) return;
+    row.sd_lower = lower;
+    row.sd_upper = upper;
   });
   model.factor(fit.theta);
   return missing;

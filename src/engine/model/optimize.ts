@@ -4,6 +4,7 @@
 // gradient check whose outcome is reported, never hidden.
 import { CancelledError } from "../errors";
 import { bobyqa, nelderMead, OptimResult } from "../optim";
+import type { Budget } from "./cost";
 
 export interface ThetaFit {
   theta: Float64Array;
@@ -35,16 +36,28 @@ export function minimizeTheta(
   nobs = 0,
   estimatedMs = 0,
   rhobeg = 0.25,
+  budget?: Budget,
 ): ThetaFit {
   const messages: string[] = [];
   let evaluations = 0;
   const t0 = Date.now();
   const counted = (x: Float64Array): number => {
     evaluations++;
+    budget?.spend();
     return f(x);
   };
   const msPer = () => (Date.now() - t0) / Math.max(evaluations, 1);
-  const shouldStop = signal ? () => signal.cancelled : undefined;
+  const shouldStop = signal || budget ? () => !!signal?.cancelled || !!budget?.exhausted : undefined;
+  // A run stopped by the budget (not by the user) keeps its best point, reported as not converged.
+  const overBudget = (r: OptimResult): boolean => {
+    if (r.status !== "cancelled") return false;
+    if (signal?.cancelled || !budget?.exhausted) throw new CancelledError();
+    return true;
+  };
+  const stoppedAt = (r: OptimResult, name: string): ThetaFit => {
+    messages.push(budget!.message);
+    return { theta: Float64Array.from(r.x), objective: r.fval, evaluations, msPerEvaluation: msPer(), optimizer: name, converged: false, messages };
+  };
   const nth = start.length;
   if (nth === 0) {
     const objective = counted(start);
@@ -59,10 +72,10 @@ export function minimizeTheta(
   // only the polish and the check below, whose own search again runs if the check fails.
   let res: OptimResult = rhobeg > 0 ? bobyqa(counted, start, opts) : { x: Float64Array.from(start), fval: counted(start), nfev: 1, status: "converged", message: "started at the outer search's end" };
   let name = "bobyqa";
-  if (res.status === "cancelled") throw new CancelledError();
+  if (overBudget(res)) return stoppedAt(res, name);
   if (res.status !== "converged" || !Number.isFinite(res.fval)) {
     const nm = nelderMead(counted, res.status === "failed" ? start : res.x, { ...opts, rhobeg: 0.1 });
-    if (nm.status === "cancelled") throw new CancelledError();
+    if (overBudget(nm)) return stoppedAt(nm.fval <= res.fval || !Number.isFinite(res.fval) ? nm : res, "nelder-mead");
     if (nm.fval <= res.fval || !Number.isFinite(res.fval)) {
       messages.push(`BOBYQA stopped (${res.message}); Nelder-Mead was used instead.`);
       res = nm;
@@ -82,7 +95,7 @@ export function minimizeTheta(
       const ft = counted(trial);
       if (ft < fval - 1e-10) {
         const again = bobyqa(counted, trial, opts);
-        if (again.status === "cancelled") throw new CancelledError();
+        if (overBudget(again)) return stoppedAt(again.fval < fval ? again : { ...res, x: theta, fval }, name);
         if (again.fval < fval) {
           theta = Float64Array.from(again.x);
           fval = again.fval;
@@ -111,7 +124,7 @@ export function minimizeTheta(
   // on finite-difference derivatives finish the job and measure the remaining step.
   // The check costs 1 + 2k^2 evaluations; skip it where that would take seconds.
   const k = theta.length;
-  const affordable = estimatedMs * (1 + 2 * k * k) < CHECK_BUDGET_MS;
+  const affordable = estimatedMs * (1 + 2 * k * k) < CHECK_BUDGET_MS && !budget?.exhausted;
   const checked = nobs <= CHECK_MAX_ROWS && affordable;
   if (nobs <= CHECK_MAX_ROWS && !affordable) messages.push("the finite-difference convergence check was skipped: each evaluation of this model takes long");
   const polish = (): Check | null => {
@@ -133,7 +146,7 @@ export function minimizeTheta(
     // (a saddle, or a stop in a flat valley), search again from there with a fresh trust region
     // before anything is reported.
     const again = bobyqa(counted, theta, { ...opts, rhobeg: rhobeg > 0 ? Math.min(rhobeg, 0.05) : 0.01 });
-    if (again.status === "cancelled") throw new CancelledError();
+    if (overBudget(again)) return stoppedAt(again.fval < fval ? again : { ...res, x: theta, fval }, name);
     if (again.fval < fval) {
       theta = Float64Array.from(again.x);
       fval = again.fval;

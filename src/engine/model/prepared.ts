@@ -15,6 +15,7 @@ import { momentStart } from "./moment-start";
 import { bobyqa } from "../optim";
 import { CancelledError } from "../errors";
 import { FixedBasis, fixedBasis } from "./fixed-basis";
+import { Budget, Progress, checkCost, optimizerMs } from "./cost";
 
 export interface PreparedModel {
   spec: ModelSpec;
@@ -111,7 +112,10 @@ export function prepareFit(table: DataTable, specText: string): PreparedModel {
   const basis = fixedBasis(design.X, design.y, design.n, design.p);
   const model = new BlockedModel(remats, basis.X, basis.y, design.p, nConstant);
   model.fixedMap = basis.map;
-  return { spec, design, model, residual: res ? new Whitening(res, basis, model, nConstant < remats.length) : null, basis };
+  const prep = { spec, design, model, residual: res ? new Whitening(res, basis, model, nConstant < remats.length) : null, basis };
+  // Refuse up front what would take far too long (cost.ts): a deterministic estimate, no clock.
+  checkCost(prep);
+  return prep;
 }
 
 /**
@@ -132,7 +136,7 @@ const WHITEN_MS_PER_CELL = 7e-5;
  * OLS residuals (residual-start.ts) and, where that is cheap, also from independence (eta = 0,
  * nlme's start, i.e. the optimum of the nested model without the structure); the better end wins.
  */
-function outerSearch(prep: PreparedModel, reml: boolean, lower: Float64Array, signal?: { cancelled: boolean }): { eta: Float64Array; theta: Float64Array; converged: boolean; message: string; evaluations: number } {
+function outerSearch(prep: PreparedModel, reml: boolean, lower: Float64Array, budget: Budget, signal?: { cancelled: boolean }): { eta: Float64Array; theta: Float64Array; converged: boolean; message: string; evaluations: number } {
   const { model, design } = prep;
   const residual = prep.residual!;
   const nPar = residual.res.nPar;
@@ -141,11 +145,15 @@ function outerSearch(prep: PreparedModel, reml: boolean, lower: Float64Array, si
   let runBest = Infinity, runTheta = theta;
   // Objective evaluations over every inner fit (the fit reports them all, not only its last).
   let evaluations = 0;
+  // One outer evaluation's own work beyond its inner evaluations (cost.ts's units).
+  const cells = design.n * (design.p + 1 + model.remats.reduce((s, r) => s + r.q, 0));
+  const outerOwnMs = cells * WHITEN_MS_PER_CELL + optimizerMs(nPar);
   const outer = (e: Float64Array): number => {
     if (signal?.cancelled) throw new CancelledError();
+    budget.spendMs(outerOwnMs);
     const logdet = residual.apply(e);
     if (!Number.isFinite(logdet)) return Infinity;
-    const inner = minimizeTheta((th) => model.evaluate(th, reml), theta, lower, signal, Infinity);
+    const inner = minimizeTheta((th) => model.evaluate(th, reml), theta, lower, signal, Infinity, 0, 0.25, budget);
     evaluations += inner.evaluations;
     if (Number.isFinite(inner.objective)) theta = inner.theta;
     const f = inner.objective + logdet;
@@ -164,9 +172,12 @@ function outerSearch(prep: PreparedModel, reml: boolean, lower: Float64Array, si
   for (const start of starts) {
     theta = thetaStart(model.remats);
     runBest = Infinity;
-    const res = bobyqa(outer, start, { rhobeg: 0.5, rhoend: 1e-7, maxfun: 500 * (nPar + 1) });
+    if (budget.exhausted) break;
+    const res = bobyqa(outer, start, { rhobeg: 0.5, rhoend: 1e-7, maxfun: 500 * (nPar + 1), shouldStop: () => !!signal?.cancelled || budget.exhausted });
+    if (res.status === "cancelled" && (signal?.cancelled || !budget.exhausted)) throw new CancelledError();
+    const message = res.status === "cancelled" ? budget.message : res.message;
     if (!best || res.fval < best.fval) {
-      best = { eta: Float64Array.from(res.x), theta: Float64Array.from(runTheta), fval: res.fval, converged: res.status === "converged", message: res.message };
+      best = { eta: Float64Array.from(res.x), theta: Float64Array.from(runTheta), fval: res.fval, converged: res.status === "converged", message };
     }
   }
   return { ...best!, evaluations };
@@ -192,9 +203,13 @@ function betterStart(model: BlockedModel, reml: boolean, identity: Float64Array)
   return model.evaluate(start, reml) < model.evaluate(identity, reml) ? start : identity;
 }
 
-/** Optimize theta (and the residual parameters) for a prepared model and method. */
-export function fitPrepared(prep: PreparedModel, method: Method, signal?: { cancelled: boolean }): LmmFit {
+/**
+ * Optimize theta (and the residual parameters) for a prepared model and method, within the
+ * evaluation budget of cost.ts (a fit that exhausts it is reported as not converged).
+ */
+export function fitPrepared(prep: PreparedModel, method: Method, signal?: { cancelled: boolean }, onProgress?: Progress): LmmFit {
   const { model, residual } = prep;
+  const budget = Budget.forFit(prep, onProgress);
   const reml = method === "REML";
   const lower = thetaLowerBounds(model.remats);
   let theta = thetaStart(model.remats);
@@ -204,17 +219,20 @@ export function fitPrepared(prep: PreparedModel, method: Method, signal?: { canc
     const start = betterStart(model, reml, theta);
     // From the moment start the optimum is near: a smaller first trust region saves the first
     // steps (Powell: rhobeg about a tenth of the largest expected change).
-    opt = minimizeTheta((th) => model.evaluate(th, reml), start, lower, signal, prep.design.n, estimatedMs(prep), start === theta ? 0.25 : 0.1);
+    opt = minimizeTheta((th) => model.evaluate(th, reml), start, lower, signal, prep.design.n, estimatedMs(prep), start === theta ? 0.25 : 0.1, budget);
   } else {
-    const r = outerSearch(prep, reml, lower, signal);
+    const r = outerSearch(prep, reml, lower, budget, signal);
     const nth = theta.length, k = nth + r.eta.length;
     // Joint evaluations whiten again; on large data (where lme4 also stops checking) keep the
     // inner fit at the outer search's eta instead. Deterministic cost model, never the clock.
     const jointAffordable = prep.design.n <= JOINT_MAX_ROWS && estimatedMs(prep) * (40 * (k + 1) + 2 * k * k) < JOINT_BUDGET_MS;
+    // The final fit at the chosen eta runs even when the search used up the budget: it is
+    // warm-started at the best theta and, with its own small allowance, ends at a proper optimum.
+    const finalBudget = new Budget(budget.evalMs, budget.limitMs / 4, onProgress, "fitting");
     if (!jointAffordable) {
       eta = r.eta;
       residual.apply(eta);
-      opt = minimizeTheta((th) => model.evaluate(th, reml), r.theta, lower, signal, prep.design.n, estimatedMs(prep));
+      opt = minimizeTheta((th) => model.evaluate(th, reml), r.theta, lower, signal, prep.design.n, estimatedMs(prep), 0.25, finalBudget);
     } else {
       // The outer search sees the inner fits' own tolerance as noise in its objective, so it ends
       // within ~1e-4 of the optimum in eta, enough to move df and p-values in the 6th digit. A final
@@ -227,7 +245,7 @@ export function fitPrepared(prep: PreparedModel, method: Method, signal?: { canc
       };
       const jointLower = Float64Array.from([...lower, ...new Array<number>(r.eta.length).fill(-Infinity)]);
       const start = Float64Array.from([...r.theta, ...r.eta]);
-      opt = minimizeTheta(joint, start, jointLower, signal, prep.design.n, estimatedMs(prep), 0);
+      opt = minimizeTheta(joint, start, jointLower, signal, prep.design.n, estimatedMs(prep), 0, finalBudget);
       eta = Float64Array.from(opt.theta.subarray(nth));
       opt.theta = Float64Array.from(opt.theta.subarray(0, nth));
       residual.apply(eta);

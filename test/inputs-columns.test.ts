@@ -184,3 +184,32 @@ test("unknown columns: the nearest name, backticks for names with spaces, an uns
   const pasted = tableFromRows(rows.map((r) => [r.join(";")]));
   assert.match(dataError(() => fitModel(pasted, SPEC)).message, /the data has one column whose name holds semicolons: the columns were not split; in Excel use Data > Text to Columns/);
 });
+
+test("a column that is half numbers or more with text making a factor of many levels is an error (not a 136-level factor)", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 21, max: 190 }), fc.integer({ min: 0, max: 2 }), (k, offset) => {
+      // k distinct text cells spread over the column, below the 20 % of the few-typos rule's reach.
+      const cells: [number, number, unknown][] = Array.from({ length: k }, (_, i) => [(i * 2 + offset) % 395, 1, `t${i}`]);
+      const e = dataError(() => fitModel(tableFromRows(withCells(cells)), SPEC));
+      assert.match(e.message, /^the column 'time' (is numeric except \d+ cells|mixes numbers \(\d+ % of its cells\) and text \(\d+ cells; first: row \d+ 't\d+'\), so as a model term it would be a factor with \d+ levels)/, e.message);
+    }),
+    { numRuns: 25 },
+  );
+  // A factor of a few numeric levels and a text one (dose 0, 10, 20 and "placebo") stays a factor.
+  const dose = tableFromRows(rows.map((r, i) => (i === 0 ? [...r, "dose"] : [...r, i % 4 === 0 ? "placebo" : (i % 4) * 10])));
+  assert.ok(fitModel(dose, "size ~ dose + (1|tree)", { ci: "none" }).fixef.some((r) => r.term === "doseplacebo"));
+});
+
+test("the response used as a predictor is an error (it crashed with a TypeError)", () => {
+  const t = tableFromRows(rows);
+  for (const spec of ["size ~ size + (1|tree)", "size ~ time + I(size^2) + (1|tree)", "size ~ time + (size|tree)", "log(size) ~ log(size) + (1|tree)"]) {
+    assert.match(dataError(() => fitModel(t, spec)).message, /is also used as a predictor \(or inside one\): a model cannot predict a column from itself/, spec);
+  }
+  // A transformation of the response is not the response.
+  assert.equal(fitModel(t, "log(size) ~ time + (1|tree)", { ci: "none" }).converged, true);
+});
+
+test("a table that is not one the readers make is a DataError, not a TypeError", () => {
+  const bad: unknown[] = [undefined, null, 3, "a,b\n1,2", { nrow: 2 }, { nrow: 1, columns: [{ kind: "numeric", name: "y" }] }, { nrow: 2, columns: [{ kind: "numeric", name: "y", values: new Float64Array(3) }] }, { nrow: 1, columns: [{ kind: "factor", name: "g", levels: ["a"], codes: [0] }] }];
+  for (const t of bad) assert.match(dataError(() => fitModel(t as DataTable, "y ~ 1")).message, /^(the data must be a table made by parseCsv or tableFromRows|column 1 of the data table is malformed)/);
+});

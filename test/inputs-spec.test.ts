@@ -74,6 +74,10 @@ test("backticked names, with spaces or symbols, parse and label as R deparses th
   assert.throws(() => parseSpec("size ~ `time"), /a column name in backticks is not closed/);
   assert.throws(() => parseSpec("(1 | tree id) ~ x"), SpecError);
   assert.throws(() => parseSpec("y ~ x + (1 | tree id)"), /if 'tree id' is one column name, write it in backticks: `tree id`/);
+  // Characters a word processor substitutes are named.
+  assert.throws(() => parseSpec("size ~ time \u2212 1 + (1|tree)"), /unexpected character '\u2212' \(a typographic minus sign: type the plain '-'\)/);
+  assert.throws(() => parseSpec("size ~ \u201ctime\u201d + (1|tree)"), /a typographic quote: column names are not quoted/);
+  assert.throws(() => parseSpec("size \uff5e time"), /a full-width tilde/);
 });
 
 // ---------------------------------------------------------------------------------------------

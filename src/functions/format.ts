@@ -102,14 +102,21 @@ export function fitCells(fit: FitResult, notes: string[] = []): Rich[][] {
   rows.push(["n", n(fit.n, NF.INTEGER)]);
   rows.push(["dropped", n(fit.n_dropped, NF.INTEGER)]);
   rows.push(["groups", groups || "none"]);
+  if (fit.r2 && Number.isFinite(fit.r2.marginal)) {
+    // The definition is a note of its own: packages differ (performance, MuMIn, SAS give others).
+    rows.push(["R² marginal", n(fit.r2.marginal, NF.PROPORTION)]);
+    rows.push(["R² conditional", n(fit.r2.conditional, NF.PROPORTION)]);
+  }
   if (fit.icc !== undefined && fit.icc !== null && Number.isFinite(fit.icc)) rows.push(["ICC", n(fit.icc, NF.PROPORTION)]);
+  if (fit.ddf) rows.push(["df method", fit.ddf]);
   rows.push(["converged", fit.converged ? "yes" : "NO: see the notes"]);
   rows.push(["singular", fit.singular ? "yes: a variance is on its boundary (see the notes)" : "no"]);
   if (fit.residual) {
     rows.push(["residual", residualWords(fit.residual)]);
     rows.push(...paramRows(fit.residual.params));
   }
-  for (const m of [...fit.messages, ...notes]) rows.push(["note", m]);
+  const r2note = fit.r2 && Number.isFinite(fit.r2.marginal) ? [`R²: ${fit.r2.definition}`] : [];
+  for (const m of [...fit.messages, ...notes, ...r2note]) rows.push(["note", m]);
   return rect(rows);
 }
 

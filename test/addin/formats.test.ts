@@ -138,7 +138,7 @@ test("LMM.FIT lays its statistics out as a two-column label/value block under th
   }
   assert.deepEqual(
     block.map((r) => r[0]),
-    ["logLik", "AIC", "BIC", "parameters (df)", "sigma", "method", "n", "dropped", "groups", "ICC", "converged", "singular"],
+    ["logLik", "AIC", "BIC", "parameters (df)", "sigma", "method", "n", "dropped", "groups", "R² marginal", "R² conditional", "ICC", "df method", "converged", "singular", "note"],
   );
   // With a residual structure: its name and parameters in the same block (a matrix takes a row per row).
   const ar1 = await fit(sitka, "size ~ time*treat ; AR1(time | tree)", null, null, invocation());

@@ -64,6 +64,20 @@ test("LMM.FIT: the intra-tree correlation of the lecture (0.37 / (0.37 + 0.038))
   closeAbs(num(rowOf(t, "ICC")[1]), 0.907, 1e-3, "ICC");
 });
 
+test("LMM.FIT: R² rows as performance::r2_nakagawa (1e-4), the df method, and the R² definition as a note", async () => {
+  const fx = readJson<{ fixtures: { name: string; spec: string; r2?: { marginal: number; conditional: number } }[] }>("test/fixtures/anova.json").fixtures;
+  for (const name of ["sitka_ri", "sitka_ri_ar1"]) {
+    const f = fx.find((x) => x.name === name)!;
+    const t = await fit(sitka, f.spec, null, null, invocation());
+    closeRel(num(rowOf(t, "R² marginal")[1]), f.r2!.marginal, 1e-4, `${name}: R² marginal`);
+    closeRel(num(rowOf(t, "R² conditional")[1]), f.r2!.conditional, 1e-4, `${name}: R² conditional`);
+    assert.equal(rowOf(t, "df method")[1], "Satterthwaite");
+    assert.ok(t.some((r) => r[0] === "note" && /^R²: .*Nakagawa/.test(String(r[1]))), `${name}: the definition is stated`);
+  }
+  const kr = await fit(sitka, "size ~ time*treat + (1|tree)", null, "kr", invocation());
+  assert.equal(rowOf(kr, "df method")[1], "Kenward-Roger");
+});
+
 test("LMM.FIT: the lecture's covariance structures (independence, CS, AR1, ARH1, UN) and the fixed-tree model", async () => {
   const specs = ["size ~ time*treat", "size ~ time*treat ; CS(1 | tree)", "size ~ time*treat ; AR1(time | tree)", "size ~ time*treat ; ARH1(time | tree)", "size ~ time*treat ; UN(time | tree)", "size ~ factor(tree) + time"];
   for (const spec of specs) {

@@ -29,7 +29,8 @@ test("lmm fit prints readable tables; --method ML", () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /maximum likelihood/);
   assert.match(r.stdout, /-73\.32263/);
-  assert.match(r.stdout, /Fixed effects:/);
+  assert.match(r.stdout, /Fixed effects \(Satterthwaite df\):/);
+  assert.match(r.stdout, /R²: marginal 0\.\d{3}, conditional 0\.\d{3} \(Nakagawa/);
 });
 
 test("lmm lrt --json and lmm rlrt --json", () => {

@@ -18,5 +18,10 @@ const files = [];
 })(root);
 const only = process.argv[2];
 const chosen = files.filter((f) => !only || f.includes(only)).sort();
+// node --test with no files would search the whole tree for tests of its own: say so instead.
+if (chosen.length === 0) {
+  console.error(`no test file matches '${only}' under build/test (run tsc first?)`);
+  process.exit(1);
+}
 const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...chosen], { stdio: "inherit" });
 process.exit(r.status === null ? 1 : r.status);

@@ -79,12 +79,16 @@ export function formatFit(fit: FitResult, dataName = "", level = 0.95): string {
     out.push(`Residual standard error: ${num(fit.sigma, 5)}${res ? ` (variance ${num(res.variance, 5)}${ci})` : ""}`);
   }
   out.push("");
-  out.push("Fixed effects:");
+  out.push(fit.ddf ? `Fixed effects (${fit.ddf} df):` : "Fixed effects:");
   const fxRows = fit.fixef.map((r) => [r.term, num(r.estimate, 7), num(r.se, 7), num(r.df, 6), num(r.t, 4), pval(r.p), num(r.lower, 5), num(r.upper, 5)]);
   out.push(table(["", "Estimate", "Std. Error", "df", "t value", "Pr(>|t|)", `${lo} %`, `${hi} %`], fxRows));
   const flags: string[] = [];
   flags.push(fit.converged ? "converged" : "NOT CONVERGED");
   if (fit.singular) flags.push("singular (boundary) fit");
+  if (fit.r2 && Number.isFinite(fit.r2.marginal)) {
+    out.push("");
+    out.push(`R²: marginal ${fit.r2.marginal.toFixed(3)}, conditional ${fit.r2.conditional.toFixed(3)} (Nakagawa & Schielzeth, as performance::r2_nakagawa)`);
+  }
   out.push("");
   out.push(`Status: ${flags.join(", ")}`);
   for (const m of fit.messages) out.push(`Note: ${m}`);

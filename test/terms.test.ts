@@ -186,3 +186,12 @@ test("terms: bad input says what to fix", () => {
   assert.throws(() => fitModel(w, "size ~ time + (1|tree) ; weights(w) ; weights(w)"), /only one weights/);
   assert.throws(() => fitModel(w, "size ~ time + (1|tree) ; weights(size)"), /is the response/);
 });
+
+test("terms: the pane's R code carries the contrasts and the weights", async () => {
+  const { rCode } = await import("../src/taskpane/rcode");
+  const lmer = rCode("yield ~ C(N, contr.poly)*C(factor(nitro), sum) + (1|Block) ; weights(w)", "REML");
+  assert.match(lmer, /lmer\(yield ~ N\*factor\(nitro\) \+ \(1\|Block\), data = data, REML = TRUE, contrasts = list\(N = "contr.poly", `factor\(nitro\)` = "contr.sum"\), weights = w\)/);
+  assert.match(lmer, /data <- data\[!\(data\$w %in% 0\), \]/);
+  const gls = rCode("size ~ time*treat ; AR1(time | tree) ; weights(w)", "REML");
+  assert.match(gls, /weights = varFixed\(~ 1 \/ w\)/);
+});

@@ -2,6 +2,7 @@
 //   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95] [--ddf satterthwaite|kr|residual|containment]
 //   lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf ...] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
 //   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
+//   (fit, lrt, rlrt and anova also take --weights COLUMN: the spec part "; weights(COLUMN)")
 //   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
 //   lmm demo
 // Bad input prints one line on stderr and exits with 2; only `lmm` alone or --help prints the
@@ -27,17 +28,19 @@ const USAGE = `usage:
   lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf satterthwaite|kr|residual|containment] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
   lmm demo
 SPEC is a model such as "size ~ time*treat + (1|tree)" (lme4 syntax), optionally followed by
-"; AR1(time | tree)" (residual structure CS, AR1, CAR1, ARH1 or UN) and "; varIdent(treat)".
+"; AR1(time | tree)" (residual structure CS, AR1, CAR1, ARH1 or UN), "; varIdent(treat)" and
+"; weights(w)" (prior weights: Var(e_i) = sigma^2 / w_i; --weights w adds it to every spec).
+C(treat, contr.sum) codes a factor by other contrasts (contr.sum, contr.helmert, contr.poly, contr.SAS).
 DATA.csv may be separated by commas, semicolons or tabs, with decimal points or commas.`;
 
 class UsageError extends Error {}
 
 /** The flags of each command: true when the flag takes a value. */
 const FLAGS: Record<string, Record<string, boolean>> = {
-  fit: { "--method": true, "--json": false, "--ci": true, "--level": true, "--ddf": true },
-  lrt: { "--method": true, "--json": false },
-  rlrt: { "--nsim": true, "--seed": true, "--json": false },
-  anova: { "--method": true, "--json": false, "--type": true, "--ddf": true, "--L": true },
+  fit: { "--method": true, "--json": false, "--ci": true, "--level": true, "--ddf": true, "--weights": true },
+  lrt: { "--method": true, "--json": false, "--weights": true },
+  rlrt: { "--nsim": true, "--seed": true, "--json": false, "--weights": true },
+  anova: { "--method": true, "--json": false, "--type": true, "--ddf": true, "--L": true, "--weights": true },
   demo: {},
 };
 const COMMANDS = Object.keys(FLAGS);
@@ -154,6 +157,15 @@ function print(obj: unknown): void {
   process.stdout.write(JSON.stringify(obj, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n");
 }
 
+/** `--weights w`: the spec part `; weights(w)`, so the spec printed is the model fitted. */
+function weighted(spec: string, args: { flags: Map<string, string | true> }): string {
+  const w = args.flags.get("--weights");
+  if (w === undefined || w === true) return spec;
+  if (/;\s*weights\s*\(/i.test(spec)) throw new UsageError("the spec already has weights(...): give the weights once, in the spec or with --weights");
+  const name = /^[\p{L}.][\p{L}\p{N}_.]*$/u.test(w) ? w : `\`${w}\``;
+  return `${spec} ; weights(${name})`;
+}
+
 function noExtra(extra: string | undefined): void {
   if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}' (quote the spec: "size ~ time + (1|tree)")`);
 }
@@ -177,10 +189,11 @@ export async function main(argv: string[]): Promise<number> {
     const json = args.flags.has("--json");
     switch (cmd) {
       case "fit": {
-        const [file, spec, extra] = args.positional;
+        const [file, spec0, extra] = args.positional;
         if (!file) throw new UsageError("missing the data file and the model spec");
-        if (!spec) throw new UsageError("missing the model spec");
+        if (!spec0) throw new UsageError("missing the model spec");
         noExtra(extra);
+        const spec = weighted(spec0, args);
         const ddfFlag = args.flags.get("--ddf");
         const opts = { method: methodOf(args), ci: ciOf(args), level: levelOf(args), ddf: parseDdf(ddfFlag === true ? "" : ddfFlag) };
         const fit = await runEngine<FitResultWithRows>({ kind: "fit", table: readTable(file), spec, options: opts });
@@ -189,9 +202,10 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case "lrt": {
-        const [file, ...specs] = args.positional;
+        const [file, ...specs0] = args.positional;
         if (!file) throw new UsageError("missing the data file and the model specs");
-        if (specs.length < 2) throw new UsageError("lrt needs at least two model specs");
+        if (specs0.length < 2) throw new UsageError("lrt needs at least two model specs");
+        const specs = specs0.map((s) => weighted(s, args));
         const method = methodOf(args);
         const res = await runEngine<LrtResult>({ kind: "lrt", table: readTable(file), specs, options: { method } });
         if (json) print(res);
@@ -199,10 +213,11 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case "rlrt": {
-        const [file, spec, extra] = args.positional;
+        const [file, spec0, extra] = args.positional;
         if (!file) throw new UsageError("missing the data file and the model spec");
-        if (!spec) throw new UsageError("missing the model spec");
+        if (!spec0) throw new UsageError("missing the model spec");
         noExtra(extra);
+        const spec = weighted(spec0, args);
         const nsim = intFlag(args, "--nsim", 10000, 1, 1_000_000);
         const seed = intFlag(args, "--seed", 1, 0, 4294967295);
         const res = await runEngine<RlrtResult>({ kind: "rlrt", table: readTable(file), spec, options: { nsim, seed } });
@@ -211,11 +226,11 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case "anova": {
-        const [file, spec, extra] = args.positional;
+        const [file, spec0, extra] = args.positional;
         if (!file) throw new UsageError("missing the data file and the model spec");
-        if (!spec) throw new UsageError("missing the model spec");
+        if (!spec0) throw new UsageError("missing the model spec");
         noExtra(extra);
-        const res = runAnova(readTable(file), spec, args.flags, methodOf(args));
+        const res = runAnova(readTable(file), weighted(spec0, args), args.flags, methodOf(args));
         if (json) print(res.json);
         else process.stdout.write(res.text + "\n");
         return 0;

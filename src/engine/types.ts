@@ -66,6 +66,9 @@ export interface ModelFormula {
   random: RandomTerm[];
 }
 
+/** A factor coding by contrasts (R's contr.* functions), as `C(f, contr.sum)` asks for it. */
+export type ContrastName = "contr.treatment" | "contr.sum" | "contr.helmert" | "contr.poly" | "contr.SAS";
+
 export type ResidualType = "CS" | "AR1" | "CAR1" | "ARH1" | "UN";
 
 export interface ResidualSpec {
@@ -82,6 +85,8 @@ export interface ModelSpec {
   residual: ResidualSpec | null;
   /** Column of `varIdent(factor)`: one residual SD per level. */
   varIdent: string | null;
+  /** Column of `weights(w)`: prior weights, the residual variance of row i is sigma^2 / w_i. */
+  weights?: string | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -112,6 +117,15 @@ export interface FixedTermVar {
   codes: Int32Array | null;
   present: number[];
   levelNames: string[];
+  /**
+   * For a factor: its coding in this term, row-major (present levels) x (its columns): a
+   * contrast matrix, or 0/1 indicators (treatment contrasts, or every level).
+   */
+  cmat?: Float64Array | null;
+  /** For a factor: its contrast when not treatment contrasts (C(f, contr.sum)). */
+  contrast?: ContrastName | null;
+  /** For a factor: coded by indicators of all its levels in this term (not by contrasts). */
+  indicator?: boolean;
 }
 
 /** A fixed-effect term as R's terms object sees it: its label and its variables. */
@@ -140,6 +154,8 @@ export interface Design {
   /** Index in the input table of each used row. */
   rows: Int32Array;
   nDropped: number;
+  /** Prior weights of the used rows (`weights(w)`), or null. */
+  weights?: Float64Array | null;
   /** Notes for the user (dropped rows, dropped columns). */
   messages: string[];
 }

@@ -209,17 +209,38 @@ function nlmeReport(level: number, ci: RCodeOptions["ci"]): string[] {
   ];
 }
 
+/**
+ * `C(f, contr.sum)` written as R's `contrasts = list(f = "contr.sum")` argument, which names the
+ * columns f1, f2 as the engine does (R's C() would name them `C(f, contr.sum)1`).
+ */
+export function contrastsArg(formula: string): { formula: string; arg: string | null } {
+  const found: string[] = [];
+  const SHORT: Record<string, string> = { treatment: "contr.treatment", sum: "contr.sum", helmert: "contr.helmert", poly: "contr.poly", SAS: "contr.SAS" };
+  const out = formula.replace(/\bC\(\s*((?:factor\(\s*[^()]+?\s*\))|`[^`]+`|[^,()\s]+)\s*,\s*([\w.]+)\s*\)/g, (_m, v: string, c: string) => {
+    const name = v.replace(/\s+/g, "");
+    const key = /^`.*`$/.test(name) ? name : /^[\p{L}.][\p{L}\p{N}_.]*$/u.test(name) ? name : `\`${name}\``;
+    const entry = `${key} = "${SHORT[c] ?? c}"`;
+    if (!found.includes(entry)) found.push(entry);
+    return v.trim();
+  });
+  return { formula: out, arg: found.length ? `contrasts = list(${found.join(", ")})` : null };
+}
+
 /** The R code that fits `spec` as the engine does. Throws SpecError for a spec that does not parse. */
 export function rCode(spec: string, method: Method, opts: RCodeOptions = {}): string {
   const data = opts.data ?? "data";
   const parsed = parseSpec(spec);
-  const formula = formulaPart(spec);
+  const coded = contrastsArg(formulaPart(spec));
+  const formula = coded.formula;
   const f = parsed.formula;
   const head: string[] = [`# ${data}: a data frame with the columns of ${opts.source ?? "the data range"} (e.g. ${data} <- read.csv("data.csv"))`];
+  const w = parsed.weights ?? null;
+  if (w) head.push(`${data} <- ${data}[!(${col(data, w)} %in% 0), ]  # rows of weight 0 carry no information: the engine leaves them out (lme4's logLik would be -Inf)`);
   const reml = method === "REML";
   // Random slopes: lme4's default optimizer can stop early on raw time scales; bobyqa (as the engine) does not.
   const slopes = f.random.some((r) => r.terms.length + (r.intercept ? 1 : 0) > 1);
-  const lmer = `fit <- lmer(${formula}, data = ${data}, REML = ${reml ? "TRUE" : "FALSE"}${slopes ? `,\n            control = lmerControl(optimizer = "bobyqa")` : ""})`;
+  const extra = [coded.arg, w ? `weights = ${rName(w)}` : null].filter((x) => x !== null).map((x) => `, ${x}`).join("");
+  const lmer = `fit <- lmer(${formula}, data = ${data}, REML = ${reml ? "TRUE" : "FALSE"}${extra}${slopes ? `,\n            control = lmerControl(optimizer = "bobyqa")` : ""})`;
   const level = opts.level ?? 0.95;
   // lmerTest's lmer is lme4's, with the Satterthwaite df and p-values the sheet shows.
   const lib = "library(lmerTest)  # lme4's lmer, plus Satterthwaite df and p-values";
@@ -284,8 +305,11 @@ export function rCode(spec: string, method: Method, opts: RCodeOptions = {}): st
     }
   }
   if (parsed.varIdent) weights.push(`varIdent(form = ~ 1 | ${parsed.varIdent.split(":").map(rName).join(" * ")})`);
+  // Prior weights: Var(e_i) = sigma^2 / w_i is nlme's varFixed(~ 1/w).
+  if (w) weights.push(`varFixed(~ 1 / ${rName(w)})`);
   if (weights.length === 1) args.push(`weights = ${weights[0]}`);
   else if (weights.length > 1) args.push(`weights = varComb(${weights.join(", ")})`);
+  if (coded.arg) args.push(coded.arg);
   args.push(`data = ${data}`, `method = "${method}"`, "na.action = na.omit");
   const fn = rnd.arg ? "lme" : "gls";
   const indent = " ".repeat(`fit <- ${fn}(`.length);

@@ -1,4 +1,5 @@
-// The model spec (ARCHITECTURE.md §5): `formula [; RESID(time | group)] [; varIdent(factor)]`,
+// The model spec (ARCHITECTURE.md §5): `formula [; RESID(time | group)] [; varIdent(factor)]
+// [; weights(w)]`,
 // the formula in lme4 syntax. A recursive-descent parser over tokens builds R's term structure:
 // `a*b` = a + b + a:b, `a/b` = a + a:b, `(a+b)^2`, `0`/`-1` drop the intercept, `- term` drops
 // a term; random terms `(lhs | g)`, `(lhs || g)` (one term per effect term, as lme4 expands it),
@@ -10,8 +11,14 @@ import type { Expr, ModelFormula, ModelSpec, RandomTerm, ResidualSpec, ResidualT
 import { SpecError } from "../errors";
 import { rDouble } from "../data/cells";
 import { Token, tokenize } from "./lexer";
+import { CONTRASTS, contrastName } from "../model/contrasts";
 
-const FUNCTIONS = ["log", "sqrt", "exp", "factor", "I", "abs", "log10", "log2"];
+/** The coding a variable asks for: `C(f, contr.sum)` -> "contr.sum", else "" (the default). */
+function codingOf(e: Expr): string {
+  return e.kind === "call" && e.fn === "C" && e.args[1]?.kind === "var" ? e.args[1].name : "";
+}
+
+const FUNCTIONS = ["log", "sqrt", "exp", "factor", "I", "abs", "log10", "log2", "C"];
 const RESIDUAL_TYPES: ResidualType[] = ["CS", "AR1", "CAR1", "ARH1", "UN"];
 const RESERVED = new Set(["if", "else", "repeat", "while", "function", "for", "next", "break", "TRUE", "FALSE", "NULL", "Inf", "NaN", "NA", "NA_integer_", "NA_real_", "NA_character_", "in"]);
 
@@ -36,6 +43,9 @@ export function exprLabel(e: Expr): string {
     case "paren":
       return `(${exprLabel(e.arg)})`;
     case "call":
+      // C(treat, contr.sum) is the variable treat with another coding: its columns are named
+      // treat1, treat2 as R names them with lmer(..., contrasts = list(treat = contr.sum)).
+      if (e.fn === "C") return exprLabel(e.args[0]);
       return `${e.fn}(${e.args.map(exprLabel).join(", ")})`;
     case "binop":
       return e.op === "^" || e.op === "/" ? `${exprLabel(e.left)}${e.op}${exprLabel(e.right)}` : `${exprLabel(e.left)} ${e.op} ${exprLabel(e.right)}`;
@@ -251,7 +261,12 @@ class Parser {
   /** Register a variable of the current part; returns its key (R's label). */
   variable(e: Expr): string {
     const key = exprLabel(e);
-    if (!this.exprs.has(key)) this.exprs.set(key, e);
+    const had = this.exprs.get(key);
+    if (!had) this.exprs.set(key, e);
+    else if (codingOf(had) !== codingOf(e)) {
+      const say = (x: Expr) => (codingOf(x) ? `C(${key}, ${codingOf(x)})` : key);
+      throw new SpecError(`'${key}' is used with two codings (${say(had)} and ${say(e)}): a factor has one coding in a model; write C(${key}, ...) everywhere or nowhere`, this.peek().col);
+    }
     if (!this.inOrder.has(key)) {
       this.inOrder.add(key);
       this.order.push(key);
@@ -265,9 +280,10 @@ class Parser {
     if (!this.isOp(this.peek(), "(") || t.quoted) return { kind: "var", name: t.text };
     if (!FUNCTIONS.includes(t.text)) {
       const near = FUNCTIONS.find((f) => f.toLowerCase() === t.text.toLowerCase());
-      throw new SpecError(`unknown function '${t.text}'${near ? ` (did you mean ${near}?)` : ""}: use log, sqrt, exp, factor or I(...)`, t.col);
+      throw new SpecError(`unknown function '${t.text}'${near ? ` (did you mean ${near}?)` : ""}: use log, sqrt, exp, factor, C(f, contr.sum) or I(...)`, t.col);
     }
     const open = this.next();
+    if (t.text === "C") return this.contrastCall(t, open);
     if (this.isOp(this.peek(), ")")) throw new SpecError(`${t.text}() needs a column, as in ${t.text}(x)`, this.peek().col);
     this.down(t);
     const arg = this.arith();
@@ -276,6 +292,31 @@ class Parser {
     this.close(open, `${t.text}(`);
     if (t.text === "factor" && arg.kind !== "var") throw new SpecError("factor() takes a column name, as in factor(Days)", open.col + 1);
     return { kind: "call", fn: t.text, args: [arg] };
+  }
+
+  /** `C(f, contr.sum)`: a factor (a column or factor(x)) and the name of its contrasts. */
+  contrastCall(t: Token, open: Token): Expr {
+    const usage = "C(factor, contr.sum), with contr.treatment, contr.sum, contr.helmert, contr.poly or contr.SAS";
+    const a = this.peek();
+    if (a.kind !== "name") throw new SpecError(`C() needs a factor and its contrasts, as in ${usage}`, a.col);
+    this.down(t);
+    const arg = this.atom();
+    this.up();
+    if (arg.kind !== "var" && !(arg.kind === "call" && arg.fn === "factor")) {
+      throw new SpecError(`C() takes a factor column or factor(x), as in ${usage}`, a.col);
+    }
+    const comma = this.peek();
+    if (!this.isOp(comma, ",")) throw new SpecError(`C() needs the contrasts after a comma, as in ${usage}`, comma.col);
+    this.next();
+    const c = this.next();
+    const name = c.kind === "name" ? contrastName(c.text) : null;
+    if (!name) {
+      const said = c.kind === "end" ? "nothing" : `'${c.text}'`;
+      throw new SpecError(`unknown contrasts ${said} in C(): use one of ${CONTRASTS.join(", ")}`, c.col);
+    }
+    if (this.isOp(this.peek(), ",")) throw new SpecError("C() takes two arguments here (a factor and its contrasts; R's how.many is not supported)", this.peek().col);
+    this.close(open, "C(");
+    return { kind: "call", fn: "C", args: [arg, { kind: "var", name }] };
   }
 
   /** Arithmetic inside I(...), function arguments and the response: + - * / ^ as usual. */
@@ -566,15 +607,26 @@ function groupAt(p: Parser, head: string): string {
   return parts.join(":");
 }
 
-function parseExtra(toks: Token[]): { residual?: ResidualSpec; varIdent?: string } {
+function parseExtra(toks: Token[]): { residual?: ResidualSpec; varIdent?: string; weights?: string } {
   const p = new Parser(toks);
   const head = p.next();
   if (head.kind !== "name") {
-    throw new SpecError(`expected a residual structure (CS, AR1, CAR1, ARH1 or UN) or varIdent(...) after ';' but ${p.found(head)}`, head.col);
+    throw new SpecError(`expected a residual structure (CS, AR1, CAR1, ARH1 or UN), varIdent(...) or weights(...) after ';' but ${p.found(head)}`, head.col);
   }
   const open = p.peek();
-  if (!p.isOp(open, "(")) throw new SpecError(`expected '(' after ${head.text}, as in ${head.text.toLowerCase() === "varident" ? "varIdent(group)" : `${head.text}(time | group)`}`, open.col);
+  const lower = head.text.toLowerCase();
+  if (!p.isOp(open, "(")) throw new SpecError(`expected '(' after ${head.text}, as in ${lower === "varident" ? "varIdent(group)" : lower === "weights" ? "weights(w)" : `${head.text}(time | group)`}`, open.col);
   p.next();
+  if (lower === "weights") {
+    // weights(w): one numeric column of prior weights (lme4's weights =, SAS WEIGHT).
+    const w = p.peek();
+    if (w.kind !== "name" || p.isOp(p.peek(1), "(")) throw new SpecError(`weights() takes one column of weights, as in weights(w), but ${p.found(w)}`, w.col);
+    p.next();
+    p.close(open, "weights(");
+    const rest = p.peek();
+    if (rest.kind !== "end") throw new SpecError(`unexpected '${rest.text}' after weights(...): separate parts with ';'`, rest.col);
+    return { weights: w.text };
+  }
   if (p.isOp(p.peek(), "~")) p.next(); // nlme's one-sided formula: AR1(~ time | tree)
   if (head.text.toLowerCase() === "varident") {
     // varIdent(treat) or varIdent(1 | treat)
@@ -640,6 +692,7 @@ export function parseSpec(text: string): ModelSpec {
   const formula = parseFormula(parts[0].toks);
   let residual: ResidualSpec | null = null;
   let varIdent: string | null = null;
+  let weights: string | null = null;
   for (const part of parts.slice(1)) {
     if (part.toks.length === 1) throw new SpecError("nothing after ';': add a residual structure such as AR1(time | group), or remove the ';'", part.semi);
     const r = parseExtra(part.toks);
@@ -651,6 +704,10 @@ export function parseSpec(text: string): ModelSpec {
       if (varIdent) throw new SpecError("only one varIdent(...) is allowed", part.toks[0].col);
       varIdent = r.varIdent;
     }
+    if (r.weights) {
+      if (weights) throw new SpecError("only one weights(...) is allowed", part.toks[0].col);
+      weights = r.weights;
+    }
   }
-  return { text: text.trim(), formula, residual, varIdent };
+  return { text: text.trim(), formula, residual, varIdent, weights };
 }

@@ -152,6 +152,7 @@ function fullTerms(design: Design): FullTerm[] {
 }
 
 function type3(design: Design, cols: number[][], notes: string[]): TermContrast[] {
+  if (design.fixedTerms.some((t) => t.vars.some((v) => v.contrast))) return type3Coded(design, cols, notes);
   const { n, p, X, rows } = design;
   const terms = design.fixedTerms;
   const full = fullTerms(design);
@@ -288,4 +289,189 @@ export function termContrasts(design: Design, type: AnovaType, notes: string[] =
   // As lmerTest: with one term or one column every type is Type I.
   if (design.p <= 1 || design.fixedTerms.length <= 1 || type === 1) return type1(design, cols);
   return type === 2 ? type2(design, cols) : type3(design, cols, notes);
+}
+
+/**
+ * Type III with factors coded by other contrasts (C(f, contr.sum)), as lmerTest does it: the
+ * hypotheses are made for the same model in treatment coding, X_t, and mapped to the coding used,
+ * L = L_t M with X = X_t M. Every coding is a linear map of the over-parameterized design D
+ * (X = D K, X_t = D K_t, K from each factor's coding matrix), so all of it comes from D'D (one
+ * pass over the rows): L0 = D'D K_t (K_t' D'D K_t)^{-1}, orthogonalized as in type3(), and the
+ * hypothesis of L0's column c is L0[, c]' K (L0's columns lie in the row space of D, where K_t M
+ * and K agree).
+ */
+function type3Coded(design: Design, cols: number[][], notes: string[]): TermContrast[] {
+  const { n, p, rows } = design;
+  const terms = design.fixedTerms;
+  const full = fullTerms(design);
+  const offsets: number[] = [];
+  let P = design.intercept ? 1 : 0;
+  for (const f of full) {
+    offsets.push(P);
+    P += f.count;
+  }
+  const index = terms.map((t) => t.vars.map((v) => {
+    if (!v.codes) return null;
+    const ix = new Int32Array(Math.max(0, ...v.present) + 1).fill(-1);
+    v.present.forEach((k, i) => (ix[k] = i));
+    return ix;
+  }));
+  // D'D (P x P): each term has at most one nonzero D column per row.
+  const DtD = new Float64Array(P * P);
+  const seen = new Uint8Array(P);
+  if (design.intercept) seen[0] = 1;
+  const ci: number[] = [], cv: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    ci.length = 0;
+    cv.length = 0;
+    if (design.intercept) {
+      ci.push(0);
+      cv.push(1);
+    }
+    for (let t = 0; t < terms.length; t++) {
+      let off = 0, val = 1;
+      const vs = terms[t].vars;
+      for (let j = 0; j < vs.length; j++) {
+        const v = vs[j];
+        if (v.values) val *= v.values[r];
+        else off += index[t][j]![v.codes![r]] * full[t].strides[j];
+      }
+      if (val === 0) continue;
+      ci.push(offsets[t] + off);
+      cv.push(val);
+      seen[offsets[t] + off] = 1;
+    }
+    for (let a = 0; a < ci.length; a++) for (let b = 0; b < ci.length; b++) DtD[ci[a] * P + ci[b]] += cv[a] * cv[b];
+  }
+  const missing = full.flatMap((f, t) => f.names.filter((_, c) => !seen[offsets[t] + c]));
+  if (missing.length > 0) notes.push(`missing cells for: ${missing.join(", ")}; interpret Type III hypotheses with care (as lmerTest)`);
+  // K and K_t (P x p): the D expansion of each X column, in the coding used and in treatment coding.
+  const K = new Float64Array(P * p), Kt = new Float64Array(P * p);
+  const where = new Map<string, { t: number; c: number }>();
+  terms.forEach((t, ti) => {
+    const m = t.vars.map((v) => (v.cmat ? v.cmat.length / v.present.length : 1));
+    const strides: number[] = [];
+    let count = 1;
+    for (const mj of m) {
+      strides.push(count);
+      count *= mj;
+    }
+    for (let c = 0; c < count; c++) {
+      const name = t.vars.map((v, j) => {
+        if (!v.cmat) return v.label;
+        const pc = Math.floor(c / strides[j]) % m[j];
+        return `${v.label}${columnSuffix(v, pc)}`;
+      }).join(":");
+      where.set(name, { t: ti, c });
+    }
+  });
+  design.xnames.forEach((nm, j) => {
+    if (nm === "(Intercept)" && design.intercept) {
+      K[j] = Kt[j] = 1;
+      return;
+    }
+    const at = where.get(nm);
+    if (!at) throw new Error(`internal: X column ${nm} not found among its term's columns`);
+    const t = terms[at.t], f = full[at.t];
+    const m = t.vars.map((v) => (v.cmat ? v.cmat.length / v.present.length : 1));
+    const pieces: number[] = [];
+    let stride = 1;
+    for (let v = 0; v < m.length; v++) {
+      pieces.push(Math.floor(at.c / stride) % m[v]);
+      stride *= m[v];
+    }
+    for (let d = 0; d < f.count; d++) {
+      let val = 1, valT = 1;
+      t.vars.forEach((v, vj) => {
+        if (!v.cmat) return;
+        const l = Math.floor(d / f.strides[vj]) % v.present.length;
+        val *= v.cmat[l * m[vj] + pieces[vj]];
+        valT *= treatmentCoef(v, l, pieces[vj]);
+      });
+      K[(offsets[at.t] + d) * p + j] = val;
+      Kt[(offsets[at.t] + d) * p + j] = valT;
+    }
+  });
+  // G_t = K_t' D'D K_t and DK = D'D K_t.
+  const DK = new Float64Array(P * p);
+  for (let a = 0; a < P; a++) for (let b = 0; b < P; b++) {
+    const g = DtD[a * P + b];
+    if (g === 0) continue;
+    for (let j = 0; j < p; j++) DK[a * p + j] += g * Kt[b * p + j];
+  }
+  const Lc = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) for (let j = 0; j <= i; j++) {
+    let sum = 0;
+    for (let a = 0; a < P; a++) sum += Kt[a * p + i] * DK[a * p + j];
+    Lc[i * p + j] = sum;
+  }
+  if (!cholLower(Lc, p)) throw new DataError("the Type III tests need the model in treatment coding, whose columns are linearly dependent here (columns were dropped): use treatment contrasts, or remove a redundant term");
+  const Ginv = invFromChol(Lc, p);
+  const L0 = new Float64Array(P * p);
+  for (let c = 0; c < P; c++) {
+    for (let j = 0; j < p; j++) {
+      let sum = 0;
+      for (let a = 0; a < p; a++) sum += DK[c * p + a] * Ginv[a * p + j];
+      L0[c * p + j] = sum;
+    }
+  }
+  zapsmall(L0);
+  const contains = containingTerms(design);
+  const order = terms.map((_, t) => t).sort((a, b) => terms[b].vars.length - terms[a].vars.length || a - b);
+  for (const t of order) {
+    if (contains[t].length === 0) continue;
+    const basis = orthonormalBasis(L0, P, p, contains[t].flatMap((b) => cols[b]));
+    const block = new Float64Array(P * cols[t].length);
+    cols[t].forEach((j, k) => {
+      const y = new Float64Array(P);
+      for (let r = 0; r < P; r++) y[r] = L0[r * p + j];
+      for (const q of basis) {
+        let d = 0;
+        for (let r = 0; r < P; r++) d += q[r] * y[r];
+        for (let r = 0; r < P; r++) y[r] -= d * q[r];
+      }
+      for (let r = 0; r < P; r++) block[r * cols[t].length + k] = y[r];
+    });
+    zapsmall(block);
+    cols[t].forEach((j, k) => {
+      for (let r = 0; r < P; r++) L0[r * p + j] = block[r * cols[t].length + k];
+    });
+  }
+  return terms.map((t, i) => {
+    const out: number[][] = [];
+    for (const c of cols[i]) {
+      // The hypothesis in treatment coding (its rows as lmerTest keeps them), then in the coding used.
+      let size = 0;
+      for (let j = 0; j < p; j++) {
+        let v = 0;
+        for (let a = 0; a < P; a++) v += Kt[a * p + j] * L0[a * p + c];
+        size += Math.abs(v);
+      }
+      if (!(size > 1e-8)) continue;
+      const row = new Array<number>(p).fill(0);
+      for (let j = 0; j < p; j++) {
+        let v = 0;
+        for (let a = 0; a < P; a++) v += K[a * p + j] * L0[a * p + c];
+        row[j] = v;
+      }
+      out.push(row);
+    }
+    return { term: t.label, rows: out.length, L: Float64Array.from(out.flat()) };
+  });
+}
+
+/** The name suffix of a factor's column `pc` in its term (as design.ts names it). */
+function columnSuffix(v: Design["fixedTerms"][number]["vars"][number], pc: number): string {
+  const m = v.cmat!.length / v.present.length;
+  if (v.contrast === "contr.sum" || v.contrast === "contr.helmert") return v.indicator ? v.levelNames[pc] : String(pc + 1);
+  if (v.contrast === "contr.poly") return v.indicator ? v.levelNames[pc] : pc < 3 ? [".L", ".Q", ".C"][pc] : `^${pc + 1}`;
+  if (v.indicator || m === v.present.length) return v.levelNames[pc];
+  return v.contrast === "contr.SAS" ? v.levelNames[pc] : v.levelNames[pc + 1];
+}
+
+/** Treatment coding of present level l, piece pc (indicators when the term codes all levels). */
+function treatmentCoef(v: Design["fixedTerms"][number]["vars"][number], l: number, pc: number): number {
+  if (v.indicator) return l === pc ? 1 : 0;
+  return l === pc + 1 ? 1 : 0;
 }

@@ -107,23 +107,28 @@ export function krContext(fit: LmmFit): KrContext {
   // a linear reparameterization of the covariance elements).
   const A = new Float64Array(Q * Q), F = new Float64Array(Q * p), Xx = new Float64Array(p * p);
   const idx: number[] = [], val: number[] = [];
+  // Prior weights: the model in rows scaled by sqrt(w_i) has iid errors, so the products are
+  // weighted (Z'WZ, Z'WX, X'WX) and everything after is unchanged.
+  const wts = design.weights ?? null;
   for (let i = 0; i < n; i++) {
     idx.length = 0;
     val.length = 0;
+    const sw = wts ? Math.sqrt(wts[i]) : 1;
     remats.forEach((r, t) => {
       const base = offs[t] + r.refs[i] * r.q;
       for (let a = 0; a < r.q; a++) {
         idx.push(base + a);
-        val.push(r.z[i * r.q + a]);
+        val.push(r.z[i * r.q + a] * sw);
       }
     });
     const xo = i * p;
     for (let u = 0; u < idx.length; u++) {
       const ru = idx[u] * Q, vu = val[u];
       for (let w = 0; w < idx.length; w++) A[ru + idx[w]] += vu * val[w];
-      for (let j = 0; j < p; j++) F[idx[u] * p + j] += vu * X[xo + j];
+      for (let j = 0; j < p; j++) F[idx[u] * p + j] += vu * X[xo + j] * sw;
     }
-    for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) Xx[a * p + b] += X[xo + a] * X[xo + b];
+    const w2 = sw * sw;
+    for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) Xx[a * p + b] += X[xo + a] * X[xo + b] * w2;
   }
   // Λ (Q x Q, block diagonal of each term's T per level).
   const Lam = new Float64Array(Q * Q);

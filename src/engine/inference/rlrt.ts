@@ -49,7 +49,7 @@ export function exactRlrt(table: DataTable, spec: string, opts: { nsim?: number;
   if (!Number.isFinite(nullCrit)) {
     throw new DataError("the model without the random effect cannot be fitted (its REML criterion is not finite: do the fixed effects explain the response exactly?), so there is nothing to test");
   }
-  const statistic = Math.max(0, nullCrit - fit.objective);
+  const statistic = Math.max(0, nullCrit + (prep.weightLogdet ?? 0) - fit.objective);
   model.factor(fit.theta);
   const mu = eigenZtP0Z(model.Ajj[0], model.AFj[0], model.AFF, K, p);
   const sample = simulate(mu, n - p, nsim, opts.seed ?? 1);

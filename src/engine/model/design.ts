@@ -1,5 +1,5 @@
 // From a table and a spec to the model matrices: y, X (R's model.matrix with treatment
-// contrasts: same columns, names and order), and for each random term its Z columns and
+// contrasts, or those C(f, contr.sum) asks for (contrasts.ts): same columns, names and order), and for each random term its Z columns and
 // grouping factor. Rows with a missing value in any column the model uses are dropped (na.omit);
 // factor levels absent from the used rows are dropped (as lme4's model frame); aliased X
 // columns are dropped with a note (as lme4).
@@ -9,10 +9,12 @@
 // in an earlier term, else by indicators of all its levels; without an intercept, the first
 // factor of the first term that has one gets all its levels. Columns of a term are the products
 // of its variables' columns, the first variable varying fastest.
-import type { DataTable, Design, ModelSpec, ReTermDesign, Term } from "../types";
+import type { ContrastName, DataTable, Design, Expr, ModelSpec, ReTermDesign, Term } from "../types";
+import { rDouble } from "../data/cells";
+import { MAX_POLY_LEVELS, contrastCoding } from "./contrasts";
 import { DataError } from "../errors";
 import { exprLabel } from "../formula/parse";
-import { FactorVariable, Variable, Variables, textMessage } from "./variables";
+import { FactorVariable, Variable, Variables, rowNumber, textMessage } from "./variables";
 import { addGram } from "../linalg/gram";
 
 /** One variable of a term as it enters the columns: numeric values, or a factor's pieces. */
@@ -27,6 +29,16 @@ interface TermVar {
   piece: Int32Array | null;
   /** Names of the pieces (factor: label + level; numeric: the label). */
   names: string[];
+  /**
+   * A factor coded by contrasts other than indicators (contr.sum, contr.helmert, contr.poly):
+   * row-major (present levels) x pieces, the pieces' values at each level; null for indicators.
+   */
+  coef: Float64Array | null;
+  /** Index among the present levels of each table level code (-1: absent), with `coef`. */
+  levelIndex: Int32Array | null;
+  contrast: ContrastName | null;
+  /** Coded by indicators of all its levels in this term (R's TermCode 2). */
+  indicator: boolean;
 }
 
 /** The columns of one term: the product of its variables' pieces. */
@@ -85,7 +97,7 @@ function modelColumns(terms: Term[], intercept: boolean, vars: Variables, rows: 
   const termCols: TermCols[] = terms.map((_, t) => {
     const tvars: TermVar[] = values[t].map((v, j) => {
       const label = keys[t][j];
-      if (v.kind === "numeric") return { label, present: [], levelNames: [], values: v.values, codes: null, piece: null, names: [label] };
+      if (v.kind === "numeric") return { label, present: [], levelNames: [], values: v.values, codes: null, piece: null, names: [label], coef: null, levelIndex: null, contrast: null, indicator: false };
       let present = levelCache.get(label);
       if (!present) {
         present = presentLevels(v, rows);
@@ -95,10 +107,23 @@ function modelColumns(terms: Term[], intercept: boolean, vars: Variables, rows: 
         const lv = present.length ? ` ('${v.levels[present[0]]}')` : "";
         throw new DataError(`the factor '${label}' in ${where} has only ${present.length} level${lv} in the rows used; a factor needs at least 2 levels (remove it from the model, or check its column)`);
       }
-      const use = coding[t][j] === 1 ? present.slice(1) : present;
+      const contrast = v.contrast && v.contrast !== "contr.treatment" ? v.contrast : null;
+      const levelNames = present.map((k) => v.levels[k]);
+      const common = { label, present, levelNames, values: null, codes: v.codes, contrast, indicator: coding[t][j] === 2 };
+      if (coding[t][j] === 1 && (contrast === "contr.sum" || contrast === "contr.helmert" || contrast === "contr.poly")) {
+        if (contrast === "contr.poly" && present.length > MAX_POLY_LEVELS) {
+          throw new DataError(`C(${label}, contr.poly) has ${present.length} levels; orthogonal polynomials of more than ${MAX_POLY_LEVELS - 1} degrees cannot be computed accurately (R refuses them too): use another coding, or the variable as numeric`);
+        }
+        const cd = contrastCoding(contrast, levelNames);
+        const levelIndex = new Int32Array(v.levels.length).fill(-1);
+        present.forEach((k, idx) => (levelIndex[k] = idx));
+        return { ...common, piece: null, names: cd.suffixes.map((sfx) => `${label}${sfx}`), coef: cd.matrix, levelIndex };
+      }
+      // Indicator codings: treatment contrasts drop the first level, contr.SAS the last.
+      const use = coding[t][j] !== 1 ? present : contrast === "contr.SAS" ? present.slice(0, -1) : present.slice(1);
       const piece = new Int32Array(v.levels.length).fill(-1);
       use.forEach((k, idx) => (piece[k] = idx));
-      return { label, present, levelNames: present.map((k) => v.levels[k]), values: null, codes: v.codes, piece, names: use.map((k) => `${label}${v.levels[k]}`) };
+      return { ...common, piece, names: use.map((k) => `${label}${v.levels[k]}`), coef: null, levelIndex: null };
     });
     const strides: number[] = [];
     let count = 1;
@@ -115,6 +140,19 @@ function modelColumns(terms: Term[], intercept: boolean, vars: Variables, rows: 
   return { intercept, terms: termCols, names };
 }
 
+/** A factor's coding in its term as (present levels) x pieces (Type III tests need it), else null. */
+function codingMatrix(v: TermVar): Float64Array | null {
+  if (v.coef) return v.coef;
+  if (!v.piece) return null;
+  const k = v.present.length, m = v.names.length;
+  const out = new Float64Array(k * m);
+  v.present.forEach((code, l) => {
+    const j = v.piece![code];
+    if (j >= 0) out[l * m + j] = 1;
+  });
+  return out;
+}
+
 /** Fill the row-major n x p matrix of `cols` for the used rows (M must be zero-filled). */
 function fillColumns(cols: Columns, rows: Int32Array, M: Float64Array, p: number): void {
   const n = rows.length;
@@ -127,7 +165,8 @@ function fillColumns(cols: Columns, rows: Int32Array, M: Float64Array, p: number
   }
   for (const tc of cols.terms) {
     const vs = tc.vars;
-    if (vs.length === 1 && vs[0].values) fillNumeric(M, n, p, start, vs[0].values, rows);
+    if (vs.some((v) => v.coef)) fillCoded(M, p, start, tc, rows);
+    else if (vs.length === 1 && vs[0].values) fillNumeric(M, n, p, start, vs[0].values, rows);
     else if (vs.length === 1) fillFactor(M, n, p, start, vs[0].codes!, vs[0].piece!, rows);
     else {
       // Each row has at most one nonzero column in a term: the product of the numeric values,
@@ -146,6 +185,28 @@ function fillColumns(cols: Columns, rows: Int32Array, M: Float64Array, p: number
       scatter(M, n, p, start, off, val);
     }
     start += tc.count;
+  }
+}
+
+/**
+ * A term with a factor coded by contrasts (several nonzero columns per row): each column is the
+ * product of its variables' pieces at the row (first variable fastest), one pass per column.
+ */
+function fillCoded(M: Float64Array, p: number, col: number, tc: TermCols, rows: Int32Array): void {
+  const n = rows.length, vs = tc.vars;
+  for (let c = 0; c < tc.count; c++) {
+    const pieceOf = vs.map((v, j) => Math.floor(c / tc.strides[j]) % v.names.length);
+    for (let i = 0; i < n; i++) {
+      const r = rows[i];
+      let val = 1;
+      for (let j = 0; j < vs.length && val !== 0; j++) {
+        const v = vs[j];
+        if (v.values) val *= v.values[r];
+        else if (v.coef) val *= v.coef[v.levelIndex![v.codes![r]] * v.names.length + pieceOf[j]];
+        else if (v.piece![v.codes![r]] !== pieceOf[j]) val = 0;
+      }
+      M[i * p + col + c] = val;
+    }
   }
 }
 
@@ -358,6 +419,27 @@ function groupingFactor(names: string[], vars: Variables, rows: Int32Array): { l
   return { levels, refs };
 }
 
+/**
+ * The prior-weights column of `weights(w)`: numeric, finite and not negative where present
+ * (blank cells drop their rows as any missing value does).
+ */
+function priorWeights(vars: Variables, name: string, response: Expr): { values: Float64Array } {
+  const c = vars.column(name);
+  if (response.kind === "var" && response.name === name) throw new DataError(`the weights column '${name}' is the response: weights say how precise each row is, in a column of their own`);
+  if (c.kind !== "numeric") {
+    throw new DataError(`the weights column '${name}' has text (first: '${c.levels[c.codes.find((k) => k >= 0) ?? 0]}'); weights(${name}) needs numbers: the residual variance of row i is sigma^2 / w_i`);
+  }
+  const x = c.values;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (v !== v) continue;
+    if (v < 0 || !Number.isFinite(v)) {
+      throw new DataError(`the weights column '${name}' has ${v < 0 ? "a negative" : "an infinite"} weight (row ${rowNumber(i)}, ${rDouble(v)}): weights must be positive (0 leaves a row out; the residual variance of row i is sigma^2 / w_i)`);
+    }
+  }
+  return { values: x };
+}
+
 const plural = (k: number, word: string) => `${k} ${word}${k === 1 ? "" : "s"}`;
 
 export function buildDesign(table: DataTable, spec: ModelSpec): Design {
@@ -380,6 +462,8 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
   if (spec.residual?.group) extra.push(...spec.residual.group.split(":"));
   if (spec.varIdent) extra.push(...spec.varIdent.split(":"));
   for (const name of extra) used.push(vars.group(name, f.response));
+  const wcol = spec.weights ? priorWeights(vars, spec.weights, f.response) : null;
+  if (wcol) used.push({ kind: "numeric", label: spec.weights!, values: wcol.values });
 
   // na.omit: drop rows with a missing value in any used variable.
   const ok = new Uint8Array(nAll).fill(1);
@@ -395,16 +479,32 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
       for (let i = 0; i < nAll; i++) if (c[i] < 0) ok[i] = 0;
     }
   }
+  // Rows of weight 0 carry no information (their residual variance is infinite): left out, as
+  // lm does with zero weights (lme4 keeps them and its log-likelihood becomes -Inf).
+  let nZero = 0;
+  if (wcol) {
+    for (let i = 0; i < nAll; i++) if (ok[i] && wcol.values[i] === 0) {
+      ok[i] = 0;
+      nZero++;
+    }
+  }
   let n = 0;
   for (let i = 0; i < nAll; i++) n += ok[i];
   const rows = new Int32Array(n);
   for (let i = 0, k = 0; i < nAll; i++) if (ok[i]) rows[k++] = i;
   const nDropped = nAll - n;
   const messages: string[] = [];
+  if (nZero > 0 && n === 0) throw new DataError(`no rows are left: every row with complete values has weight 0 in '${spec.weights}'`);
   if (n === 0) {
     throw new DataError(`no rows are left after dropping rows with missing values: each of the ${nAll} rows has a blank, NA or error cell in a column the model uses`);
   }
-  if (nDropped > 0) messages.push(`dropped ${plural(nDropped, "row")} with missing values (of ${nAll})`);
+  if (nDropped - nZero > 0) messages.push(`dropped ${plural(nDropped - nZero, "row")} with missing values (of ${nAll})`);
+  if (nZero > 0) messages.push(`left out ${plural(nZero, "row")} of weight 0 in '${spec.weights}' (a weight of 0 means an infinite residual variance: such rows carry no information)`);
+  let weights: Float64Array | null = null;
+  if (wcol) {
+    weights = new Float64Array(n);
+    for (let i = 0; i < n; i++) weights[i] = wcol.values[rows[i]];
+  }
 
   const y = new Float64Array(n);
   const yv = response.values;
@@ -429,7 +529,7 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
   let assign = Int32Array.from(assignAll);
   const fixedTerms = f.fixed.map((t, i) => ({
     label: t.label,
-    vars: fixedCols.terms[i].vars.map((v) => ({ label: v.label, values: v.values, codes: v.codes, present: v.present, levelNames: v.levelNames })),
+    vars: fixedCols.terms[i].vars.map((v) => ({ label: v.label, values: v.values, codes: v.codes, present: v.present, levelNames: v.levelNames, cmat: codingMatrix(v), contrast: v.contrast, indicator: v.indicator })),
   }));
   if (aliased.length > 0) {
     const keep: number[] = [];
@@ -465,6 +565,6 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
     return { group, levels, refs, effects: zc.names, z, correlated: rt.correlated };
   });
 
-  return { n, y, X, p, xnames, aliased, fixedTerms, assign, intercept: f.intercept, reTerms, rows, nDropped, messages };
+  return { n, y, X, p, xnames, aliased, fixedTerms, assign, intercept: f.intercept, reTerms, rows, nDropped, weights, messages };
 }
 

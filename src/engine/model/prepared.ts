@@ -24,6 +24,11 @@ export interface PreparedModel {
   residual: Whitening | null;
   /** X and y as the model sees them (fixed-basis.ts): X~ = X T and y's OLS residual. */
   basis: FixedBasis;
+  /**
+   * With prior weights: -sum(log w_i), which the -2 log-likelihood gains (Var(e_i) = sigma^2 / w_i,
+   * so log|V| loses sum log w_i); 0 without. Included in every objective a fit reports.
+   */
+  weightLogdet?: number;
 }
 
 export interface LmmFit extends PreparedModel {
@@ -61,7 +66,7 @@ export class Whitening {
   logdet = 0;
 
   /** `basis`: the working X and y (fixed-basis.ts), which are whitened in place of the raw ones. */
-  constructor(readonly res: ResidualModel, private readonly basis: FixedBasis, private readonly model: BlockedModel, crossed = false) {
+  constructor(readonly res: ResidualModel, private readonly basis: FixedBasis, private readonly model: BlockedModel, crossed = false, private readonly weighted: WeightedRows | null = null) {
     this.Xw = new Float64Array(basis.X.length);
     this.yw = new Float64Array(basis.y.length);
     this.zw = model.remats.map((r, t) => (crossed && t >= model.m ? r.z : new Float64Array(r.z.length)));
@@ -73,10 +78,12 @@ export class Whitening {
     if (this.lastEta && this.lastEta.length === eta.length && this.lastEta.every((v, i) => v === eta[i])) return this.logdet;
     const { basis, model } = this;
     const whitened = this.crossedPart ? model.m : model.remats.length;
+    // With prior weights the rows are scaled by sqrt(w) first, then whitened: V = W^-1/2 R W^-1/2.
+    const wt = this.weighted;
     const cols = [
-      { src: basis.X, dst: this.Xw, width: basis.map.p },
-      { src: basis.y, dst: this.yw, width: 1 },
-      ...model.remats.slice(0, whitened).map((r, t) => ({ src: r.z, dst: this.zw[t], width: r.q })),
+      { src: wt ? wt.X : basis.X, dst: this.Xw, width: basis.map.p },
+      { src: wt ? wt.y : basis.y, dst: this.yw, width: 1 },
+      ...model.remats.slice(0, whitened).map((r, t) => ({ src: wt ? wt.z[t] : r.z, dst: this.zw[t], width: r.q })),
     ];
     this.logdet = this.res.whiten(eta, cols);
     if (Number.isFinite(this.logdet)) {
@@ -86,6 +93,30 @@ export class Whitening {
     this.lastEta = Float64Array.from(eta);
     return this.logdet;
   }
+}
+
+/** Rows of the working X, y and each term's z scaled by sqrt(w_i) (prior weights), and -sum log w. */
+interface WeightedRows {
+  X: Float64Array;
+  y: Float64Array;
+  z: Float64Array[];
+  logdet: number;
+}
+
+function weightRows(w: Float64Array, basis: FixedBasis, zs: Float64Array[], p: number): WeightedRows {
+  const n = w.length;
+  const sw = Float64Array.from(w, Math.sqrt);
+  const scale = (src: Float64Array, width: number): Float64Array => {
+    const out = new Float64Array(src.length);
+    for (let i = 0; i < n; i++) {
+      const s = sw[i], o = i * width;
+      for (let k = 0; k < width; k++) out[o + k] = src[o + k] * s;
+    }
+    return out;
+  };
+  let logdet = 0;
+  for (let i = 0; i < n; i++) logdet -= Math.log(w[i]);
+  return { X: scale(basis.X, p), y: scale(basis.y, 1), z: zs.map((z) => scale(z, z.length / n)), logdet };
 }
 
 /** Whether a term's levels change within some residual group. */
@@ -112,7 +143,15 @@ export function prepareFit(table: DataTable, specText: string): PreparedModel {
   const basis = fixedBasis(design.X, design.y, design.n, design.p);
   const model = new BlockedModel(remats, basis.X, basis.y, design.p, nConstant);
   model.fixedMap = basis.map;
-  const prep = { spec, design, model, residual: res ? new Whitening(res, basis, model, nConstant < remats.length) : null, basis };
+  const crossed = nConstant < remats.length;
+  const weighted = design.weights ? weightRows(design.weights, basis, remats.map((r) => r.z), design.p) : null;
+  if (weighted && res && crossed) {
+    throw new DataError("prior weights with a residual correlation structure and random effects that vary within its groups are not supported: drop the weights, the structure, or those random effects");
+  }
+  // The weighted cross-products replace the plain ones (whitening forms its own from the scaled rows).
+  if (weighted && !res) model.accumulate(weighted.X, weighted.y, weighted.z);
+  const residual = res ? new Whitening(res, basis, model, crossed, weighted) : null;
+  const prep = { spec, design, model, residual, basis, weightLogdet: weighted ? weighted.logdet : 0 };
   // Refuse up front what would take far too long (cost.ts): a deterministic estimate, no clock.
   checkCost(prep);
   return prep;
@@ -258,7 +297,7 @@ export function fitPrepared(prep: PreparedModel, method: Method, signal?: { canc
   }
   theta = opt.theta;
   const base = model.evaluate(theta, reml);
-  const objective = base + (residual ? residual.logdet : 0);
+  const objective = base + (residual ? residual.logdet : 0) + (prep.weightLogdet ?? 0);
   if (!Number.isFinite(objective)) {
     throw new DataError("the model could not be fitted: the objective is not finite at any parameter value tried (is the response fully explained by the fixed effects?)");
   }

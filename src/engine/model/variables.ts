@@ -8,7 +8,7 @@
 // error when used as a term (it would silently become a factor of hundreds of levels), and fine
 // through factor(x) or as a grouping factor; an empty column, values too large to square, and
 // a continuous column used as a grouping factor are errors that name the column and the cells.
-import type { Column, DataTable, Expr, NumericColumn } from "../types";
+import type { Column, ContrastName, DataTable, Expr, NumericColumn } from "../types";
 import { DataError } from "../errors";
 import { isRInteger, rDouble } from "../data/cells";
 import { exprLabel } from "../formula/parse";
@@ -16,7 +16,7 @@ import { nearest } from "../options";
 import { CellKind, cellKind, describeCells, kindNote } from "../data/typos";
 
 export type NumericVariable = { kind: "numeric"; label: string; values: Float64Array };
-export type FactorVariable = { kind: "factor"; label: string; levels: string[]; codes: Int32Array };
+export type FactorVariable = { kind: "factor"; label: string; levels: string[]; codes: Int32Array; contrast?: ContrastName };
 export type Variable = NumericVariable | FactorVariable;
 
 /** Row number as the user sees it: the header is row 1 (a sheet range from A1, a CSV file's line). */
@@ -87,10 +87,12 @@ export class Variables {
 
   private value(e: Expr): Variable {
     const label = exprLabel(e);
-    let v = this.cache.get(label);
+    // C(treat, contr.sum) has treat's label but its own coding: its own cache entry.
+    const key = e.kind === "call" && e.fn === "C" && e.args[1].kind === "var" ? `${label}\u0001${e.args[1].name}` : label;
+    let v = this.cache.get(key);
     if (!v) {
       v = this.evaluate(e, label);
-      this.cache.set(label, v);
+      this.cache.set(key, v);
     }
     return v;
   }
@@ -175,6 +177,14 @@ export class Variables {
         if (e.fn === "factor") {
           const f = this.asFactor(arg);
           return { ...f, label };
+        }
+        if (e.fn === "C") {
+          // R's C() needs a factor: a numeric column must be made one first.
+          const v = this.value(arg);
+          if (v.kind !== "factor") {
+            throw new DataError(`C() needs a factor, but '${label}' is numeric: write C(factor(${label}), ${(e.args[1] as { name: string }).name}) to treat its values as levels`);
+          }
+          return { ...v, label, contrast: (e.args[1] as { name: string }).name as ContrastName };
         }
         const a = this.numeric(arg, `${e.fn}() of the column`);
         if (e.fn === "I") return { kind: "numeric", label, values: a };

@@ -49,9 +49,15 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   }));
   const level = opts.level ?? 0.95;
   const ddf = parseDdf(opts.ddf);
+  // Every ddf choice fills df, p and the interval through reportDf (fixef.ts) and its notes.
+  let vcovKr: Float64Array | null = null;
   if (ddf === "satterthwaite") messages.push(...fixefInference(fit, fixefRows, level));
-  else if (ddf === "residual" || ddf === "containment") setFixefDf(fixefRows, fixedDf(fit, ddf), level);
-  else setFixefKr(fit, fixefRows, level);
+  else if (ddf === "residual" || ddf === "containment") messages.push(...setFixefDf(fixefRows, fixedDf(fit, ddf), level, ddfName(ddf)));
+  else {
+    const kr = setFixefKr(fit, fixefRows, level);
+    vcovKr = kr.vcov;
+    messages.push(...kr.notes);
+  }
   const varcomp = varcompRows(model.remats, T, sigma2);
   if ((opts.ci ?? "auto") !== "none") varcompIntervals(fit, varcomp, level, opts.ci ?? "auto", messages);
   ridgeNotes(fit, varcomp, messages);
@@ -85,7 +91,10 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   const v = varcomp[0].variance;
   result.icc = ri && v !== null ? v / (v + sigma2) : null;
   result.ddf = ddfName(ddf);
-  result.vcov = Array.from({ length: p }, (_, i) => Array.from(vc.subarray(i * p, i * p + p), (v) => sigma2 * v));
+  // Under Kenward-Roger the covariance of beta is the adjusted one (pbkrtest's vcovAdj).
+  result.vcov = vcovKr
+    ? Array.from({ length: p }, (_, i) => Array.from(vcovKr!.subarray(i * p, i * p + p)))
+    : Array.from({ length: p }, (_, i) => Array.from(vc.subarray(i * p, i * p + p), (v) => sigma2 * v));
   restore(fit);
   result.r2 = nakagawaR2(fit, beta, sigma2);
   if (opts.fitted) result.fitted = fittedRows(fit, beta, bWork);

@@ -13,6 +13,8 @@ import { checkIdentifiable, ridgeNotes } from "./model/confounding";
 import { singularMessages } from "./model/singular";
 import { nakagawaR2 } from "./inference/r2";
 import { ddfName, fixedDf, parseDdf, setFixefDf, setFixefKr } from "./inference/anova";
+import { profileBetaIntervals, profileBetaRefusal } from "./inference/profile-beta";
+import { DataError } from "./errors";
 
 export function fitModel(table: DataTable, specText: string, opts: FitOptions = {}): FitResultWithRows {
   checkFitArgs(table, specText, opts);
@@ -20,6 +22,11 @@ export function fitModel(table: DataTable, specText: string, opts: FitOptions = 
   parseDdf(opts.ddf);
   const prep = prepareFit(table, specText);
   checkIdentifiable(prep);
+  // Profile intervals of beta that would take too long are refused before the fit (cost.ts's units).
+  if (opts.fixefCi === "profile") {
+    const why = profileBetaRefusal(prep, method);
+    if (why) throw new DataError(why);
+  }
   const fit = fitPrepared(prep, method, opts.signal, opts.onProgress);
   return summarize(fit, opts);
 }
@@ -58,6 +65,8 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
     vcovKr = kr.vcov;
     messages.push(...kr.notes);
   }
+  const fixefCi = opts.fixefCi ?? "t";
+  if (fixefCi === "profile") messages.push(...profileBetaIntervals(fit, fixefRows, level, opts.signal));
   const varcomp = varcompRows(model.remats, T, sigma2);
   if ((opts.ci ?? "auto") !== "none") varcompIntervals(fit, varcomp, level, opts.ci ?? "auto", messages);
   ridgeNotes(fit, varcomp, messages);
@@ -91,6 +100,7 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   const v = varcomp[0].variance;
   result.icc = ri && v !== null ? v / (v + sigma2) : null;
   result.ddf = ddfName(ddf);
+  result.fixef_ci = fixefCi;
   // Under Kenward-Roger the covariance of beta is the adjusted one (pbkrtest's vcovAdj).
   result.vcov = vcovKr
     ? Array.from({ length: p }, (_, i) => Array.from(vcovKr!.subarray(i * p, i * p + p)))

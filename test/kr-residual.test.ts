@@ -42,6 +42,7 @@ function subsetCsv(rel: string, key: string, k: number, edit?: (cells: string[],
 
 const sitka = subsetCsv("assets/examples/sitka.csv", "tree", 3);
 const sleep = subsetCsv("test/data/sleepstudy.csv", "Subject", 2);
+const crossed = parseCsv(fs.readFileSync(path.join(ROOT, "test/data/crossed_ar1.csv"), "utf8"));
 
 /** Compare fitModel(ddf kr) and anova(ddf kr) with the dense reference. */
 function checkAgainstDense(table: DataTable, spec: string): void {
@@ -83,6 +84,9 @@ const CASES: [string, DataTable, string][] = [
   ["AR1 + varIdent GLS", sitka, "size ~ time*treat ; AR1(time | tree) ; varIdent(treat)"],
   ["random slope + AR1", sleep, "Reaction ~ Days + (Days|Subject) ; AR1(Days | Subject)"],
   ["random slope, no residual structure", sleep, "Reaction ~ Days + (Days|Subject)"],
+  ["varIdent GLS (diagonal R)", sitka, "size ~ time*treat ; varIdent(treat)"],
+  ["crossed random intercepts + AR1 (one linked block)", crossed, "y ~ x + (1|subject) + (1|item) ; AR1(t | subject)"],
+  ["crossed random intercepts, no residual structure", crossed, "y ~ x + (1|subject) + (1|item)"],
 ];
 
 for (const [name, table, spec] of CASES) {
@@ -145,4 +149,6 @@ test("Kenward-Roger with residual structures: shifting y and permuting rows chan
 
 test("Kenward-Roger is refused with a message where it is undefined", () => {
   assert.throws(() => fitModel(sitka, "size ~ time + (1|tree) ; AR1(time | tree)", { ddf: "kr", method: "ML", ci: "none" }), /Kenward-Roger df need a REML fit.*use method REML/);
+  // CS and a random intercept on the same trees: the same covariance twice.
+  assert.throws(() => fitModel(sitka, "size ~ time*treat + (1|tree) ; CS(1 | tree)", { ddf: "kr", ci: "none" }), /not identifiable from each other.*use ddf satterthwaite/);
 });

@@ -118,11 +118,11 @@ export function krContext(fit: LmmFit, path?: "clusters" | "dense"): KrContext {
   restore(fit);
   const sigma2 = model.pwrss / (n - p);
   const beta = fixedEffects(model);
-  return finish(p, beta, Math.sqrt(sigma2), pieces);
+  return finish(p, beta, Math.sqrt(sigma2), pieces, !!fit.residual);
 }
 
 /** Phi, W and the adjusted Phi_A from the sums (pbkrtest's vcovAdj). */
-function finish(p: number, beta: Float64Array, sigma: number, pieces: KrPieces): KrContext {
+function finish(p: number, beta: Float64Array, sigma: number, pieces: KrPieces, residual: boolean): KrContext {
   const { g, XtSX, P: Pm, Q: QQ, Kt } = pieces;
   const Phi = symInv(XtSX, p);
   const PhiP = Pm.map((P) => mul(Phi, P, p, p, p));
@@ -139,7 +139,10 @@ function finish(p: number, beta: Float64Array, sigma: number, pieces: KrPieces):
       IE2[r * g + s] = IE2[s * g + r] = Kt[r * g + s] - 2 * a + b;
     }
   }
-  const W = infoInverse(IE2, g).map((x) => 2 * x);
+  // With a residual structure a singular information means parameters the data cannot tell apart
+  // (CS and a random intercept on the same groups): the adjustment would depend on how they are
+  // written, so it is refused. Without one, pbkrtest's generalized inverse is kept.
+  const W = infoInverse(IE2, g, residual ? "Kenward-Roger is not defined here: the covariance parameters are not identifiable from each other (their information matrix is singular; e.g. CS and a random intercept on the same groups describe the same covariance); remove one of them, or use ddf satterthwaite" : null).map((x) => 2 * x);
   const U = new Float64Array(p * p);
   for (let r = 0; r < g; r++) {
     for (let s = r; s < g; s++) {
@@ -313,7 +316,7 @@ function transpose(A: Mat, m: number, n: number): Mat {
  * diagonal, so that it does not depend on the units of y or of the covariates (pbkrtest checks the
  * smallest absolute eigenvalue of the unscaled matrix against 1e-10).
  */
-function infoInverse(A: Mat, n: number): Mat {
+function infoInverse(A: Mat, n: number, singularMessage: string | null): Mat {
   const d = new Float64Array(n);
   for (let i = 0; i < n; i++) d[i] = A[i * n + i] > 0 ? 1 / Math.sqrt(A[i * n + i]) : 1;
   const S = A.map((v, k) => v * d[Math.floor(k / n)] * d[k % n]);
@@ -321,6 +324,7 @@ function infoInverse(A: Mat, n: number): Mat {
   const vals = e.realEigenvalues, V = e.eigenvectorMatrix;
   const maxAbs = Math.max(...vals.map(Math.abs));
   const full = Math.min(...vals.map(Math.abs)) > 1e-10 * maxAbs;
+  if (!full && singularMessage) throw new DataError(singularMessage);
   const out = new Float64Array(n * n);
   for (let k = 0; k < n; k++) {
     if (!full && !(Math.abs(vals[k]) > 1.4901161193847656e-8 * maxAbs)) continue;

@@ -3,12 +3,14 @@
 //   1. 1,000,000 rows, 50,000 subjects: y ~ time + x1 + grp + (time | subject), balanced and not
 //   2. InstEval's shape: 73k rows, 2,972 x 1,128 crossed + a 14-level factor
 //   3. AR1 residuals on 1,000,000 rows (50,000 groups x 20 occasions): GLS and random intercept + AR1
+//   4. Kenward-Roger on the 1M-row model, and against pbkrtest on Sitka and 4,000 simulated rows
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { fitModel, parseCsv } from "../src/engine";
 import { fitPrepared, prepareFit } from "../src/engine/model/prepared";
 import { writeInstEvalLike, writeLongitudinal } from "./simulate";
+import { benchKr } from "./kr";
 
 const ROOT = path.join(__dirname, "..", "..");
 const OUT = path.join(ROOT, "bench", "out");
@@ -91,6 +93,15 @@ function main(): void {
     bench("random intercept + AR1, 40,000 rows", small, "y ~ time + x1 + grp + (1 | subject) ; AR1(time | subject)", null, "REML", "lme");
     bench("AR1 GLS, 1,000,000 rows", big, "y ~ time + x1 + grp ; AR1(time | subject)", null);
     bench("random intercept + AR1, 1,000,000 rows", big, "y ~ time + x1 + grp + (1 | subject) ; AR1(time | subject)", null);
+  }
+  if (!only || only === "kr") {
+    const kr4k = path.join(OUT, "longitudinal-4k.csv");
+    if (!fs.existsSync(kr4k)) writeLongitudinal(kr4k, 200, 20, 5);
+    const sitka = path.join(ROOT, "assets", "examples", "sitka.csv");
+    benchKr("Sitka (395 rows)", sitka, "size ~ time*treat + (1 | tree)", "size ~ time*treat + (1 | tree)", hasR, ROOT);
+    benchKr("4,000 rows, 200 subjects", kr4k, "y ~ time + x1 + grp + (time | subject)", "y ~ time + x1 + grp + (time | subject)", hasR, ROOT);
+    benchKr("1,000,000 rows, 50,000 subjects (pbkrtest forms the dense n x n covariance: not run)", big, "y ~ time + x1 + grp + (time | subject)", null, hasR, ROOT);
+    benchKr("random intercept + AR1, 1,000,000 rows (no R equivalent)", big, "y ~ time + x1 + grp + (1 | subject) ; AR1(time | subject)", null, hasR, ROOT);
   }
 }
 

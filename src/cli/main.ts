@@ -1,5 +1,5 @@
 // The `lmm` command (ARCHITECTURE.md §5):
-//   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95] [--ddf satterthwaite|kr|residual|containment]
+//   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95] [--ddf satterthwaite|kr|residual|containment] [--fixef-ci t|profile]
 //   lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf ...] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
 //   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
 //   (fit, lrt, rlrt and anova also take --weights COLUMN: the spec part "; weights(COLUMN)")
@@ -22,7 +22,7 @@ import { runAnova } from "./anova";
 
 const USAGE = `usage:
   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95]
-                            [--ddf satterthwaite|kr|residual|containment]
+                            [--ddf satterthwaite|kr|residual|containment] [--fixef-ci t|profile]
   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
   lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf satterthwaite|kr|residual|containment] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
@@ -37,7 +37,7 @@ class UsageError extends Error {}
 
 /** The flags of each command: true when the flag takes a value. */
 const FLAGS: Record<string, Record<string, boolean>> = {
-  fit: { "--method": true, "--json": false, "--ci": true, "--level": true, "--ddf": true, "--weights": true },
+  fit: { "--method": true, "--json": false, "--ci": true, "--level": true, "--ddf": true, "--weights": true, "--fixef-ci": true },
   lrt: { "--method": true, "--json": false, "--weights": true },
   rlrt: { "--nsim": true, "--seed": true, "--json": false, "--weights": true },
   anova: { "--method": true, "--json": false, "--type": true, "--ddf": true, "--L": true, "--weights": true },
@@ -83,7 +83,7 @@ function parseArgs(cmd: string, argv: string[]): Args {
 }
 
 function example(flag: string): string {
-  return { "--method": "ML", "--ci": "wald", "--level": "0.9", "--nsim": "10000", "--seed": "1" }[flag] ?? "VALUE";
+  return { "--method": "ML", "--ci": "wald", "--level": "0.9", "--nsim": "10000", "--seed": "1", "--fixef-ci": "profile" }[flag] ?? "VALUE";
 }
 
 /** "unknown flag --metod; did you mean --method?" */
@@ -114,6 +114,14 @@ function ciOf(args: Args): "auto" | "profile" | "wald" | "none" {
   if (v === undefined) return "auto";
   const c = String(v).trim().toLowerCase();
   if (c !== "auto" && c !== "profile" && c !== "wald" && c !== "none") throw new UsageError(`--ci must be auto, profile, wald or none, not '${v}'`);
+  return c;
+}
+
+function fixefCiOf(args: Args): "t" | "profile" | undefined {
+  const v = args.flags.get("--fixef-ci");
+  if (v === undefined) return undefined;
+  const c = String(v).trim().toLowerCase();
+  if (c !== "t" && c !== "profile") throw new UsageError(`--fixef-ci must be t or profile, not '${v}'`);
   return c;
 }
 
@@ -195,7 +203,7 @@ export async function main(argv: string[]): Promise<number> {
         noExtra(extra);
         const spec = weighted(spec0, args);
         const ddfFlag = args.flags.get("--ddf");
-        const opts = { method: methodOf(args), ci: ciOf(args), level: levelOf(args), ddf: parseDdf(ddfFlag === true ? "" : ddfFlag) };
+        const opts = { method: methodOf(args), ci: ciOf(args), level: levelOf(args), ddf: parseDdf(ddfFlag === true ? "" : ddfFlag), fixefCi: fixefCiOf(args) };
         const fit = await runEngine<FitResultWithRows>({ kind: "fit", table: readTable(file), spec, options: opts });
         if (json) print(fit);
         else process.stdout.write(formatFit(fit, path.basename(file), opts.level) + "\n");

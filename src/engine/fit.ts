@@ -13,6 +13,8 @@ import { checkIdentifiable, ridgeNotes } from "./model/confounding";
 import { singularMessages } from "./model/singular";
 import { nakagawaR2 } from "./inference/r2";
 import { ddfName, fixedDf, parseDdf, setFixefDf, setFixefKr } from "./inference/anova";
+import { profileBetaIntervals, profileBetaRefusal } from "./inference/profile-beta";
+import { DataError } from "./errors";
 
 export function fitModel(table: DataTable, specText: string, opts: FitOptions = {}): FitResultWithRows {
   checkFitArgs(table, specText, opts);
@@ -20,6 +22,11 @@ export function fitModel(table: DataTable, specText: string, opts: FitOptions = 
   parseDdf(opts.ddf);
   const prep = prepareFit(table, specText);
   checkIdentifiable(prep);
+  // Profile intervals of beta that would take too long are refused before the fit (cost.ts's units).
+  if (opts.fixefCi === "profile") {
+    const why = profileBetaRefusal(prep, method);
+    if (why) throw new DataError(why);
+  }
   const fit = fitPrepared(prep, method, opts.signal, opts.onProgress);
   return summarize(fit, opts);
 }
@@ -49,9 +56,17 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   }));
   const level = opts.level ?? 0.95;
   const ddf = parseDdf(opts.ddf);
+  // Every ddf choice fills df, p and the interval through reportDf (fixef.ts) and its notes.
+  let vcovKr: Float64Array | null = null;
   if (ddf === "satterthwaite") messages.push(...fixefInference(fit, fixefRows, level));
-  else if (ddf === "residual" || ddf === "containment") setFixefDf(fixefRows, fixedDf(fit, ddf), level);
-  else setFixefKr(fit, fixefRows, level);
+  else if (ddf === "residual" || ddf === "containment") messages.push(...setFixefDf(fixefRows, fixedDf(fit, ddf), level, ddfName(ddf)));
+  else {
+    const kr = setFixefKr(fit, fixefRows, level);
+    vcovKr = kr.vcov;
+    messages.push(...kr.notes);
+  }
+  const fixefCi = opts.fixefCi ?? "t";
+  if (fixefCi === "profile") messages.push(...profileBetaIntervals(fit, fixefRows, level, opts.signal));
   const varcomp = varcompRows(model.remats, T, sigma2);
   if ((opts.ci ?? "auto") !== "none") varcompIntervals(fit, varcomp, level, opts.ci ?? "auto", messages);
   ridgeNotes(fit, varcomp, messages);
@@ -85,7 +100,11 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   const v = varcomp[0].variance;
   result.icc = ri && v !== null ? v / (v + sigma2) : null;
   result.ddf = ddfName(ddf);
-  result.vcov = Array.from({ length: p }, (_, i) => Array.from(vc.subarray(i * p, i * p + p), (v) => sigma2 * v));
+  result.fixef_ci = fixefCi;
+  // Under Kenward-Roger the covariance of beta is the adjusted one (pbkrtest's vcovAdj).
+  result.vcov = vcovKr
+    ? Array.from({ length: p }, (_, i) => Array.from(vcovKr!.subarray(i * p, i * p + p)))
+    : Array.from({ length: p }, (_, i) => Array.from(vc.subarray(i * p, i * p + p), (v) => sigma2 * v));
   restore(fit);
   result.r2 = nakagawaR2(fit, beta, sigma2);
   if (opts.fitted) result.fitted = fittedRows(fit, beta, bWork);

@@ -66,7 +66,7 @@ export function checkFitArgs(table: unknown, spec: unknown, opts: unknown): void
   checkTable(table);
   checkSpec(spec);
   const o = checkObject(opts, "fit options");
-  checkKeys(o, ["method", "level", "ci", "fitted", "signal", "ddf", "onProgress"], "fit option");
+  checkKeys(o, ["method", "level", "ci", "fixefCi", "fitted", "signal", "ddf", "onProgress"], "fit option");
   checkMethod(o.method);
   const level = o.level;
   if (level !== undefined && !(typeof level === "number" && level > 0 && level < 1)) {
@@ -75,6 +75,9 @@ export function checkFitArgs(table: unknown, spec: unknown, opts: unknown): void
   }
   if (o.ci !== undefined && !(typeof o.ci === "string" && CIS.includes(o.ci))) {
     throw new DataError(`ci must be 'auto', 'profile', 'wald' or 'none', not ${show(o.ci)}`);
+  }
+  if (o.fixefCi !== undefined && o.fixefCi !== "t" && o.fixefCi !== "profile") {
+    throw new DataError(`fixefCi (the fixed-effect intervals) must be 't' or 'profile', not ${show(o.fixefCi)}`);
   }
   if (o.fitted !== undefined && typeof o.fitted !== "boolean") throw new DataError(`fitted must be true or false, not ${show(o.fitted)}`);
   checkSignal(o.signal);

@@ -228,8 +228,10 @@ export interface FitResult {
   icc?: number | null;
   /** How the fixed-effect df were computed (ARCHITECTURE.md §5); set by fitModel. */
   ddf?: DdfName;
-  /** vcov(beta), p x p in fixef order; set by fitModel. */
+  /** vcov(beta), p x p in fixef order (Kenward-Roger's adjusted one under ddf kr); set by fitModel. */
   vcov?: number[][];
+  /** How the fixef rows' lower/upper were computed: "t" (with the ddf's df) or "profile" (likelihood, as lme4). */
+  fixef_ci?: "t" | "profile";
   /** Nakagawa R² (see `definition`: packages differ); set by fitModel. */
   r2?: { marginal: number; conditional: number; definition: string };
   /** Optimizer details, for diagnostics. */
@@ -267,6 +269,11 @@ export interface FitOptions {
    * scale, said in the messages.
    */
   ci?: "auto" | "profile" | "wald" | "none";
+  /**
+   * The fixed-effect intervals: "t" (default: estimate ± t quantile × SE with the ddf's df) or
+   * "profile" (profile likelihood, lme4's confint(method = "profile", parm = "beta_")).
+   */
+  fixefCi?: "t" | "profile";
   /** Compute per-row fitted values and residuals (`FitResult.fitted`). */
   fitted?: boolean;
   /** Checked between optimizer steps; a cancelled fit throws CancelledError. */

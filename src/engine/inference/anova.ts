@@ -8,7 +8,7 @@ import { fitPrepared, prepareFit } from "../model/prepared";
 import { AnovaType, termContrasts } from "./contrast";
 import { containmentDf } from "./containment";
 import { FRow, TestContext, contestMD, testContext } from "./ddf";
-import { pT2, qT } from "./dist";
+import { reportDf } from "./fixef";
 import { krContext, krT, krTest } from "./kr";
 
 const DDF_NAMES: Record<DdfOption, DdfName> = { satterthwaite: "Satterthwaite", kr: "Kenward-Roger", residual: "residual", containment: "containment" };
@@ -139,8 +139,11 @@ export function fixedDf(fit: LmmFit, ddf: "residual" | "containment", ctx?: Test
   return containmentDf(fit.design).columns;
 }
 
-/** Kenward-Roger t tests (lmerTest's summary with ddf "Kenward-Roger"): the adjusted SE and the KR df. */
-export function setFixefKr(fit: LmmFit, rows: FixefRow[], level: number): void {
+/**
+ * Kenward-Roger t tests (lmerTest's summary with ddf "Kenward-Roger"): the adjusted SE and the KR
+ * df. Returns the adjusted vcov (pbkrtest's vcovAdj, row-major p x p) and the df notes.
+ */
+export function setFixefKr(fit: LmmFit, rows: FixefRow[], level: number): { vcov: Float64Array; notes: string[] } {
   const ctx = krContext(fit);
   const p = fit.design.p;
   const dfs = rows.map((r, i) => {
@@ -151,22 +154,10 @@ export function setFixefKr(fit: LmmFit, rows: FixefRow[], level: number): void {
     r.t = r.estimate / se;
     return df;
   });
-  setFixefDf(rows, dfs, level);
+  return { vcov: ctx.PhiA, notes: reportDf(rows, dfs, level, "Kenward-Roger") };
 }
 
-/** Fill df, p and the CI of t-test rows from given df. */
-export function setFixefDf(rows: FixefRow[], dfs: number[], level: number): void {
-  const alpha = (1 - level) / 2;
-  rows.forEach((r, i) => {
-    const df = dfs[i];
-    r.df = Number.isFinite(df) && df > 0 ? df : null;
-    r.p = r.df !== null ? pT2(r.t, r.df) : null;
-    if (r.df !== null) {
-      const q = qT(1 - alpha, r.df);
-      r.lower = r.estimate - q * r.se;
-      r.upper = r.estimate + q * r.se;
-    } else {
-      r.lower = r.upper = null;
-    }
-  });
+/** Fill df, p and the CI of t-test rows from given df (through reportDf, with its notes). */
+export function setFixefDf(rows: FixefRow[], dfs: number[], level: number, method: string): string[] {
+  return reportDf(rows, dfs, level, method);
 }

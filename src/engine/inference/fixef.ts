@@ -174,8 +174,11 @@ export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): st
  */
 export const MIN_DF = 0.5;
 
-/** Fill df, p and the interval of each row; the notes say why any of them are missing. */
-export function reportDf(rows: FixefRow[], dfs: number[], level: number): string[] {
+/**
+ * Fill df, p and the interval of each row; the notes say why any of them are missing. `method`
+ * names the df in the notes (every ddf choice reports through here).
+ */
+export function reportDf(rows: FixefRow[], dfs: number[], level: number, method = "Satterthwaite"): string[] {
   const alpha = (1 - level) / 2;
   const low: string[] = [], bad: string[] = [];
   rows.forEach((r, i) => {
@@ -201,10 +204,10 @@ export function reportDf(rows: FixefRow[], dfs: number[], level: number): string
   });
   const notes: string[] = [];
   if (low.length > 0) {
-    notes.push(`no df, p-value or interval for ${low.join(", ")}: the Satterthwaite df ${low.length > 1 ? "are" : "is"} below ${MIN_DF}, so the data do not determine how uncertain the standard error is (too few groups at that level, or a variance the data cannot estimate); simplify the random effects or add groups`);
+    notes.push(`no df, p-value or interval for ${low.join(", ")}: the ${method} df ${low.length > 1 ? "are" : "is"} below ${MIN_DF}, so the data do not determine how uncertain the standard error is (too few groups at that level, or a variance the data cannot estimate); simplify the random effects or add groups`);
   }
   if (bad.length > 0) {
-    notes.push(`no df, p-value or interval for ${bad.join(", ")}: the Satterthwaite df could not be computed (the variance of the estimate does not change smoothly with the variance parameters at the optimum)`);
+    notes.push(`no df, p-value or interval for ${bad.join(", ")}: the ${method} df could not be computed${method === "Satterthwaite" || method === "Kenward-Roger" ? " (the variance of the estimate does not change smoothly with the variance parameters at the optimum)" : ""}`);
   }
   return notes;
 }

@@ -16,6 +16,7 @@ import { cholLower, invFromChol } from "../linalg/dense";
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import { pFUpper } from "./dist";
 import type { FRow } from "./ddf";
+import { KrPieces, clusterPieces, clusterSizes } from "./kr-clusters";
 
 /** Largest random-effects dimension for which the dense Q x Q algebra is done (about 18 MB a matrix). */
 export const KR_MAX_Q = 1500;
@@ -84,13 +85,91 @@ interface Param {
   pairs: Int32Array;
 }
 
-/** The Kenward–Roger pieces at a REML fit's optimum. */
-export function krContext(fit: LmmFit): KrContext {
-  if (fit.method !== "REML") throw new DataError("Kenward-Roger df need a REML fit (as pbkrtest and lmerTest): use method REML, or ddf satterthwaite");
-  if (fit.residual) throw new DataError("Kenward-Roger df are not available with a residual structure yet; use ddf satterthwaite, residual or containment");
+/** Estimated multiply-adds above which Kenward-Roger is refused (about a minute here). */
+export const KR_MAX_WORK = 3e10;
+
+/**
+ * The Kenward–Roger pieces at a REML fit's optimum. The sums come from the independent clusters
+ * of the rows (kr-clusters.ts: any residual structure, nested random effects, a million rows);
+ * crossed random effects without a residual structure, where the whole data set is one cluster,
+ * use the dense Q x Q algebra below instead when that is cheaper.
+ */
+export function krContext(fit: LmmFit, path?: "clusters" | "dense"): KrContext {
+  if (fit.method !== "REML") {
+    throw new DataError("Kenward-Roger df need a REML fit (as pbkrtest and lmerTest): use method REML, or ddf satterthwaite, residual or containment for an ML fit");
+  }
+  const { design, model } = fit;
+  const { n, p } = design;
+  if (n - p <= 0) throw new DataError("Kenward-Roger df need more rows than fixed-effect columns");
+  restore(fit);
+  const sizes = clusterSizes(fit);
+  const Q = model.remats.reduce((s, r) => s + r.ell * r.q, 0);
+  const denseWork = n * Q + Q * Q * Q * 8;
+  let pieces: KrPieces;
+  const dense = path ? path === "dense" : !fit.residual && sizes.work > denseWork && Q <= KR_MAX_Q;
+  if (dense && fit.residual) throw new DataError("the dense Kenward-Roger path has no residual structure");
+  if (dense) pieces = densePieces(fit);
+  else {
+    if (sizes.work > KR_MAX_WORK) {
+      throw new DataError(`Kenward-Roger would take too long here: the rows form ${sizes.clusters === 1 ? "one linked block" : `${sizes.clusters} independent blocks, the largest`} of ${sizes.nMax} rows and ${sizes.qMax} random effects (crossed factors link them); use ddf satterthwaite`);
+    }
+    pieces = clusterPieces(fit, sizes);
+  }
+  restore(fit);
+  const sigma2 = model.pwrss / (n - p);
+  const beta = fixedEffects(model);
+  return finish(p, beta, Math.sqrt(sigma2), pieces, !!fit.residual);
+}
+
+/** Phi, W and the adjusted Phi_A from the sums (pbkrtest's vcovAdj). */
+function finish(p: number, beta: Float64Array, sigma: number, pieces: KrPieces, residual: boolean): KrContext {
+  const { g, XtSX, P: Pm, Q: QQ, Kt } = pieces;
+  const Phi = symInv(XtSX, p);
+  const PhiP = Pm.map((P) => mul(Phi, P, p, p, p));
+  const PPhi = Pm.map((P) => mul(P, Phi, p, p, p));
+  const IE2 = new Float64Array(g * g);
+  for (let r = 0; r < g; r++) {
+    for (let s = r; s < g; s++) {
+      let a = 0, b = 0;
+      const Qrs = QQ[r][s];
+      for (let i = 0; i < p * p; i++) {
+        a += Phi[i] * Qrs[i];
+        b += PhiP[r][i] * PPhi[s][i];
+      }
+      IE2[r * g + s] = IE2[s * g + r] = Kt[r * g + s] - 2 * a + b;
+    }
+  }
+  // With a residual structure a singular information means parameters the data cannot tell apart
+  // (CS and a random intercept on the same groups): the adjustment would depend on how they are
+  // written, so it is refused. Without one, pbkrtest's generalized inverse is kept.
+  const W = infoInverse(IE2, g, residual ? "Kenward-Roger is not defined here: the covariance parameters are not identifiable from each other (their information matrix is singular; e.g. CS and a random intercept on the same groups describe the same covariance); remove one of them, or use ddf satterthwaite" : null).map((x) => 2 * x);
+  const U = new Float64Array(p * p);
+  for (let r = 0; r < g; r++) {
+    for (let s = r; s < g; s++) {
+      const PrPhiPs = mul(PPhi[r], Pm[s], p, p, p);
+      const w = W[r * g + s];
+      const Qrs = QQ[r][s];
+      if (r === s) {
+        for (let i = 0; i < p * p; i++) U[i] += w * (Qrs[i] - PrPhiPs[i]);
+      } else {
+        for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) {
+          const v = w * (Qrs[a * p + b] - PrPhiPs[a * p + b]);
+          U[a * p + b] += v;
+          U[b * p + a] += v;
+        }
+      }
+    }
+  }
+  const PUP = mul(mul(Phi, U, p, p, p), Phi, p, p, p);
+  const PhiA = Phi.map((x, i) => x + 2 * PUP[i]);
+  return { p, beta, sigma, Phi, PhiA, P: Pm, W, g };
+}
+
+
+/** The sums in dense Q x Q matrices through Woodbury (models without a residual structure, Q <= KR_MAX_Q). */
+function densePieces(fit: LmmFit): KrPieces {
   const { design, model } = fit;
   const { n, p, X } = design;
-  restore(fit);
   const remats = model.remats;
   const offs: number[] = [];
   let Q = 0;
@@ -98,11 +177,8 @@ export function krContext(fit: LmmFit): KrContext {
     offs.push(Q);
     Q += r.ell * r.q;
   }
-  if (Q > KR_MAX_Q) throw new DataError(`Kenward-Roger df are computed here for up to ${KR_MAX_Q} random effects; this model has ${Q}: use ddf satterthwaite`);
   const dof = n - p;
   const sigma2 = model.pwrss / dof;
-  const sigma = Math.sqrt(sigma2);
-  const beta = fixedEffects(model);
   // Cross-products A = Z'Z, F = Z'X, Xx = X'X (working-scale Z; the KR result does not depend on
   // a linear reparameterization of the covariance elements).
   const A = new Float64Array(Q * Q), F = new Float64Array(Q * p), Xx = new Float64Array(p * p);
@@ -228,46 +304,9 @@ export function krContext(fit: LmmFit): KrContext {
       Kt[r * g + s] = Kt[s * g + r] = tr / s4;
     }
   }
-  const Phi = symInv(X1, p).map((x) => x * sigma2);
   const QQ: Mat[][] = Array.from({ length: g }, () => new Array<Mat>(g));
   for (let r = 0; r < g; r++) for (let s = r; s < g; s++) QQ[r][s] = Qm(r, s);
-  const PhiP = Pm.map((P) => mul(Phi, P, p, p, p));
-  const PPhi = Pm.map((P) => mul(P, Phi, p, p, p));
-  const IE2 = new Float64Array(g * g);
-  for (let r = 0; r < g; r++) {
-    for (let s = r; s < g; s++) {
-      let a = 0, b = 0;
-      const Qrs = QQ[r][s];
-      for (let i = 0; i < p * p; i++) {
-        a += Phi[i] * Qrs[i];
-        b += PhiP[r][i] * PPhi[s][i];
-      }
-      IE2[r * g + s] = IE2[s * g + r] = Kt[r * g + s] - 2 * a + b;
-    }
-  }
-  const gi = ginvSym(IE2, g);
-  const W = (gi.minAbsEig > 1e-10 ? symInvAny(IE2, g) : gi.inv).map((x) => 2 * x);
-  const U = new Float64Array(p * p);
-  for (let r = 0; r < g; r++) {
-    for (let s = r; s < g; s++) {
-      const PrPhiPs = mul(PPhi[r], Pm[s], p, p, p);
-      const w = W[r * g + s];
-      const Qrs = QQ[r][s];
-      if (r === s) {
-        for (let i = 0; i < p * p; i++) U[i] += w * (Qrs[i] - PrPhiPs[i]);
-      } else {
-        for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) {
-          const v = w * (Qrs[a * p + b] - PrPhiPs[a * p + b]);
-          U[a * p + b] += v;
-          U[b * p + a] += v;
-        }
-      }
-    }
-  }
-  const PUP = mul(mul(Phi, U, p, p, p), Phi, p, p, p);
-  const PhiA = Phi.map((x, i) => x + 2 * PUP[i]);
-  restore(fit);
-  return { p, beta, sigma, Phi, PhiA, P: Pm, W, g };
+  return { g, XtSX: X1.map((x) => x / sigma2), P: Pm, Q: QQ, Kt };
 }
 
 function transpose(A: Mat, m: number, n: number): Mat {
@@ -276,12 +315,26 @@ function transpose(A: Mat, m: number, n: number): Mat {
   return T;
 }
 
-/** Inverse of a small symmetric (not necessarily definite) matrix, by its eigen-decomposition. */
-function symInvAny(A: Mat, n: number): Mat {
-  const e = new EigenvalueDecomposition(new Matrix(Array.from({ length: n }, (_, i) => Array.from(A.subarray(i * n, i * n + n)))), { assumeSymmetric: true });
+/**
+ * The inverse of the expected information (symmetric, g x g) as pbkrtest: the inverse when it is
+ * well conditioned, else the Moore-Penrose inverse. The check is made on the matrix scaled to unit
+ * diagonal, so that it does not depend on the units of y or of the covariates (pbkrtest checks the
+ * smallest absolute eigenvalue of the unscaled matrix against 1e-10).
+ */
+function infoInverse(A: Mat, n: number, singularMessage: string | null): Mat {
+  const d = new Float64Array(n);
+  for (let i = 0; i < n; i++) d[i] = A[i * n + i] > 0 ? 1 / Math.sqrt(A[i * n + i]) : 1;
+  const S = A.map((v, k) => v * d[Math.floor(k / n)] * d[k % n]);
+  const e = new EigenvalueDecomposition(new Matrix(Array.from({ length: n }, (_, i) => Array.from(S.subarray(i * n, i * n + n)))), { assumeSymmetric: true });
   const vals = e.realEigenvalues, V = e.eigenvectorMatrix;
+  const maxAbs = Math.max(...vals.map(Math.abs));
+  const full = Math.min(...vals.map(Math.abs)) > 1e-10 * maxAbs;
+  if (!full && singularMessage) throw new DataError(singularMessage);
   const out = new Float64Array(n * n);
-  for (let k = 0; k < n; k++) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[i * n + j] += (V.get(i, k) * V.get(j, k)) / vals[k];
+  for (let k = 0; k < n; k++) {
+    if (!full && !(Math.abs(vals[k]) > 1.4901161193847656e-8 * maxAbs)) continue;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[i * n + j] += (V.get(i, k) * V.get(j, k) * d[i] * d[j]) / vals[k];
+  }
   return out;
 }
 

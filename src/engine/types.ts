@@ -66,7 +66,9 @@ export interface ModelFormula {
   random: RandomTerm[];
 }
 
-export type ResidualType = "CS" | "AR1" | "CAR1" | "ARH1" | "UN";
+export type ResidualType = "CS" | "AR1" | "CAR1" | "ARH1" | "UN" | "CSH" | "TOEP" | "ARMA" | SpatialType;
+/** nlme's corExp, corGaus, corSpher, corLin, corRatio. */
+export type SpatialType = "EXP" | "GAUS" | "SPHER" | "LIN" | "RATIO";
 
 export interface ResidualSpec {
   type: ResidualType;
@@ -74,6 +76,23 @@ export interface ResidualSpec {
   time: string | null;
   /** Grouping column; null when left out (then the model's one grouping factor is used). */
   group: string | null;
+  /** Spatial: further coordinate columns after `time` (`EXP(x + y | plot)`). */
+  coords?: string[];
+  /** TOEP(b): correlations at lags 1 .. b-1 only (SAS's banded Toeplitz). */
+  bands?: number;
+  /** ARMA orders. */
+  p?: number;
+  q?: number;
+  /** Spatial: with a nugget. */
+  nugget?: boolean;
+}
+
+/** A variance function of the third part: `varPower(x)`, `varExp(x | sex)`, `varFixed(v)`. */
+export interface VarFuncSpec {
+  kind: "varPower" | "varExp" | "varConstPower" | "varFixed";
+  covariate: string;
+  /** Separate parameters per level of this factor. */
+  strata: string | null;
 }
 
 export interface ModelSpec {
@@ -82,6 +101,8 @@ export interface ModelSpec {
   residual: ResidualSpec | null;
   /** Column of `varIdent(factor)`: one residual SD per level. */
   varIdent: string | null;
+  /** Further variance functions, multiplied with varIdent (nlme's varComb). */
+  varFuncs?: VarFuncSpec[];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 //   lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf ...] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
 //   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
 //   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
+//   lmm structures DATA.csv "SPEC" [--candidates "CS,AR1,..."] [--json]
 //   lmm demo
 // Bad input prints one line on stderr and exits with 2; only `lmm` alone or --help prints the
 // usage. Every flag is checked: an unknown or misspelled one is an error with the nearest flag,
@@ -18,6 +19,8 @@ import { runEngine } from "./progress";
 import { formatFit, formatLrt, formatRlrt } from "./format";
 import { runDemo } from "./demo";
 import { runAnova } from "./anova";
+import { formatStructures, splitCandidates } from "./structures";
+import type { StructuresResult } from "../engine/inference/structures";
 
 const USAGE = `usage:
   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95]
@@ -25,9 +28,11 @@ const USAGE = `usage:
   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
   lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf satterthwaite|kr|residual|containment] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
+  lmm structures DATA.csv "SPEC" [--candidates "independence,CS,AR1,ARH1,CSH,TOEP,UN"] [--json]
   lmm demo
 SPEC is a model such as "size ~ time*treat + (1|tree)" (lme4 syntax), optionally followed by
-"; AR1(time | tree)" (residual structure CS, AR1, CAR1, ARH1 or UN) and "; varIdent(treat)".
+"; AR1(time | tree)" (residual structure CS, AR1, CAR1, ARH1, UN, CSH, TOEP, ARMA, or spatial EXP,
+GAUS, SPHER, LIN, RATIO) and variance functions "; varIdent(treat) * varPower(time)".
 DATA.csv may be separated by commas, semicolons or tabs, with decimal points or commas.`;
 
 class UsageError extends Error {}
@@ -38,6 +43,7 @@ const FLAGS: Record<string, Record<string, boolean>> = {
   lrt: { "--method": true, "--json": false },
   rlrt: { "--nsim": true, "--seed": true, "--json": false },
   anova: { "--method": true, "--json": false, "--type": true, "--ddf": true, "--L": true },
+  structures: { "--candidates": true, "--json": false },
   demo: {},
 };
 const COMMANDS = Object.keys(FLAGS);
@@ -218,6 +224,19 @@ export async function main(argv: string[]): Promise<number> {
         const res = runAnova(readTable(file), spec, args.flags, methodOf(args));
         if (json) print(res.json);
         else process.stdout.write(res.text + "\n");
+        return 0;
+      }
+      case "structures": {
+        const [file, spec, extra] = args.positional;
+        if (!file) throw new UsageError("missing the data file and the model spec");
+        if (!spec) throw new UsageError("missing the model spec, with the time and group columns in a structure: \"size ~ time*treat ; AR1(time | tree)\"");
+        noExtra(extra);
+        const c = args.flags.get("--candidates");
+        if (c === true) throw new UsageError("--candidates needs a list, as --candidates \"CS,AR1,UN\"");
+        const candidates = c === undefined ? null : splitCandidates(c);
+        const res = await runEngine<StructuresResult>({ kind: "structures", table: readTable(file), spec, options: { candidates } });
+        if (json) print(res);
+        else process.stdout.write(formatStructures(res) + "\n");
         return 0;
       }
       default: {

@@ -82,3 +82,19 @@ test("bad input gets a clear error", () => {
   err("size ~ time ; varPower(time)", /varPower\(time\) needs nonzero values/, mapColumn(sitka, "time", (v) => v - 152));
   err("size ~ time ; AR1(time | tree) ; varPower(time) * banana(x)", /expected a variance function/);
 });
+
+test("lmm structures --json rows, its text table, and LMM.STRUCTURES's cells", async () => {
+  const { splitCandidates, formatStructures } = await import("../src/cli/structures");
+  const { structuresCells, candidatesArg } = await import("../src/functions/structures-format");
+  assert.deepEqual(splitCandidates("CS, AR1,TOEP(bands = 2), EXP(nugget)"), ["CS", "AR1", "TOEP(bands = 2)", "EXP(nugget)"]);
+  assert.deepEqual(candidatesArg("AR1, ARMA(p = 1, q = 1)"), ["AR1", "ARMA(p = 1, q = 1)"]);
+  assert.equal(candidatesArg(null), null);
+  const res = compareStructures(sitka, "size ~ time*treat + (1|tree) ; AR1(time | tree)", { candidates: ["independence", "AR1", "TOEP(bands = 2)", "UN"] });
+  for (const r of res.rows) for (const k of ["structure", "spec", "df", "AIC", "BIC", "logLik", "Test", "L.Ratio", "p"]) assert.ok(k in r, `row key ${k}`);
+  assert.ok(res.rows.some((r) => r.structure === "TOEP(bands = 2)" && r.spec.includes("TOEP(time | tree, bands = 2)")));
+  const text = formatStructures(res);
+  assert.match(text, /^Residual structures by REML, ranked by AIC/);
+  const cells = structuresCells(res);
+  assert.deepEqual(cells[0].slice(0, 8), ["Structure", "df", "AIC", "BIC", "logLik", "Test", "L.Ratio", "p-value"]);
+  assert.equal(cells[1][0], res.rows[0].structure);
+});

@@ -354,7 +354,7 @@ test("in Chromium: the functions fit in the Web Worker, share one fit, keep the 
       };
     });
     await page.goto(`http://127.0.0.1:${port}/taskpane.html`);
-    await page.waitForFunction(() => Object.keys((window as unknown as { __cf: object }).__cf).length === 7);
+    await page.waitForFunction(() => Object.keys((window as unknown as { __cf: object }).__cf).length === 8);
 
     const sitka = fs
       .readFileSync(path.join(ROOT, "assets", "examples", "sitka.csv"), "utf8")

@@ -81,9 +81,9 @@ function codesOf(col: Column, rows: Int32Array): { codes: Int32Array; levels: st
   return { codes, levels: raw };
 }
 
-function numericColumn(table: DataTable, name: string, rows: Int32Array, what: string): Float64Array {
+function numericColumn(table: DataTable, name: string, rows: Int32Array, what: string, role = ""): Float64Array {
   const c = columnByName(table, name);
-  if (c.kind !== "numeric") throw new DataError(`the column '${name}' of ${what} has text; it must be numeric${what.startsWith("a spatial") ? " (a distance needs numbers: coordinates or times)" : ""}`);
+  if (c.kind !== "numeric") throw new DataError(`the ${role}column '${name}' of ${what} has text; it must be numeric${what.startsWith("a spatial") ? " (a distance needs numbers: coordinates or times)" : ""}`);
   return Float64Array.from(rows, (r) => c.values[r]);
 }
 
@@ -127,7 +127,7 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
   if (type && type !== "CS") {
     if (!res!.time || res!.time === "1") throw new DataError(`${type} needs a ${isSpatial ? "distance (time or coordinate) column" : "time column"}, as in ${type}(${isSpatial ? "x" : "time"} | ${groupName ?? "group"})`);
     const what = isSpatial ? `a spatial structure ${type}` : type;
-    time = numericColumn(table, res!.time, rows, what);
+    time = numericColumn(table, res!.time, rows, what, isSpatial ? "" : "time ");
     const distinct = Array.from(new Set(time)).sort((a, b) => a - b);
     const rank = new Map(distinct.map((v, i) => [v, i]));
     occasion = Int32Array.from(time, (v) => rank.get(v)!);

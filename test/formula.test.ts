@@ -125,7 +125,7 @@ test("syntax errors say what and where", () => {
   errAt("size ~ logg(time)", /unknown function 'logg'/, 8);
   errAt("y ~ Log(x)", /unknown function 'Log' \(did you mean log\?\)/, 5);
   errAt("y ~ log()", /log\(\) needs a column/, 9);
-  errAt("size ~ time ; AR2(time | tree)", /unknown residual structure 'AR2': use CS, AR1, CAR1, ARH1 or UN/, 15);
+  errAt("size ~ time ; AR2(time | tree)", /unknown residual structure 'AR2': use CS, AR1, CAR1, ARH1, UN, CSH, TOEP, ARMA/, 15);
   errAt("size ~ ( | tree)", /empty random-effects term/, 10);
   errAt("size ~ time + (1 | )", /expected a grouping column after '\|'/, 20);
   errAt("y ~ (1 | a/)", /expected a grouping column after '\/'/, 12);

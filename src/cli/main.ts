@@ -4,6 +4,7 @@
 //   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
 //   (fit, lrt, rlrt and anova also take --weights COLUMN: the spec part "; weights(COLUMN)")
 //   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
+//   lmm structures DATA.csv "SPEC" [--candidates "CS,AR1,..."] [--json]
 //   lmm demo
 // Bad input prints one line on stderr and exits with 2; only `lmm` alone or --help prints the
 // usage. Every flag is checked: an unknown or misspelled one is an error with the nearest flag,
@@ -19,6 +20,8 @@ import { runEngine } from "./progress";
 import { formatFit, formatLrt, formatRlrt } from "./format";
 import { runDemo } from "./demo";
 import { runAnova } from "./anova";
+import { formatStructures, splitCandidates } from "./structures";
+import type { StructuresResult } from "../engine/inference/structures";
 
 const USAGE = `usage:
   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95]
@@ -26,9 +29,11 @@ const USAGE = `usage:
   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
   lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf satterthwaite|kr|residual|containment] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
+  lmm structures DATA.csv "SPEC" [--candidates "independence,CS,AR1,ARH1,CSH,TOEP,UN"] [--json]
   lmm demo
 SPEC is a model such as "size ~ time*treat + (1|tree)" (lme4 syntax), optionally followed by
-"; AR1(time | tree)" (residual structure CS, AR1, CAR1, ARH1 or UN), "; varIdent(treat)" and
+"; AR1(time | tree)" (residual structure CS, AR1, CAR1, ARH1, UN, CSH, TOEP, ARMA, or spatial EXP,
+GAUS, SPHER, LIN, RATIO), variance functions "; varIdent(treat) * varPower(time)" and
 "; weights(w)" (prior weights: Var(e_i) = sigma^2 / w_i; --weights w adds it to every spec).
 C(treat, contr.sum) codes a factor by other contrasts (contr.sum, contr.helmert, contr.poly, contr.SAS).
 DATA.csv may be separated by commas, semicolons or tabs, with decimal points or commas.`;
@@ -41,6 +46,7 @@ const FLAGS: Record<string, Record<string, boolean>> = {
   lrt: { "--method": true, "--json": false, "--weights": true },
   rlrt: { "--nsim": true, "--seed": true, "--json": false, "--weights": true },
   anova: { "--method": true, "--json": false, "--type": true, "--ddf": true, "--L": true, "--weights": true },
+  structures: { "--candidates": true, "--json": false, "--weights": true },
   demo: {},
 };
 const COMMANDS = Object.keys(FLAGS);
@@ -241,6 +247,19 @@ export async function main(argv: string[]): Promise<number> {
         const res = runAnova(readTable(file), weighted(spec0, args), args.flags, methodOf(args));
         if (json) print(res.json);
         else process.stdout.write(res.text + "\n");
+        return 0;
+      }
+      case "structures": {
+        const [file, spec, extra] = args.positional;
+        if (!file) throw new UsageError("missing the data file and the model spec");
+        if (!spec) throw new UsageError("missing the model spec, with the time and group columns in a structure: \"size ~ time*treat ; AR1(time | tree)\"");
+        noExtra(extra);
+        const c = args.flags.get("--candidates");
+        if (c === true) throw new UsageError("--candidates needs a list, as --candidates \"CS,AR1,UN\"");
+        const candidates = c === undefined ? null : splitCandidates(c);
+        const res = await runEngine<StructuresResult>({ kind: "structures", table: readTable(file), spec, options: { candidates } });
+        if (json) print(res);
+        else process.stdout.write(formatStructures(res) + "\n");
         return 0;
       }
       default: {

@@ -3,13 +3,14 @@
 // show progress. The progress line goes to stderr only when stderr is a terminal, so --json
 // output, pipes and tests stay clean. The worker is this same file (isMainThread decides).
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { compareModels, exactRlrt, fitModel } from "../engine";
+import { compareModels, compareStructures, exactRlrt, fitModel } from "../engine";
 import type { DataTable, FitOptions } from "../engine/types";
 
 export type EngineCall =
   | { kind: "fit"; table: DataTable; spec: string; options: Omit<FitOptions, "signal" | "onProgress"> }
   | { kind: "lrt"; table: DataTable; specs: string[]; options: { method?: FitOptions["method"] } }
-  | { kind: "rlrt"; table: DataTable; spec: string; options: { nsim?: number; seed?: number } };
+  | { kind: "rlrt"; table: DataTable; spec: string; options: { nsim?: number; seed?: number } }
+  | { kind: "structures"; table: DataTable; spec: string; options: { candidates?: string[] | null } };
 
 type Message = { progress: [number, string] } | { result: unknown } | { error: { name: string; message: string } };
 
@@ -71,6 +72,8 @@ function work(call: EngineCall): unknown {
       return compareModels(call.table, call.specs, { ...call.options, onProgress });
     case "rlrt":
       return exactRlrt(call.table, call.spec, call.options);
+    case "structures":
+      return compareStructures(call.table, call.spec, { ...call.options, onProgress });
   }
 }
 

@@ -21,3 +21,6 @@ import { anovaModel as anovaModel0, contestModel as contestModel0 } from "./infe
 export const anovaModel = guarded(anovaModel0);
 export const contestModel = guarded(contestModel0);
 export { ddfName, parseAnovaType, parseDdf } from "./inference/anova";
+import { compareStructures as compareStructures0 } from "./inference/structures";
+export const compareStructures = guarded(compareStructures0);
+export type { StructuresResult, StructureRow } from "./inference/structures";

@@ -69,7 +69,9 @@ export interface ModelFormula {
 /** A factor coding by contrasts (R's contr.* functions), as `C(f, contr.sum)` asks for it. */
 export type ContrastName = "contr.treatment" | "contr.sum" | "contr.helmert" | "contr.poly" | "contr.SAS";
 
-export type ResidualType = "CS" | "AR1" | "CAR1" | "ARH1" | "UN";
+export type ResidualType = "CS" | "AR1" | "CAR1" | "ARH1" | "UN" | "CSH" | "TOEP" | "ARMA" | SpatialType;
+/** nlme's corExp, corGaus, corSpher, corLin, corRatio. */
+export type SpatialType = "EXP" | "GAUS" | "SPHER" | "LIN" | "RATIO";
 
 export interface ResidualSpec {
   type: ResidualType;
@@ -77,6 +79,23 @@ export interface ResidualSpec {
   time: string | null;
   /** Grouping column; null when left out (then the model's one grouping factor is used). */
   group: string | null;
+  /** Spatial: further coordinate columns after `time` (`EXP(x + y | plot)`). */
+  coords?: string[];
+  /** TOEP(b): correlations at lags 1 .. b-1 only (SAS's banded Toeplitz). */
+  bands?: number;
+  /** ARMA orders. */
+  p?: number;
+  q?: number;
+  /** Spatial: with a nugget. */
+  nugget?: boolean;
+}
+
+/** A variance function of the third part: `varPower(x)`, `varExp(x | sex)`, `varFixed(v)`. */
+export interface VarFuncSpec {
+  kind: "varPower" | "varExp" | "varConstPower" | "varFixed";
+  covariate: string;
+  /** Separate parameters per level of this factor. */
+  strata: string | null;
 }
 
 export interface ModelSpec {
@@ -87,6 +106,8 @@ export interface ModelSpec {
   varIdent: string | null;
   /** Column of `weights(w)`: prior weights, the residual variance of row i is sigma^2 / w_i. */
   weights?: string | null;
+  /** Further variance functions, multiplied with varIdent (nlme's varComb). */
+  varFuncs?: VarFuncSpec[];
 }
 
 // ---------------------------------------------------------------------------------------------

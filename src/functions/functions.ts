@@ -11,6 +11,7 @@ import { lmmClient } from "../worker/shared";
 import { blupCells, fitCells, fittedCells, lrtCells, rlrtCells, varcompCells } from "./format";
 import { toExcel } from "./cell-values";
 import { anovaTable, anovaTypeArg, ddfArg } from "./anova-format";
+import { candidatesArg, structuresCells } from "./structures-format";
 import { ciArg, dataArg, dataNotes, fail, fittedTypeArg, intArg, levelArg, methodArg, nameArg, onCancel, specArg, specsArg } from "./inputs";
 
 /**
@@ -161,6 +162,26 @@ export async function anova(data: any[][], spec: string, type: any, ddf: string 
     const options = { type: anovaTypeArg(type), ddf: ddfArg(ddf), method: methodArg(method) };
     const r = await lmmClient.anova(d.rows, specArg(spec), options, onCancel(invocation));
     return anovaTable(r);
+  } catch (e) {
+    throw fail(e);
+  }
+}
+
+/**
+ * Which residual structure? Fits the candidates (independence, CS, AR1, ARH1, CSH, TOEP, UN, and CAR1 and the spatial ones when time is continuous) with the same fixed effects by REML, ranked by AIC, each tested against the largest candidate nested in it.
+ * Example: =LMM.STRUCTURES(A1:D396, "size ~ time*treat ; AR1(time | tree)")
+ * @customfunction STRUCTURES
+ * @param data The data with a header row.
+ * @param spec The model with any structure naming the time and group columns, e.g. "size ~ time*treat ; AR1(time | tree)".
+ * @param [candidates] Structures to compare, e.g. "CS, AR1, ARH1, UN, TOEP(bands = 2), EXP(nugget)" (default: the ladder above).
+ * @param invocation Cancellation handle (supplied by Excel).
+ * @returns A table to spill.
+ */
+export async function structures(data: any[][], spec: string, candidates: string | null, invocation: CustomFunctions.CancelableInvocation): Promise<any[][]> {
+  try {
+    const d = dataArg(data);
+    const r = await lmmClient.structures(d.rows, specArg(spec), { candidates: candidatesArg(candidates) }, onCancel(invocation));
+    return toExcel(structuresCells(r));
   } catch (e) {
     throw fail(e);
   }

@@ -6,6 +6,7 @@
 // Where jobs run is a Runner: Web Workers in the add-in, worker threads or in-process in Node,
 // a fake in tests.
 import type { AnovaResult, FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
+import type { StructuresResult } from "../engine/inference/structures";
 import { AnovaJobOptions, FitJobOptions, Job, JobInput, JobResult } from "./protocol";
 import { JobData, dataCells, dataFromRows } from "./data";
 
@@ -55,6 +56,8 @@ export function canonicalJob(job: Job): Job {
       const o = job.options;
       return { kind: "anova", data, spec: job.spec.trim(), options: { type: o.type ?? 3, ddf: o.ddf ?? "satterthwaite", method: o.method ?? "REML", ...(o.terms ? { terms: o.terms } : {}) } };
     }
+    case "structures":
+      return { kind: "structures", data, spec: job.spec.trim(), options: { candidates: job.options.candidates ?? null } };
   }
 }
 
@@ -202,6 +205,10 @@ export class LmmClient {
 
   anova(data: unknown[][] | JobData, spec: string, options: AnovaJobOptions = {}, onCancel?: OnCancel): Promise<AnovaResult> {
     return this.request<AnovaResult>({ kind: "anova", ...input(data), spec, options }, onCancel);
+  }
+
+  structures(data: unknown[][] | JobData, spec: string, options: { candidates?: string[] | null } = {}, onCancel?: OnCancel): Promise<StructuresResult> {
+    return this.request<StructuresResult>({ kind: "structures", ...input(data), spec, options }, onCancel);
   }
 
   /** Jobs in flight (started, not finished, not cancelled). */

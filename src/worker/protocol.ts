@@ -3,6 +3,7 @@
 // data.ts uses), so the page's bundles stay small and the engine is loaded once, inside the
 // worker (lmm-worker.js).
 import type { AnovaOptions, AnovaResult, FitOptions, FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
+import type { StructuresResult } from "../engine/inference/structures";
 import { JobData, wireData } from "./data";
 
 /** Options of a fit job: everything in FitOptions except the cancellation signal and progress callback (functions do not cross to a worker). */
@@ -22,6 +23,7 @@ export type Job = (
   | { kind: "lrt"; specs: string[]; options: { method?: Method } }
   | { kind: "rlrt"; spec: string; options: { nsim?: number; seed?: number } }
   | { kind: "anova"; spec: string; options: AnovaJobOptions }
+  | { kind: "structures"; spec: string; options: { candidates?: string[] | null } }
 ) &
   JobInput;
 
@@ -30,7 +32,7 @@ export type JobKind = Job["kind"];
 /** Options of an anova job: everything in AnovaOptions except the cancellation signal. */
 export type AnovaJobOptions = Omit<AnovaOptions, "signal">;
 
-export type JobResult = FitResultWithRows | LrtResult | RlrtResult | AnovaResult;
+export type JobResult = FitResultWithRows | LrtResult | RlrtResult | AnovaResult | StructuresResult;
 
 /** What the page posts: the job itself plus an id the answer repeats. */
 export type JobRequest = Job & { id: number };

@@ -1,7 +1,7 @@
 // Running one job with the engine: the only worker-side code. The browser worker, the Node
 // worker thread and the in-process runner all call `answer`/`runJob`, so every face gets the
 // same numbers and the same error messages.
-import { anovaModel, compareModels, exactRlrt, fitModel, tableFromRows } from "../engine";
+import { anovaModel, compareModels, compareStructures, exactRlrt, fitModel, tableFromRows } from "../engine";
 import { tableFromCellColumns } from "../engine/data/cell-columns";
 import type { DataTable, FitResultWithRows } from "../engine/types";
 import type { Job, JobRequest, JobResponse, JobResult, WorkerTiming } from "./protocol";
@@ -30,6 +30,9 @@ export function runJob(job: Job, signal?: { cancelled: boolean }, timing?: Worke
       break;
     case "anova":
       result = anovaModel(table, job.spec, { ...job.options, signal: probe });
+      break;
+    case "structures":
+      result = compareStructures(table, job.spec, { ...job.options, signal: probe });
       break;
     default:
       throw new Error(`unknown job kind '${(job as { kind: unknown }).kind}'`);

@@ -15,7 +15,7 @@ export interface Token {
   quoted?: boolean;
 }
 
-const OPS = ["||", "~", "+", "-", "*", "/", ":", "^", "(", ")", "|", ",", ";"];
+const OPS = ["||", "~", "+", "-", "*", "/", ":", "^", "(", ")", "|", ",", ";", "="];
 // Sticky patterns, matched in place at lastIndex: no substring per token, so a spec of any
 // length is read in time proportional to its length.
 const NUMBER = /(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
@@ -23,7 +23,7 @@ const NUMBER = /(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
 const NAME = /[\p{L}_.][\p{L}\p{N}_.]*/uy;
 const WORD = /[\p{L}\p{N}_.]+/uy;
 /** Operators of one character that no longer operator starts with ('|' may start '||'). */
-const SINGLE = new Set(["~", "+", "-", "*", "/", ":", "^", "(", ")", ",", ";"]);
+const SINGLE = new Set(["~", "+", "-", "*", "/", ":", "^", "(", ")", ",", ";", "="]);
 
 /** Characters a word processor or Excel's autocorrect puts in place of the plain ones. */
 const TYPOGRAPHIC: Record<string, string> = {

@@ -1,5 +1,5 @@
-// The model spec (ARCHITECTURE.md §5): `formula [; RESID(time | group)] [; varIdent(factor)]
-// [; weights(w)]`,
+// The model spec (ARCHITECTURE.md §5): `formula [; RESID(time | group[, options])]
+// [; varIdent(f) * varPower(x) ...] [; weights(w)]`,
 // the formula in lme4 syntax. A recursive-descent parser over tokens builds R's term structure:
 // `a*b` = a + b + a:b, `a/b` = a + a:b, `(a+b)^2`, `0`/`-1` drop the intercept, `- term` drops
 // a term; random terms `(lhs | g)`, `(lhs || g)` (one term per effect term, as lme4 expands it),
@@ -7,7 +7,7 @@
 // terms(): by degree, then by appearance; the variables of an interaction in the order in which
 // they first appear in the formula (for the fixed part, with the random terms left out, as
 // lme4's nobars() does).
-import type { Expr, ModelFormula, ModelSpec, RandomTerm, ResidualSpec, ResidualType, Term } from "../types";
+import type { Expr, ModelFormula, ModelSpec, RandomTerm, ResidualSpec, ResidualType, Term, VarFuncSpec } from "../types";
 import { SpecError } from "../errors";
 import { rDouble } from "../data/cells";
 import { Token, tokenize } from "./lexer";
@@ -19,7 +19,11 @@ function codingOf(e: Expr): string {
 }
 
 const FUNCTIONS = ["log", "sqrt", "exp", "factor", "I", "abs", "log10", "log2", "C"];
-const RESIDUAL_TYPES: ResidualType[] = ["CS", "AR1", "CAR1", "ARH1", "UN"];
+const RESIDUAL_TYPES: ResidualType[] = ["CS", "AR1", "CAR1", "ARH1", "UN", "CSH", "TOEP", "ARMA", "EXP", "GAUS", "SPHER", "LIN", "RATIO"];
+/** Other names of the structures: SAS's SP(GAU), SP(SPH), nlme's corExp ... */
+const RESIDUAL_ALIASES: Record<string, ResidualType> = { GAU: "GAUS", SPH: "SPHER", COREXP: "EXP", CORGAUS: "GAUS", CORSPHER: "SPHER", CORLIN: "LIN", CORRATIO: "RATIO", CORARMA: "ARMA", CORSYMM: "UN", CORCOMPSYMM: "CS", CORAR1: "AR1", CORCAR1: "CAR1" };
+const SPATIAL_TYPES = new Set<ResidualType>(["EXP", "GAUS", "SPHER", "LIN", "RATIO"]);
+const VAR_FUNCS = ["varIdent", "varPower", "varExp", "varConstPower", "varFixed"] as const;
 const RESERVED = new Set(["if", "else", "repeat", "while", "function", "for", "next", "break", "TRUE", "FALSE", "NULL", "Inf", "NaN", "NA", "NA_integer_", "NA_real_", "NA_character_", "in"]);
 
 /** Can R write this name without backticks? */
@@ -607,15 +611,102 @@ function groupAt(p: Parser, head: string): string {
   return parts.join(":");
 }
 
-function parseExtra(toks: Token[]): { residual?: ResidualSpec; varIdent?: string; weights?: string } {
+/** One variance function `varPower(x)`, `varExp(x | g)`, `varIdent(g)`, `varFixed(v)`. */
+function parseVarFunc(p: Parser): { varIdent?: string; func?: VarFuncSpec } {
+  const head = p.next();
+  const kind = VAR_FUNCS.find((k) => k.toLowerCase() === head.text.toLowerCase());
+  if (head.kind !== "name" || !kind) throw new SpecError(`expected a variance function (${VAR_FUNCS.join(", ")}) but ${p.found(head)}`, head.col);
+  const open = p.peek();
+  if (!p.isOp(open, "(")) throw new SpecError(`expected '(' after ${kind}, as in ${kind === "varIdent" ? "varIdent(group)" : `${kind}(x)`}`, open.col);
+  p.next();
+  if (p.isOp(p.peek(), "~")) p.next(); // nlme's one-sided formula: varPower(~ x)
+  if (kind === "varIdent") {
+    // varIdent(treat) or varIdent(1 | treat)
+    if (p.peek().kind === "num" && p.peek().text === "1" && p.isOp(p.peek(1), "|")) {
+      p.next();
+      p.next();
+    }
+    if (p.peek().kind !== "name") throw new SpecError(`varIdent needs a column, as in varIdent(treat), but ${p.found(p.peek())}`, p.peek().col);
+    const f = groupAt(p, "varIdent");
+    p.close(open, "varIdent(");
+    return { varIdent: f };
+  }
+  const cov = p.peek();
+  if (cov.kind !== "name") throw new SpecError(`${kind} needs a numeric column, as in ${kind}(x), but ${p.found(cov)}`, cov.col);
+  if (cov.text === "fitted") {
+    throw new SpecError(`${kind}(fitted) (a variance function of the fitted values) is not supported; use a covariate column, as in ${kind}(time)`, cov.col);
+  }
+  p.next();
+  let strata: string | null = null;
+  if (p.isOp(p.peek(), "|")) {
+    p.next();
+    strata = groupAt(p, kind);
+  }
+  p.close(open, `${kind}(`);
+  if (kind === "varFixed" && strata) throw new SpecError("varFixed has no parameters to stratify: write varFixed(v)", open.col);
+  return { func: { kind, covariate: cov.text, strata } };
+}
+
+/** A variance part: variance functions joined by '*' (nlme's varComb). */
+function parseVarPart(toks: Token[]): { varIdent?: string; funcs: VarFuncSpec[] } {
+  const p = new Parser(toks);
+  let varIdent: string | undefined;
+  const funcs: VarFuncSpec[] = [];
+  for (;;) {
+    const at = p.peek();
+    const r = parseVarFunc(p);
+    if (r.varIdent) {
+      if (varIdent) throw new SpecError("only one varIdent(...) is allowed: write varIdent(a:b) for the cells of two factors", at.col);
+      varIdent = r.varIdent;
+    }
+    if (r.func) funcs.push(r.func);
+    const next = p.peek();
+    if (next.kind === "end") break;
+    if (!p.isOp(next, "*")) throw new SpecError(`unexpected '${next.text}' after a variance function: combine them with '*', as in varIdent(treat) * varPower(time)`, next.col);
+    p.next();
+  }
+  return { varIdent, funcs };
+}
+
+/** `, name = value` options after a structure's `time | group`: bands, p, q, nugget. */
+function parseOptions(p: Parser, type: ResidualType, spec: ResidualSpec): void {
+  const allowed = type === "TOEP" ? ["bands"] : type === "ARMA" ? ["p", "q"] : SPATIAL_TYPES.has(type) ? ["nugget"] : [];
+  while (p.isOp(p.peek(), ",")) {
+    p.next();
+    const name = p.next();
+    if (name.kind !== "name" || !allowed.includes(name.text)) {
+      throw new SpecError(`${type} has ${allowed.length ? `the options ${allowed.join(", ")}` : "no options"}, but ${p.found(name)}`, name.col);
+    }
+    if (name.text === "nugget" && !p.isOp(p.peek(), "=")) {
+      spec.nugget = true;
+      continue;
+    }
+    if (!p.isOp(p.peek(), "=")) throw new SpecError(`expected '=' after ${name.text}, as in ${name.text} = ${name.text === "nugget" ? "TRUE" : "1"}`, p.peek().col);
+    p.next();
+    const v = p.next();
+    if (name.text === "nugget") {
+      if (v.kind !== "name" || (v.text !== "TRUE" && v.text !== "FALSE")) throw new SpecError(`nugget is TRUE or FALSE but ${p.found(v)}`, v.col);
+      spec.nugget = v.text === "TRUE";
+      continue;
+    }
+    const k = v.kind === "num" ? Number(v.text) : NaN;
+    if (!Number.isInteger(k) || k < (name.text === "bands" ? 1 : 0)) throw new SpecError(`${name.text} must be a whole number${name.text === "bands" ? " of 1 or more" : " of 0 or more"}, but ${p.found(v)}`, v.col);
+    if (name.text === "bands") spec.bands = k;
+    else if (name.text === "p") spec.p = k;
+    else spec.q = k;
+  }
+}
+
+function parseExtra(toks: Token[]): { residual?: ResidualSpec; varIdent?: string; funcs?: VarFuncSpec[]; weights?: string } {
   const p = new Parser(toks);
   const head = p.next();
   if (head.kind !== "name") {
-    throw new SpecError(`expected a residual structure (CS, AR1, CAR1, ARH1 or UN), varIdent(...) or weights(...) after ';' but ${p.found(head)}`, head.col);
+    throw new SpecError(`expected a residual structure (CS, AR1, CAR1, ARH1, UN, CSH, TOEP, ARMA, EXP ...), a variance function such as varIdent(...), or weights(...) after ';' but ${p.found(head)}`, head.col);
   }
+  if (VAR_FUNCS.some((k) => k.toLowerCase() === head.text.toLowerCase())) return parseVarPart(toks);
   const open = p.peek();
   const lower = head.text.toLowerCase();
-  if (!p.isOp(open, "(")) throw new SpecError(`expected '(' after ${head.text}, as in ${lower === "varident" ? "varIdent(group)" : lower === "weights" ? "weights(w)" : `${head.text}(time | group)`}`, open.col);
+  if (!p.isOp(open, "(")) throw new SpecError(`expected '(' after ${head.text}, as in ${lower === "weights" ? "weights(w)" : `${head.text}(time | group)`}`, open.col);
   p.next();
   if (lower === "weights") {
     // weights(w): one numeric column of prior weights (lme4's weights =, SAS WEIGHT).
@@ -628,29 +719,23 @@ function parseExtra(toks: Token[]): { residual?: ResidualSpec; varIdent?: string
     return { weights: w.text };
   }
   if (p.isOp(p.peek(), "~")) p.next(); // nlme's one-sided formula: AR1(~ time | tree)
-  if (head.text.toLowerCase() === "varident") {
-    // varIdent(treat) or varIdent(1 | treat)
-    if (p.peek().kind === "num" && p.peek().text === "1" && p.isOp(p.peek(1), "|")) {
-      p.next();
-      p.next();
-    }
-    if (p.peek().kind !== "name") throw new SpecError(`varIdent needs a column, as in varIdent(treat), but ${p.found(p.peek())}`, p.peek().col);
-    const f = groupAt(p, "varIdent");
-    p.close(open, "varIdent(");
-    const rest = p.peek();
-    if (rest.kind !== "end") throw new SpecError(`unexpected '${rest.text}' after varIdent(...)`, rest.col);
-    return { varIdent: f };
-  }
-  const type = RESIDUAL_TYPES.find((t) => t === head.text.toUpperCase());
-  if (!type) throw new SpecError(`unknown residual structure '${head.text}': use CS, AR1, CAR1, ARH1 or UN`, head.col);
+  const upper = head.text.toUpperCase();
+  const type = RESIDUAL_TYPES.find((t) => t === upper) ?? RESIDUAL_ALIASES[upper];
+  if (!type) throw new SpecError(`unknown residual structure '${head.text}': use CS, AR1, CAR1, ARH1, UN, CSH, TOEP, ARMA, or the spatial EXP, GAUS, SPHER, LIN, RATIO`, head.col);
   const first = p.peek();
   let time: string | null = null;
+  const coords: string[] = [];
   if (first.kind === "num") {
     if (first.text !== "1") throw new SpecError(`expected a time column or 1 in ${type}(...) but found '${first.text}'`, first.col);
     p.next();
   } else if (first.kind === "name") {
     time = first.text;
     p.next();
+    // Spatial: more coordinate columns, EXP(x + y | plot).
+    while (SPATIAL_TYPES.has(type) && p.isOp(p.peek(), "+")) {
+      p.next();
+      coords.push(nameAt(p, `a coordinate column after '+' in ${type}(...)`));
+    }
   } else if (p.isOp(first, "|")) {
     throw new SpecError(`${type} needs a time column before '|', as in ${type}(${type === "CS" ? "1" : "time"} | group)`, first.col);
   } else throw new SpecError(`expected a time column in ${type}(time | group) but ${p.found(first)}`, first.col);
@@ -659,11 +744,15 @@ function parseExtra(toks: Token[]): { residual?: ResidualSpec; varIdent?: string
     p.next();
     group = groupAt(p, type);
   }
+  const spec: ResidualSpec = { type, time, group };
+  if (coords.length) spec.coords = coords;
+  parseOptions(p, type, spec);
   p.close(open, `${type}(`);
   const rest = p.peek();
   if (rest.kind !== "end") throw new SpecError(`unexpected '${rest.text}' after ${type}(...): separate parts with ';'`, rest.col);
   if (type !== "CS" && time === null) throw new SpecError(`${type} needs a time column, as in ${type}(time | group)`, first.col);
-  return { residual: { type, time, group } };
+  if (type === "ARMA" && !spec.p && !spec.q) throw new SpecError("ARMA needs its orders, as in ARMA(time | group, p = 1, q = 1)", head.col);
+  return { residual: spec };
 }
 
 export function parseSpec(text: string): ModelSpec {
@@ -692,6 +781,7 @@ export function parseSpec(text: string): ModelSpec {
   const formula = parseFormula(parts[0].toks);
   let residual: ResidualSpec | null = null;
   let varIdent: string | null = null;
+  const varFuncs: VarFuncSpec[] = [];
   let weights: string | null = null;
   for (const part of parts.slice(1)) {
     if (part.toks.length === 1) throw new SpecError("nothing after ';': add a residual structure such as AR1(time | group), or remove the ';'", part.semi);
@@ -704,10 +794,13 @@ export function parseSpec(text: string): ModelSpec {
       if (varIdent) throw new SpecError("only one varIdent(...) is allowed", part.toks[0].col);
       varIdent = r.varIdent;
     }
+    if (r.funcs) varFuncs.push(...r.funcs);
     if (r.weights) {
       if (weights) throw new SpecError("only one weights(...) is allowed", part.toks[0].col);
       weights = r.weights;
     }
   }
-  return { text: text.trim(), formula, residual, varIdent, weights };
+  const spec: ModelSpec = { text: text.trim(), formula, residual, varIdent, weights };
+  if (varFuncs.length) spec.varFuncs = varFuncs;
+  return spec;
 }

@@ -203,7 +203,7 @@ function outerSearch(prep: PreparedModel, reml: boolean, lower: Float64Array, bu
     }
     return f;
   };
-  const starts = [residualStart(residual.res.layout, prep.basis.X, prep.basis.y, design.p)];
+  const starts = [residualStart(residual.res, prep.basis.X, prep.basis.y, design.p)];
   // One outer evaluation: a whitening pass plus an inner fit of some tens of evaluations.
   const cols = design.p + 1 + model.remats.reduce((s, r) => s + r.q, 0);
   const outerMs = design.n * cols * WHITEN_MS_PER_CELL + 20 * (theta.length + 1) * model.estimatedMs();

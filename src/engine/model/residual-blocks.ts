@@ -4,12 +4,15 @@
 // adjustment does not depend on how the covariance is parameterized, so any such set will do;
 // natural ones keep the derivatives simple and well scaled:
 //  - AR1, ARH1: phi (R_ab = s_a s_b phi^|lag|, lag in occasions);
-//  - CAR1: kappa = log phi per mean gap (lagCorrelation's log phi times the layout's timeScale),
+//  - CAR1: kappa = log phi per mean gap (residual/markov.ts's log phi times the layout's timeScale),
 //    so a change of time unit leaves kappa unchanged;
 //  - CS: rho; UN: each correlation c_uv of occasions u < v;
 //  - SD ratios (ARH1 and UN per occasion, varIdent per stratum): their logs (eta itself).
 import type { ResidualModel } from "./residual";
-import { lagCorrelation } from "./residual";
+import { DataError } from "../errors";
+
+/** The structures whose blocks this file knows; the others are refused with what works. */
+const KR_TYPES = new Set(["AR1", "ARH1", "CAR1", "CS", "UN"]);
 
 /** Builds R_g and dR_g / d psi_k for a group's rows. */
 export interface ResidualBlocks {
@@ -32,6 +35,14 @@ export function residualBlocks(res: ResidualModel, eta: Float64Array): ResidualB
   const nOcc = lay.nOcc;
   const nCorr = lay.nCorr, nOccVar = lay.nOccVar, nIdent = lay.nIdent;
   const nPar = nCorr + nOccVar + nIdent;
+  if ((type !== null && !KR_TYPES.has(type)) || nPar !== res.nPar) {
+    const what = type !== null && !KR_TYPES.has(type) ? `the ${type} structure` : "variance functions other than varIdent";
+    throw new DataError(`Kenward-Roger is computed for AR1, ARH1, CAR1, CS, UN and varIdent residual structures, not yet for ${what}: use ddf satterthwaite, residual or containment`);
+  }
+  // CAR1: log phi per unit time from eta as residual/markov.ts maps it (the correlation at the
+  // mean gap on the logit scale), so phi^lag = exp(lag log phi) keeps its digits near phi = 1.
+  const e0 = nCorr > 0 ? eta[0] : 0;
+  const logPhi = (e0 >= 0 ? -Math.log1p(Math.exp(-e0)) : e0 - Math.log1p(Math.exp(e0))) / lay.timeScale;
   const names: string[] = [];
   const pairIdx = new Int32Array(type === "UN" ? nOcc * nOcc : 0).fill(-1);
   if (type === "AR1" || type === "ARH1") names.push("phi");
@@ -46,7 +57,6 @@ export function residualBlocks(res: ResidualModel, eta: Float64Array): ResidualB
   }
   for (let k = 1; k <= nOccVar; k++) names.push(`log sd ratio of occasion ${k + 1}`);
   for (let k = 1; k <= nIdent; k++) names.push(`log varIdent ratio ${k + 1}`);
-  const lc = { r: 0, one: 1 };
   const rho = cp.rho;
   const scale = lay.timeScale;
 
@@ -66,8 +76,7 @@ export function residualBlocks(res: ResidualModel, eta: Float64Array): ResidualB
             dc = lag * Math.pow(rho, lag - 1);
           } else if (type === "CAR1") {
             const lag = Math.abs(lay.time![ra] - lay.time![rb]);
-            lagCorrelation(cp, lag, lc);
-            c = lc.r;
+            c = Math.exp(lag * logPhi);
             dc = (c * lag) / scale;
           } else if (type === "CS") {
             c = rho;

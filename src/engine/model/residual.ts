@@ -1,86 +1,58 @@
-// Residual covariance structures (nlme's corStruct + varIdent) by whitening (ARCHITECTURE.md §3.1):
-// R = blockdiag(R_i) over residual groups, R_i = V_i^{1/2} C_i V_i^{1/2} relative to sigma^2,
-// V_i diagonal variance ratios (varIdent, and per occasion for ARH1/UN), C_i the correlation.
-// Each group's rows of [Z X y] are divided by their SD ratio and multiplied by F_i with
-// F_i' F_i = C_i^{-1}; the objective gains log|R| = sum_i log|R_i|. AR1, ARH1 and CAR1 whiten
-// with a bidiagonal F (the process is Markov), CS with its symmetric inverse root (closed form),
-// UN with the Cholesky factor of the group's sub-matrix. Each evaluation is one streaming pass.
+// Residual covariance structures (nlme's corStruct and varFunc) by whitening (ARCHITECTURE.md
+// §3.1): R = blockdiag(R_i) over residual groups, R_i = S_i C_i S_i relative to sigma^2. This
+// file composes one correlation structure (residual/<family>.ts behind CorrStructure) and the
+// variance functions (residual/var-*.ts behind VarFunction, multiplied as nlme's varComb):
+// per-occasion ratios for ARH1/CSH/UN, varIdent, then varPower/varExp/varConstPower/varFixed.
+// Each evaluation is one streaming pass: SD ratios per row, then each group's rows of
+// [Z X y] whitened by its structure's verb (residual/whiten-group.ts); the objective gains
+// log|R| = sum_i log|C_i| + 2 sum_rows log s.
 import type { Column, DataTable, Design, ModelSpec, ResidualResult, ResidualType } from "../types";
 import { DataError } from "../errors";
+import type { CorrStructure, ResidualLayout, VarFunction, ParamReport } from "./residual/types";
+import { ar1, car1 } from "./residual/markov";
+import { cs } from "./residual/cs";
+import { un, unCorrelation } from "./residual/un";
+import { toep } from "./residual/toep";
+import { arma } from "./residual/arma";
+import { spatial } from "./residual/spatial";
+import { varIdent } from "./residual/var-ident";
+import { varOfCovariate } from "./residual/var-power";
+import { Col, whitenCs, whitenDense, whitenMarkov } from "./residual/whiten-group";
+
+export type { ResidualLayout } from "./residual/types";
 
 export interface ResidualModel {
   type: ResidualType | "varIdent";
   group: string | null;
   time: string | null;
-  /** Number of unconstrained parameters (correlation, then variance ratios). */
+  /** Number of unconstrained parameters (correlation, then the variance functions'). */
   nPar: number;
   /** log|R| for eta, and the whitened copies of the columns (each n x width, row-major). */
-  whiten(eta: Float64Array, cols: { src: Float64Array; dst: Float64Array; width: number }[]): number;
+  whiten(eta: Float64Array, cols: Col[]): number;
   params(eta: Float64Array): ResidualResult["params"];
   /** Group index of each used row (to find random-effect terms that vary within groups). */
   groupOf: Int32Array;
   ngroups: number;
   /** The groups, occasions and strata, for starting values and the crossed-effects path. */
   layout: ResidualLayout;
-  /**
-   * The correlation parameters for eta: rho (AR1/ARH1/CAR1 phi, CS rho) or the UN matrix. CAR1
-   * also gives log phi per unit time (lagCorrelation uses it: phi is near 1 when time is in small
-   * units, and phi^lag loses digits where lag * log phi does not).
-   */
+  /** The correlation structure (null for variance functions alone); set by the last whiten(). */
+  structure: CorrStructure | null;
+  /** The variance functions in eta order, after the structure's block. */
+  vars: VarFunction[];
+  /** Correlation parameters for eta: rho (AR1/ARH1 phi, CS rho) or the UN matrix (tests, reports). */
   corr(eta: Float64Array): CorrParams;
-  /** Per-row SD ratios (varIdent and per occasion) of the last whiten() call. */
+  /** Per-row SD ratios of the last whiten() call. */
   readonly sd: Float64Array;
 }
 
 export interface CorrParams {
   rho: number;
   corr?: Float64Array;
-  logRho?: number;
 }
 
-/**
- * Correlation r of two neighbours `lag` apart and 1 - r^2: phi^lag for AR1 (lag in occasions),
- * exp(lag log phi) for CAR1, with 1 - r^2 = -expm1(2 lag log phi) so that it keeps its digits
- * when r is near 1.
- */
-export function lagCorrelation(c: CorrParams, lag: number, out: { r: number; one: number }): void {
-  if (c.logRho !== undefined) {
-    const x = lag * c.logRho;
-    out.r = Math.exp(x);
-    out.one = -Math.expm1(2 * x);
-  } else {
-    out.r = Math.pow(c.rho, lag);
-    out.one = 1 - out.r * out.r;
-  }
-}
-
-/** How a residual structure's rows are organized (fixed for a model; no parameter values). */
-export interface ResidualLayout {
-  type: ResidualType | null;
-  /** Rows of group g (time order): grows[gptr[g] .. gptr[g+1]). */
-  gptr: Int32Array;
-  grows: Int32Array;
-  maxSize: number;
-  /** Time values and occasion ranks per row (null for CS and varIdent alone). */
-  time: Float64Array | null;
-  occasion: Int32Array | null;
-  nOcc: number;
-  /** varIdent stratum per row (0 = reference), and the number of strata. */
-  vStrata: Int32Array | null;
-  nStrata: number;
-  /** Parameter blocks in eta: correlation, then per-occasion log SD ratios, then varIdent. */
-  nCorr: number;
-  nOccVar: number;
-  nIdent: number;
-  /** Lower bound of the CS correlation (-1/(max group size - 1)). */
-  csInf: number;
-  /**
-   * CAR1: the mean gap between neighbouring times within groups (1 otherwise). Its parameter is
-   * the correlation at this gap, so the optimizer sees the same problem whatever the time unit
-   * (days or seconds), while phi is reported per unit time as nlme does.
-   */
-  timeScale: number;
-}
+const SPATIAL: ReadonlySet<ResidualType> = new Set(["EXP", "GAUS", "SPHER", "LIN", "RATIO"]);
+/** Structures with one residual SD per occasion. */
+const OCC_VAR: ReadonlySet<ResidualType> = new Set(["ARH1", "UN", "CSH"]);
 
 function columnByName(table: DataTable, name: string): Column {
   const c = table.columns.find((x) => x.name === name);
@@ -109,11 +81,16 @@ function codesOf(col: Column, rows: Int32Array): { codes: Int32Array; levels: st
   return { codes, levels: raw };
 }
 
-const logistic = (x: number) => 1 / (1 + Math.exp(-x));
+function numericColumn(table: DataTable, name: string, rows: Int32Array, what: string, role = ""): Float64Array {
+  const c = columnByName(table, name);
+  if (c.kind !== "numeric") throw new DataError(`the ${role}column '${name}' of ${what} has text; it must be numeric${what.startsWith("a spatial") ? " (a distance needs numbers: coordinates or times)" : ""}`);
+  return Float64Array.from(rows, (r) => c.values[r]);
+}
 
 export function buildResidual(table: DataTable, spec: ModelSpec, design: Design): ResidualModel | null {
   const res = spec.residual;
-  if (!res && !spec.varIdent) return null;
+  const varFuncs = spec.varFuncs ?? [];
+  if (!res && !spec.varIdent && varFuncs.length === 0) return null;
   const n = design.n;
   const rows = design.rows;
   // Residual groups: the named column, else the model's one grouping factor, else one group.
@@ -129,8 +106,7 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
   let ngroups = 1;
   if (groupName) {
     const parts = groupName.split(":");
-    const cols = parts.map((p) => columnByName(table, p));
-    const keyCodes = cols.map((c) => codesOf(c, rows));
+    const keyCodes = parts.map((p) => codesOf(columnByName(table, p), rows));
     const map = new Map<string, number>();
     for (let i = 0; i < n; i++) {
       const k = keyCodes.map((kc) => kc.codes[i]).join(":");
@@ -140,22 +116,33 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
     }
     ngroups = map.size;
   }
-  // Time and occasions.
+  // Time and occasions (coordinates for the spatial structures).
   const type = res?.type ?? null;
+  const isSpatial = !!type && SPATIAL.has(type);
   let time: Float64Array | null = null;
   let occasion: Int32Array | null = null;
+  let coords: Float64Array | null = null;
+  let dims = 0;
   let nOcc = 0;
   if (type && type !== "CS") {
-    if (!res!.time || res!.time === "1") throw new DataError(`${type} needs a time column, as in ${type}(time | ${groupName ?? "group"})`);
-    const tc = columnByName(table, res!.time);
-    if (tc.kind !== "numeric") throw new DataError(`the time column '${res!.time}' of ${type} has text; it must be numeric`);
-    time = Float64Array.from(rows, (r) => tc.values[r]);
+    if (!res!.time || res!.time === "1") throw new DataError(`${type} needs a ${isSpatial ? "distance (time or coordinate) column" : "time column"}, as in ${type}(${isSpatial ? "x" : "time"} | ${groupName ?? "group"})`);
+    const what = isSpatial ? `a spatial structure ${type}` : type;
+    time = numericColumn(table, res!.time, rows, what, isSpatial ? "" : "time ");
     const distinct = Array.from(new Set(time)).sort((a, b) => a - b);
     const rank = new Map(distinct.map((v, i) => [v, i]));
     occasion = Int32Array.from(time, (v) => rank.get(v)!);
     nOcc = distinct.length;
+    if (isSpatial) {
+      const extra = (res!.coords ?? []).map((c) => numericColumn(table, c, rows, what));
+      dims = 1 + extra.length;
+      coords = new Float64Array(n * dims);
+      for (let i = 0; i < n; i++) {
+        coords[i * dims] = time[i];
+        for (let k = 1; k < dims; k++) coords[i * dims + k] = extra[k - 1][i];
+      }
+    }
   }
-  // Rows of each group, ordered by time.
+  // Rows of each group, ordered by time (then the further coordinates).
   const gptr = new Int32Array(ngroups + 1);
   for (let i = 0; i < n; i++) gptr[groupOf[i] + 1]++;
   for (let g = 0; g < ngroups; g++) gptr[g + 1] += gptr[g];
@@ -163,20 +150,27 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
   const grows = new Int32Array(n);
   for (let i = 0; i < n; i++) grows[fill[groupOf[i]]++] = i;
   let maxSize = 0;
+  const cmp = (a: number, b: number): number => {
+    if (coords) {
+      for (let k = 0; k < dims; k++) if (coords[a * dims + k] !== coords[b * dims + k]) return coords[a * dims + k] - coords[b * dims + k];
+      return 0;
+    }
+    return time![a] - time![b];
+  };
   for (let g = 0; g < ngroups; g++) {
     const seg = grows.subarray(gptr[g], gptr[g + 1]);
     if (time) {
-      const t = time;
-      seg.sort((a, b) => t[a] - t[b] || a - b);
+      seg.sort((a, b) => cmp(a, b) || a - b);
       for (let k = 1; k < seg.length; k++) {
-        if (t[seg[k]] === t[seg[k - 1]]) {
-          throw new DataError(`${type} needs distinct times within each group: ${groupName ?? "the data"} has two rows at ${res!.time} = ${t[seg[k]]} in one group; remove duplicates or use CS`);
+        if (cmp(seg[k], seg[k - 1]) === 0) {
+          const where = coords && dims > 1 ? `the same ${[res!.time, ...(res!.coords ?? [])].join(", ")}` : `${res!.time} = ${time[seg[k]]}`;
+          throw new DataError(`${type} needs distinct ${isSpatial ? "positions" : "times"} within each group: ${groupName ?? "the data"} has two rows at ${where} in one group; remove duplicates or use CS`);
         }
       }
     }
     maxSize = Math.max(maxSize, seg.length);
   }
-  // Variance strata: varIdent factor, and the occasion for ARH1 / UN.
+  // Variance strata: varIdent factor, and the occasion for ARH1 / CSH / UN.
   let vStrata: Int32Array | null = null;
   let vLevels: string[] = [];
   if (spec.varIdent) {
@@ -186,21 +180,9 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
     vLevels = c.levels;
     if (vLevels.length < 2) throw new DataError(`varIdent(${spec.varIdent}) needs at least 2 levels; '${spec.varIdent}' has 1 in the rows used`);
   }
-  const occVar = type === "ARH1" || type === "UN";
-  const nCorr = type === "AR1" || type === "ARH1" || type === "CAR1" || type === "CS" ? 1 : type === "UN" ? (nOcc * (nOcc - 1)) / 2 : 0;
-  if (type === "UN") {
-    const pairs = new Set<number>();
-    for (let g = 0; g < ngroups; g++) {
-      const seg = grows.subarray(gptr[g], gptr[g + 1]);
-      for (let a = 0; a < seg.length; a++) for (let b = 0; b < a; b++) pairs.add(occasion![seg[a]] * nOcc + occasion![seg[b]]);
-    }
-    if (pairs.size < (nOcc * (nOcc - 1)) / 2 || ngroups < nOcc) {
-      throw new DataError(`UN with ${nOcc} occasions of '${res!.time}' cannot be identified from these data (${ngroups} groups${pairs.size < (nOcc * (nOcc - 1)) / 2 ? ", and some pairs of occasions never occur in the same group" : ""}); use AR1, ARH1 or CS, or fewer occasions`);
-    }
-  }
+  const occVar = !!type && OCC_VAR.has(type);
   const nOccVar = occVar ? nOcc - 1 : 0;
   const nIdent = vStrata ? vLevels.length - 1 : 0;
-  const nPar = nCorr + nOccVar + nIdent;
   let timeScale = 1;
   if (type === "CAR1") {
     let sum = 0, gaps = 0;
@@ -213,143 +195,80 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
     if (gaps > 0 && sum > 0 && Number.isFinite(sum)) timeScale = sum / gaps;
   }
   const csInf = maxSize > 1 ? -1 / (maxSize - 1) : -1;
+  const layout: ResidualLayout = { type, gptr, grows, maxSize, time, occasion, nOcc, coords, dims, vStrata, nStrata: vLevels.length, nCorr: 0, nOccVar, nIdent, csInf, timeScale };
 
-  // Scratch for UN.
-  const Cg = new Float64Array(Math.max(maxSize * maxSize, 1));
+  checkIdentifiable(layout, res, ngroups);
+  const structure = type ? corrStructure(layout, res!) : null;
+  layout.nCorr = structure ? structure.nPar : 0;
+
+  const vars: VarFunction[] = [];
+  if (occVar) vars.push(varIdent(occasion!, nOcc, (r) => ({ sd_ratio: r })));
+  if (vStrata) vars.push(varIdent(vStrata, vLevels.length, (r) => ({ varIdent: r, varIdent_levels: vLevels })));
+  for (const vf of varFuncs) {
+    const v = numericColumn(table, vf.covariate, rows, `${vf.kind}(${vf.covariate})`);
+    const st = vf.strata ? codesOf(columnByName(table, vf.strata), rows) : null;
+    vars.push(varOfCovariate(vf.kind, vf.covariate, v, st ? st.codes : null, st ? st.levels : []));
+  }
+  const nPar = layout.nCorr + vars.reduce((s, v) => s + v.nPar, 0);
+
   const sdRow = new Float64Array(n).fill(1);
-  const ratio = new Float64Array(nOccVar + nIdent);
-  // AR1-family whitening coefficients per row (lag correlation, 1/sqrt(1 - r^2), 1/sd).
-  const markov = type === "AR1" || type === "ARH1" || type === "CAR1";
-  const arR = new Float64Array(markov ? n : 0), arC = new Float64Array(markov ? n : 0), isd = new Float64Array(markov ? n : 0);
-
-  const corrParams = (eta: Float64Array): CorrParams => {
-    if (type === "AR1" || type === "ARH1") return { rho: Math.tanh(eta[0] / 2) };
-    if (type === "CAR1") {
-      // log logistic(eta), without overflow either way.
-      const logGap = eta[0] >= 0 ? -Math.log1p(Math.exp(-eta[0])) : eta[0] - Math.log1p(Math.exp(eta[0]));
-      const logRho = logGap / timeScale;
-      return { rho: Math.exp(logRho), logRho };
-    }
-    if (type === "CS") return { rho: (Math.exp(eta[0]) + csInf) / (Math.exp(eta[0]) + 1) };
-    if (type === "UN") return { rho: 0, corr: unCorrelation(eta, nOcc) };
-    return { rho: 0 };
-  };
+  const isd = new Float64Array(n).fill(1);
+  const Cg = new Float64Array(Math.max(maxSize * maxSize, 1));
+  const markov = structure?.kind === "markov";
+  const arR = new Float64Array(markov ? n : 0), arC = new Float64Array(markov ? n : 0);
+  const lc = { r: 0, one: 1 };
 
   const whiten: ResidualModel["whiten"] = (eta, cols) => {
-    const cp = corrParams(eta);
-    const { rho, corr } = cp;
-    const lc = { r: 0, one: 1 };
     let logdet = 0;
-    // SD ratios per row (exp of the few log ratios once, not per row). log s = sum of the eta's.
-    if (occVar || vStrata) {
-      for (let k = 0; k < nOccVar + nIdent; k++) ratio[k] = Math.exp(eta[nCorr + k]);
-      for (let i = 0; i < n; i++) {
-        let s = 1, ls = 0;
-        if (occVar && occasion![i] > 0) {
-          s *= ratio[occasion![i] - 1];
-          ls += eta[nCorr + occasion![i] - 1];
-        }
-        if (vStrata && vStrata[i] > 0) {
-          s *= ratio[nOccVar + vStrata[i] - 1];
-          ls += eta[nCorr + nOccVar + vStrata[i] - 1];
-        }
-        sdRow[i] = s;
-        logdet += 2 * ls;
+    // SD ratios per row: the product of the variance functions, log|S|^2 = 2 sum log s.
+    if (vars.length > 0) {
+      sdRow.fill(1);
+      let off = layout.nCorr;
+      for (const v of vars) {
+        logdet += 2 * v.apply(eta.subarray(off, off + v.nPar), sdRow);
+        off += v.nPar;
       }
+      for (let i = 0; i < n; i++) isd[i] = 1 / sdRow[i];
+      if (!Number.isFinite(logdet)) return Infinity;
     }
+    if (structure && !structure.set(eta.subarray(0, layout.nCorr))) return Infinity;
     for (let g = 0; g < ngroups; g++) {
       // Offsets into grows, not a subarray per group: this runs once per evaluation per group.
       const o = gptr[g], m = gptr[g + 1] - o;
-      if (type === "AR1" || type === "ARH1" || type === "CAR1") {
-        // Per-row coefficients once (pow and sqrt per row, not per row and column), then each
-        // column is one multiply-add per value: row k becomes (v_k - r_k v_(k-1)) c_k, v = x / s.
-        const r0 = grows[o];
-        arR[r0] = 0;
-        arC[r0] = 1;
-        isd[r0] = 1 / sdRow[r0];
-        for (let k = 1; k < m; k++) {
-          const row = grows[o + k];
-          const lag = type === "CAR1" ? time![row] - time![grows[o + k - 1]] : occasion![row] - occasion![grows[o + k - 1]];
-          lagCorrelation(cp, lag, lc);
-          const r = lc.r, one = lc.one;
-          logdet += Math.log(one);
-          arR[row] = r;
-          arC[row] = 1 / Math.sqrt(one);
-          isd[row] = 1 / sdRow[row];
-        }
-        for (const c of cols) {
-          const w = c.width, src = c.src, dst = c.dst;
-          const o0 = r0 * w, i0 = isd[r0];
-          for (let j = 0; j < w; j++) dst[o0 + j] = src[o0 + j] * i0;
-          for (let k = 1; k < m; k++) {
-            const row = grows[o + k], prev = grows[o + k - 1];
-            const ro = row * w, op = prev * w;
-            const r = arR[row], cf = arC[row], ic = isd[row], ip = isd[prev];
-            for (let j = 0; j < w; j++) dst[ro + j] = (src[ro + j] * ic - r * src[op + j] * ip) * cf;
-          }
-        }
-      } else if (type === "CS") {
-        // C = (1-rho) I + rho 11'; C^{-1/2} = (I - P)/sqrt(1-rho) + P/sqrt(1+(m-1)rho), P = 11'/m.
-        const a = 1 / Math.sqrt(1 - rho), b = 1 / Math.sqrt(1 + (m - 1) * rho);
-        logdet += (m - 1) * Math.log(1 - rho) + Math.log(1 + (m - 1) * rho);
+      if (!structure) {
         for (const c of cols) {
           const w = c.width;
-          for (let j = 0; j < w; j++) {
-            let mean = 0;
-            for (let k = 0; k < m; k++) mean += c.src[grows[o + k] * w + j] / sdRow[grows[o + k]];
-            mean /= m;
-            for (let k = 0; k < m; k++) {
-              const v = c.src[grows[o + k] * w + j] / sdRow[grows[o + k]];
-              c.dst[grows[o + k] * w + j] = a * (v - mean) + b * mean;
-            }
+          for (let k = 0; k < m; k++) {
+            const r = grows[o + k], s = isd[r];
+            for (let j = 0; j < w; j++) c.dst[r * w + j] = c.src[r * w + j] * s;
           }
         }
-      } else if (type === "UN") {
-        for (let a = 0; a < m; a++) for (let b = 0; b <= a; b++) Cg[a * m + b] = corr![occasion![grows[o + a]] * nOcc + occasion![grows[o + b]]];
-        // In-place Cholesky of the group's correlation sub-matrix.
-        for (let a = 0; a < m; a++) {
-          for (let b = 0; b <= a; b++) {
-            let s = Cg[a * m + b];
-            for (let k = 0; k < b; k++) s -= Cg[a * m + k] * Cg[b * m + k];
-            if (a === b) {
-              if (!(s > 0)) return Infinity;
-              Cg[a * m + a] = Math.sqrt(s);
-              logdet += 2 * Math.log(Cg[a * m + a]);
-            } else Cg[a * m + b] = s / Cg[b * m + b];
-          }
-        }
-        for (const c of cols) {
-          const w = c.width;
-          for (let j = 0; j < w; j++) {
-            for (let a = 0; a < m; a++) {
-              let s = c.src[grows[o + a] * w + j] / sdRow[grows[o + a]];
-              for (let k = 0; k < a; k++) s -= Cg[a * m + k] * c.dst[grows[o + k] * w + j];
-              c.dst[grows[o + a] * w + j] = s / Cg[a * m + a];
-            }
-          }
-        }
-      } else {
-        for (const c of cols) {
-          const w = c.width;
-          for (let k = 0; k < m; k++) for (let j = 0; j < w; j++) c.dst[grows[o + k] * w + j] = c.src[grows[o + k] * w + j] / sdRow[grows[o + k]];
-        }
+      } else if (structure.kind === "markov") logdet += whitenMarkov(structure, grows, o, m, isd, cols, arR, arC, lc);
+      else if (structure.kind === "cs") logdet += whitenCs(structure, grows, o, m, isd, cols);
+      else {
+        const ld = whitenDense(structure, grows, o, m, isd, cols, Cg);
+        if (!Number.isFinite(ld)) return Infinity;
+        logdet += ld;
       }
     }
     return logdet;
   };
 
   const params: ResidualModel["params"] = (eta) => {
-    const out: ResidualResult["params"] = {};
-    const { rho, corr } = corrParams(eta);
-    if (type === "AR1" || type === "ARH1" || type === "CAR1") out.phi = rho;
-    if (type === "CS") out.rho = rho;
-    if (type === "UN") out.corr = Array.from({ length: nOcc }, (_, a) => Array.from(corr!.subarray(a * nOcc, a * nOcc + nOcc)));
-    if (occVar) out.sd_ratio = [1, ...Array.from(eta.subarray(nCorr, nCorr + nOccVar), Math.exp)];
-    if (vStrata) {
-      out.varIdent = [1, ...Array.from(eta.subarray(nCorr + nOccVar), Math.exp)];
-      out.varIdent_levels = vLevels;
+    const out: ParamReport = structure ? structure.params(eta.subarray(0, layout.nCorr)) : {};
+    let off = layout.nCorr;
+    for (const v of vars) {
+      Object.assign(out, v.params(eta.subarray(off, off + v.nPar)));
+      off += v.nPar;
     }
     return out;
+  };
+
+  const corr = (eta: Float64Array): CorrParams => {
+    if (type === "UN") return { rho: 0, corr: unCorrelation(eta, nOcc) };
+    if (!structure) return { rho: 0 };
+    const p = structure.params(eta.subarray(0, layout.nCorr));
+    return { rho: typeof p.phi === "number" ? p.phi : typeof p.rho === "number" ? p.rho : 0 };
   };
 
   return {
@@ -361,36 +280,70 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
     params,
     groupOf,
     ngroups,
-    layout: { type, gptr, grows, maxSize, time, occasion, nOcc, vStrata, nStrata: vLevels.length, nCorr, nOccVar, nIdent, csInf, timeScale },
-    corr: corrParams,
+    layout,
+    structure,
+    vars,
+    corr,
     sd: sdRow,
   };
 }
 
-/**
- * Unstructured correlation from unconstrained angles (nlme's corSymm spherical parameterization):
- * column by column, the Cholesky factor of the correlation matrix has unit rows built from cosines
- * and sines of angles alpha = pi * logistic(eta) in (0, pi). Returns the full m x m correlation.
- */
-function unCorrelation(eta: Float64Array, m: number): Float64Array {
-  const L = new Float64Array(m * m);
-  let k = 0;
-  L[0] = 1;
-  for (let i = 1; i < m; i++) {
-    let rest = 1;
-    for (let j = 0; j < i; j++) {
-      const alpha = Math.PI * logistic(eta[k++]);
-      L[i * m + j] = rest * Math.cos(alpha);
-      rest *= Math.sin(alpha);
+/** The correlation structure of a spec (one constructor per family). */
+function corrStructure(lay: ResidualLayout, res: NonNullable<ModelSpec["residual"]>): CorrStructure {
+  switch (res.type) {
+    case "AR1":
+    case "ARH1":
+      return ar1(lay);
+    case "CAR1":
+      return car1(lay);
+    case "CS":
+    case "CSH":
+      return cs(lay);
+    case "UN":
+      return un(lay);
+    case "TOEP":
+      return toep(lay, res.bands ?? null);
+    case "ARMA":
+      return arma(lay, res.p ?? 0, res.q ?? 0);
+    default:
+      return spatial(lay, res.type, !!res.nugget);
+  }
+}
+
+/** Structures that the data cannot identify, said before fitting. */
+function checkIdentifiable(lay: ResidualLayout, res: ModelSpec["residual"], ngroups: number): void {
+  if (!res) return;
+  const { nOcc, gptr, grows, occasion } = lay;
+  const t = res.type;
+  if (t === "UN") {
+    const pairs = new Set<number>();
+    for (let g = 0; g < ngroups; g++) {
+      for (let a = gptr[g]; a < gptr[g + 1]; a++) for (let b = gptr[g]; b < a; b++) pairs.add(occasion![grows[a]] * nOcc + occasion![grows[b]]);
     }
-    L[i * m + i] = rest;
+    if (pairs.size < (nOcc * (nOcc - 1)) / 2 || ngroups < nOcc) {
+      throw new DataError(`UN with ${nOcc} occasions of '${res.time}' cannot be identified from these data (${ngroups} groups${pairs.size < (nOcc * (nOcc - 1)) / 2 ? ", and some pairs of occasions never occur in the same group" : ""}); use AR1, ARH1 or CS, or fewer occasions`);
+    }
   }
-  const C = new Float64Array(m * m);
-  for (let a = 0; a < m; a++) for (let b = 0; b <= a; b++) {
-    let s = 0;
-    for (let g = 0; g <= b; g++) s += L[a * m + g] * L[b * m + g];
-    C[a * m + b] = s;
-    C[b * m + a] = s;
+  if (lay.maxSize < 2 && t !== "ARH1" && t !== "CSH") {
+    throw new DataError(`${t} correlates rows within groups, but every group of '${res.group ?? "the residual groups"}' has one row: nothing to correlate; leave the structure out or group the rows differently`);
   }
-  return C;
+  if (t === "TOEP" || t === "ARMA") {
+    // Lags present within groups: a lag never seen cannot be estimated.
+    const seen = new Uint8Array(Math.max(nOcc, 1));
+    for (let g = 0; g < ngroups; g++) for (let a = gptr[g]; a < gptr[g + 1]; a++) for (let b = gptr[g]; b < a; b++) seen[occasion![grows[a]] - occasion![grows[b]]] = 1;
+    const maxLag = nOcc - 1;
+    if (t === "ARMA") {
+      const p = res.p ?? 0, q = res.q ?? 0;
+      if (p + q === 0) throw new DataError("ARMA needs an order: write ARMA(time | group, p = 1, q = 1) (p autoregressive and q moving-average terms)");
+      if (p > maxLag || q > maxLag) {
+        throw new DataError(`ARMA(${p}, ${q}) has an order larger than the series: '${res.time}' has ${nOcc} occasions, so p and q can be at most ${maxLag}`);
+      }
+    } else {
+      const b = res.bands ?? nOcc;
+      if (b < 2) throw new DataError(`TOEP(${b}) has no correlation (one band is independence): use bands = 2 or more, or leave the structure out`);
+      for (let k = 1; k < Math.min(b, nOcc); k++) {
+        if (!seen[k]) throw new DataError(`TOEP: no group has two rows ${k} occasion${k === 1 ? "" : "s"} apart, so the correlation at lag ${k} cannot be estimated; use fewer bands (bands = ${k}) or AR1`);
+      }
+    }
+  }
 }

@@ -6,14 +6,15 @@
 // group's precision W_g = F_g' F_g = R_g^{-1} (relative to sigma^2), written as
 //  - AR1, ARH1, CAR1: tridiagonal (F is bidiagonal; the process is Markov);
 //  - CS: a diagonal plus a rank-one term;
-//  - UN: dense, from the Cholesky factor of the group's sub-matrix (a group has at most one row
-//    per occasion, so it is small).
+//  - UN, TOEP, ARMA, spatial (dense structures): from the Cholesky factor of the group's
+//    correlation matrix (groups are small).
 // Cost per evaluation: one pass over the rows, O(n) for AR1 and CS (plus the squares of the
 // levels a CS group touches), O(sum n_g^2) for UN; memory: scratch of the largest group and one
 // vector over the dense block. Nothing per group is kept. The chain and fixed blocks come from
 // the ordinary accumulation of the whitened columns (BlockedModel.accumulate).
 import type { BlockedModel } from "./blocked";
-import { CorrParams, ResidualModel, lagCorrelation } from "./residual";
+import type { ResidualModel } from "./residual";
+import { denseFactor } from "./residual/whiten-group";
 
 export class CrossedWhitening {
   private readonly wd: Float64Array;
@@ -33,8 +34,9 @@ export class CrossedWhitening {
     this.wd = new Float64Array(ms);
     this.wo = new Float64Array(ms + 1);
     this.sinv = new Float64Array(ms);
-    this.Wun = new Float64Array(res.layout.type === "UN" ? ms * ms : 0);
-    this.Lun = new Float64Array(res.layout.type === "UN" ? ms * ms : 0);
+    const dense = res.structure?.kind === "dense";
+    this.Wun = new Float64Array(dense ? ms * ms : 0);
+    this.Lun = new Float64Array(dense ? ms * ms : 0);
     this.seen = new Uint8Array(model.QD);
     let width = model.pp;
     for (const r of model.remats) width = Math.max(width, r.q);
@@ -45,35 +47,31 @@ export class CrossedWhitening {
   }
 
   /** Add A_DD, A_FD and A_Dj for eta (after res.whiten(eta), whose SD ratios it reads). */
-  accumulate(eta: Float64Array): void {
+  accumulate(_eta: Float64Array): void {
     const lay = this.res.layout;
-    const cp = this.res.corr(eta);
     const ng = lay.gptr.length - 1;
     for (let g = 0; g < ng; g++) {
       const o = lay.gptr[g], m = lay.gptr[g + 1] - o;
-      if (!this.precision(o, m, cp)) continue;
+      if (!this.precision(o, m)) continue;
       this.fixedAndChain(o, m);
       this.denseDense(o, m);
     }
   }
 
-  /** W for the group's rows grows[o .. o+m). False if the UN sub-matrix is not positive definite. */
-  private precision(o: number, m: number, cp: CorrParams): boolean {
-    const { rho, corr } = cp;
+  /** W for the group's rows grows[o .. o+m) (the structure as set by whiten()). False if not positive definite. */
+  private precision(o: number, m: number): boolean {
     const lay = this.res.layout, rows = lay.grows, sd = this.res.sd;
     const { wd, wo, sinv } = this;
     for (let k = 0; k < m; k++) sinv[k] = 1 / sd[rows[o + k]];
-    const type = lay.type;
-    if (type === "AR1" || type === "ARH1" || type === "CAR1") {
+    const st = this.res.structure;
+    if (st?.kind === "markov") {
       // F_kk = a_k / s_k, F_k,k-1 = -r_k a_k / s_(k-1), a_k = 1/sqrt(1 - r_k^2), r_0 = 0.
       let prevSub = 0;
       for (let k = m - 1; k >= 0; k--) {
         let diag: number, sub = 0;
         if (k === 0) diag = sinv[0];
         else {
-          const a = rows[o + k], b = rows[o + k - 1];
-          const lag = type === "CAR1" ? lay.time![a] - lay.time![b] : lay.occasion![a] - lay.occasion![b];
-          lagCorrelation(cp, lag, this.lc);
+          st.lag(rows[o + k], rows[o + k - 1], this.lc);
           const r = this.lc.r, ak = 1 / Math.sqrt(this.lc.one);
           diag = ak * sinv[k];
           sub = -r * ak * sinv[k - 1];
@@ -83,12 +81,13 @@ export class CrossedWhitening {
         prevSub = sub;
       }
       wo[m] = 0;
-    } else if (type === "CS") {
+    } else if (st?.kind === "cs") {
+      const rho = st.rho();
       // C^{-1} = I/(1-rho) - rho/((1-rho)(1+(m-1)rho)) 11'; W = S^{-1} C^{-1} S^{-1}.
       for (let k = 0; k < m; k++) wd[k] = (sinv[k] * sinv[k]) / (1 - rho);
       wo[0] = -rho / ((1 - rho) * (1 + (m - 1) * rho));
-    } else if (type === "UN") {
-      return this.unPrecision(o, m, corr!);
+    } else if (st?.kind === "dense") {
+      return this.densePrecision(o, m);
     } else {
       for (let k = 0; k < m; k++) {
         wd[k] = sinv[k] * sinv[k];
@@ -99,20 +98,12 @@ export class CrossedWhitening {
     return true;
   }
 
-  /** UN: W = S^{-1} C_g^{-1} S^{-1} with C_g = L L' (Cholesky, then L^{-1}, then L^{-T} L^{-1}). */
-  private unPrecision(o: number, m: number, corr: Float64Array): boolean {
-    const lay = this.res.layout, rows = lay.grows, occ = lay.occasion!, nOcc = lay.nOcc;
+  /** Dense: W = S^{-1} C_g^{-1} S^{-1} with C_g = L L' (Cholesky, then L^{-1}, then L^{-T} L^{-1}). */
+  private densePrecision(o: number, m: number): boolean {
+    const st = this.res.structure;
+    if (st?.kind !== "dense") return false;
     const W = this.Wun, Lm = this.Lun, sinv = this.sinv;
-    for (let a = 0; a < m; a++) {
-      for (let b = 0; b <= a; b++) {
-        let s = corr[occ[rows[o + a]] * nOcc + occ[rows[o + b]]];
-        for (let k = 0; k < b; k++) s -= Lm[a * m + k] * Lm[b * m + k];
-        if (a === b) {
-          if (!(s > 0)) return false;
-          Lm[a * m + a] = Math.sqrt(s);
-        } else Lm[a * m + b] = s / Lm[b * m + b];
-      }
-    }
+    if (!denseFactor(st, this.res.layout.grows, o, m, Lm)) return false;
     // Inverse of L into W's lower triangle, column by column.
     for (let c = 0; c < m; c++) {
       for (let a = 0; a < m; a++) {
@@ -140,14 +131,14 @@ export class CrossedWhitening {
 
   /** out[k] = (W v)_k for a per-row vector (width values from src at row*width + j, column j). */
   private applyW(o: number, m: number, src: Float64Array, width: number, j: number, out: Float64Array, ooff: number, ostride: number): void {
-    const type = this.res.layout.type, rows = this.res.layout.grows;
+    const kind = this.res.structure?.kind, rows = this.res.layout.grows;
     const { wd, wo } = this;
-    if (type === "CS") {
+    if (kind === "cs") {
       let s = 0;
       for (let k = 0; k < m; k++) s += this.sinv[k] * src[rows[o + k] * width + j];
       const beta = wo[0];
       for (let k = 0; k < m; k++) out[ooff + k * ostride] = wd[k] * src[rows[o + k] * width + j] + beta * this.sinv[k] * s;
-    } else if (type === "UN") {
+    } else if (kind === "dense") {
       const W = this.Wun;
       for (let k = 0; k < m; k++) {
         let s = 0;
@@ -205,21 +196,21 @@ export class CrossedWhitening {
 
   /** Lower triangle of A_DD += Z_D' W Z_D. */
   private denseDense(o: number, m: number): void {
-    const type = this.res.layout.type;
+    const kind = this.res.structure?.kind;
     const { wd, wo } = this;
-    if (type === "UN") {
+    if (kind === "dense") {
       const W = this.Wun;
       for (let k = 0; k < m; k++) for (let l = 0; l < m; l++) if (W[k * m + l] !== 0) this.addOuter(W[k * m + l], o + k, o + l);
       return;
     }
     for (let k = 0; k < m; k++) {
       this.addOuter(wd[k], o + k, o + k);
-      if (type !== "CS" && k > 0 && wo[k] !== 0) {
+      if (kind !== "cs" && k > 0 && wo[k] !== 0) {
         this.addOuter(wo[k], o + k, o + k - 1);
         this.addOuter(wo[k], o + k - 1, o + k);
       }
     }
-    if (type === "CS") this.addRankOne(wo[0], o, m);
+    if (kind === "cs") this.addRankOne(wo[0], o, m);
   }
 
   /** A_DD += w zeta_k zeta_l' (lower triangle), zeta_k the dense-block row of position k. */

@@ -21,3 +21,6 @@ import { anovaModel as anovaModel0, contestModel as contestModel0 } from "./infe
 export const anovaModel = guarded(anovaModel0);
 export const contestModel = guarded(contestModel0);
 export { ddfName, parseAnovaType, parseDdf } from "./inference/anova";
+import { influenceModel as influenceModel0 } from "./inference/influence";
+export const influenceModel = guarded(influenceModel0);
+export type { InfluenceResult, GroupInfluence, InfluenceOptions } from "./inference/influence";

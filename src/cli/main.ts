@@ -3,6 +3,7 @@
 //   lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf ...] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
 //   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
 //   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
+//   lmm influence DATA.csv "SPEC" [--group g] [--method REML|ML] [--json]
 //   lmm demo
 // Bad input prints one line on stderr and exits with 2; only `lmm` alone or --help prints the
 // usage. Every flag is checked: an unknown or misspelled one is an error with the nearest flag,
@@ -18,6 +19,7 @@ import { runEngine } from "./progress";
 import { formatFit, formatLrt, formatRlrt } from "./format";
 import { runDemo } from "./demo";
 import { runAnova } from "./anova";
+import { formatInfluence, runInfluence } from "./influence";
 
 const USAGE = `usage:
   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95]
@@ -25,6 +27,7 @@ const USAGE = `usage:
   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
   lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf satterthwaite|kr|residual|containment] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
+  lmm influence DATA.csv "SPEC" [--group g] [--method REML|ML] [--json]
   lmm demo
 SPEC is a model such as "size ~ time*treat + (1|tree)" (lme4 syntax), optionally followed by
 "; AR1(time | tree)" (residual structure CS, AR1, CAR1, ARH1 or UN) and "; varIdent(treat)".
@@ -38,6 +41,7 @@ const FLAGS: Record<string, Record<string, boolean>> = {
   lrt: { "--method": true, "--json": false },
   rlrt: { "--nsim": true, "--seed": true, "--json": false },
   anova: { "--method": true, "--json": false, "--type": true, "--ddf": true, "--L": true },
+  influence: { "--group": true, "--method": true, "--json": false },
   demo: {},
 };
 const COMMANDS = Object.keys(FLAGS);
@@ -80,7 +84,7 @@ function parseArgs(cmd: string, argv: string[]): Args {
 }
 
 function example(flag: string): string {
-  return { "--method": "ML", "--ci": "wald", "--level": "0.9", "--nsim": "10000", "--seed": "1" }[flag] ?? "VALUE";
+  return { "--method": "ML", "--group": "Subject", "--ci": "wald", "--level": "0.9", "--nsim": "10000", "--seed": "1" }[flag] ?? "VALUE";
 }
 
 /** "unknown flag --metod; did you mean --method?" */
@@ -218,6 +222,17 @@ export async function main(argv: string[]): Promise<number> {
         const res = runAnova(readTable(file), spec, args.flags, methodOf(args));
         if (json) print(res.json);
         else process.stdout.write(res.text + "\n");
+        return 0;
+      }
+      case "influence": {
+        const [file, spec, extra] = args.positional;
+        if (!file) throw new UsageError("missing the data file and the model spec");
+        if (!spec) throw new UsageError("missing the model spec");
+        noExtra(extra);
+        const g = args.flags.get("--group");
+        const res = runInfluence(readTable(file), spec, g === undefined ? undefined : String(g).trim(), methodOf(args));
+        if (json) print(res);
+        else process.stdout.write(formatInfluence(res) + "\n");
         return 0;
       }
       default: {

@@ -18,7 +18,7 @@
 import type { DataTable, Method } from "../types";
 import type { FactorColumn, NumericColumn } from "../types";
 import { DataError } from "../errors";
-import { checkTable } from "../options";
+import { checkTable, nearest } from "../options";
 import { LmmFit, fitPrepared, prepareFit } from "../model/prepared";
 import { fitCost } from "../model/cost";
 import { restore } from "./fixef";
@@ -233,8 +233,9 @@ function groupLabels(table: DataTable, fit: LmmFit, group: string): string[] {
   const cols = names.map((nm) => table.columns.find((c) => c.name === nm));
   const missing = names.filter((_, i) => !cols[i]);
   if (missing.length > 0 || names.length === 0) {
-    const model = fit.model.remats.map((r) => r.group);
-    throw new DataError(`unknown group '${group}': ${missing.length ? `no column '${missing.join("', '")}' in the data` : "no column named"}; the model's grouping factors are ${Array.from(new Set(model)).join(", ") || "(none)"} (or name any column of the data)`);
+    const model = Array.from(new Set(fit.model.remats.map((r) => r.group)));
+    const near = nearest(group, [...model, ...table.columns.map((c) => c.name)]);
+    throw new DataError(`unknown group '${group}': ${missing.length ? `no column '${missing.join("', '")}' in the data` : "no column named"}${near ? ` (did you mean '${near}'?)` : ""}; the model's grouping factors are ${model.join(", ") || "(none)"} (or name any column of the data)`);
   }
   return Array.from(fit.design.rows, (row) => {
     const parts = cols.map((c) => cellText(c!, row));

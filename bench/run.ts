@@ -3,12 +3,14 @@
 //   1. 1,000,000 rows, 50,000 subjects: y ~ time + x1 + grp + (time | subject), balanced and not
 //   2. InstEval's shape: 73k rows, 2,972 x 1,128 crossed + a 14-level factor
 //   3. AR1 residuals on 1,000,000 rows (50,000 groups x 20 occasions): GLS and random intercept + AR1
+//   4. influence: hat values and Cook's distances at 1,000,000 rows; group deletion (bench/influence.ts)
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { fitModel, parseCsv } from "../src/engine";
 import { fitPrepared, prepareFit } from "../src/engine/model/prepared";
 import { writeInstEvalLike, writeLongitudinal } from "./simulate";
+import { benchInfluence } from "./influence";
 
 const ROOT = path.join(__dirname, "..", "..");
 const OUT = path.join(ROOT, "bench", "out");
@@ -92,6 +94,7 @@ function main(): void {
     bench("AR1 GLS, 1,000,000 rows", big, "y ~ time + x1 + grp ; AR1(time | subject)", null);
     bench("random intercept + AR1, 1,000,000 rows", big, "y ~ time + x1 + grp + (1 | subject) ; AR1(time | subject)", null);
   }
+  if (!only || only === "influence") benchInfluence(OUT, hasR);
 }
 
 main();

@@ -34,12 +34,11 @@ export function benchInfluence(out: string, hasR: boolean): void {
     console.log(`   ours: fit + hat values + Cook's distances ${secs(t0).toFixed(2)} s (${r.hat.length} rows) | group deletion: ${r.groups.subject ? "done" : "refused"}`);
     for (const n of r.notes) console.log(`   note: ${n}`);
   }
-  let t0: bigint;
   const small = path.join(out, "longitudinal-4k.csv");
   if (!fs.existsSync(small)) writeLongitudinal(small, 200, 20, 5);
   console.log(`\n== influence with group deletion, 4,000 rows, 200 subjects\n   ${spec}`);
   const t2 = parseCsv(fs.readFileSync(small, "utf8"));
-  t0 = process.hrtime.bigint();
+  const t0 = process.hrtime.bigint();
   const r2 = influenceModel(t2, spec, { groups: ["subject"] });
   const ours = secs(t0);
   console.log(`   ours: fit, hat, Cook's and 200 deletion refits ${ours.toFixed(2)} s${r2.notes.length ? ` | notes: ${r2.notes.join(" | ")}` : ""}`);

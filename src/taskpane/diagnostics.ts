@@ -117,7 +117,7 @@ export function diagnosticsPlan(d: Diagnostics, response: string, spec: string):
     charts.push({
       name: `LMM QQ ${what}`, title: `Normal QQ plot: ${what}${subset("values", m, idx)}`, xTitle: "Normal quantile", yTitle: unit,
       series: [
-        { name: what, x: tx, y: sy, markers: true, line: false, color: BLUE, dash: "Continuous" },
+        { name: what.startsWith("BLUPs") ? "BLUPs" : what, x: tx, y: sy, markers: true, line: false, color: BLUE, dash: "Continuous" },
         { name: "reference line (quartiles)", x: ref[0], y: ref[1], markers: false, line: true, color: ORANGE, dash: "Continuous" },
       ],
       x: xb, y: bounds([...qq.sample, qq.intercept + qq.slope * xb.min, qq.intercept + qq.slope * xb.max]), legend: true, anchor: anchor(k, TOP),
@@ -129,7 +129,7 @@ export function diagnosticsPlan(d: Diagnostics, response: string, spec: string):
   let k = 2;
   for (const e of effects) {
     const label = `${e.group}: ${e.effect}`;
-    qqChart(k++, `BLUPs of ${label}`, `BLUP (${e.effect})`, e.qq);
+    qqChart(k++, `BLUPs of ${label}`, `BLUP of ${e.effect}`, e.qq);
     // Caterpillar: points at (value, rank), intervals as segments (lower, rank)-(upper, rank).
     const c = e.caterpillar;
     const ranks = c.map((_, i) => i + 1);
@@ -142,7 +142,7 @@ export function diagnosticsPlan(d: Diagnostics, response: string, spec: string):
     });
     const seg = table(["interval x", "interval rank"], [segX, segY], `95 % intervals: ${label}`);
     charts.push({
-      name: `LMM caterpillar ${label}`, title: `Caterpillar plot: ${label} (BLUPs ± 1.96 conditional SD, sorted)`, xTitle: `BLUP (${e.effect})`, yTitle: `${e.group} (rank)`,
+      name: `LMM caterpillar ${label}`, title: `Caterpillar plot: ${label}, sorted`, xTitle: `BLUP of ${e.effect} ± 1.96 conditional SD`, yTitle: `${e.group} (rank of the BLUP)`,
       series: [
         { name: "95 % interval", x: seg[0], y: seg[1], markers: false, line: true, color: GREY, dash: "Continuous" },
         { name: "BLUP", x: vx, y: ry2, markers: true, line: false, color: BLUE, dash: "Continuous" },

@@ -43,7 +43,7 @@ function autoBounds(lo: number, hi: number): { min: number; max: number; major: 
 
 const DASH: Record<string, string> = { Continuous: "", Dash: "9 5", RoundDot: "1.5 4", DashDot: "9 4 2 4", LongDash: "14 5", LongDashDot: "14 4 2 4" };
 
-const tick = (x: number) => String(Number(x.toPrecision(10)));
+const tick = (x: number) => String(Math.abs(x) < 1e-12 ? 0 : Number(x.toPrecision(10)));
 
 export function chartSvg(ch: ChartInfo, data: unknown[][], width: number, height: number): string {
   const series = ch.series.map((s) => {

@@ -4,6 +4,7 @@
 //   2. InstEval's shape: 73k rows, 2,972 x 1,128 crossed + a 14-level factor
 //   3. AR1 residuals on 1,000,000 rows (50,000 groups x 20 occasions): GLS and random intercept + AR1
 //   4. Kenward-Roger on the 1M-row model, and against pbkrtest on Sitka and 4,000 simulated rows
+//   5. influence: hat values and Cook's distances at 1,000,000 rows; group deletion (bench/influence.ts)
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
@@ -11,6 +12,7 @@ import { fitModel, parseCsv } from "../src/engine";
 import { fitPrepared, prepareFit } from "../src/engine/model/prepared";
 import { writeInstEvalLike, writeLongitudinal } from "./simulate";
 import { benchKr } from "./kr";
+import { benchInfluence } from "./influence";
 
 const ROOT = path.join(__dirname, "..", "..");
 const OUT = path.join(ROOT, "bench", "out");
@@ -103,6 +105,7 @@ function main(): void {
     benchKr("1,000,000 rows, 50,000 subjects (pbkrtest forms the dense n x n covariance: not run)", big, "y ~ time + x1 + grp + (time | subject)", null, hasR, ROOT);
     benchKr("random intercept + AR1, 1,000,000 rows (no R equivalent)", big, "y ~ time + x1 + grp + (1 | subject) ; AR1(time | subject)", null, hasR, ROOT);
   }
+  if (!only || only === "influence") benchInfluence(OUT, hasR);
 }
 
 main();

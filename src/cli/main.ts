@@ -5,6 +5,7 @@
 //   (fit, lrt, rlrt and anova also take --weights COLUMN: the spec part "; weights(COLUMN)")
 //   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
 //   lmm structures DATA.csv "SPEC" [--candidates "CS,AR1,..."] [--json]
+//   lmm influence DATA.csv "SPEC" [--group g] [--method REML|ML] [--json]
 //   lmm demo
 // Bad input prints one line on stderr and exits with 2; only `lmm` alone or --help prints the
 // usage. Every flag is checked: an unknown or misspelled one is an error with the nearest flag,
@@ -22,6 +23,7 @@ import { runDemo } from "./demo";
 import { runAnova } from "./anova";
 import { formatStructures, splitCandidates } from "./structures";
 import type { StructuresResult } from "../engine/inference/structures";
+import { formatInfluence, runInfluence } from "./influence";
 
 const USAGE = `usage:
   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95]
@@ -30,6 +32,7 @@ const USAGE = `usage:
   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
   lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf satterthwaite|kr|residual|containment] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
   lmm structures DATA.csv "SPEC" [--candidates "independence,CS,AR1,ARH1,CSH,TOEP,UN"] [--json]
+  lmm influence DATA.csv "SPEC" [--group g] [--method REML|ML] [--json]
   lmm demo
 SPEC is a model such as "size ~ time*treat + (1|tree)" (lme4 syntax), optionally followed by
 "; AR1(time | tree)" (residual structure CS, AR1, CAR1, ARH1, UN, CSH, TOEP, ARMA, or spatial EXP,
@@ -47,6 +50,7 @@ const FLAGS: Record<string, Record<string, boolean>> = {
   rlrt: { "--nsim": true, "--seed": true, "--json": false, "--weights": true },
   anova: { "--method": true, "--json": false, "--type": true, "--ddf": true, "--L": true, "--weights": true },
   structures: { "--candidates": true, "--json": false, "--weights": true },
+  influence: { "--group": true, "--method": true, "--json": false, "--weights": true },
   demo: {},
 };
 const COMMANDS = Object.keys(FLAGS);
@@ -89,7 +93,7 @@ function parseArgs(cmd: string, argv: string[]): Args {
 }
 
 function example(flag: string): string {
-  return { "--method": "ML", "--ci": "wald", "--level": "0.9", "--nsim": "10000", "--seed": "1", "--fixef-ci": "profile" }[flag] ?? "VALUE";
+  return { "--method": "ML", "--group": "Subject", "--ci": "wald", "--level": "0.9", "--nsim": "10000", "--seed": "1", "--fixef-ci": "profile" }[flag] ?? "VALUE";
 }
 
 /** "unknown flag --metod; did you mean --method?" */
@@ -257,9 +261,20 @@ export async function main(argv: string[]): Promise<number> {
         const c = args.flags.get("--candidates");
         if (c === true) throw new UsageError("--candidates needs a list, as --candidates \"CS,AR1,UN\"");
         const candidates = c === undefined ? null : splitCandidates(c);
-        const res = await runEngine<StructuresResult>({ kind: "structures", table: readTable(file), spec, options: { candidates } });
+        const res = await runEngine<StructuresResult>({ kind: "structures", table: readTable(file), spec: weighted(spec, args), options: { candidates } });
         if (json) print(res);
         else process.stdout.write(formatStructures(res) + "\n");
+        return 0;
+      }
+      case "influence": {
+        const [file, spec, extra] = args.positional;
+        if (!file) throw new UsageError("missing the data file and the model spec");
+        if (!spec) throw new UsageError("missing the model spec");
+        noExtra(extra);
+        const g = args.flags.get("--group");
+        const res = runInfluence(readTable(file), weighted(spec, args), g === undefined ? undefined : String(g).trim(), methodOf(args));
+        if (json) print(res);
+        else process.stdout.write(formatInfluence(res) + "\n");
         return 0;
       }
       default: {

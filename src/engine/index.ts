@@ -24,3 +24,6 @@ export { ddfName, parseAnovaType, parseDdf } from "./inference/anova";
 import { compareStructures as compareStructures0 } from "./inference/structures";
 export const compareStructures = guarded(compareStructures0);
 export type { StructuresResult, StructureRow } from "./inference/structures";
+import { influenceModel as influenceModel0 } from "./inference/influence";
+export const influenceModel = guarded(influenceModel0);
+export type { InfluenceResult, GroupInfluence, InfluenceOptions } from "./inference/influence";

@@ -16,6 +16,7 @@ import { BuildError, ChoiceField, ColumnInfo, ModelChoices, buildSpec, choicesFr
 import { rCode } from "./rcode";
 import { DetailContext, DetailOutput, FitOutput, StagedFitOutput, comparisonPlan, detailPlan, summaryPlan } from "./layout";
 import { spaghettiDataAsync } from "./chart";
+import { writeDiagnostics } from "./diagnostics";
 import { TEXT, dataFormat } from "./formats";
 import { SavedModel, addModel, newId, planComparison, removeModel } from "./store";
 
@@ -30,6 +31,8 @@ export interface PaneOptions {
   chart: boolean;
   /** Population lines per level of this column (null: one line). */
   chartFactor: string | null;
+  /** Also write a Diagnostics sheet (residual, QQ and caterpillar charts). */
+  diagnostics?: boolean;
 }
 
 export type Task = "read" | "fit" | "write" | "compare";
@@ -391,6 +394,7 @@ export class PaneController {
     try {
       const out = this.stagedOutput(result, data, spec, specText, opts, choices);
       const written = await this.workbook.writeFit(out, (label, share) => this.view.setProgress(label, share), signal);
+      const diag = opts.diagnostics ? await writeDiagnostics(this.workbook, result, specText) : "";
       const model: SavedModel = {
         id: newId(this.clock()),
         spec: specText,
@@ -413,7 +417,7 @@ export class PaneController {
       const note = written.chartNote && /^no chart|data sheet/.test(written.chartNote) ? written.chartNote : null;
       const chart = !note ? "" : /^no chart/.test(note) ? ` ${note.charAt(0).toUpperCase()}${note.slice(1)}.` : ` Chart: ${note}.`;
       this.view.setStatus(
-        `Fitted by ${result.method} in ${seconds.toFixed(1)} s: logLik ${result.logLik.toFixed(4)}, AIC ${result.AIC.toFixed(2)}, BIC ${result.BIC.toFixed(2)}; ${flags}. Written to '${written.summarySheet}' and '${written.detailSheet}'.${chart}`,
+        `Fitted by ${result.method} in ${seconds.toFixed(1)} s: logLik ${result.logLik.toFixed(4)}, AIC ${result.AIC.toFixed(2)}, BIC ${result.BIC.toFixed(2)}; ${flags}. Written to '${written.summarySheet}' and '${written.detailSheet}'.${chart}${diag}`,
         result.converged && !result.singular ? "success" : "warning",
       );
       this.view.setNotes(result.messages);

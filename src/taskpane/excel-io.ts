@@ -10,6 +10,8 @@ import { HeaderFound, findHeader } from "./header";
 import { DataCollector } from "../worker/data";
 import { clockMs, recordPhase } from "../worker/phases";
 import { TEXT } from "./formats";
+import type { DiagnosticsPlan } from "./diagnostics";
+import { writeDiagnosticsSheet } from "./diagnostics-io";
 import { columnLetters, quoteSheet, rangeAddress, splitAddress, uniqueSheetNames, absoluteRef } from "./naming";
 import { MODELS_KEY, SavedModel, parseModels, serializeModels } from "./store";
 
@@ -237,6 +239,11 @@ export class ExcelWorkbook implements WorkbookPort {
       await ctx.sync();
       return { summarySheet: summary.name, detailSheet: detail.name, chartNote };
     });
+  }
+
+  /** A new Diagnostics sheet with its charts (diagnostics-io.ts); returns its name. */
+  async writeDiagnostics(plan: DiagnosticsPlan): Promise<string> {
+    return this.run((ctx) => writeDiagnosticsSheet(ctx, plan));
   }
 
   async writeComparison(plan: SheetPlan, base: string): Promise<string> {

@@ -4,6 +4,7 @@
 import type { FitResultWithRows, LrtResult, Method } from "../engine/types";
 import type { FitOutput, SheetPlan, StagedFitOutput } from "./layout";
 import type { SavedModel } from "./store";
+import type { DiagnosticsPlan } from "./diagnostics";
 import type { Signal } from "./blocks";
 import type { JobData } from "../worker/data";
 
@@ -78,6 +79,8 @@ export interface WorkbookPort {
   writeFit(out: FitOutput | StagedFitOutput, progress: ProgressFn, signal: Signal): Promise<WrittenFit>;
   /** Create a new comparison sheet and write it; returns its name. */
   writeComparison(plan: SheetPlan, base: string): Promise<string>;
+  /** Create a Diagnostics sheet with its charts (optional: hosts without it skip the sheet). */
+  writeDiagnostics?(plan: DiagnosticsPlan): Promise<string>;
   loadModels(): Promise<SavedModel[]>;
   saveModels(models: SavedModel[]): Promise<void>;
 }

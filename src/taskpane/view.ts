@@ -109,6 +109,7 @@ export class DomView implements PaneView {
       live: this.checked("live"),
       chart: this.checked("chart"),
       chartFactor: this.select("chart-factor").value || null,
+      diagnostics: this.checked("diagnostics"),
     };
   }
 

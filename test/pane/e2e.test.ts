@@ -303,6 +303,45 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
     const cmp = await snap(page, "LMM compare 1", "none");
     assert.deepEqual(Object.values(cmp.formulas), ["=LMM.LRT(Sheet1!$A$1:$D$396,$B$9:$B$10,$B$5)"]);
     assert.equal(cmp.overwrites, 0);
+    // The Diagnostics sheet: native charts of the residuals, their QQ plot, the BLUPs' QQ plot and
+    // the caterpillar plot, each with a title, axis titles and bounds from the data
+    await page.fill("#spec", "size ~ time*treat + (1|tree)");
+    await page.check("#diagnostics");
+    await page.click("#fit");
+    await settled(page, /Diagnostics \(residual|No diagnostics/);
+    assert.match((await page.textContent("#status"))!, /Diagnostics \(residual, QQ and caterpillar charts\) on 'Diagnostics 1'\./);
+    const dg = await page.evaluate(() => {
+      const f = (window as unknown as { __fakeExcel: any }).__fakeExcel; // eslint-disable-line @typescript-eslint/no-explicit-any
+      return { info: f.sheetInfo("Diagnostics 1"), cells: f.snapshot("Diagnostics 1") as unknown[][] };
+    });
+    const dcharts = dg.info.charts as (ChartInfo & { legendPosition: string })[];
+    assert.deepEqual(dcharts.map((c) => c.title), [
+      "Residuals vs fitted values",
+      "Normal QQ plot: residuals",
+      "Normal QQ plot: BLUPs of tree: (Intercept)",
+      "Caterpillar plot: tree: (Intercept), sorted",
+    ]);
+    for (const c of dcharts) {
+      assert.ok(c.axes.x !== "" && c.axes.y !== "", `axis titles of '${c.title}'`);
+      assert.ok(c.bounds.x.min !== null && c.bounds.y.min !== null, `bounds of '${c.title}' from the data`);
+      assert.equal(c.legend, c.series.length > 1 && c.title !== "Residuals vs fitted values", `legend of '${c.title}'`);
+      for (const sr of c.series as { ySheet?: string }[]) assert.equal(sr.ySheet, "Diagnostics 1", "the chart data are on the Diagnostics sheet");
+    }
+    // 395 residual points, 79 BLUPs; the caterpillar's 79 intervals as segments broken by blanks
+    const yCells = (c: ChartInfo, k: number) => { const m = /([A-Z]+)(\d+):[A-Z]+(\d+)/.exec(c.series[k].y)!; return Number(m[3]) - Number(m[2]) + 1; };
+    assert.equal(yCells(dcharts[0], 0), 395);
+    assert.equal(yCells(dcharts[2], 0), 79);
+    assert.equal(yCells(dcharts[3], 0), 3 * 79);
+    assert.equal((dcharts[3] as ChartInfo & { displayBlanksAs: string }).displayBlanksAs, "NotPlotted");
+    {
+      const grid = await page.context().browser()!.newPage();
+      await grid.setViewportSize({ width: 1000, height: 700 });
+      const svgs = dcharts.map((c) => chartHtml(c, dg.cells, 500, 350).replace(/^[\s\S]*<body>|<\/body>[\s\S]*$/g, ""));
+      await grid.setContent(`<!doctype html><html><body style="margin:0;display:grid;grid-template-columns:500px 500px;background:#fff">${svgs.join("")}</body></html>`);
+      await grid.screenshot({ path: path.join(shotDir, "diagnostics.png") });
+      await grid.close();
+    }
+    await page.uncheck("#diagnostics");
     // 270 px (a Mac's narrowest pane): no select cuts its text
     await page.setViewportSize({ width: 270, height: 800 });
     const cut = await page.evaluate(() => {

@@ -308,6 +308,19 @@
           s.ySheet = r.sheet._name;
         },
         format: { line: s.line },
+        // Markers (the Diagnostics sheet's points): recorded for the renderer.
+        set markerStyle(v) {
+          s.marker = Object.assign(s.marker || {}, { style: v });
+        },
+        set markerSize(v) {
+          s.marker = Object.assign(s.marker || {}, { size: v });
+        },
+        set markerBackgroundColor(v) {
+          s.marker = Object.assign(s.marker || {}, { color: v });
+        },
+        set markerForegroundColor(v) {
+          s.marker = Object.assign(s.marker || {}, { border: v });
+        },
       };
       return s;
     }
@@ -675,7 +688,7 @@
           y: { min: c.axes.valueAxis.minimum, max: c.axes.valueAxis.maximum, major: c.axes.valueAxis.majorUnit },
         },
         titleSize: c.title.format.font.size,
-        series: c.seriesList.map((x) => ({ name: x.name, x: x.x, y: x.y, xSheet: x.xSheet, ySheet: x.ySheet, line: Object.assign({}, x.line) })),
+        series: c.seriesList.map((x) => ({ name: x.name, x: x.x, y: x.y, xSheet: x.xSheet, ySheet: x.ySheet, line: Object.assign({}, x.line), marker: x.marker ? Object.assign({}, x.marker) : null })),
       })),
       frozenRows: s.frozenRows,
       widths: Object.fromEntries(s.widths),

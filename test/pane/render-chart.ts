@@ -9,7 +9,8 @@ export interface ChartInfo {
   legendShown: number[];
   axes: { x: string; y: string };
   bounds: { x: { min: number | null; max: number | null; major: number | null }; y: { min: number | null; max: number | null; major: number | null } };
-  series: { name: string; x: string; y: string; line: { color?: string; weight?: number; lineStyle?: string } }[];
+  series: { name: string; x: string; y: string; line: { color?: string; weight?: number; lineStyle?: string }; marker?: { style?: string; size?: number; color?: string } | null }[];
+  displayBlanksAs?: string;
 }
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -42,17 +43,20 @@ function autoBounds(lo: number, hi: number): { min: number; max: number; major: 
 
 const DASH: Record<string, string> = { Continuous: "", Dash: "9 5", RoundDot: "1.5 4", DashDot: "9 4 2 4", LongDash: "14 5", LongDashDot: "14 4 2 4" };
 
-const tick = (x: number) => String(Number(x.toPrecision(10)));
+const tick = (x: number) => String(Math.abs(x) < 1e-12 ? 0 : Number(x.toPrecision(10)));
 
 export function chartSvg(ch: ChartInfo, data: unknown[][], width: number, height: number): string {
   const series = ch.series.map((s) => {
     const xs = column(s.x, data), ys = column(s.y, data);
     const pts: [number, number][] = [];
+    // "NotPlotted": a blank breaks the line (a new segment starts after it); else joined over.
+    const breaks: number[] = [];
     xs.forEach((x, i) => {
       const y = ys[i];
       if (typeof x === "number" && typeof y === "number" && Number.isFinite(x) && Number.isFinite(y)) pts.push([x, y]);
+      else if (ch.displayBlanksAs === "NotPlotted") breaks.push(pts.length);
     });
-    return { ...s, pts };
+    return { ...s, pts, breaks: new Set(breaks) };
   });
   const all = series.flatMap((s) => s.pts);
   const ext = (k: 0 | 1) => [Math.min(...all.map((p) => p[k])), Math.max(...all.map((p) => p[k]))];
@@ -83,8 +87,12 @@ export function chartSvg(ch: ChartInfo, data: unknown[][], width: number, height
   // lines: thin ones first, as Excel draws in series order
   out.push(`<clipPath id="plot"><rect x="${pad.l}" y="${pad.t}" width="${W}" height="${H}"/></clipPath><g clip-path="url(#plot)">`);
   for (const s of series) {
-    if (s.pts.length < 2) continue;
-    const d = s.pts.map((p, i) => `${i ? "L" : "M"}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join("");
+    if (s.marker && s.marker.style && s.marker.style !== "None") {
+      const r = ((s.marker.size ?? 5) * 2) / 3;
+      for (const p of s.pts) out.push(`<circle cx="${sx(p[0]).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="${r}" fill="${s.marker.color ?? "#4472C4"}" fill-opacity="0.75"/>`);
+    }
+    if (s.pts.length < 2 || s.line.lineStyle === "None") continue;
+    const d = s.pts.map((p, i) => `${i && !s.breaks.has(i) ? "L" : "M"}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join("");
     const w = ((s.line.weight ?? 1.5) * 4) / 3;
     const dash = DASH[s.line.lineStyle ?? "Continuous"] ?? "";
     out.push(`<path d="${d}" fill="none" stroke="${s.line.color ?? "#4472C4"}" stroke-width="${w}" stroke-linejoin="round"${dash ? ` stroke-dasharray="${dash}"` : ""}/>`);
@@ -98,7 +106,8 @@ export function chartSvg(ch: ChartInfo, data: unknown[][], width: number, height
     items.forEach((s, k) => {
       const x = x0 + k * itemW, y = height - 14;
       const dash = DASH[s.line.lineStyle ?? "Continuous"] ?? "";
-      out.push(`<line x1="${x}" x2="${x + 30}" y1="${y - 4}" y2="${y - 4}" stroke="${s.line.color}" stroke-width="${((s.line.weight ?? 1.5) * 4) / 3}"${dash ? ` stroke-dasharray="${dash}"` : ""}/>`);
+      if (s.line.lineStyle === "None" && s.marker) out.push(`<circle cx="${x + 15}" cy="${y - 4}" r="4" fill="${s.marker.color}"/>`);
+      else out.push(`<line x1="${x}" x2="${x + 30}" y1="${y - 4}" y2="${y - 4}" stroke="${s.line.color}" stroke-width="${((s.line.weight ?? 1.5) * 4) / 3}"${dash ? ` stroke-dasharray="${dash}"` : ""}/>`);
       out.push(`<text x="${x + 36}" y="${y}" font-size="13" fill="#404040">${esc(s.name)}</text>`);
     });
   }

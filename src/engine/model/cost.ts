@@ -43,15 +43,15 @@ export function optimizerMs(k: number): number {
  */
 export function evaluationMs(prep: PreparedModel): number {
   const { remats } = prep.model;
-  // Levels that share a factorization (level-classes.ts, crossed-classes.ts: a balanced design)
-  // cost one level each. Past the first thousand levels the per-level overhead is what the
-  // factorization itself costs (measured: 0.78 us per level of a 2-effect term at 50,000 levels,
-  // 2e-4 ms per level and effect^2), not the 1e-3 ms of small models, whose JIT and per-call costs
-  // dominate.
-  const classes = prep.model.levelClassCount;
-  const levelWork = remats.reduce((s, r, j) => {
-    const ell = j === 0 && classes > 0 ? classes : r.ell;
-    return s + r.q * r.q * (1e-3 * Math.min(ell, 1000) + 2e-4 * Math.max(0, ell - 1000));
+  // Past the first thousand levels the per-level overhead is what the level's own work costs
+  // (measured: 0.78 us per level of a 2-effect term at 50,000 levels, 2e-4 ms per level and
+  // effect^2), not the 1e-3 ms of small models, whose JIT and per-call costs dominate; where
+  // levels share one factorization (level-classes.ts: a balanced design) what remains per level
+  // is its right-hand side, a quarter of that (measured 2.6-10 ms per evaluation at 50,000).
+  const shared = prep.model.levelClassCount > 0;
+  const levelWork = remats.reduce((s, r) => {
+    const rate = shared ? 5e-5 : 2e-4;
+    return s + r.q * r.q * (1e-3 * Math.min(r.ell, 1000) + rate * Math.max(0, r.ell - 1000));
   }, 0);
   return 0.01 + levelWork + 0.02 * remats.length + 4 * estimatedMs(prep);
 }

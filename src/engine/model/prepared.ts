@@ -246,8 +246,9 @@ function betterStart(model: BlockedModel, reml: boolean, identity: Float64Array)
 /**
  * Optimize theta (and the residual parameters) for a prepared model and method, within the
  * evaluation budget of cost.ts (a fit that exhausts it is reported as not converged).
+ * `warmStart`: theta to start from instead of the moment start (models without a residual structure).
  */
-export function fitPrepared(prep: PreparedModel, method: Method, signal?: { cancelled: boolean }, onProgress?: Progress): LmmFit {
+export function fitPrepared(prep: PreparedModel, method: Method, signal?: { cancelled: boolean }, onProgress?: Progress, warmStart?: Float64Array): LmmFit {
   const { model, residual } = prep;
   const budget = Budget.forFit(prep, onProgress);
   const reml = method === "REML";
@@ -256,7 +257,8 @@ export function fitPrepared(prep: PreparedModel, method: Method, signal?: { canc
   let eta: Float64Array = new Float64Array(0);
   let opt: ThetaFit;
   if (!residual) {
-    const start = betterStart(model, reml, theta);
+    // A warm start (a refit of nearly the same data, influence.ts) replaces the moment start.
+    const start = warmStart && warmStart.length === theta.length ? Float64Array.from(warmStart) : betterStart(model, reml, theta);
     // From the moment start the optimum is near: a smaller first trust region saves the first
     // steps (Powell: rhobeg about a tenth of the largest expected change).
     opt = minimizeTheta((th) => model.evaluate(th, reml), start, lower, signal, prep.design.n, estimatedMs(prep), start === theta ? 0.25 : 0.1, budget);

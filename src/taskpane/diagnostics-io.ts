@@ -1,0 +1,58 @@
+// Writes the Diagnostics sheet (diagnostics.ts plans it): a new sheet, its chart data, and one
+// native XY chart per plan entry. Marker-only series are lines of style "None" with circle
+// markers, so one chart type carries both the points and the reference lines; blank cells break
+// the caterpillar's interval line into segments ("NotPlotted").
+import type { DiagChart, DiagnosticsPlan } from "./diagnostics";
+import { createSheets, supports, writeBlock } from "./excel-io";
+
+export async function writeDiagnosticsSheet(ctx: Excel.RequestContext, plan: DiagnosticsPlan): Promise<string> {
+  const [sheet] = await createSheets(ctx, "Diagnostics", [""]);
+  sheet.load("name");
+  for (const b of plan.blocks) writeBlock(sheet, b);
+  await ctx.sync();
+  if (supports("ExcelApi", "1.7")) for (const c of plan.charts) addDiagChart(sheet, c);
+  sheet.activate();
+  await ctx.sync();
+  return sheet.name;
+}
+
+export function addDiagChart(sheet: Excel.Worksheet, plan: DiagChart): Excel.Chart {
+  const chart = sheet.charts.add("XYScatterLinesNoMarkers", sheet.getRange(plan.series[0].y), "Columns");
+  chart.name = plan.name;
+  chart.title.text = plan.title;
+  chart.title.format.font.size = 11;
+  chart.axes.categoryAxis.title.text = plan.xTitle;
+  chart.axes.valueAxis.title.text = plan.yTitle;
+  for (const [axis, b] of [[chart.axes.categoryAxis, plan.x], [chart.axes.valueAxis, plan.y]] as const) {
+    axis.minimum = b.min;
+    axis.maximum = b.max;
+    axis.majorUnit = b.major;
+  }
+  if (supports("ExcelApi", "1.8")) chart.displayBlanksAs = "NotPlotted";
+  plan.series.forEach((s, k) => {
+    const series = k === 0 ? chart.series.getItemAt(0) : chart.series.add(s.name);
+    series.name = s.name;
+    series.setXAxisValues(sheet.getRange(s.x));
+    series.setValues(sheet.getRange(s.y));
+    const line = series.format.line;
+    if (s.line) {
+      line.color = s.color;
+      line.weight = 1.5;
+      line.lineStyle = s.dash;
+    } else {
+      line.lineStyle = "None";
+    }
+    if (s.markers) {
+      series.markerStyle = "Circle";
+      series.markerSize = 4;
+      series.markerBackgroundColor = s.color;
+      series.markerForegroundColor = s.color;
+    } else {
+      series.markerStyle = "None";
+    }
+  });
+  chart.legend.visible = plan.legend;
+  if (plan.legend) chart.legend.position = "Bottom";
+  chart.setPosition(plan.anchor.from, plan.anchor.to);
+  return chart;
+}

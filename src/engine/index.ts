@@ -21,3 +21,8 @@ import { anovaModel as anovaModel0, contestModel as contestModel0 } from "./infe
 export const anovaModel = guarded(anovaModel0);
 export const contestModel = guarded(contestModel0);
 export { ddfName, parseAnovaType, parseDdf } from "./inference/anova";
+import { emmeansModel as emmeansModel0 } from "./inference/emmeans";
+export const emmeansModel = guarded(emmeansModel0);
+export type { EmmeansOptions, EmmeansResult, EmmeanRow, ContrastRow } from "./inference/emmeans";
+export { parseAdjust, ADJUSTS } from "./inference/adjust";
+export type { Adjust } from "./inference/adjust";

@@ -1,6 +1,7 @@
 // The `lmm` command (ARCHITECTURE.md §5):
 //   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95] [--ddf satterthwaite|kr|residual|containment]
 //   lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf ...] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
+//   lmm emmeans DATA.csv "SPEC" --specs "f[,g]" [--by h] [--at "x=1,z=2"] [--trend x] [--adjust ...] [--ddf ...] [--method] [--level] [--json]
 //   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
 //   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
 //   lmm demo
@@ -18,6 +19,7 @@ import { runEngine } from "./progress";
 import { formatFit, formatLrt, formatRlrt } from "./format";
 import { runDemo } from "./demo";
 import { runAnova } from "./anova";
+import { runEmmeans } from "./emmeans";
 
 const USAGE = `usage:
   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95]
@@ -25,6 +27,8 @@ const USAGE = `usage:
   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
   lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf satterthwaite|kr|residual|containment] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
+  lmm emmeans DATA.csv "SPEC" --specs "treat[,g]" [--by "h"] [--at "time=200" | "time=150|200"] [--trend time]
+                            [--adjust tukey|holm|bonferroni|sidak|none] [--ddf ...] [--method REML|ML] [--level 0.95] [--json]
   lmm demo
 SPEC is a model such as "size ~ time*treat + (1|tree)" (lme4 syntax), optionally followed by
 "; AR1(time | tree)" (residual structure CS, AR1, CAR1, ARH1 or UN) and "; varIdent(treat)".
@@ -38,6 +42,7 @@ const FLAGS: Record<string, Record<string, boolean>> = {
   lrt: { "--method": true, "--json": false },
   rlrt: { "--nsim": true, "--seed": true, "--json": false },
   anova: { "--method": true, "--json": false, "--type": true, "--ddf": true, "--L": true },
+  emmeans: { "--method": true, "--json": false, "--specs": true, "--by": true, "--at": true, "--trend": true, "--adjust": true, "--ddf": true, "--level": true },
   demo: {},
 };
 const COMMANDS = Object.keys(FLAGS);
@@ -80,7 +85,7 @@ function parseArgs(cmd: string, argv: string[]): Args {
 }
 
 function example(flag: string): string {
-  return { "--method": "ML", "--ci": "wald", "--level": "0.9", "--nsim": "10000", "--seed": "1" }[flag] ?? "VALUE";
+  return { "--specs": "treat", "--by": "time", "--at": "time=200", "--trend": "time", "--adjust": "holm", "--method": "ML", "--ci": "wald", "--level": "0.9", "--nsim": "10000", "--seed": "1" }[flag] ?? "VALUE";
 }
 
 /** "unknown flag --metod; did you mean --method?" */
@@ -216,6 +221,16 @@ export async function main(argv: string[]): Promise<number> {
         if (!spec) throw new UsageError("missing the model spec");
         noExtra(extra);
         const res = runAnova(readTable(file), spec, args.flags, methodOf(args));
+        if (json) print(res.json);
+        else process.stdout.write(res.text + "\n");
+        return 0;
+      }
+      case "emmeans": {
+        const [file, spec, extra] = args.positional;
+        if (!file) throw new UsageError("missing the data file and the model spec");
+        if (!spec) throw new UsageError("missing the model spec");
+        noExtra(extra);
+        const res = runEmmeans(readTable(file), spec, args.flags, methodOf(args), levelOf(args));
         if (json) print(res.json);
         else process.stdout.write(res.text + "\n");
         return 0;

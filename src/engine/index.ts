@@ -26,3 +26,6 @@ export const emmeansModel = guarded(emmeansModel0);
 export type { EmmeansOptions, EmmeansResult, EmmeanRow, ContrastRow } from "./inference/emmeans";
 export { parseAdjust, ADJUSTS } from "./inference/adjust";
 export type { Adjust } from "./inference/adjust";
+import { contrastModel as contrastModel0 } from "./inference/lcontrast";
+export const contrastModel = guarded(contrastModel0);
+export type { LContrastResult, LContrastRow } from "./inference/lcontrast";

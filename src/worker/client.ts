@@ -6,7 +6,8 @@
 // Where jobs run is a Runner: Web Workers in the add-in, worker threads or in-process in Node,
 // a fake in tests.
 import type { AnovaResult, FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
-import { AnovaJobOptions, FitJobOptions, Job, JobInput, JobResult } from "./protocol";
+import { AnovaJobOptions, ContrastJobOptions, EmmeansJobOptions, FitJobOptions, Job, JobInput, JobResult } from "./protocol";
+import type { EmmeansResult, LContrastResult } from "../engine";
 import { JobData, dataCells, dataFromRows } from "./data";
 
 const input = (d: unknown[][] | JobData): JobInput => (Array.isArray(d) ? { rows: d } : { data: d });
@@ -55,6 +56,10 @@ export function canonicalJob(job: Job): Job {
       const o = job.options;
       return { kind: "anova", data, spec: job.spec.trim(), options: { type: o.type ?? 3, ddf: o.ddf ?? "satterthwaite", method: o.method ?? "REML", ...(o.terms ? { terms: o.terms } : {}) } };
     }
+    case "emmeans":
+      return { kind: "emmeans", data, spec: job.spec.trim(), options: { ...job.options, method: job.options.method ?? "REML" } };
+    case "contrast":
+      return { kind: "contrast", data, spec: job.spec.trim(), options: { ...job.options, method: job.options.method ?? "REML" } };
   }
 }
 
@@ -202,6 +207,14 @@ export class LmmClient {
 
   anova(data: unknown[][] | JobData, spec: string, options: AnovaJobOptions = {}, onCancel?: OnCancel): Promise<AnovaResult> {
     return this.request<AnovaResult>({ kind: "anova", ...input(data), spec, options }, onCancel);
+  }
+
+  emmeans(data: unknown[][] | JobData, spec: string, options: EmmeansJobOptions, onCancel?: OnCancel): Promise<EmmeansResult> {
+    return this.request<EmmeansResult>({ kind: "emmeans", ...input(data), spec, options }, onCancel);
+  }
+
+  contrast(data: unknown[][] | JobData, spec: string, options: ContrastJobOptions, onCancel?: OnCancel): Promise<LContrastResult> {
+    return this.request<LContrastResult>({ kind: "contrast", ...input(data), spec, options }, onCancel);
   }
 
   /** Jobs in flight (started, not finished, not cancelled). */

@@ -2,6 +2,7 @@
 // plain-data helpers only: this file must not import the engine (beyond the cell rules that
 // data.ts uses), so the page's bundles stay small and the engine is loaded once, inside the
 // worker (lmm-worker.js).
+import type { EmmeansOptions, EmmeansResult, LContrastResult } from "../engine";
 import type { AnovaOptions, AnovaResult, FitOptions, FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
 import { JobData, wireData } from "./data";
 
@@ -22,6 +23,8 @@ export type Job = (
   | { kind: "lrt"; specs: string[]; options: { method?: Method } }
   | { kind: "rlrt"; spec: string; options: { nsim?: number; seed?: number } }
   | { kind: "anova"; spec: string; options: AnovaJobOptions }
+  | { kind: "emmeans"; spec: string; options: EmmeansJobOptions }
+  | { kind: "contrast"; spec: string; options: ContrastJobOptions }
 ) &
   JobInput;
 
@@ -30,7 +33,18 @@ export type JobKind = Job["kind"];
 /** Options of an anova job: everything in AnovaOptions except the cancellation signal. */
 export type AnovaJobOptions = Omit<AnovaOptions, "signal">;
 
-export type JobResult = FitResultWithRows | LrtResult | RlrtResult | AnovaResult;
+/** Options of a marginal-means job (everything but the signal). */
+export type EmmeansJobOptions = Omit<EmmeansOptions, "signal">;
+
+/** Options of an L-contrast job. */
+export interface ContrastJobOptions {
+  L: number[][];
+  joint?: boolean;
+  ddf?: string | null;
+  method?: Method;
+}
+
+export type JobResult = FitResultWithRows | LrtResult | RlrtResult | AnovaResult | EmmeansResult | LContrastResult;
 
 /** What the page posts: the job itself plus an id the answer repeats. */
 export type JobRequest = Job & { id: number };

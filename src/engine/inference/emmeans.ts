@@ -80,7 +80,7 @@ export interface EmmeansResult {
 /** SE and df of a linear function of the kept coefficients under the ddf choice. */
 type Inference = (l: Float64Array) => { se: number; df: number | null };
 
-function inferenceFor(fit: LmmFit, ddf: DdfOption): { estimate: (l: Float64Array) => number; infer: Inference } {
+export function inferenceFor(fit: LmmFit, ddf: DdfOption): { estimate: (l: Float64Array) => number; infer: Inference } {
   const p = fit.design.p;
   let ctx: TestContext | null = null;
   let kctx: KrContext | null = null;

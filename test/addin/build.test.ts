@@ -138,10 +138,12 @@ test("functions.json: the ids, matrix data and results, optional arguments, canc
   // types (src/functions/cell-values.ts); Excel accepts them only with this flag.
   assert.equal(meta.allowCustomDataForDataTypeAny, true, "top-level allowCustomDataForDataTypeAny");
   const byId = new Map(meta.functions.map((f) => [f.id, f]));
-  assert.deepEqual([...byId.keys()].sort(), ["ANOVA", "BLUP", "FIT", "FITTED", "LRT", "RLRT", "VARCOMP"]);
+  assert.deepEqual([...byId.keys()].sort(), ["ANOVA", "BLUP", "CONTRAST", "EMMEANS", "FIT", "FITTED", "LRT", "RLRT", "VARCOMP"]);
   const params = (id: string) => byId.get(id)!.parameters.map((p) => `${p.name}${p.optional ? "?" : ""}`);
   assert.deepEqual(params("FIT"), ["data", "spec", "method?", "ddf?"]);
   assert.deepEqual(params("ANOVA"), ["data", "spec", "type?", "ddf?", "method?"]);
+  assert.deepEqual(params("EMMEANS"), ["data", "spec", "specs", "by?", "at?", "adjust?", "method?", "ddf?", "trend?"]);
+  assert.deepEqual(params("CONTRAST"), ["data", "spec", "L", "joint?", "ddf?"]);
   assert.deepEqual(params("VARCOMP"), ["data", "spec", "method?", "level?", "ci?"]);
   assert.deepEqual(params("LRT"), ["data", "specs", "method?"]);
   assert.deepEqual(params("BLUP"), ["data", "spec", "group?", "method?"]);

@@ -1,6 +1,7 @@
 // The `lmm` command (ARCHITECTURE.md §5):
 //   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95] [--ddf satterthwaite|kr|residual|containment] [--fixef-ci t|profile]
 //   lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf ...] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
+//   lmm emmeans DATA.csv "SPEC" --specs "f[,g]" [--by h] [--at "x=1,z=2"] [--trend x] [--adjust ...] [--ddf ...] [--method] [--level] [--json]
 //   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
 //   (fit, lrt, rlrt and anova also take --weights COLUMN: the spec part "; weights(COLUMN)")
 //   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
@@ -24,6 +25,7 @@ import { runAnova } from "./anova";
 import { formatStructures, splitCandidates } from "./structures";
 import type { StructuresResult } from "../engine/inference/structures";
 import { formatInfluence, runInfluence } from "./influence";
+import { runEmmeans } from "./emmeans";
 
 const USAGE = `usage:
   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95]
@@ -33,6 +35,8 @@ const USAGE = `usage:
   lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf satterthwaite|kr|residual|containment] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
   lmm structures DATA.csv "SPEC" [--candidates "independence,CS,AR1,ARH1,CSH,TOEP,UN"] [--json]
   lmm influence DATA.csv "SPEC" [--group g] [--method REML|ML] [--json]
+  lmm emmeans DATA.csv "SPEC" --specs "treat[,g]" [--by "h"] [--at "time=200" | "time=150|200"] [--trend time]
+                            [--adjust tukey|holm|bonferroni|sidak|none] [--ddf ...] [--method REML|ML] [--level 0.95] [--json]
   lmm demo
 SPEC is a model such as "size ~ time*treat + (1|tree)" (lme4 syntax), optionally followed by
 "; AR1(time | tree)" (residual structure CS, AR1, CAR1, ARH1, UN, CSH, TOEP, ARMA, or spatial EXP,
@@ -51,6 +55,7 @@ const FLAGS: Record<string, Record<string, boolean>> = {
   anova: { "--method": true, "--json": false, "--type": true, "--ddf": true, "--L": true, "--weights": true },
   structures: { "--candidates": true, "--json": false, "--weights": true },
   influence: { "--group": true, "--method": true, "--json": false, "--weights": true },
+  emmeans: { "--method": true, "--json": false, "--specs": true, "--by": true, "--at": true, "--trend": true, "--adjust": true, "--ddf": true, "--level": true, "--weights": true },
   demo: {},
 };
 const COMMANDS = Object.keys(FLAGS);
@@ -93,7 +98,7 @@ function parseArgs(cmd: string, argv: string[]): Args {
 }
 
 function example(flag: string): string {
-  return { "--method": "ML", "--group": "Subject", "--ci": "wald", "--level": "0.9", "--nsim": "10000", "--seed": "1", "--fixef-ci": "profile" }[flag] ?? "VALUE";
+  return { "--specs": "treat", "--by": "time", "--at": "time=200", "--trend": "time", "--adjust": "holm", "--method": "ML", "--group": "Subject", "--ci": "wald", "--level": "0.9", "--nsim": "10000", "--seed": "1", "--fixef-ci": "profile" }[flag] ?? "VALUE";
 }
 
 /** "unknown flag --metod; did you mean --method?" */
@@ -275,6 +280,16 @@ export async function main(argv: string[]): Promise<number> {
         const res = runInfluence(readTable(file), weighted(spec, args), g === undefined ? undefined : String(g).trim(), methodOf(args));
         if (json) print(res);
         else process.stdout.write(formatInfluence(res) + "\n");
+        return 0;
+      }
+      case "emmeans": {
+        const [file, spec, extra] = args.positional;
+        if (!file) throw new UsageError("missing the data file and the model spec");
+        if (!spec) throw new UsageError("missing the model spec");
+        noExtra(extra);
+        const res = runEmmeans(readTable(file), weighted(spec, args), args.flags, methodOf(args), levelOf(args));
+        if (json) print(res.json);
+        else process.stdout.write(res.text + "\n");
         return 0;
       }
       default: {

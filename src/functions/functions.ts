@@ -12,6 +12,7 @@ import { blupCells, fitCells, fittedCells, lrtCells, rlrtCells, varcompCells } f
 import { toExcel } from "./cell-values";
 import { anovaTable, anovaTypeArg, ddfArg } from "./anova-format";
 import { candidatesArg, structuresCells } from "./structures-format";
+import { adjustArg, atArg, boolArg, contrastCells, emmeansCells, lMatrixArg, namesArg } from "./emmeans-format";
 import { ciArg, dataArg, dataNotes, fail, fittedTypeArg, intArg, levelArg, methodArg, nameArg, onCancel, specArg, specsArg } from "./inputs";
 
 /**
@@ -182,6 +183,57 @@ export async function structures(data: any[][], spec: string, candidates: string
     const d = dataArg(data);
     const r = await lmmClient.structures(d.rows, specArg(spec), { candidates: candidatesArg(candidates) }, onCancel(invocation));
     return toExcel(structuresCells(r));
+  } catch (e) {
+    throw fail(e);
+  }
+}
+
+/**
+ * Estimated marginal means, as R's emmeans: each mean with SE, df and confidence interval (factors crossed with equal weights, covariates at their means unless `at`), then the pairwise contrasts (Tukey-adjusted by default), then notes. Non-estimable means show "nonEst".
+ * Example: =LMM.EMMEANS(A1:D396, "size ~ time*treat + (1|tree)", "treat", , "time=200")
+ * @customfunction EMMEANS
+ * @param data The data with a header row.
+ * @param spec The model, e.g. "size ~ time*treat + (1|tree)".
+ * @param specs The factor(s) whose means you want, e.g. "treat" or "N, Variety" (a covariate with several `at` values works too).
+ * @param [by] Factor(s) to group the means and contrasts by, e.g. "Variety".
+ * @param [at] Covariate values (or factor levels) for the grid, e.g. "time=200" or "time=150|200|250".
+ * @param [adjust] P-value adjustment of the contrasts: "tukey" (the default), "holm", "bonferroni", "sidak" or "none".
+ * @param [method] "REML" (the default) or "ML".
+ * @param [ddf] Denominator df: "satterthwaite" (the default), "kr" (Kenward-Roger), "residual" or "containment".
+ * @param [trend] A covariate: its slope per cell (emtrends) instead of the means, e.g. "time".
+ * @param invocation Cancellation handle (supplied by Excel).
+ * @returns A table to spill: the means, a blank row, the contrasts, notes.
+ */
+export async function emmeans(data: any[][], spec: string, specs: any, by: any, at: string | null, adjust: string | null, method: string | null, ddf: string | null, trend: string | null, invocation: CustomFunctions.CancelableInvocation): Promise<any[][]> {
+  try {
+    const d = dataArg(data);
+    const tr = nameArg(trend, "trend");
+    const options = { specs: namesArg(specs, "specs", true), by: namesArg(by, "by", false), at: atArg(at), adjust: adjustArg(adjust), method: methodArg(method), ddf: ddfArg(ddf), trend: tr };
+    const r = await lmmClient.emmeans(d.rows, specArg(spec), options, onCancel(invocation));
+    return toExcel(emmeansCells(r));
+  } catch (e) {
+    throw fail(e);
+  }
+}
+
+/**
+ * t tests of linear combinations of the fixed effects: each row of L is one combination (one column per coefficient, in LMM.FIT's order) with estimate, SE, df, t and p; `joint` adds the F test of all rows (lmerTest's contest, SAS CONTRAST).
+ * Example: =LMM.CONTRAST(A1:D396, "size ~ time*treat + (1|tree)", {0,0,1,0;0,0,0,1}, TRUE)
+ * @customfunction CONTRAST
+ * @param data The data with a header row.
+ * @param spec The model.
+ * @param L A range of numbers: one row per contrast, one column per fixed-effect coefficient.
+ * @param [joint] TRUE adds the joint F test of all rows.
+ * @param [ddf] Denominator df: "satterthwaite" (the default), "kr" (Kenward-Roger), "residual" or "containment".
+ * @param invocation Cancellation handle (supplied by Excel).
+ * @returns A table to spill.
+ */
+export async function contrast(data: any[][], spec: string, L: any[][], joint: any, ddf: string | null, invocation: CustomFunctions.CancelableInvocation): Promise<any[][]> {
+  try {
+    const d = dataArg(data);
+    const options = { L: lMatrixArg(L), joint: boolArg(joint), ddf: ddfArg(ddf) ?? null };
+    const r = await lmmClient.contrast(d.rows, specArg(spec), options, onCancel(invocation));
+    return toExcel(contrastCells(r));
   } catch (e) {
     throw fail(e);
   }

@@ -7,7 +7,8 @@
 // a fake in tests.
 import type { AnovaResult, FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
 import type { StructuresResult } from "../engine/inference/structures";
-import { AnovaJobOptions, FitJobOptions, Job, JobInput, JobResult } from "./protocol";
+import { AnovaJobOptions, ContrastJobOptions, EmmeansJobOptions, FitJobOptions, Job, JobInput, JobResult } from "./protocol";
+import type { EmmeansResult, LContrastResult } from "../engine";
 import { JobData, dataCells, dataFromRows } from "./data";
 
 const input = (d: unknown[][] | JobData): JobInput => (Array.isArray(d) ? { rows: d } : { data: d });
@@ -58,6 +59,10 @@ export function canonicalJob(job: Job): Job {
     }
     case "structures":
       return { kind: "structures", data, spec: job.spec.trim(), options: { candidates: job.options.candidates ?? null } };
+    case "emmeans":
+      return { kind: "emmeans", data, spec: job.spec.trim(), options: { ...job.options, method: job.options.method ?? "REML" } };
+    case "contrast":
+      return { kind: "contrast", data, spec: job.spec.trim(), options: { ...job.options, method: job.options.method ?? "REML" } };
   }
 }
 
@@ -209,6 +214,14 @@ export class LmmClient {
 
   structures(data: unknown[][] | JobData, spec: string, options: { candidates?: string[] | null } = {}, onCancel?: OnCancel): Promise<StructuresResult> {
     return this.request<StructuresResult>({ kind: "structures", ...input(data), spec, options }, onCancel);
+  }
+
+  emmeans(data: unknown[][] | JobData, spec: string, options: EmmeansJobOptions, onCancel?: OnCancel): Promise<EmmeansResult> {
+    return this.request<EmmeansResult>({ kind: "emmeans", ...input(data), spec, options }, onCancel);
+  }
+
+  contrast(data: unknown[][] | JobData, spec: string, options: ContrastJobOptions, onCancel?: OnCancel): Promise<LContrastResult> {
+    return this.request<LContrastResult>({ kind: "contrast", ...input(data), spec, options }, onCancel);
   }
 
   /** Jobs in flight (started, not finished, not cancelled). */

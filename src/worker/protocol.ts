@@ -2,6 +2,7 @@
 // plain-data helpers only: this file must not import the engine (beyond the cell rules that
 // data.ts uses), so the page's bundles stay small and the engine is loaded once, inside the
 // worker (lmm-worker.js).
+import type { EmmeansOptions, EmmeansResult, LContrastResult } from "../engine";
 import type { AnovaOptions, AnovaResult, FitOptions, FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
 import type { StructuresResult } from "../engine/inference/structures";
 import { JobData, wireData } from "./data";
@@ -24,6 +25,8 @@ export type Job = (
   | { kind: "rlrt"; spec: string; options: { nsim?: number; seed?: number } }
   | { kind: "anova"; spec: string; options: AnovaJobOptions }
   | { kind: "structures"; spec: string; options: { candidates?: string[] | null } }
+  | { kind: "emmeans"; spec: string; options: EmmeansJobOptions }
+  | { kind: "contrast"; spec: string; options: ContrastJobOptions }
 ) &
   JobInput;
 
@@ -32,7 +35,18 @@ export type JobKind = Job["kind"];
 /** Options of an anova job: everything in AnovaOptions except the cancellation signal. */
 export type AnovaJobOptions = Omit<AnovaOptions, "signal">;
 
-export type JobResult = FitResultWithRows | LrtResult | RlrtResult | AnovaResult | StructuresResult;
+/** Options of a marginal-means job (everything but the signal). */
+export type EmmeansJobOptions = Omit<EmmeansOptions, "signal">;
+
+/** Options of an L-contrast job. */
+export interface ContrastJobOptions {
+  L: number[][];
+  joint?: boolean;
+  ddf?: string | null;
+  method?: Method;
+}
+
+export type JobResult = FitResultWithRows | LrtResult | RlrtResult | AnovaResult | StructuresResult | EmmeansResult | LContrastResult;
 
 /** What the page posts: the job itself plus an id the answer repeats. */
 export type JobRequest = Job & { id: number };

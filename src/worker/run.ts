@@ -1,7 +1,7 @@
 // Running one job with the engine: the only worker-side code. The browser worker, the Node
 // worker thread and the in-process runner all call `answer`/`runJob`, so every face gets the
 // same numbers and the same error messages.
-import { anovaModel, compareModels, compareStructures, exactRlrt, fitModel, tableFromRows } from "../engine";
+import { anovaModel, compareModels, compareStructures, contrastModel, emmeansModel, exactRlrt, fitModel, tableFromRows } from "../engine";
 import { tableFromCellColumns } from "../engine/data/cell-columns";
 import type { DataTable, FitResultWithRows } from "../engine/types";
 import type { Job, JobRequest, JobResponse, JobResult, WorkerTiming } from "./protocol";
@@ -33,6 +33,12 @@ export function runJob(job: Job, signal?: { cancelled: boolean }, timing?: Worke
       break;
     case "structures":
       result = compareStructures(table, job.spec, { ...job.options, signal: probe });
+      break;
+    case "emmeans":
+      result = emmeansModel(table, job.spec, { ...job.options, signal: probe });
+      break;
+    case "contrast":
+      result = contrastModel(table, job.spec, job.options.L, { joint: job.options.joint, ddf: job.options.ddf, method: job.options.method, signal: probe });
       break;
     default:
       throw new Error(`unknown job kind '${(job as { kind: unknown }).kind}'`);

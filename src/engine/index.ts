@@ -21,3 +21,5 @@ import { anovaModel as anovaModel0, contestModel as contestModel0 } from "./infe
 export const anovaModel = guarded(anovaModel0);
 export const contestModel = guarded(contestModel0);
 export { ddfName, parseAnovaType, parseDdf } from "./inference/anova";
+import { predictModel as predictModel0 } from "./inference/predict";
+export const predictModel = guarded(predictModel0);

@@ -232,6 +232,14 @@ export interface FittedRows {
   marginal: RowNumbers;
   /** y - conditional */
   residual: RowNumbers;
+  /** residual / (sigma x the row's SD ratio), nlme's type = "pearson" (conditional level). */
+  pearson?: RowNumbers;
+  /** pearson whitened by the residual correlation, nlme's type = "normalized" (conditional level). */
+  normalized?: RowNumbers;
+  /** The same at the marginal level: y - marginal, and its pearson and normalized forms. */
+  residual_marginal?: RowNumbers;
+  pearson_marginal?: RowNumbers;
+  normalized_marginal?: RowNumbers;
 }
 
 /** Denominator df methods, as named in results (ARCHITECTURE.md §5). */

@@ -100,8 +100,8 @@ export function forecastContext(st: FitState, nr: NewRows, res: ResidualModel, f
     if (k !== null && !groupIndex.has(k)) groupIndex.set(k, res.groupOf[i]);
   }
 
+  /** Correlation of two different rows of one group. */
   const corr = (oa: number, ob: number, ta: number, tb: number): number => {
-    if (oa === ob && ta === tb) return 1;
     switch (type) {
       case "AR1":
       case "ARH1": {
@@ -153,7 +153,7 @@ export function forecastContext(st: FitState, nr: NewRows, res: ResidualModel, f
       k[a] = sNew * sd[ra] * corr(occ, occOf(ra), t, timeAt(ra));
       for (let b = 0; b <= a; b++) {
         const rb = rows[b];
-        R[a * m + b] = sd[ra] * sd[rb] * corr(occOf(ra), occOf(rb), timeAt(ra), timeAt(rb));
+        R[a * m + b] = sd[ra] * sd[rb] * (a === b ? 1 : corr(occOf(ra), occOf(rb), timeAt(ra), timeAt(rb)));
       }
     }
     if (!cholLower(R, m)) return { ok: false, why: `the residual correlation of ${groupName} '${shown}' is not positive definite: group level` };

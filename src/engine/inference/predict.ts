@@ -56,7 +56,7 @@ export function predictModel(table: DataTable, specText: string, newdata: DataTa
     let fitv = 0;
     for (let j = 0; j < p; j++) fitv += x[j] * st.beta[j];
     const rowNotes: string[] = [];
-    let used: PredictLevel = level;
+    let used: PredictLevel = level === "forecast" ? "group" : level;
     let se2: number;
     // The random-effect variance a prediction interval adds (terms whose group is new).
     let reVar = 0;
@@ -101,7 +101,7 @@ export function predictModel(table: DataTable, specText: string, newdata: DataTa
           wF = workingX(fit, f.xTilde);
           extraVar = f.condVar;
           used = "forecast";
-        } else rowNotes.push(f.why);
+        } else if (used !== "population") rowNotes.push(f.why);
       }
       se2 = st.sigma2 * jointQuadratic(model, w, wF);
       if (used === "forecast") reVar += extraVar;

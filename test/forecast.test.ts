@@ -71,3 +71,30 @@ test("forecast: a tree not in the data, or a day it already has, falls back to g
   assert.match(pr.rows[1].note!, /already has a row at time = 201/);
   assert.equal(pr.rows[2].level, "forecast");
 });
+
+for (const spec of ["size ~ time*treat + (1|tree)", "size ~ time*treat + (1|tree) ; AR1(time | tree)", "size ~ time*treat + (1|tree) ; CAR1(time | tree)"]) {
+  test(`group-level SE of ${spec}: the joint conditional covariance of (beta, b) equals the dense computation to 1e-8`, () => {
+    const table = tableFromRows(all);
+    const fit = fitModel(table, spec, { ci: "none" });
+    const nd = tableFromRows([["time", "tree", "treat"], [300, 1, "ozone"], [152, 44, "control"], [200, 79, "control"]]);
+    const pr = predictModel(table, spec, nd, { level: "group", interval: "confidence" });
+    const phi = (fit.residual?.params.phi as number | undefined) ?? 0;
+    const type = fit.residual?.type;
+    const occ = (t: number) => (TIMES.includes(t) ? TIMES.indexOf(t) : TIMES.length);
+    const model = {
+      tau2: fit.varcomp[0].variance!, sigma2: fit.sigma ** 2,
+      corr: (ta: number, tb: number, oa: number, ob: number) => (type === "AR1" ? phi ** Math.abs(oa - ob) : type === "CAR1" ? phi ** Math.abs(ta - tb) : 0),
+      sd: () => 1,
+    };
+    const dRows: DenseRow[] = all.slice(1).map((r) => ({ size: r[col("size")] as number, time: r[col("time")] as number, tree: String(r[col("tree")]), treat: String(r[col("treat")]) }));
+    (nd.columns[0] as { values: Float64Array }).values.forEach((time, i) => {
+      const tree = String((nd.columns[1] as { values: Float64Array }).values[i]);
+      const treat = i === 0 ? "ozone" : "control";
+      const ref = denseForecast(dRows, model, occ, { time, tree, treat }, false);
+      const row = pr.rows[i];
+      assert.equal(row.level, "group");
+      assert.ok(rel(row.fit!, ref.fit) < 1e-8, `row ${i} fit ${row.fit} vs dense ${ref.fit}`);
+      assert.ok(rel(row.se! ** 2, ref.pev) < 1e-8, `row ${i} SE^2 ${row.se! ** 2} vs dense ${ref.pev} (rel ${rel(row.se! ** 2, ref.pev).toExponential(2)})`);
+    });
+  });
+}

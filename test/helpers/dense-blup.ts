@@ -50,7 +50,11 @@ function solve(L: number[][], b: number[]): number[] {
 }
 
 /** `occ(time)`: the occasion rank of a time (new times included). */
-export function denseForecast(rows: DenseRow[], m: DenseModel, occ: (t: number) => number, nw: { time: number; tree: string; treat: string }): { fit: number; pev: number } {
+/**
+ * `noise` false: the target is the new row's conditional mean x'beta + z'b (no residual of its
+ * own), whose error variance is the group-level prediction's SE^2.
+ */
+export function denseForecast(rows: DenseRow[], m: DenseModel, occ: (t: number) => number, nw: { time: number; tree: string; treat: string }, noise = true): { fit: number; pev: number } {
   const n = rows.length;
   const cov = (a: { time: number; tree: string }, b: { time: number; tree: string }, same: boolean): number => {
     if (a.tree !== b.tree) return 0;
@@ -69,7 +73,7 @@ export function denseForecast(rows: DenseRow[], m: DenseModel, occ: (t: number) 
   const XtViy = Array.from({ length: p }, (_, a) => X.reduce((s, x, i) => s + x[a] * Viy[i], 0));
   const Lx = chol(XtViX);
   const beta = solve(Lx, XtViy);
-  const c = rows.map((r) => cov(r, nw, false));
+  const c = rows.map((r) => (noise ? cov(r, nw, false) : r.tree === nw.tree ? m.tau2 : 0));
   const Vic = solve(L, c);
   const x = xRow(nw.time, nw.treat);
   let fit = 0;
@@ -81,7 +85,7 @@ export function denseForecast(rows: DenseRow[], m: DenseModel, occ: (t: number) 
   }
   const d = x.map((v, f) => v - X.reduce((s, xr, i) => s + xr[f] * Vic[i], 0));
   const Xd = solve(Lx, d);
-  const vNew = m.tau2 + m.sigma2 * m.sd(occ(nw.time)) ** 2;
+  const vNew = m.tau2 + (noise ? m.sigma2 * m.sd(occ(nw.time)) ** 2 : 0);
   const pev = vNew - c.reduce((s, ci, i) => s + ci * Vic[i], 0) + d.reduce((s, di, f) => s + di * Xd[f], 0);
   return { fit, pev };
 }

@@ -3,6 +3,7 @@
 //   lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf ...] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
 //   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
 //   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
+//   lmm predict DATA.csv "SPEC" NEWDATA.csv [--level population|group|forecast] [--interval none|confidence|prediction] [--conf 0.95] [--json]
 //   lmm demo
 // Bad input prints one line on stderr and exits with 2; only `lmm` alone or --help prints the
 // usage. Every flag is checked: an unknown or misspelled one is an error with the nearest flag,
@@ -18,13 +19,17 @@ import { runEngine } from "./progress";
 import { formatFit, formatLrt, formatRlrt } from "./format";
 import { runDemo } from "./demo";
 import { runAnova } from "./anova";
+import { PredictUsageError, formatPredict, runPredict } from "./predict";
 
 const USAGE = `usage:
   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95]
-                            [--ddf satterthwaite|kr|residual|containment]
+                            [--ddf satterthwaite|kr|residual|containment] [--rows]
   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
   lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf satterthwaite|kr|residual|containment] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
+  lmm predict DATA.csv "SPEC" NEWDATA.csv [--level population|group|forecast] [--interval none|confidence|prediction]
+                            [--conf 0.95] [--method REML|ML] [--json]
+              (for predict, --level is the prediction level; --conf is the intervals' confidence level)
   lmm demo
 SPEC is a model such as "size ~ time*treat + (1|tree)" (lme4 syntax), optionally followed by
 "; AR1(time | tree)" (residual structure CS, AR1, CAR1, ARH1 or UN) and "; varIdent(treat)".
@@ -34,10 +39,11 @@ class UsageError extends Error {}
 
 /** The flags of each command: true when the flag takes a value. */
 const FLAGS: Record<string, Record<string, boolean>> = {
-  fit: { "--method": true, "--json": false, "--ci": true, "--level": true, "--ddf": true },
+  fit: { "--method": true, "--json": false, "--ci": true, "--level": true, "--ddf": true, "--rows": false },
   lrt: { "--method": true, "--json": false },
   rlrt: { "--nsim": true, "--seed": true, "--json": false },
   anova: { "--method": true, "--json": false, "--type": true, "--ddf": true, "--L": true },
+  predict: { "--method": true, "--json": false, "--level": true, "--interval": true, "--conf": true },
   demo: {},
 };
 const COMMANDS = Object.keys(FLAGS);
@@ -182,8 +188,13 @@ export async function main(argv: string[]): Promise<number> {
         if (!spec) throw new UsageError("missing the model spec");
         noExtra(extra);
         const ddfFlag = args.flags.get("--ddf");
-        const opts = { method: methodOf(args), ci: ciOf(args), level: levelOf(args), ddf: parseDdf(ddfFlag === true ? "" : ddfFlag) };
+        const opts = { method: methodOf(args), ci: ciOf(args), level: levelOf(args), ddf: parseDdf(ddfFlag === true ? "" : ddfFlag), ...(args.flags.has("--rows") ? { fitted: true } : {}) };
         const fit = await runEngine<FitResultWithRows>({ kind: "fit", table: readTable(file), spec, options: opts });
+        if (fit.fitted) {
+          // Typed arrays from the worker print as objects in JSON: plain arrays.
+          const f = fit.fitted as unknown as Record<string, ArrayLike<number>>;
+          for (const k of Object.keys(f)) f[k] = Array.from(f[k]);
+        }
         if (json) print(fit);
         else process.stdout.write(formatFit(fit, path.basename(file), opts.level) + "\n");
         return 0;
@@ -218,6 +229,23 @@ export async function main(argv: string[]): Promise<number> {
         const res = runAnova(readTable(file), spec, args.flags, methodOf(args));
         if (json) print(res.json);
         else process.stdout.write(res.text + "\n");
+        return 0;
+      }
+      case "predict": {
+        const [file, spec, newFile, extra] = args.positional;
+        if (!file) throw new UsageError("missing the data file, the model spec and the new data file");
+        if (!spec) throw new UsageError("missing the model spec and the new data file");
+        if (!newFile) throw new UsageError("missing the new data file (a CSV whose header names the model's columns)");
+        noExtra(extra);
+        let res;
+        try {
+          res = runPredict(readTable(file), spec, readTable(newFile), args.flags, methodOf(args));
+        } catch (e) {
+          if (e instanceof PredictUsageError) throw new UsageError(e.message);
+          throw e;
+        }
+        if (json) print(res);
+        else process.stdout.write(formatPredict(res, path.basename(newFile)) + "\n");
         return 0;
       }
       default: {

@@ -5,8 +5,8 @@
 // (and its worker terminated) only when every caller waiting for it has cancelled.
 // Where jobs run is a Runner: Web Workers in the add-in, worker threads or in-process in Node,
 // a fake in tests.
-import type { AnovaResult, FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
-import { AnovaJobOptions, FitJobOptions, Job, JobInput, JobResult } from "./protocol";
+import type { AnovaResult, FitResultWithRows, LrtResult, Method, PredictResult, RlrtResult } from "../engine/types";
+import { AnovaJobOptions, FitJobOptions, Job, JobInput, JobResult, PredictJobOptions } from "./protocol";
 import { JobData, dataCells, dataFromRows } from "./data";
 
 const input = (d: unknown[][] | JobData): JobInput => (Array.isArray(d) ? { rows: d } : { data: d });
@@ -54,6 +54,10 @@ export function canonicalJob(job: Job): Job {
     case "anova": {
       const o = job.options;
       return { kind: "anova", data, spec: job.spec.trim(), options: { type: o.type ?? 3, ddf: o.ddf ?? "satterthwaite", method: o.method ?? "REML", ...(o.terms ? { terms: o.terms } : {}) } };
+    }
+    case "predict": {
+      const o = job.options;
+      return { kind: "predict", data, spec: job.spec.trim(), options: { newdata: o.newdata, level: o.level ?? "population", interval: o.interval ?? "none", conf: o.conf ?? 0.95, method: o.method ?? "REML" } };
     }
   }
 }
@@ -202,6 +206,11 @@ export class LmmClient {
 
   anova(data: unknown[][] | JobData, spec: string, options: AnovaJobOptions = {}, onCancel?: OnCancel): Promise<AnovaResult> {
     return this.request<AnovaResult>({ kind: "anova", ...input(data), spec, options }, onCancel);
+  }
+
+  /** Predictions for the new rows `options.newdata` (header first). */
+  predict(data: unknown[][] | JobData, spec: string, options: PredictJobOptions, onCancel?: OnCancel): Promise<PredictResult> {
+    return this.request<PredictResult>({ kind: "predict", ...input(data), spec, options }, onCancel);
   }
 
   /** Jobs in flight (started, not finished, not cancelled). */

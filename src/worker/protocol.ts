@@ -2,7 +2,7 @@
 // plain-data helpers only: this file must not import the engine (beyond the cell rules that
 // data.ts uses), so the page's bundles stay small and the engine is loaded once, inside the
 // worker (lmm-worker.js).
-import type { AnovaOptions, AnovaResult, FitOptions, FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
+import type { AnovaOptions, AnovaResult, FitOptions, FitResultWithRows, LrtResult, Method, PredictOptions, PredictResult, RlrtResult } from "../engine/types";
 import { JobData, wireData } from "./data";
 
 /** Options of a fit job: everything in FitOptions except the cancellation signal and progress callback (functions do not cross to a worker). */
@@ -22,6 +22,7 @@ export type Job = (
   | { kind: "lrt"; specs: string[]; options: { method?: Method } }
   | { kind: "rlrt"; spec: string; options: { nsim?: number; seed?: number } }
   | { kind: "anova"; spec: string; options: AnovaJobOptions }
+  | { kind: "predict"; spec: string; options: PredictJobOptions }
 ) &
   JobInput;
 
@@ -30,7 +31,10 @@ export type JobKind = Job["kind"];
 /** Options of an anova job: everything in AnovaOptions except the cancellation signal. */
 export type AnovaJobOptions = Omit<AnovaOptions, "signal">;
 
-export type JobResult = FitResultWithRows | LrtResult | RlrtResult | AnovaResult;
+/** Options of a predict job: the new rows (header first, as the range gives them) and PredictOptions without the signal. */
+export type PredictJobOptions = Omit<PredictOptions, "signal"> & { newdata: unknown[][] };
+
+export type JobResult = FitResultWithRows | LrtResult | RlrtResult | AnovaResult | PredictResult;
 
 /** What the page posts: the job itself plus an id the answer repeats. */
 export type JobRequest = Job & { id: number };
@@ -63,7 +67,7 @@ export function responseTransfer(res: JobResponse): ArrayBuffer[] {
   const f = res.error ? undefined : (res.result as FitResultWithRows).fitted;
   if (!f) return [];
   const out: ArrayBuffer[] = [];
-  for (const a of [f.rows, f.conditional, f.marginal, f.residual]) if (!Array.isArray(a)) out.push((a as Float64Array | Int32Array).buffer as ArrayBuffer);
+  for (const a of [f.rows, f.conditional, f.marginal, f.residual, f.pearson, f.normalized, f.residual_marginal, f.pearson_marginal, f.normalized_marginal]) if (a && !Array.isArray(a)) out.push((a as Float64Array | Int32Array).buffer as ArrayBuffer);
   return out;
 }
 

@@ -1,7 +1,7 @@
 // Running one job with the engine: the only worker-side code. The browser worker, the Node
 // worker thread and the in-process runner all call `answer`/`runJob`, so every face gets the
 // same numbers and the same error messages.
-import { anovaModel, compareModels, exactRlrt, fitModel, tableFromRows } from "../engine";
+import { anovaModel, compareModels, exactRlrt, fitModel, predictModel, tableFromRows } from "../engine";
 import { tableFromCellColumns } from "../engine/data/cell-columns";
 import type { DataTable, FitResultWithRows } from "../engine/types";
 import type { Job, JobRequest, JobResponse, JobResult, WorkerTiming } from "./protocol";
@@ -31,6 +31,11 @@ export function runJob(job: Job, signal?: { cancelled: boolean }, timing?: Worke
     case "anova":
       result = anovaModel(table, job.spec, { ...job.options, signal: probe });
       break;
+    case "predict": {
+      const { newdata, ...o } = job.options;
+      result = predictModel(table, job.spec, tableFromRows(newdata), { ...o, signal: probe });
+      break;
+    }
     default:
       throw new Error(`unknown job kind '${(job as { kind: unknown }).kind}'`);
   }
@@ -80,6 +85,11 @@ export function packFitted(r: FitResultWithRows): void {
     marginal: Float64Array.from(f.marginal),
     residual: Float64Array.from(f.residual),
   };
+  // The standardized residuals and the marginal level's, when the engine gave them.
+  for (const k of ["pearson", "normalized", "residual_marginal", "pearson_marginal", "normalized_marginal"] as const) {
+    const v = f[k];
+    if (v) r.fitted[k] = Float64Array.from(v);
+  }
 }
 
 /** Runs a request and wraps the outcome as the message to post back. Never throws. */

@@ -137,7 +137,7 @@ export function newRows(train: DataTable, design: Design, spec: ModelSpec, newda
       for (let i = 0; i < nNew; i++) {
         const r = nTrain + i;
         const miss = c.kind === "numeric" ? c.values[r] !== c.values[r] : c.codes[r] < 0;
-        if (miss && missing[i] === null) missing[i] = `row ${newRow(i)} has no value of '${name}'`;
+        if (miss && missing[i] === null) missing[i] = `no value of '${name}' (blank, NA or an error cell)`;
       }
     }
   };

@@ -138,7 +138,7 @@ test("functions.json: the ids, matrix data and results, optional arguments, canc
   // types (src/functions/cell-values.ts); Excel accepts them only with this flag.
   assert.equal(meta.allowCustomDataForDataTypeAny, true, "top-level allowCustomDataForDataTypeAny");
   const byId = new Map(meta.functions.map((f) => [f.id, f]));
-  assert.deepEqual([...byId.keys()].sort(), ["ANOVA", "BLUP", "FIT", "FITTED", "LRT", "RLRT", "VARCOMP"]);
+  assert.deepEqual([...byId.keys()].sort(), ["ANOVA", "BLUP", "FIT", "FITTED", "LRT", "PREDICT", "RLRT", "VARCOMP"]);
   const params = (id: string) => byId.get(id)!.parameters.map((p) => `${p.name}${p.optional ? "?" : ""}`);
   assert.deepEqual(params("FIT"), ["data", "spec", "method?", "ddf?"]);
   assert.deepEqual(params("ANOVA"), ["data", "spec", "type?", "ddf?", "method?"]);
@@ -147,6 +147,7 @@ test("functions.json: the ids, matrix data and results, optional arguments, canc
   assert.deepEqual(params("BLUP"), ["data", "spec", "group?", "method?"]);
   assert.deepEqual(params("FITTED"), ["data", "spec", "type?", "method?"]);
   assert.deepEqual(params("RLRT"), ["data", "spec", "nsim?", "seed?"]);
+  assert.deepEqual(params("PREDICT"), ["data", "spec", "newdata", "level?", "interval?", "method?"]);
   for (const [id, f] of byId) {
     assert.equal(f.name, id);
     assert.ok(f.description.length > 20, `${id} has a description`);
@@ -353,7 +354,7 @@ test("in Chromium: the functions fit in the Web Worker, share one fit, keep the 
       };
     });
     await page.goto(`http://127.0.0.1:${port}/taskpane.html`);
-    await page.waitForFunction(() => Object.keys((window as unknown as { __cf: object }).__cf).length === 7);
+    await page.waitForFunction(() => Object.keys((window as unknown as { __cf: object }).__cf).length === 8);
 
     const sitka = fs
       .readFileSync(path.join(ROOT, "assets", "examples", "sitka.csv"), "utf8")

@@ -127,7 +127,7 @@ test("bad invocations: exactly one line on stderr, nothing on stdout, exit code 
     [["fit", S, M, "--json=1"], /^lmm: --json takes no value: write --json, not --json=1/],
     [["fit", S, M, "-json"], /^lmm: unknown flag -json; did you mean --json\? \(flags start with two dashes\)/],
     [["fit", S, M, "--nsim", "100"], /^lmm: --nsim is not a flag of 'lmm fit' \(it belongs to lmm rlrt\)/],
-    [["lrt", S, M, M, "--level", "0.9"], /^lmm: --level is not a flag of 'lmm lrt' \(it belongs to lmm fit and lmm emmeans\)/],
+    [["lrt", S, M, M, "--level", "0.9"], /^lmm: --level is not a flag of 'lmm lrt' \(it belongs to lmm fit and lmm emmeans and lmm predict\)/],
     [["fit", S, M, "--frobnicate"], /^lmm: unknown flag --frobnicate; the flags of 'lmm fit' are --method, --json, --ci, --level/],
     [["fit", S, M, "--method"], /^lmm: --method needs a value, as in --method ML/],
     [["fit", S, M, "--method", "--json"], /^lmm: --method needs a value/],

@@ -7,6 +7,7 @@
 //   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
 //   lmm structures DATA.csv "SPEC" [--candidates "CS,AR1,..."] [--json]
 //   lmm influence DATA.csv "SPEC" [--group g] [--method REML|ML] [--json]
+//   lmm predict DATA.csv "SPEC" NEWDATA.csv [--level population|group|forecast] [--interval none|confidence|prediction] [--conf 0.95] [--json]
 //   lmm demo
 // Bad input prints one line on stderr and exits with 2; only `lmm` alone or --help prints the
 // usage. Every flag is checked: an unknown or misspelled one is an error with the nearest flag,
@@ -26,10 +27,11 @@ import { formatStructures, splitCandidates } from "./structures";
 import type { StructuresResult } from "../engine/inference/structures";
 import { formatInfluence, runInfluence } from "./influence";
 import { runEmmeans } from "./emmeans";
+import { PredictUsageError, formatPredict, runPredict } from "./predict";
 
 const USAGE = `usage:
   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95]
-                            [--ddf satterthwaite|kr|residual|containment] [--fixef-ci t|profile]
+                            [--ddf satterthwaite|kr|residual|containment] [--fixef-ci t|profile] [--rows]
   lmm lrt  DATA.csv "SPEC0" "SPEC1" [...] [--method REML|ML] [--json]
   lmm rlrt DATA.csv "SPEC" [--nsim 10000] [--seed 1] [--json]
   lmm anova DATA.csv "SPEC" [--type 1|2|3] [--ddf satterthwaite|kr|residual|containment] [--method REML|ML] [--L "0,1,0;0,0,1"] [--json]
@@ -37,6 +39,9 @@ const USAGE = `usage:
   lmm influence DATA.csv "SPEC" [--group g] [--method REML|ML] [--json]
   lmm emmeans DATA.csv "SPEC" --specs "treat[,g]" [--by "h"] [--at "time=200" | "time=150|200"] [--trend time]
                             [--adjust tukey|holm|bonferroni|sidak|none] [--ddf ...] [--method REML|ML] [--level 0.95] [--json]
+  lmm predict DATA.csv "SPEC" NEWDATA.csv [--level population|group|forecast] [--interval none|confidence|prediction]
+                            [--conf 0.95] [--method REML|ML] [--json]
+              (for predict, --level is the prediction level; --conf is the intervals' confidence level)
   lmm demo
 SPEC is a model such as "size ~ time*treat + (1|tree)" (lme4 syntax), optionally followed by
 "; AR1(time | tree)" (residual structure CS, AR1, CAR1, ARH1, UN, CSH, TOEP, ARMA, or spatial EXP,
@@ -49,13 +54,14 @@ class UsageError extends Error {}
 
 /** The flags of each command: true when the flag takes a value. */
 const FLAGS: Record<string, Record<string, boolean>> = {
-  fit: { "--method": true, "--json": false, "--ci": true, "--level": true, "--ddf": true, "--weights": true, "--fixef-ci": true },
+  fit: { "--method": true, "--json": false, "--ci": true, "--level": true, "--ddf": true, "--weights": true, "--fixef-ci": true, "--rows": false },
   lrt: { "--method": true, "--json": false, "--weights": true },
   rlrt: { "--nsim": true, "--seed": true, "--json": false, "--weights": true },
   anova: { "--method": true, "--json": false, "--type": true, "--ddf": true, "--L": true, "--weights": true },
   structures: { "--candidates": true, "--json": false, "--weights": true },
   influence: { "--group": true, "--method": true, "--json": false, "--weights": true },
   emmeans: { "--method": true, "--json": false, "--specs": true, "--by": true, "--at": true, "--trend": true, "--adjust": true, "--ddf": true, "--level": true, "--weights": true },
+  predict: { "--method": true, "--json": false, "--level": true, "--interval": true, "--conf": true, "--weights": true },
   demo: {},
 };
 const COMMANDS = Object.keys(FLAGS);
@@ -218,8 +224,13 @@ export async function main(argv: string[]): Promise<number> {
         noExtra(extra);
         const spec = weighted(spec0, args);
         const ddfFlag = args.flags.get("--ddf");
-        const opts = { method: methodOf(args), ci: ciOf(args), level: levelOf(args), ddf: parseDdf(ddfFlag === true ? "" : ddfFlag), fixefCi: fixefCiOf(args) };
+        const opts = { method: methodOf(args), ci: ciOf(args), level: levelOf(args), ddf: parseDdf(ddfFlag === true ? "" : ddfFlag), fixefCi: fixefCiOf(args), ...(args.flags.has("--rows") ? { fitted: true } : {}) };
         const fit = await runEngine<FitResultWithRows>({ kind: "fit", table: readTable(file), spec, options: opts });
+        if (fit.fitted) {
+          // Typed arrays from the worker print as objects in JSON: plain arrays.
+          const f = fit.fitted as unknown as Record<string, ArrayLike<number>>;
+          for (const k of Object.keys(f)) f[k] = Array.from(f[k]);
+        }
         if (json) print(fit);
         else process.stdout.write(formatFit(fit, path.basename(file), opts.level) + "\n");
         return 0;
@@ -290,6 +301,23 @@ export async function main(argv: string[]): Promise<number> {
         const res = runEmmeans(readTable(file), weighted(spec, args), args.flags, methodOf(args), levelOf(args));
         if (json) print(res.json);
         else process.stdout.write(res.text + "\n");
+        return 0;
+      }
+      case "predict": {
+        const [file, spec, newFile, extra] = args.positional;
+        if (!file) throw new UsageError("missing the data file, the model spec and the new data file");
+        if (!spec) throw new UsageError("missing the model spec and the new data file");
+        if (!newFile) throw new UsageError("missing the new data file (a CSV whose header names the model's columns)");
+        noExtra(extra);
+        let res;
+        try {
+          res = runPredict(readTable(file), spec, readTable(newFile), args.flags, methodOf(args));
+        } catch (e) {
+          if (e instanceof PredictUsageError) throw new UsageError(e.message);
+          throw e;
+        }
+        if (json) print(res);
+        else process.stdout.write(formatPredict(res, path.basename(newFile)) + "\n");
         return 0;
       }
       default: {

@@ -12,6 +12,7 @@ import { checkFitArgs } from "./options";
 import { checkIdentifiable, ridgeNotes } from "./model/confounding";
 import { singularMessages } from "./model/singular";
 import { nakagawaR2 } from "./inference/r2";
+import { standardized } from "./inference/residuals";
 import { ddfName, fixedDf, parseDdf, setFixefDf, setFixefKr } from "./inference/anova";
 import { profileBetaIntervals, profileBetaRefusal } from "./inference/profile-beta";
 import { DataError } from "./errors";
@@ -107,11 +108,11 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
     : Array.from({ length: p }, (_, i) => Array.from(vc.subarray(i * p, i * p + p), (v) => sigma2 * v));
   restore(fit);
   result.r2 = nakagawaR2(fit, beta, sigma2);
-  if (opts.fitted) result.fitted = fittedRows(fit, beta, bWork);
+  if (opts.fitted) result.fitted = fittedRows(fit, beta, bWork, Math.sqrt(sigma2));
   return result;
 }
 
-function fittedRows(fit: LmmFit, beta: Float64Array, bWork: Float64Array[]): FitResultWithRows["fitted"] {
+function fittedRows(fit: LmmFit, beta: Float64Array, bWork: Float64Array[], sigma: number): FitResultWithRows["fitted"] {
   const { design, model } = fit;
   const { n, p, X, y } = design;
   const conditional: number[] = new Array(n);
@@ -129,5 +130,12 @@ function fittedRows(fit: LmmFit, beta: Float64Array, bWork: Float64Array[]): Fit
     conditional[r] = c;
     residual[r] = y[r] - c;
   }
-  return { rows: Array.from(design.rows), conditional, marginal, residual };
+  const residualMarginal = Array.from(marginal, (m, r) => y[r] - m);
+  const cond = standardized(fit, residual, sigma);
+  const marg = standardized(fit, residualMarginal, sigma);
+  return {
+    rows: Array.from(design.rows), conditional, marginal, residual,
+    pearson: Array.from(cond.pearson), normalized: Array.from(cond.normalized),
+    residual_marginal: residualMarginal, pearson_marginal: Array.from(marg.pearson), normalized_marginal: Array.from(marg.normalized),
+  };
 }

@@ -35,3 +35,5 @@ export type { Adjust } from "./inference/adjust";
 import { contrastModel as contrastModel0 } from "./inference/lcontrast";
 export const contrastModel = guarded(contrastModel0);
 export type { LContrastResult, LContrastRow } from "./inference/lcontrast";
+import { predictModel as predictModel0 } from "./inference/predict";
+export const predictModel = guarded(predictModel0);

@@ -144,3 +144,28 @@ export function nearest(s: string, candidates: string[]): string | null {
   }
   return best !== null && bestD <= Math.max(1, Math.floor(Math.min(s.length, best.length) / 3)) ? best : null;
 }
+
+const PREDICT_LEVELS = ["population", "group", "forecast"];
+const PREDICT_INTERVALS = ["none", "confidence", "prediction"];
+
+/** predictModel(table, spec, newdata, opts). */
+export function checkPredictArgs(table: unknown, spec: unknown, newdata: unknown, opts: unknown): void {
+  checkTable(table);
+  checkSpec(spec);
+  checkTable(newdata);
+  const o = checkObject(opts, "prediction options");
+  checkKeys(o, ["level", "interval", "conf", "method", "signal"], "prediction option");
+  checkMethod(o.method);
+  if (o.level !== undefined && !(typeof o.level === "string" && PREDICT_LEVELS.includes(o.level))) {
+    throw new DataError(`the prediction level must be 'population', 'group' or 'forecast', not ${show(o.level)}${typeof o.level === "number" ? " (the confidence level is conf)" : ""}`);
+  }
+  if (o.interval !== undefined && !(typeof o.interval === "string" && PREDICT_INTERVALS.includes(o.interval))) {
+    throw new DataError(`interval must be 'none', 'confidence' or 'prediction', not ${show(o.interval)}`);
+  }
+  const conf = o.conf;
+  if (conf !== undefined && !(typeof conf === "number" && conf > 0 && conf < 1)) {
+    const pct = typeof conf === "number" && conf >= 50 && conf < 100 ? ` (for ${conf} % write ${conf / 100})` : "";
+    throw new DataError(`the confidence level must be a number between 0 and 1 (exclusive), such as 0.95, not ${show(conf)}${pct}`);
+  }
+  checkSignal(o.signal);
+}

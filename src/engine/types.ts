@@ -271,6 +271,14 @@ export interface FittedRows {
   marginal: RowNumbers;
   /** y - conditional */
   residual: RowNumbers;
+  /** residual / (sigma x the row's SD ratio), nlme's type = "pearson" (conditional level). */
+  pearson?: RowNumbers;
+  /** pearson whitened by the residual correlation, nlme's type = "normalized" (conditional level). */
+  normalized?: RowNumbers;
+  /** The same at the marginal level: y - marginal, and its pearson and normalized forms. */
+  residual_marginal?: RowNumbers;
+  pearson_marginal?: RowNumbers;
+  normalized_marginal?: RowNumbers;
 }
 
 /** Denominator df methods, as named in results (ARCHITECTURE.md §5). */
@@ -375,5 +383,46 @@ export interface AnovaOptions {
   method?: Method;
   /** Only these terms' rows (unknown names are an error). */
   terms?: string[];
+  signal?: { cancelled: boolean };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Predictions for new rows (ARCHITECTURE.md §5: `lmm predict --json`)
+
+/**
+ * population: X beta. group: X beta + Z b (a new group level gets 0 for that term, as lme4's
+ * allow.new.levels = TRUE). forecast: group level plus the part of a new occasion's residual
+ * that the group's observed residuals predict through the residual correlation (SAS OUTP).
+ */
+export type PredictLevel = "population" | "group" | "forecast";
+export type PredictInterval = "none" | "confidence" | "prediction";
+
+export interface PredictRow {
+  fit: number | null;
+  se: number | null;
+  lower: number | null;
+  upper: number | null;
+  /** The level actually used for this row (a row whose every group is new is "population"). */
+  level: PredictLevel | null;
+  /** Why the row differs from what was asked (new group, missing value), else null. */
+  note: string | null;
+}
+
+export interface PredictResult {
+  spec: string;
+  method: Method;
+  level: PredictLevel;
+  interval: PredictInterval;
+  /** Confidence level of the intervals. */
+  conf: number;
+  rows: PredictRow[];
+  notes: string[];
+}
+
+export interface PredictOptions {
+  level?: PredictLevel;
+  interval?: PredictInterval;
+  conf?: number;
+  method?: Method;
   signal?: { cancelled: boolean };
 }

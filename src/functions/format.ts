@@ -250,13 +250,15 @@ export function rlrtTable(res: RlrtResult): Cell[][] {
  * four significant digits of the residual SD.
  */
 export function fittedCells(fit: FitResultWithRows, type: FittedType, height: number): Rich[][] {
-  const label = type === "residual" ? "residual" : type === "marginal" ? "fitted (marginal)" : "fitted";
+  const label = type === "residual" ? "residual" : type === "marginal" ? "fitted (marginal)" : type === "pearson" ? "Pearson residual" : type === "normalized" ? "normalized residual" : "fitted";
   const out: Rich[][] = [[label]];
   for (let i = 1; i < height; i++) out.push([""]);
   const f = fit.fitted;
   if (!f) return out;
-  const vals = type === "residual" ? f.residual : type === "marginal" ? f.marginal : f.conditional;
-  const fmt = NF.bySE(fit.sigma, null);
+  const vals = type === "residual" ? f.residual : type === "marginal" ? f.marginal : type === "pearson" ? f.pearson : type === "normalized" ? f.normalized : f.conditional;
+  if (!vals) return out;
+  // Standardized residuals are on the scale of 1, not of sigma.
+  const fmt = NF.bySE(type === "pearson" || type === "normalized" ? 1 : fit.sigma, null);
   for (let i = 0; i < f.rows.length; i++) {
     const r = f.rows[i] + 1;
     if (r < height) out[r] = [n(vals[i], fmt)];

@@ -13,6 +13,7 @@ import { toExcel } from "./cell-values";
 import { anovaTable, anovaTypeArg, ddfArg } from "./anova-format";
 import { candidatesArg, structuresCells } from "./structures-format";
 import { adjustArg, atArg, boolArg, contrastCells, emmeansCells, lMatrixArg, namesArg } from "./emmeans-format";
+import { newdataArg, predictIntervalArg, predictLevelArg, predictTable } from "./predict-format";
 import { ciArg, dataArg, dataNotes, fail, fittedTypeArg, intArg, levelArg, methodArg, nameArg, onCancel, specArg, specsArg } from "./inputs";
 
 /**
@@ -107,7 +108,7 @@ export async function blup(data: any[][], spec: string, group: string | null, me
  * @customfunction FITTED
  * @param data The data with a header row.
  * @param spec The model.
- * @param [type] "conditional" (the default), "marginal" or "residual".
+ * @param [type] "conditional" (the default), "marginal", "residual", "pearson" (residual / (sigma x the row's SD ratio)) or "normalized" (Pearson residuals whitened by the residual correlation, as nlme's resid(type = "normalized")).
  * @param [method] "REML" (the default) or "ML".
  * @param invocation Cancellation handle (supplied by Excel).
  * @returns One column as tall as the data.
@@ -234,6 +235,30 @@ export async function contrast(data: any[][], spec: string, L: any[][], joint: a
     const options = { L: lMatrixArg(L), joint: boolArg(joint), ddf: ddfArg(ddf) ?? null };
     const r = await lmmClient.contrast(d.rows, specArg(spec), options, onCancel(invocation));
     return toExcel(contrastCells(r));
+  } catch (e) {
+    throw fail(e);
+  }
+}
+
+/**
+ * Predictions for new rows: one row per row of newdata (fit, se, interval, level, note). Type a new row and the prediction updates.
+ * Example: =LMM.PREDICT(A1:D396, "size ~ time*treat + (1|tree)", F1:H3, "group", "prediction")
+ * @customfunction PREDICT
+ * @param data The data with a header row.
+ * @param spec The model, e.g. "size ~ time*treat + (1|tree)".
+ * @param newdata The new rows with a header row naming the model's columns (a response column is not needed).
+ * @param [level] "population" (fixed effects, the default), "group" (fixed + random effects; a new group gets the population value, noted) or "forecast" (with a residual structure: group level plus what the group's residuals predict for a new occasion).
+ * @param [interval] "none" (the default), "confidence" or "prediction" (95 %).
+ * @param [method] "REML" (the default) or "ML".
+ * @param invocation Cancellation handle (supplied by Excel).
+ * @returns A header row, then one row per new row.
+ */
+export async function predict(data: any[][], spec: string, newdata: any[][], level: string | null, interval: string | null, method: string | null, invocation: CustomFunctions.CancelableInvocation): Promise<any[][]> {
+  try {
+    const d = dataArg(data);
+    const options = { newdata: newdataArg(newdata), level: predictLevelArg(level), interval: predictIntervalArg(interval), method: methodArg(method) };
+    const r = await lmmClient.predict(d.rows, specArg(spec), options, onCancel(invocation));
+    return predictTable(r);
   } catch (e) {
     throw fail(e);
   }

@@ -114,15 +114,16 @@ export function nameArg(v: unknown, what: string): string | null {
   throw new InputError(`${what} must be a column name in quotes`);
 }
 
-export type FittedType = "conditional" | "marginal" | "residual";
+export type FittedType = "conditional" | "marginal" | "residual" | "pearson" | "normalized";
+const FITTED_TYPES: FittedType[] = ["conditional", "marginal", "residual", "pearson", "normalized"];
 
 export function fittedTypeArg(v: unknown): FittedType {
   if (omitted(v)) return "conditional";
   const t = typeof v === "string" ? v.trim().toLowerCase() : "";
-  if (t !== "conditional" && t !== "marginal" && t !== "residual") {
-    throw new InputError(`type must be "conditional" (fixed + random effects, the default), "marginal" (fixed effects only) or "residual", not "${String(v)}"`);
+  if (!FITTED_TYPES.includes(t as FittedType)) {
+    throw new InputError(`type must be "conditional" (fixed + random effects, the default), "marginal" (fixed effects only), "residual", "pearson" (residual / (sigma x the row's SD ratio)) or "normalized" (pearson whitened by the residual correlation, as nlme), not "${String(v)}"`);
   }
-  return t;
+  return t as FittedType;
 }
 
 /** A whole number in [lo, hi], or undefined when left out. */

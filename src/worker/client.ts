@@ -5,9 +5,9 @@
 // (and its worker terminated) only when every caller waiting for it has cancelled.
 // Where jobs run is a Runner: Web Workers in the add-in, worker threads or in-process in Node,
 // a fake in tests.
-import type { AnovaResult, FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
+import type { AnovaResult, FitResultWithRows, LrtResult, Method, PredictResult, RlrtResult } from "../engine/types";
 import type { StructuresResult } from "../engine/inference/structures";
-import { AnovaJobOptions, ContrastJobOptions, EmmeansJobOptions, FitJobOptions, Job, JobInput, JobResult } from "./protocol";
+import { AnovaJobOptions, ContrastJobOptions, EmmeansJobOptions, FitJobOptions, Job, JobInput, JobResult, PredictJobOptions } from "./protocol";
 import type { EmmeansResult, LContrastResult } from "../engine";
 import { JobData, dataCells, dataFromRows } from "./data";
 
@@ -63,6 +63,10 @@ export function canonicalJob(job: Job): Job {
       return { kind: "emmeans", data, spec: job.spec.trim(), options: { ...job.options, method: job.options.method ?? "REML" } };
     case "contrast":
       return { kind: "contrast", data, spec: job.spec.trim(), options: { ...job.options, method: job.options.method ?? "REML" } };
+    case "predict": {
+      const o = job.options;
+      return { kind: "predict", data, spec: job.spec.trim(), options: { newdata: o.newdata, level: o.level ?? "population", interval: o.interval ?? "none", conf: o.conf ?? 0.95, method: o.method ?? "REML" } };
+    }
   }
 }
 
@@ -222,6 +226,11 @@ export class LmmClient {
 
   contrast(data: unknown[][] | JobData, spec: string, options: ContrastJobOptions, onCancel?: OnCancel): Promise<LContrastResult> {
     return this.request<LContrastResult>({ kind: "contrast", ...input(data), spec, options }, onCancel);
+  }
+
+  /** Predictions for the new rows `options.newdata` (header first). */
+  predict(data: unknown[][] | JobData, spec: string, options: PredictJobOptions, onCancel?: OnCancel): Promise<PredictResult> {
+    return this.request<PredictResult>({ kind: "predict", ...input(data), spec, options }, onCancel);
   }
 
   /** Jobs in flight (started, not finished, not cancelled). */

@@ -3,7 +3,7 @@
 // data.ts uses), so the page's bundles stay small and the engine is loaded once, inside the
 // worker (lmm-worker.js).
 import type { EmmeansOptions, EmmeansResult, LContrastResult } from "../engine";
-import type { AnovaOptions, AnovaResult, FitOptions, FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
+import type { AnovaOptions, AnovaResult, FitOptions, FitResultWithRows, LrtResult, Method, PredictOptions, PredictResult, RlrtResult } from "../engine/types";
 import type { StructuresResult } from "../engine/inference/structures";
 import { JobData, wireData } from "./data";
 
@@ -27,6 +27,7 @@ export type Job = (
   | { kind: "structures"; spec: string; options: { candidates?: string[] | null } }
   | { kind: "emmeans"; spec: string; options: EmmeansJobOptions }
   | { kind: "contrast"; spec: string; options: ContrastJobOptions }
+  | { kind: "predict"; spec: string; options: PredictJobOptions }
 ) &
   JobInput;
 
@@ -34,6 +35,9 @@ export type JobKind = Job["kind"];
 
 /** Options of an anova job: everything in AnovaOptions except the cancellation signal. */
 export type AnovaJobOptions = Omit<AnovaOptions, "signal">;
+
+/** Options of a predict job: the new rows (header first, as the range gives them) and PredictOptions without the signal. */
+export type PredictJobOptions = Omit<PredictOptions, "signal"> & { newdata: unknown[][] };
 
 /** Options of a marginal-means job (everything but the signal). */
 export type EmmeansJobOptions = Omit<EmmeansOptions, "signal">;
@@ -46,7 +50,7 @@ export interface ContrastJobOptions {
   method?: Method;
 }
 
-export type JobResult = FitResultWithRows | LrtResult | RlrtResult | AnovaResult | StructuresResult | EmmeansResult | LContrastResult;
+export type JobResult = FitResultWithRows | LrtResult | RlrtResult | AnovaResult | StructuresResult | EmmeansResult | LContrastResult | PredictResult;
 
 /** What the page posts: the job itself plus an id the answer repeats. */
 export type JobRequest = Job & { id: number };
@@ -79,7 +83,7 @@ export function responseTransfer(res: JobResponse): ArrayBuffer[] {
   const f = res.error ? undefined : (res.result as FitResultWithRows).fitted;
   if (!f) return [];
   const out: ArrayBuffer[] = [];
-  for (const a of [f.rows, f.conditional, f.marginal, f.residual]) if (!Array.isArray(a)) out.push((a as Float64Array | Int32Array).buffer as ArrayBuffer);
+  for (const a of [f.rows, f.conditional, f.marginal, f.residual, f.pearson, f.normalized, f.residual_marginal, f.pearson_marginal, f.normalized_marginal]) if (a && !Array.isArray(a)) out.push((a as Float64Array | Int32Array).buffer as ArrayBuffer);
   return out;
 }
 

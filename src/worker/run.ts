@@ -1,7 +1,7 @@
 // Running one job with the engine: the only worker-side code. The browser worker, the Node
 // worker thread and the in-process runner all call `answer`/`runJob`, so every face gets the
 // same numbers and the same error messages.
-import { anovaModel, compareModels, compareStructures, contrastModel, emmeansModel, exactRlrt, fitModel, tableFromRows } from "../engine";
+import { anovaModel, compareModels, compareStructures, contrastModel, emmeansModel, exactRlrt, fitModel, predictModel, tableFromRows } from "../engine";
 import { tableFromCellColumns } from "../engine/data/cell-columns";
 import type { DataTable, FitResultWithRows } from "../engine/types";
 import type { Job, JobRequest, JobResponse, JobResult, WorkerTiming } from "./protocol";
@@ -40,6 +40,11 @@ export function runJob(job: Job, signal?: { cancelled: boolean }, timing?: Worke
     case "contrast":
       result = contrastModel(table, job.spec, job.options.L, { joint: job.options.joint, ddf: job.options.ddf, method: job.options.method, signal: probe });
       break;
+    case "predict": {
+      const { newdata, ...o } = job.options;
+      result = predictModel(table, job.spec, tableFromRows(newdata), { ...o, signal: probe });
+      break;
+    }
     default:
       throw new Error(`unknown job kind '${(job as { kind: unknown }).kind}'`);
   }
@@ -89,6 +94,11 @@ export function packFitted(r: FitResultWithRows): void {
     marginal: Float64Array.from(f.marginal),
     residual: Float64Array.from(f.residual),
   };
+  // The standardized residuals and the marginal level's, when the engine gave them.
+  for (const k of ["pearson", "normalized", "residual_marginal", "pearson_marginal", "normalized_marginal"] as const) {
+    const v = f[k];
+    if (v) r.fitted[k] = Float64Array.from(v);
+  }
 }
 
 /** Runs a request and wraps the outcome as the message to post back. Never throws. */

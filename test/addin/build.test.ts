@@ -138,7 +138,7 @@ test("functions.json: the ids, matrix data and results, optional arguments, canc
   // types (src/functions/cell-values.ts); Excel accepts them only with this flag.
   assert.equal(meta.allowCustomDataForDataTypeAny, true, "top-level allowCustomDataForDataTypeAny");
   const byId = new Map(meta.functions.map((f) => [f.id, f]));
-  assert.deepEqual([...byId.keys()].sort(), ["ANOVA", "BLUP", "CONTRAST", "EMMEANS", "FIT", "FITTED", "LRT", "RLRT", "STRUCTURES", "VARCOMP"]);
+  assert.deepEqual([...byId.keys()].sort(), ["ANOVA", "BLUP", "CONTRAST", "EMMEANS", "FIT", "FITTED", "LRT", "PREDICT", "RLRT", "STRUCTURES", "VARCOMP"]);
   const params = (id: string) => byId.get(id)!.parameters.map((p) => `${p.name}${p.optional ? "?" : ""}`);
   assert.deepEqual(params("FIT"), ["data", "spec", "method?", "ddf?"]);
   assert.deepEqual(params("ANOVA"), ["data", "spec", "type?", "ddf?", "method?"]);
@@ -150,6 +150,7 @@ test("functions.json: the ids, matrix data and results, optional arguments, canc
   assert.deepEqual(params("FITTED"), ["data", "spec", "type?", "method?"]);
   assert.deepEqual(params("RLRT"), ["data", "spec", "nsim?", "seed?"]);
   assert.deepEqual(params("STRUCTURES"), ["data", "spec", "candidates?"]);
+  assert.deepEqual(params("PREDICT"), ["data", "spec", "newdata", "level?", "interval?", "method?"]);
   for (const [id, f] of byId) {
     assert.equal(f.name, id);
     assert.ok(f.description.length > 20, `${id} has a description`);

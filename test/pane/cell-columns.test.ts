@@ -172,7 +172,8 @@ test("the worker's answer carries the fitted values as typed arrays to transfer,
   const f = (res.result as { fitted: { rows: Int32Array; conditional: Float64Array } }).fitted;
   assert.ok(f.rows instanceof Int32Array && f.conditional instanceof Float64Array);
   assert.equal(f.conditional.length, 395);
-  assert.equal(responseTransfer(res).length, 4);
+  // rows, conditional, marginal, residual, and the pearson, normalized and marginal-level residuals
+  assert.equal(responseTransfer(res).length, 9);
   assert.ok(res.timing && res.timing.engine > 0 && res.timing.table >= 0);
   const viaRows = answer({ id: 8, kind: "fit", rows, spec: "size ~ time + (1|tree)", options: { fitted: true, ci: "none" } });
   assert.deepEqual((viaRows as { result: unknown }).result, (res as { result: unknown }).result, "rows or columns: the same fit");

@@ -49,7 +49,7 @@ interface TermCols {
   count: number;
 }
 
-interface Columns {
+export interface Columns {
   intercept: boolean;
   terms: TermCols[];
   names: string[];
@@ -69,7 +69,7 @@ function presentLevels(v: FactorVariable, rows: Int32Array): number[] {
  * R's columns for `terms` (in R's term order) with or without the intercept. `where` names the
  * part of the model in errors ("the fixed effects", "the random term (time | tree)").
  */
-function modelColumns(terms: Term[], intercept: boolean, vars: Variables, rows: Int32Array, where: string): Columns {
+export function modelColumns(terms: Term[], intercept: boolean, vars: Variables, rows: Int32Array, where: string): Columns {
   const keys = terms.map((t) => t.factors.map(exprLabel));
   const values = terms.map((t) => t.factors.map((e) => vars.get(e)));
   // Contrast (1) or indicator (2) coding of each factor in each term (R's TermCode).
@@ -154,7 +154,7 @@ function codingMatrix(v: TermVar): Float64Array | null {
 }
 
 /** Fill the row-major n x p matrix of `cols` for the used rows (M must be zero-filled). */
-function fillColumns(cols: Columns, rows: Int32Array, M: Float64Array, p: number): void {
+export function fillColumns(cols: Columns, rows: Int32Array, M: Float64Array, p: number): void {
   const n = rows.length;
   let off: Int32Array | null = null;
   let val: Float64Array | null = null;

@@ -58,7 +58,9 @@ function confoundedData(seed: number, k: number, m: number, reps: number): { tab
   for (let i = 0; i < k; i++) {
     for (let sub = 0; sub < 2; sub++) {
       for (let r = 0; r < reps; r++) {
-        const h = rng.uniform() < 0.5 ? "u" : "v";
+        // h random, but with both of its levels present (a one-level factor is another error).
+        const first = i === 0 && sub === 0 && r < 2;
+        const h = first ? (r === 0 ? "u" : "v") : rng.uniform() < 0.5 ? "u" : "v";
         rows.push([rng.normal() + i * 0.3, rng.normal(), `F${i}`, `G${map[i]}`, `S${i}_${sub}`, h]);
       }
     }

@@ -23,5 +23,7 @@ if (chosen.length === 0) {
   console.error(`no test file matches '${only}' under build/test (run tsc first?)`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...chosen], { stdio: "inherit" });
+// Every test process first loads the fixed fast-check seed (test/helpers/fc-seed.ts).
+const seed = path.join(root, "helpers", "fc-seed.js");
+const r = spawnSync(process.execPath, ["--require", seed, "--test", "--test-reporter=spec", ...chosen], { stdio: "inherit" });
 process.exit(r.status === null ? 1 : r.status);

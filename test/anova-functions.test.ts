@@ -4,7 +4,7 @@
 import "./addin/shim";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CfError, invocation } from "./addin/shim";
+import { expectValueError, invocation } from "./addin/shim";
 import { anova, fit } from "../src/functions/functions";
 import { closeRel, csvRows, readJson } from "./helpers/fixtures";
 
@@ -14,17 +14,6 @@ const fx = readJson<{ fixtures: Fx[] }>("test/fixtures/anova.json").fixtures;
 const oats = fx.find((f) => f.name === "oats_unbalanced")!;
 const rows = csvRows(oats.data);
 
-async function expectValueError(p: Promise<unknown>, re: RegExp) {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof CfError, `not a CustomFunctions.Error: ${e}`);
-    assert.equal(e.code, "#VALUE!");
-    assert.match(e.message, re);
-    return;
-  }
-  assert.fail(`no error (wanted ${re})`);
-}
 
 test("LMM.ANOVA: Type III (default) and Type I as lmerTest, residual df; every cell a number or text", async () => {
   for (const [type, ddf, want] of [[null, null, oats.anova["3"]], [1, null, oats.anova["1"]], ["II", "residual", oats.residual["2"]]] as const) {

@@ -4,7 +4,7 @@
 import "./addin/shim";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CfError, invocation } from "./addin/shim";
+import { expectValueError, invocation } from "./addin/shim";
 import { contrast, emmeans } from "../src/functions/functions";
 import { closeRel, csvRows, readJson } from "./helpers/fixtures";
 
@@ -13,17 +13,6 @@ const cases = readJson<{ cases: Fx[] }>("test/fixtures/emmeans.json").cases;
 const sitka = csvRows("assets/examples/sitka.csv");
 const SPEC = "size ~ time*treat + (1|tree)";
 
-async function expectValueError(p: Promise<unknown>, re: RegExp) {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof CfError, `not a CustomFunctions.Error: ${e}`);
-    assert.equal(e.code, "#VALUE!");
-    assert.match(e.message, re);
-    return;
-  }
-  assert.fail(`no error (wanted ${re})`);
-}
 
 const val = (c: unknown): number => (typeof c === "number" ? c : (c as { basicValue: number }).basicValue);
 

@@ -4,7 +4,7 @@
 import "./addin/shim";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CfError, invocation } from "./addin/shim";
+import { expectValueError, invocation } from "./addin/shim";
 import { fitted, predict } from "../src/functions/functions";
 import { closeRel, csvRows, readJson } from "./helpers/fixtures";
 
@@ -12,17 +12,6 @@ interface LmerFx { name: string; data: string; newdata: string; spec: string; po
 interface GlsFx { name: string; data: string; spec: string; resid: Record<string, number[]> }
 const fx = readJson<{ lmer: LmerFx[]; gls: GlsFx[] }>("test/fixtures/predict.json");
 
-async function expectValueError(p: Promise<unknown>, re: RegExp) {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof CfError, `not a CustomFunctions.Error: ${e}`);
-    assert.equal(e.code, "#VALUE!");
-    assert.match(e.message, re);
-    return;
-  }
-  assert.fail(`no error (wanted ${re})`);
-}
 
 const sitkaFx = fx.lmer.find((f) => f.name === "sitka_ri")!;
 const data = csvRows(sitkaFx.data);

@@ -3,7 +3,7 @@
 import "./shim";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CfError, errorCell, invocation } from "./shim";
+import { expectValueError, errorCell, invocation } from "./shim";
 import { blup, fit, fitted, lrt, rlrt, varcomp } from "../../src/functions/functions";
 import { csvRows } from "../helpers/fixtures";
 
@@ -11,17 +11,6 @@ const sitka = csvRows("assets/examples/sitka.csv");
 const SPEC = "size ~ time*treat + (1|tree)";
 const withCell = (r: number, c: number, v: unknown) => sitka.map((row, i) => (i === r ? row.map((x, j) => (j === c ? v : x)) : row));
 
-async function expectValueError(p: Promise<unknown>, re: RegExp) {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof CfError, `not a CustomFunctions.Error: ${e}`);
-    assert.equal(e.code, "#VALUE!");
-    assert.match(e.message, re);
-    return;
-  }
-  assert.fail(`no error (wanted ${re})`);
-}
 
 const cases: [string, () => Promise<unknown>, RegExp][] = [
   ["unknown column in the response", () => fit(sitka, "sise ~ time + (1|tree)", null, null, invocation()), /unknown column 'sise' \(did you mean size\?\); the data has: size, time, tree, treat/],

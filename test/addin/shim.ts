@@ -1,6 +1,7 @@
 // What Excel's shared runtime provides, for calling the functions in Node: the CustomFunctions
 // global (Error, ErrorCode) and an engine runner for the shared client (the add-in uses Web
 // Workers; here the engine runs in-process). Import this before the functions.
+import assert from "node:assert/strict";
 import { lmmClient } from "../../src/worker/shared";
 import { InProcessRunner } from "../../src/worker/inprocess";
 
@@ -49,3 +50,16 @@ export function errorCell(code = "#N/A"): unknown {
 }
 
 export { CfError };
+
+/** Awaits p and asserts it fails as Excel shows it: a CustomFunctions.Error #VALUE! whose message matches re. */
+export async function expectValueError(p: Promise<unknown>, re: RegExp): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof CfError, `not a CustomFunctions.Error: ${e}`);
+    assert.equal(e.code, "#VALUE!");
+    assert.match(e.message, re);
+    return;
+  }
+  assert.fail(`no error (wanted ${re})`);
+}

@@ -207,8 +207,32 @@ function type3(design: Design, cols: number[][], notes: string[]): TermContrast[
     }
   }
   zapsmall(L0);
-  // From the highest order down: a term's columns minus their projection on the columns of the
-  // terms that contain it (least squares over the P rows, as lm.fit's residuals).
+  projectOutContaining(L0, P, p, design, terms, cols);
+  // The rows of L0 that are X's columns, by name.
+  const rowOf = new Map<string, number>();
+  if (design.intercept) rowOf.set("(Intercept)", 0);
+  full.forEach((f, t) => f.names.forEach((nm, c) => rowOf.set(nm, offsets[t] + c)));
+  const xrow = design.xnames.map((nm) => {
+    const r = rowOf.get(nm);
+    if (r === undefined) throw new Error(`internal: X column ${nm} has no over-parameterized column`);
+    return r;
+  });
+  return terms.map((t, i) => {
+    const out: number[][] = [];
+    for (const c of cols[i]) {
+      const row = xrow.map((r) => L0[r * p + c]);
+      if (row.reduce((s, v) => s + Math.abs(v), 0) > 1e-8) out.push(row);
+    }
+    return { term: t.label, rows: out.length, L: Float64Array.from(out.flat()) };
+  });
+}
+
+/**
+ * From the highest-order term down: a term's columns of L0 (P x p) minus their projection on the
+ * columns of the terms that contain it (least squares over the P rows, as lm.fit's residuals),
+ * in place. The step both Type III constructions share.
+ */
+function projectOutContaining(L0: Float64Array, P: number, p: number, design: Design, terms: Design["fixedTerms"], cols: number[][]): void {
   const contains = containingTerms(design);
   const order = terms.map((_, t) => t).sort((a, b) => terms[b].vars.length - terms[a].vars.length || a - b);
   for (const t of order) {
@@ -230,23 +254,6 @@ function type3(design: Design, cols: number[][], notes: string[]): TermContrast[
       for (let r = 0; r < P; r++) L0[r * p + j] = block[r * cols[t].length + k];
     });
   }
-  // The rows of L0 that are X's columns, by name.
-  const rowOf = new Map<string, number>();
-  if (design.intercept) rowOf.set("(Intercept)", 0);
-  full.forEach((f, t) => f.names.forEach((nm, c) => rowOf.set(nm, offsets[t] + c)));
-  const xrow = design.xnames.map((nm) => {
-    const r = rowOf.get(nm);
-    if (r === undefined) throw new Error(`internal: X column ${nm} has no over-parameterized column`);
-    return r;
-  });
-  return terms.map((t, i) => {
-    const out: number[][] = [];
-    for (const c of cols[i]) {
-      const row = xrow.map((r) => L0[r * p + c]);
-      if (row.reduce((s, v) => s + Math.abs(v), 0) > 1e-8) out.push(row);
-    }
-    return { term: t.label, rows: out.length, L: Float64Array.from(out.flat()) };
-  });
 }
 
 /**
@@ -417,27 +424,7 @@ function type3Coded(design: Design, cols: number[][], notes: string[]): TermCont
     }
   }
   zapsmall(L0);
-  const contains = containingTerms(design);
-  const order = terms.map((_, t) => t).sort((a, b) => terms[b].vars.length - terms[a].vars.length || a - b);
-  for (const t of order) {
-    if (contains[t].length === 0) continue;
-    const basis = orthonormalBasis(L0, P, p, contains[t].flatMap((b) => cols[b]));
-    const block = new Float64Array(P * cols[t].length);
-    cols[t].forEach((j, k) => {
-      const y = new Float64Array(P);
-      for (let r = 0; r < P; r++) y[r] = L0[r * p + j];
-      for (const q of basis) {
-        let d = 0;
-        for (let r = 0; r < P; r++) d += q[r] * y[r];
-        for (let r = 0; r < P; r++) y[r] -= d * q[r];
-      }
-      for (let r = 0; r < P; r++) block[r * cols[t].length + k] = y[r];
-    });
-    zapsmall(block);
-    cols[t].forEach((j, k) => {
-      for (let r = 0; r < P; r++) L0[r * p + j] = block[r * cols[t].length + k];
-    });
-  }
+  projectOutContaining(L0, P, p, design, terms, cols);
   return terms.map((t, i) => {
     const out: number[][] = [];
     for (const c of cols[i]) {

@@ -17,6 +17,7 @@ import { rCode } from "./rcode";
 import { DetailContext, DetailOutput, FitOutput, StagedFitOutput, comparisonPlan, detailPlan, summaryPlan } from "./layout";
 import { spaghettiDataAsync } from "./chart";
 import { writeDiagnostics } from "./diagnostics";
+import { cooksInput } from "./cooks";
 import { TEXT, dataFormat } from "./formats";
 import { SavedModel, addModel, newId, planComparison, removeModel } from "./store";
 
@@ -394,7 +395,11 @@ export class PaneController {
     try {
       const out = this.stagedOutput(result, data, spec, specText, opts, choices);
       const written = await this.workbook.writeFit(out, (label, share) => this.view.setProgress(label, share), signal);
-      const diag = opts.diagnostics ? await writeDiagnostics(this.workbook, result, specText) : "";
+      let diag = "";
+      if (opts.diagnostics) {
+        this.view.setProgress("Refitting without each group (Cook's distance by group)…", null);
+        diag = await writeDiagnostics(this.workbook, result, specText, await cooksInput(this.fitter, data.data, result, specText));
+      }
       const model: SavedModel = {
         id: newId(this.clock()),
         spec: specText,

@@ -4,13 +4,17 @@
 // the caterpillar's interval line into segments ("NotPlotted").
 import type { DiagChart, DiagnosticsPlan } from "./diagnostics";
 import { createSheets, supports, writeBlock } from "./excel-io";
+import { addColumnChart } from "./cooks-io";
 
-export async function writeDiagnosticsSheet(ctx: Excel.RequestContext, plan: DiagnosticsPlan): Promise<string> {
-  const [sheet] = await createSheets(ctx, "Diagnostics", [""]);
+export async function writeDiagnosticsSheet(ctx: Excel.RequestContext, plan: DiagnosticsPlan, base = "Diagnostics"): Promise<string> {
+  const [sheet] = await createSheets(ctx, base, [""]);
   sheet.load("name");
   for (const b of plan.blocks) writeBlock(sheet, b);
   await ctx.sync();
-  if (supports("ExcelApi", "1.7")) for (const c of plan.charts) addDiagChart(sheet, c);
+  if (supports("ExcelApi", "1.7")) for (const c of plan.charts) {
+    if (c.kind === "column") addColumnChart(sheet, c);
+    else addDiagChart(sheet, c);
+  }
   sheet.activate();
   await ctx.sync();
   return sheet.name;

@@ -309,7 +309,7 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
     await page.check("#diagnostics");
     await page.click("#fit");
     await settled(page, /Diagnostics \(residual|No diagnostics/);
-    assert.match((await page.textContent("#status"))!, /Diagnostics \(residual, QQ and caterpillar charts\) on 'Diagnostics 1'\./);
+    assert.match((await page.textContent("#status"))!, /Diagnostics \(residual, QQ, caterpillar and Cook's distance charts\) on 'Diagnostics 1'\. Cook's distance by group: largest tree \d+ \(/);
     const dg = await page.evaluate(() => {
       const f = (window as unknown as { __fakeExcel: any }).__fakeExcel; // eslint-disable-line @typescript-eslint/no-explicit-any
       return { info: f.sheetInfo("Diagnostics 1"), cells: f.snapshot("Diagnostics 1") as unknown[][] };
@@ -320,10 +320,12 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
       "Normal QQ plot: residuals",
       "Normal QQ plot: BLUPs of tree: (Intercept)",
       "Caterpillar plot: tree: (Intercept), sorted",
+      "Cook's distance by tree: the fit without each tree, largest first",
     ]);
     for (const c of dcharts) {
       assert.ok(c.axes.x !== "" && c.axes.y !== "", `axis titles of '${c.title}'`);
-      assert.ok(c.bounds.x.min !== null && c.bounds.y.min !== null, `bounds of '${c.title}' from the data`);
+      // A column chart's category axis (the trees) has no numeric bounds in Excel.
+      assert.ok((c.type === "ColumnClustered" || c.bounds.x.min !== null) && c.bounds.y.min !== null, `bounds of '${c.title}' from the data`);
       assert.equal(c.legend, c.series.length > 1 && c.title !== "Residuals vs fitted values", `legend of '${c.title}'`);
       for (const sr of c.series as { ySheet?: string }[]) assert.equal(sr.ySheet, "Diagnostics 1", "the chart data are on the Diagnostics sheet");
     }
@@ -333,10 +335,25 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
     assert.equal(yCells(dcharts[2], 0), 79);
     assert.equal(yCells(dcharts[3], 0), 3 * 79);
     assert.equal((dcharts[3] as ChartInfo & { displayBlanksAs: string }).displayBlanksAs, "NotPlotted");
+    // Cook's distance by tree: 79 bars, largest first, the numbers lme4's influence(fit, groups = "tree")
+    {
+      const cook = dcharts[4];
+      assert.equal(cook.type, "ColumnClustered");
+      assert.equal(yCells(cook, 0), 79);
+      const gfx = readJson<{ groups: { name: string; levels: string[]; cooks: number[] }[] }>("test/fixtures/influence.json").groups.find((g) => g.name === "sitka_tree")!;
+      const at = (a: string) => { const m = /([A-Z]+)(\d+):[A-Z]+(\d+)/.exec(a)!; let c = 0; for (const ch of m[1]) c = c * 26 + ch.charCodeAt(0) - 64; return Array.from({ length: Number(m[3]) - Number(m[2]) + 1 }, (_, i) => dg.cells[Number(m[2]) - 1 + i][c - 1]); };
+      const labels = at(cook.series[0].x), values = at(cook.series[0].y) as number[];
+      labels.forEach((l, i) => closeRel(values[i], gfx.cooks[gfx.levels.indexOf(String(l))], 1e-4, `Cook's distance of tree ${String(l)}`));
+      assert.equal(labels[0], gfx.levels[gfx.cooks.indexOf(Math.max(...gfx.cooks))], "the largest first");
+      assert.equal(cook.bounds.y.min, 0);
+      assert.ok(cook.bounds.y.max! >= values[0]);
+    }
     {
       const grid = await page.context().browser()!.newPage();
-      await grid.setViewportSize({ width: 1000, height: 700 });
-      const svgs = dcharts.map((c) => chartHtml(c, dg.cells, 500, 350).replace(/^[\s\S]*<body>|<\/body>[\s\S]*$/g, ""));
+      await grid.setViewportSize({ width: 1000, height: 1050 });
+      const body = (html: string) => html.replace(/^[\s\S]*<body>|<\/body>[\s\S]*$/g, "");
+      // The Cook's-distance chart spans the grid's width, as on the sheet.
+      const svgs = dcharts.map((c) => (c.type === "ColumnClustered" ? `<div style="grid-column:1 / span 2">${body(chartHtml(c, dg.cells, 1000, 350))}</div>` : body(chartHtml(c, dg.cells, 500, 350))));
       await grid.setContent(`<!doctype html><html><body style="margin:0;display:grid;grid-template-columns:500px 500px;background:#fff">${svgs.join("")}</body></html>`);
       await grid.screenshot({ path: path.join(shotDir, "diagnostics.png") });
       await grid.close();

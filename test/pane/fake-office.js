@@ -307,7 +307,18 @@
           s.y = r._address;
           s.ySheet = r.sheet._name;
         },
-        format: { line: s.line },
+        format: {
+          line: s.line,
+          // Bars (the Cook's-distance column chart): their colour, for the renderer.
+          fill: {
+            setSolidColor(c) {
+              s.fill = c;
+            },
+          },
+        },
+        set gapWidth(v) {
+          s.gapWidth = v;
+        },
         // Markers (the Diagnostics sheet's points): recorded for the renderer.
         set markerStyle(v) {
           s.marker = Object.assign(s.marker || {}, { style: v });
@@ -688,7 +699,7 @@
           y: { min: c.axes.valueAxis.minimum, max: c.axes.valueAxis.maximum, major: c.axes.valueAxis.majorUnit },
         },
         titleSize: c.title.format.font.size,
-        series: c.seriesList.map((x) => ({ name: x.name, x: x.x, y: x.y, xSheet: x.xSheet, ySheet: x.ySheet, line: Object.assign({}, x.line), marker: x.marker ? Object.assign({}, x.marker) : null })),
+        series: c.seriesList.map((x) => ({ name: x.name, x: x.x, y: x.y, xSheet: x.xSheet, ySheet: x.ySheet, line: Object.assign({}, x.line), marker: x.marker ? Object.assign({}, x.marker) : null, fill: x.fill || null, gapWidth: x.gapWidth ?? null })),
       })),
       frozenRows: s.frozenRows,
       widths: Object.fromEntries(s.widths),

@@ -18,6 +18,7 @@ import { DetailContext, DetailOutput, FitOutput, StagedFitOutput, comparisonPlan
 import { spaghettiDataAsync } from "./chart";
 import { writeDiagnostics } from "./diagnostics";
 import { cooksInput } from "./cooks";
+import { writeShrinkage } from "./shrinkage";
 import { TEXT, dataFormat } from "./formats";
 import { SavedModel, addModel, newId, planComparison, removeModel } from "./store";
 
@@ -34,6 +35,8 @@ export interface PaneOptions {
   chartFactor: string | null;
   /** Also write a Diagnostics sheet (residual, QQ and caterpillar charts). */
   diagnostics?: boolean;
+  /** Also write the lecture's shrinkage chart (fixed group effects vs random intercepts) on its own sheet. */
+  shrinkage?: boolean;
 }
 
 export type Task = "read" | "fit" | "write" | "compare";
@@ -399,6 +402,10 @@ export class PaneController {
       if (opts.diagnostics) {
         this.view.setProgress("Refitting without each group (Cook's distance by group)…", null);
         diag = await writeDiagnostics(this.workbook, result, specText, await cooksInput(this.fitter, data.data, result, specText));
+      }
+      if (opts.shrinkage) {
+        this.view.setProgress("Fitting the fixed-effects-only model for the shrinkage chart…", null);
+        diag += await writeShrinkage(this.workbook, this.fitter, data, result, spec, specText, chartRoles(spec, choices).time);
       }
       const model: SavedModel = {
         id: newId(this.clock()),

@@ -57,6 +57,12 @@ export function addDiagChart(sheet: Excel.Worksheet, plan: DiagChart): Excel.Cha
   });
   chart.legend.visible = plan.legend;
   if (plan.legend) chart.legend.position = "Bottom";
+  if (plan.legend && plan.legendEntries) {
+    const show = new Set(plan.legendEntries);
+    plan.series.forEach((_, k) => {
+      if (!show.has(k)) chart.legend.legendEntries.getItemAt(k).visible = false;
+    });
+  }
   chart.setPosition(plan.anchor.from, plan.anchor.to);
   return chart;
 }

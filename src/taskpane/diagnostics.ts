@@ -30,7 +30,7 @@ export interface DiagSeries {
   markers: boolean;
   line: boolean;
   color: string;
-  dash: "Continuous" | "Dash";
+  dash: "Continuous" | "Dash" | "RoundDot";
 }
 
 export interface DiagChart {
@@ -44,6 +44,8 @@ export interface DiagChart {
   x: AxisBounds;
   y: AxisBounds;
   legend: boolean;
+  /** With a legend: the series whose entries show (all when omitted). */
+  legendEntries?: number[];
   anchor: { from: string; to: string };
 }
 

@@ -104,10 +104,13 @@ export function chartSvg(ch: ChartInfo, data: unknown[][], width: number, height
   // legend at the bottom
   if (shown.length) {
     const items = shown.map((i) => series[i]);
-    const itemW = Math.min(180, (width - 20) / items.length);
-    const x0 = width / 2 - (itemW * items.length) / 2;
+    // Each entry as wide as its text (about 7 px a character at 13 px), centred.
+    const widths = items.map((s) => Math.min(width / items.length, 44 + 6.5 * s.name.length));
+    const total = widths.reduce((a, b) => a + b, 0);
+    let x = width / 2 - total / 2;
     items.forEach((s, k) => {
-      const x = x0 + k * itemW, y = height - 14;
+      const y = height - 14;
+      if (k > 0) x += widths[k - 1];
       const dash = DASH[s.line.lineStyle ?? "Continuous"] ?? "";
       if (s.line.lineStyle === "None" && s.marker) out.push(`<circle cx="${x + 15}" cy="${y - 4}" r="4" fill="${s.marker.color}"/>`);
       else out.push(`<line x1="${x}" x2="${x + 30}" y1="${y - 4}" y2="${y - 4}" stroke="${s.line.color}" stroke-width="${((s.line.weight ?? 1.5) * 4) / 3}"${dash ? ` stroke-dasharray="${dash}"` : ""}/>`);

@@ -359,6 +359,36 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
       await grid.close();
     }
     await page.uncheck("#diagnostics");
+    // The lecture's shrinkage figure on its own sheet: per tree, the fixed-effects-only line
+    // (dashed) and the random-intercept line (solid) in one colour, a three-entry legend
+    await page.fill("#spec", "size ~ time + (1|tree)");
+    await page.check("#shrinkage");
+    await page.click("#fit");
+    await settled(page, /Shrinkage chart \(|No shrinkage chart/);
+    assert.match((await page.textContent("#status"))!, /Shrinkage chart \(size ~ factor\(tree\) \+ time vs size ~ time \+ \(1\|tree\)\) on 'Shrinkage 1'\./);
+    {
+      const sh = await page.evaluate(() => {
+        const f = (window as unknown as { __fakeExcel: any }).__fakeExcel; // eslint-disable-line @typescript-eslint/no-explicit-any
+        return { info: f.sheetInfo("Shrinkage 1"), cells: f.snapshot("Shrinkage 1") as unknown[][], overwrites: f.log.filter((e: { op: string }) => e.op === "OVERWRITE").length };
+      });
+      assert.equal(sh.overwrites, 0);
+      const c = sh.info.charts[0] as ChartInfo;
+      assert.equal(c.series.length, 27, "8 trees x 3, the population line, two legend entries");
+      assert.deepEqual(c.legendShown.map((i) => c.series[i].name), ["population line (X beta)", "fixed tree effects (factor(tree))", "random intercept (1|tree)"]);
+      for (let k = 0; k < 8; k++) {
+        const [dashed, solid] = [c.series[2 + 3 * k], c.series[3 + 3 * k]];
+        assert.equal(dashed.line.color, solid.line.color, "a tree's two lines in one colour");
+        assert.deepEqual([dashed.line.lineStyle, solid.line.lineStyle], ["Dash", "Continuous"]);
+      }
+      assert.ok(c.bounds.y.min! > 0 && c.bounds.x.min! >= 150, "axes from the data");
+      assert.ok(sh.cells.flat().some((v) => typeof v === "string" && v.includes('=LMM.FITTED(Sheet1!$A$1:$D$396, "size ~ factor(tree) + time")')), "the sheet says how to rebuild it");
+      const r = await page.context().browser()!.newPage();
+      await r.setViewportSize({ width: 900, height: 560 });
+      await r.setContent(chartHtml(c, sh.cells, 900, 560));
+      await r.screenshot({ path: path.join(shotDir, "shrinkage.png") });
+      await r.close();
+    }
+    await page.uncheck("#shrinkage");
     // 270 px (a Mac's narrowest pane): no select cuts its text
     await page.setViewportSize({ width: 270, height: 800 });
     const cut = await page.evaluate(() => {

@@ -617,6 +617,8 @@
       if (cells > limits.cellsPerSync) throw officeError("ResponsePayloadSizeLimitExceeded", `The response payload size has exceeded the limit (${cells} cells).`);
       for (const [obj, prop] of todo) {
         obj._loaded.add(prop.split("/")[0]);
+        // "items/name" loads the name of every item, as Office.js does.
+        if (obj instanceof Collection && prop.startsWith("items/")) for (const it of obj._list()) if (it instanceof Loadable) it._loaded.add(prop.slice(6));
         if (obj instanceof Range && (prop === "values" || prop === "*")) obj._snapshot = obj._read();
         obj._synced = true;
       }

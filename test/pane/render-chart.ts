@@ -105,7 +105,7 @@ export function chartSvg(ch: ChartInfo, data: unknown[][], width: number, height
   if (shown.length) {
     const items = shown.map((i) => series[i]);
     // Each entry as wide as its text (about 7 px a character at 13 px), centred.
-    const widths = items.map((s) => Math.min(width / items.length, 44 + 6.5 * s.name.length));
+    const widths = items.map((s) => Math.min(width / items.length, 60 + 6.5 * s.name.length));
     const total = widths.reduce((a, b) => a + b, 0);
     let x = width / 2 - total / 2;
     items.forEach((s, k) => {

@@ -5,11 +5,16 @@
 import type { DiagChart, DiagnosticsPlan } from "./diagnostics";
 import { createSheets, supports, writeBlock } from "./excel-io";
 import { addColumnChart } from "./cooks-io";
+import { columnLetters } from "./naming";
 
 export async function writeDiagnosticsSheet(ctx: Excel.RequestContext, plan: DiagnosticsPlan, base = "Diagnostics"): Promise<string> {
   const [sheet] = await createSheets(ctx, base, [""]);
   sheet.load("name");
   for (const b of plan.blocks) writeBlock(sheet, b);
+  for (const [c, w] of Object.entries(plan.widths ?? {})) {
+    const L = columnLetters(Number(c));
+    sheet.getRange(`${L}:${L}`).format.columnWidth = w;
+  }
   await ctx.sync();
   if (supports("ExcelApi", "1.7")) for (const c of plan.charts) {
     if (c.kind === "column") addColumnChart(sheet, c);

@@ -53,6 +53,8 @@ export interface DiagnosticsPlan {
   blocks: CellBlock[];
   charts: DiagChart[];
   notes: string[];
+  /** Column widths in points, by 0-based column (default widths elsewhere). */
+  widths?: Record<number, number>;
   /** Where more can go: the next free data column and the next grid slot (cooks.ts adds there). */
   next?: { col: number; chart: number };
 }

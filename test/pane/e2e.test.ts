@@ -389,6 +389,25 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
       await r.close();
     }
     await page.uncheck("#shrinkage");
+    // "Which structure?": the lecture's GLS ladder, ranked in the worker, on a new sheet
+    await page.fill("#spec", "size ~ time*treat ; AR1(time | tree)");
+    await page.waitForTimeout(400);
+    await page.click("#structures");
+    await settled(page, /Structures ranked|Structures not ranked|Which structure\? failed/, 120000);
+    assert.match((await page.textContent("#status"))!, /^Structures ranked on 'LMM structures 1' \(\d+ fitted by REML\): best by AIC UN/);
+    {
+      const st = await page.evaluate(() => {
+        const f = (window as unknown as { __fakeExcel: any }).__fakeExcel; // eslint-disable-line @typescript-eslint/no-explicit-any
+        return { info: f.sheetInfo("LMM structures 1"), cells: f.snapshot("LMM structures 1") as unknown[][] };
+      });
+      const ll = (s: string) => st.cells.find((r) => r[0] === s)![4] as number;
+      [["independence", -394.2299], ["AR1", -34.9311], ["ARH1", -15.7839], ["UN", 21.5648]].forEach(([s, x]) => closeAbs(ll(s as string), x as number, 5e-5, `${s} logLik`));
+      const r = await page.context().browser()!.newPage();
+      await r.setViewportSize({ width: 1100, height: 420 });
+      await r.setContent(sheetHtml("LMM structures 1", st.cells, st.info, null, { nrows: 20, ncols: 9 }));
+      await r.screenshot({ path: path.join(shotDir, "structures-sheet.png"), fullPage: true });
+      await r.close();
+    }
     // 270 px (a Mac's narrowest pane): no select cuts its text
     await page.setViewportSize({ width: 270, height: 800 });
     const cut = await page.evaluate(() => {

@@ -90,7 +90,8 @@ export function addCooks(plan: DiagnosticsPlan, input: CooksInput): string {
     const cats = rangeAddress(4, col, shown, 1), vals = rangeAddress(4, col + 1, shown, 1);
     col += 4;
     const top = order.length > 0 && Number.isFinite(gi.cooks[order[0]]) ? gi.cooks[order[0]] : 0;
-    const y = niceBounds(0, top > 0 ? top : 1);
+    // A little room above the tallest bar, so it does not touch the frame.
+    const y = niceBounds(0, top > 0 ? top * 1.05 : 1);
     const at = fullRow(k);
     k = at.slot + 2;
     const chart: DiagChart = {

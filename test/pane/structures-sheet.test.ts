@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { compareModels, compareStructures, fitModel, parseSpec, tableFromRows } from "../../src/engine";
 import type { FitResultWithRows, LrtResult, Method } from "../../src/engine/types";
 import type { StructuresResult } from "../../src/engine/inference/structures";
-import { ladderSpec } from "../../src/taskpane/structures-sheet";
+import { confoundedNote, ladderSpec } from "../../src/taskpane/structures-sheet";
 import { PaneController, PaneView } from "../../src/taskpane/controller";
 import { ExcelWorkbook } from "../../src/taskpane/excel-io";
 import type { FitData, FitRequest, Fitter } from "../../src/taskpane/ports";
@@ -29,6 +29,9 @@ test("which structure: the model's own structure, or AR1 over the pane's time an
   assert.equal(l("size ~ time*treat + (1|tree)"), "size ~ time*treat + (1|tree) ; AR1(time | tree)");
   assert.equal(l("size ~ time*treat + (1|tree) ; CS(1 | tree) ; varIdent(treat)"), "size ~ time*treat + (1|tree) ; AR1(time | tree) ; varIdent(treat)");
   assert.throws(() => l("size ~ treat + (1|tree)", null), /choose the time column and the grouping column/);
+  // A random intercept for the residual group: CS, TOEP and UN are said to be confounded with it.
+  assert.match(confoundedNote(parseSpec(l("size ~ time*treat + (1|tree)")))!, /CS, TOEP and UN already contain a constant covariance within tree/);
+  assert.equal(confoundedNote(parseSpec("size ~ time*treat ; AR1(time | tree)")), null);
 });
 
 const tableOf = (d: FitData) => (Array.isArray(d) ? tableFromRows(d) : tableFromCellColumns(d.cells));

@@ -20,6 +20,7 @@ import type { DataTable, FitResultWithRows, LrtResult, Method, RlrtResult } from
 import { decodeText } from "../engine/data/decode";
 import { nearest } from "../engine/options";
 import { runEngine } from "./progress";
+import { formatRows } from "./rows-format";
 import { formatFit, formatLrt, formatRlrt } from "./format";
 import { runDemo } from "./demo";
 import { runAnova } from "./anova";
@@ -232,7 +233,7 @@ export async function main(argv: string[]): Promise<number> {
           for (const k of Object.keys(f)) f[k] = Array.from(f[k]);
         }
         if (json) print(fit);
-        else process.stdout.write(formatFit(fit, path.basename(file), opts.level) + "\n");
+        else process.stdout.write(formatFit(fit, path.basename(file), opts.level) + "\n" + (fit.fitted ? "\n" + formatRows(fit) + "\n" : ""));
         return 0;
       }
       case "lrt": {

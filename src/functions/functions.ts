@@ -258,7 +258,7 @@ export async function predict(data: any[][], spec: string, newdata: any[][], lev
     const d = dataArg(data);
     const options = { newdata: newdataArg(newdata), level: predictLevelArg(level), interval: predictIntervalArg(interval), method: methodArg(method) };
     const r = await lmmClient.predict(d.rows, specArg(spec), options, onCancel(invocation));
-    return predictTable(r);
+    return toExcel(predictTable(r));
   } catch (e) {
     throw fail(e);
   }

@@ -2,7 +2,8 @@
 // engine import: the functions' bundle stays small.
 import type { PredictInterval, PredictLevel, PredictResult } from "../engine/types";
 import { InputError } from "./inputs";
-import type { Cell } from "./format";
+import { Num, Rich, rect } from "./format";
+import * as NF from "./number-formats";
 
 const omitted = (v: unknown): boolean => v === null || v === undefined || v === 0 || (typeof v === "string" && v.trim() === "");
 
@@ -35,13 +36,27 @@ export function predictIntervalArg(v: unknown): PredictInterval {
   throw new InputError(`interval must be "none" (the default), "confidence" or "prediction", not "${String(v)}"`);
 }
 
-const cell = (x: number | null): Cell => (x === null || !Number.isFinite(x) ? "" : x);
+/**
+ * The table's one number format for fit, se and the bounds: four significant digits of the
+ * smallest SE (the precision the best-known prediction has), so the column's decimals line up;
+ * without any SE, four significant digits of the largest prediction.
+ */
+export function predictFormat(r: PredictResult): string {
+  let se = Infinity, fit = 0;
+  for (const row of r.rows) {
+    if (row.se !== null && Number.isFinite(row.se) && row.se > 0 && row.se < se) se = row.se;
+    if (row.fit !== null && Number.isFinite(row.fit) && Math.abs(row.fit) > Math.abs(fit)) fit = row.fit;
+  }
+  return NF.bySE(Number.isFinite(se) ? se : null, fit);
+}
 
-/** A header row, then one row per new row (fit, se, [lower, upper], level, note); then the general notes. */
-export function predictTable(r: PredictResult): Cell[][] {
+/** A header row, then one row per new row (fit, se, [lower, upper], level, note), each number with its format. */
+export function predictTable(r: PredictResult): Rich[][] {
   const iv = r.interval !== "none";
   const pct = `${r.conf * 100}%`;
-  const out: Cell[][] = [["fit", "se", ...(iv ? [`lower ${pct}`, `upper ${pct}`] : []), "level", "note"]];
+  const f = predictFormat(r);
+  const cell = (x: number | null): Rich => (x === null || !Number.isFinite(x) ? "" : new Num(x, f));
+  const out: Rich[][] = [["fit", "se", ...(iv ? [`lower ${pct}`, `upper ${pct}`] : []), "level", "note"]];
   for (const row of r.rows) out.push([cell(row.fit), cell(row.se), ...(iv ? [cell(row.lower), cell(row.upper)] : []), row.level ?? "", row.note ?? ""]);
-  return out;
+  return rect(out);
 }

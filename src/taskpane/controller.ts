@@ -17,6 +17,9 @@ import { rCode } from "./rcode";
 import { DetailContext, DetailOutput, FitOutput, StagedFitOutput, comparisonPlan, detailPlan, summaryPlan } from "./layout";
 import { spaghettiDataAsync } from "./chart";
 import { writeDiagnostics } from "./diagnostics";
+import { cooksInput } from "./cooks";
+import { writeShrinkage } from "./shrinkage";
+import { writeStructures } from "./structures-sheet";
 import { TEXT, dataFormat } from "./formats";
 import { SavedModel, addModel, newId, planComparison, removeModel } from "./store";
 
@@ -33,6 +36,8 @@ export interface PaneOptions {
   chartFactor: string | null;
   /** Also write a Diagnostics sheet (residual, QQ and caterpillar charts). */
   diagnostics?: boolean;
+  /** Also write the lecture's shrinkage chart (fixed group effects vs random intercepts) on its own sheet. */
+  shrinkage?: boolean;
 }
 
 export type Task = "read" | "fit" | "write" | "compare";
@@ -394,7 +399,15 @@ export class PaneController {
     try {
       const out = this.stagedOutput(result, data, spec, specText, opts, choices);
       const written = await this.workbook.writeFit(out, (label, share) => this.view.setProgress(label, share), signal);
-      const diag = opts.diagnostics ? await writeDiagnostics(this.workbook, result, specText) : "";
+      let diag = "";
+      if (opts.diagnostics) {
+        this.view.setProgress("Refitting without each group (Cook's distance by group)…", null);
+        diag = await writeDiagnostics(this.workbook, result, specText, await cooksInput(this.fitter, data.data, result, specText));
+      }
+      if (opts.shrinkage) {
+        this.view.setProgress("Fitting the fixed-effects-only model for the shrinkage chart…", null);
+        diag += await writeShrinkage(this.workbook, this.fitter, data, result, spec, specText, chartRoles(spec, choices).time);
+      }
       const model: SavedModel = {
         id: newId(this.clock()),
         spec: specText,
@@ -513,6 +526,37 @@ export class PaneController {
     await pause();
     const detail = detailPlan(result, { response, responseFormat: dataFormat(data.formats, colOf(response)), firstDataRow: data.headerRow + 1, extras, chart });
     return { detail: detail.plan, chart: detail.chart, chartSkipped };
+  }
+
+  /** "Which structure?": the residual structures ranked for the current model, on a new sheet (structures-sheet.ts). */
+  async whichStructure(): Promise<void> {
+    if (this.busy) return;
+    for (const f of ["spec", "fit", "time"] as Field[]) this.view.setError(f, null);
+    const data = this.data;
+    if (!data) {
+      this.view.setError("fit", "Choose the data first: select it in the sheet (or click in it) and press Use data in step 1.");
+      return;
+    }
+    const spec = this.checkSpec();
+    if (!spec) return;
+    const specText = this.view.specText().trim();
+    const roles = chartRoles(spec, this.view.choices());
+    const signal = this.begin("fit");
+    try {
+      this.view.setProgress("Fitting each candidate residual structure by REML (in the background)…", null);
+      const said = await writeStructures(this.workbook, this.fitter, data, spec, specText, roles.time, roles.group);
+      if (signal.cancelled) throw Object.assign(new Error("cancelled"), { name: "CancelledError" });
+      this.view.setStatus(said, "success");
+    } catch (e) {
+      if (isCancel(e) || signal.cancelled) this.view.setStatus("Which structure? was cancelled.", "warning");
+      else {
+        const r = routeError(e, "fit");
+        this.view.setError(r.field, r.message, r.span);
+        this.view.setStatus(r.field === "fit" ? "Which structure? failed:" : `Structures not ranked: see the message under ${FIELD_LABEL[r.field]}.`, "warning");
+      }
+    } finally {
+      this.end();
+    }
   }
 
   async compare(): Promise<void> {

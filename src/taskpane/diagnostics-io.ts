@@ -4,13 +4,22 @@
 // the caterpillar's interval line into segments ("NotPlotted").
 import type { DiagChart, DiagnosticsPlan } from "./diagnostics";
 import { createSheets, supports, writeBlock } from "./excel-io";
+import { addColumnChart } from "./cooks-io";
+import { columnLetters } from "./naming";
 
-export async function writeDiagnosticsSheet(ctx: Excel.RequestContext, plan: DiagnosticsPlan): Promise<string> {
-  const [sheet] = await createSheets(ctx, "Diagnostics", [""]);
+export async function writeDiagnosticsSheet(ctx: Excel.RequestContext, plan: DiagnosticsPlan, base = "Diagnostics"): Promise<string> {
+  const [sheet] = await createSheets(ctx, base, [""]);
   sheet.load("name");
   for (const b of plan.blocks) writeBlock(sheet, b);
+  for (const [c, w] of Object.entries(plan.widths ?? {})) {
+    const L = columnLetters(Number(c));
+    sheet.getRange(`${L}:${L}`).format.columnWidth = w;
+  }
   await ctx.sync();
-  if (supports("ExcelApi", "1.7")) for (const c of plan.charts) addDiagChart(sheet, c);
+  if (supports("ExcelApi", "1.7")) for (const c of plan.charts) {
+    if (c.kind === "column") addColumnChart(sheet, c);
+    else addDiagChart(sheet, c);
+  }
   sheet.activate();
   await ctx.sync();
   return sheet.name;
@@ -53,6 +62,12 @@ export function addDiagChart(sheet: Excel.Worksheet, plan: DiagChart): Excel.Cha
   });
   chart.legend.visible = plan.legend;
   if (plan.legend) chart.legend.position = "Bottom";
+  if (plan.legend && plan.legendEntries) {
+    const show = new Set(plan.legendEntries);
+    plan.series.forEach((_, k) => {
+      if (!show.has(k)) chart.legend.legendEntries.getItemAt(k).visible = false;
+    });
+  }
   chart.setPosition(plan.anchor.from, plan.anchor.to);
   return chart;
 }

@@ -12,12 +12,15 @@ import type { WorkbookPort } from "./ports";
 import type { Cell, CellBlock } from "./layout";
 import { AxisBounds, evenlySpaced, niceBounds } from "./chart";
 import { rangeAddress, cellAddress } from "./naming";
+import { CooksInput, addCooks } from "./cooks";
 
 export const MAX_POINTS = 5000;
 /** Random effects drawn (QQ and caterpillar each); the rest are said in a note. */
 export const MAX_EFFECTS = 4;
 /** Column of the first chart-data table (0-based; T): the charts sit in A:R. */
-const DATA_COL = 19;
+export const DATA_COL = 19;
+/** Row of the charts' grid (0-based). */
+export const GRID_TOP = 3;
 
 export interface DiagSeries {
   name: string;
@@ -27,10 +30,12 @@ export interface DiagSeries {
   markers: boolean;
   line: boolean;
   color: string;
-  dash: "Continuous" | "Dash";
+  dash: "Continuous" | "Dash" | "RoundDot";
 }
 
 export interface DiagChart {
+  /** "xy" (the default): an XY scatter; "column": bars over the categories in the first series' x range (cooks.ts). */
+  kind?: "xy" | "column";
   name: string;
   title: string;
   xTitle: string;
@@ -39,6 +44,8 @@ export interface DiagChart {
   x: AxisBounds;
   y: AxisBounds;
   legend: boolean;
+  /** With a legend: the series whose entries show (all when omitted). */
+  legendEntries?: number[];
   anchor: { from: string; to: string };
 }
 
@@ -46,6 +53,10 @@ export interface DiagnosticsPlan {
   blocks: CellBlock[];
   charts: DiagChart[];
   notes: string[];
+  /** Column widths in points, by 0-based column (default widths elsewhere). */
+  widths?: Record<number, number>;
+  /** Where more can go: the next free data column and the next grid slot (cooks.ts adds there). */
+  next?: { col: number; chart: number };
 }
 
 const BLUE = "#0072B2", ORANGE = "#D55E00", GREY = "#7F7F7F";
@@ -67,7 +78,7 @@ function bounds(values: number[]): AxisBounds {
 }
 
 /** Where the k-th chart goes: two per row of the grid, each 9 columns by 20 rows. */
-function anchor(k: number, top: number): { from: string; to: string } {
+export function anchor(k: number, top: number): { from: string; to: string } {
   const r = top + Math.floor(k / 2) * 21, c = (k % 2) * 9;
   return { from: cellAddress(r, c), to: cellAddress(r + 20, c + 8) };
 }
@@ -77,7 +88,7 @@ export function diagnosticsPlan(d: Diagnostics, response: string, spec: string):
   const charts: DiagChart[] = [];
   const notes: string[] = [];
   let col = DATA_COL;
-  const TOP = 3;
+  const TOP = GRID_TOP;
   blocks.push({ row: 0, col: 0, values: [[`Diagnostics of ${spec}`]], style: "title" });
   blocks.push({ row: 1, col: 0, values: [["Conditional residuals (y minus the fitted values with the BLUPs); the chart data are in the columns from T on."]], style: "subtitle" });
   /** A table of columns at the data area; returns the ranges of its data columns. */
@@ -150,22 +161,25 @@ export function diagnosticsPlan(d: Diagnostics, response: string, spec: string):
       x: bounds(c.flatMap((r) => [r.lower, r.upper])), y: { min: 0, max: c.length + 1, major: niceBounds(0, c.length + 1).major }, legend: true, anchor: anchor(k++, TOP),
     });
   }
-  return { blocks, charts, notes };
+  return { blocks, charts, notes, next: { col, chart: k } };
 }
 
 /**
  * The controller's hook: plans and writes the Diagnostics sheet for a fit; returns the sentence
- * for the status line (" Diagnostics on 'Diagnostics 1'." or why there is none). Never throws:
+ * for the status line (" Diagnostics on 'Diagnostics 1'." or why there is none). `cooks`: the
+ * group deletions for the Cook's-distance charts (cooks.ts), or why there are none. Never throws:
  * the fit's own sheets are written already.
  */
-export async function writeDiagnostics(workbook: WorkbookPort, result: FitResultWithRows, specText: string): Promise<string> {
+export async function writeDiagnostics(workbook: WorkbookPort, result: FitResultWithRows, specText: string, cooks?: CooksInput): Promise<string> {
   if (!workbook.writeDiagnostics) return " No diagnostics sheet: this host cannot write one.";
   if (!result.fitted) return " No diagnostics sheet: the fit has no fitted values.";
   try {
     const response = specText.split("~")[0].trim() || "response";
     const plan = diagnosticsPlan(diagnostics(result), response, specText);
+    const said = cooks ? addCooks(plan, cooks) : "";
+    const drawn = plan.charts.some((c) => c.kind === "column") ? "residual, QQ, caterpillar and Cook's distance charts" : "residual, QQ and caterpillar charts";
     const name = await workbook.writeDiagnostics(plan);
-    return ` Diagnostics (residual, QQ and caterpillar charts) on '${name}'${plan.notes.length ? ` (${plan.notes.join("; ")})` : ""}.`;
+    return ` Diagnostics (${drawn}) on '${name}'${plan.notes.length ? ` (${plan.notes.join("; ")})` : ""}.${said}`;
   } catch (e) {
     return ` No diagnostics sheet: ${(e as Error).message ?? String(e)}.`;
   }

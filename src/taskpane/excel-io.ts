@@ -246,6 +246,10 @@ export class ExcelWorkbook implements WorkbookPort {
     return this.run((ctx) => writeDiagnosticsSheet(ctx, plan));
   }
 
+  async writeChartSheet(base: string, plan: DiagnosticsPlan): Promise<string> {
+    return this.run((ctx) => writeDiagnosticsSheet(ctx, plan, base));
+  }
+
   async writeComparison(plan: SheetPlan, base: string): Promise<string> {
     return this.run(async (ctx) => {
       const [sheet] = await createSheets(ctx, base, [""]);

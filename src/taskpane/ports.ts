@@ -7,6 +7,8 @@ import type { SavedModel } from "./store";
 import type { DiagnosticsPlan } from "./diagnostics";
 import type { Signal } from "./blocks";
 import type { JobData } from "../worker/data";
+import type { InfluenceResult } from "../engine/inference/influence";
+import type { StructuresResult } from "../engine/inference/structures";
 
 /** Data for a fit: rows (header first), or the compact columns read in blocks (DataSet.data). */
 export type FitData = unknown[][] | JobData;
@@ -21,6 +23,10 @@ export interface FitRequest {
 export interface Fitter {
   fit(data: FitData, spec: string, opts: FitRequest): Promise<FitResultWithRows>;
   lrt(data: FitData, specs: string[], opts: { method: Method }): Promise<LrtResult>;
+  /** Group deletion (Cook's distance by group) for the Diagnostics sheet; optional: without it the chart is skipped. */
+  influence?(data: FitData, spec: string, opts: { method: Method; groups?: string[] }): Promise<InfluenceResult>;
+  /** The covariance-structure ranking ("Which structure?"). */
+  structures?(data: FitData, spec: string): Promise<StructuresResult>;
   /** Stop whatever this fitter is running; its pending promises reject with a CancelledError. */
   cancel(): void;
   /** Get ready for a fit (start the worker) while the user builds the model. */
@@ -81,6 +87,8 @@ export interface WorkbookPort {
   writeComparison(plan: SheetPlan, base: string): Promise<string>;
   /** Create a Diagnostics sheet with its charts (optional: hosts without it skip the sheet). */
   writeDiagnostics?(plan: DiagnosticsPlan): Promise<string>;
+  /** Create a new sheet named after `base` ("Shrinkage 1") with the plan's cells and charts; returns its name. */
+  writeChartSheet?(base: string, plan: DiagnosticsPlan): Promise<string>;
   loadModels(): Promise<SavedModel[]>;
   saveModels(models: SavedModel[]): Promise<void>;
 }

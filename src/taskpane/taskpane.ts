@@ -16,6 +16,7 @@ function wire(view: DomView, pane: PaneController): void {
   on("cancel", "click", () => pane.cancel());
   on("rcode", "click", () => void pane.copyR());
   on("compare", "click", () => void pane.compare());
+  on("structures", "click", () => void pane.whichStructure());
   on("forget", "click", () => void pane.forget());
   on("rebuild", "click", () => pane.rebuildSpec());
   on("restore", "click", () => {

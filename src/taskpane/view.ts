@@ -110,6 +110,7 @@ export class DomView implements PaneView {
       chart: this.checked("chart"),
       chartFactor: this.select("chart-factor").value || null,
       diagnostics: this.checked("diagnostics"),
+      shrinkage: this.checked("shrinkage"),
     };
   }
 
@@ -287,7 +288,7 @@ export class DomView implements PaneView {
 
   setBusy(task: Task | null): void {
     const busy = task !== null;
-    for (const id of ["read", "fit", "compare", "forget", "rcode"]) this.el<HTMLButtonElement>(id).disabled = busy;
+    for (const id of ["read", "fit", "compare", "forget", "rcode", "structures"]) this.el<HTMLButtonElement>(id).disabled = busy;
     this.el<HTMLButtonElement>("cancel").disabled = !busy;
     this.el("main").setAttribute("aria-busy", busy ? "true" : "false");
     if (this.timer) clearInterval(this.timer);

@@ -4,11 +4,15 @@
 // settles our promises at once, even when a custom function still waits on the same fit.
 import type { FitResultWithRows, LrtResult, Method } from "../engine/types";
 import type { FitData, FitRequest, Fitter } from "./ports";
+import type { InfluenceResult } from "../engine/inference/influence";
+import type { StructuresResult } from "../engine/inference/structures";
 
 /** The part of the worker client (src/worker/client.ts LmmClient) the pane uses. */
 export interface ClientLike {
   fit(data: FitData, spec: string, options: FitRequest, onCancel?: (hook: () => void) => void): Promise<FitResultWithRows>;
   lrt(data: FitData, specs: string[], options: { method?: Method }, onCancel?: (hook: () => void) => void): Promise<LrtResult>;
+  influence?(data: FitData, spec: string, options: { method?: Method; groups?: string[]; rows?: boolean }, onCancel?: (hook: () => void) => void): Promise<InfluenceResult>;
+  structures?(data: FitData, spec: string, options: { candidates?: string[] | null }, onCancel?: (hook: () => void) => void): Promise<StructuresResult>;
   warm?(): void;
 }
 
@@ -29,6 +33,19 @@ export class ClientFitter implements Fitter {
 
   lrt(data: FitData, specs: string[], opts: { method: Method }): Promise<LrtResult> {
     return this.track((onCancel) => this.client.lrt(data, specs, opts, onCancel));
+  }
+
+  /** Group deletion only: the per-row leverages are not needed for the chart. */
+  influence(data: FitData, spec: string, opts: { method: Method; groups?: string[] }): Promise<InfluenceResult> {
+    const client = this.client;
+    if (!client.influence) return Promise.reject(new Error("this worker cannot compute influence"));
+    return this.track((onCancel) => client.influence!(data, spec, { ...opts, rows: false }, onCancel));
+  }
+
+  structures(data: FitData, spec: string): Promise<StructuresResult> {
+    const client = this.client;
+    if (!client.structures) return Promise.reject(new Error("this worker cannot rank structures"));
+    return this.track((onCancel) => client.structures!(data, spec, {}, onCancel));
   }
 
   warm(): void {

@@ -7,7 +7,8 @@
 // a fake in tests.
 import type { AnovaResult, FitResultWithRows, LrtResult, Method, PredictResult, RlrtResult } from "../engine/types";
 import type { StructuresResult } from "../engine/inference/structures";
-import { AnovaJobOptions, ContrastJobOptions, EmmeansJobOptions, FitJobOptions, Job, JobInput, JobResult, PredictJobOptions } from "./protocol";
+import { AnovaJobOptions, ContrastJobOptions, EmmeansJobOptions, FitJobOptions, InfluenceJobOptions, Job, JobInput, JobResult, PredictJobOptions } from "./protocol";
+import type { InfluenceResult } from "../engine/inference/influence";
 import type { EmmeansResult, LContrastResult } from "../engine";
 import { JobData, dataCells, dataFromRows } from "./data";
 
@@ -66,6 +67,10 @@ export function canonicalJob(job: Job): Job {
     case "predict": {
       const o = job.options;
       return { kind: "predict", data, spec: job.spec.trim(), options: { newdata: o.newdata, level: o.level ?? "population", interval: o.interval ?? "none", conf: o.conf ?? 0.95, method: o.method ?? "REML" } };
+    }
+    case "influence": {
+      const o = job.options;
+      return { kind: "influence", data, spec: job.spec.trim(), options: { method: o.method ?? "REML", ...(o.groups ? { groups: o.groups } : {}), rows: o.rows ?? true } };
     }
   }
 }
@@ -231,6 +236,11 @@ export class LmmClient {
   /** Predictions for the new rows `options.newdata` (header first). */
   predict(data: unknown[][] | JobData, spec: string, options: PredictJobOptions, onCancel?: OnCancel): Promise<PredictResult> {
     return this.request<PredictResult>({ kind: "predict", ...input(data), spec, options }, onCancel);
+  }
+
+  /** Leverages, Cook's distances and group deletion (options.rows false: the deletions only). */
+  influence(data: unknown[][] | JobData, spec: string, options: InfluenceJobOptions = {}, onCancel?: OnCancel): Promise<InfluenceResult> {
+    return this.request<InfluenceResult>({ kind: "influence", ...input(data), spec, options }, onCancel);
   }
 
   /** Jobs in flight (started, not finished, not cancelled). */

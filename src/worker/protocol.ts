@@ -5,6 +5,7 @@
 import type { EmmeansOptions, EmmeansResult, LContrastResult } from "../engine";
 import type { AnovaOptions, AnovaResult, FitOptions, FitResultWithRows, LrtResult, Method, PredictOptions, PredictResult, RlrtResult } from "../engine/types";
 import type { StructuresResult } from "../engine/inference/structures";
+import type { InfluenceOptions, InfluenceResult } from "../engine/inference/influence";
 import { JobData, wireData } from "./data";
 
 /** Options of a fit job: everything in FitOptions except the cancellation signal and progress callback (functions do not cross to a worker). */
@@ -28,6 +29,7 @@ export type Job = (
   | { kind: "emmeans"; spec: string; options: EmmeansJobOptions }
   | { kind: "contrast"; spec: string; options: ContrastJobOptions }
   | { kind: "predict"; spec: string; options: PredictJobOptions }
+  | { kind: "influence"; spec: string; options: InfluenceJobOptions }
 ) &
   JobInput;
 
@@ -38,6 +40,9 @@ export type AnovaJobOptions = Omit<AnovaOptions, "signal">;
 
 /** Options of a predict job: the new rows (header first, as the range gives them) and PredictOptions without the signal. */
 export type PredictJobOptions = Omit<PredictOptions, "signal"> & { newdata: unknown[][] };
+
+/** Options of an influence job (group deletion for the pane's Cook's-distance chart): InfluenceOptions without the signal. */
+export type InfluenceJobOptions = Omit<InfluenceOptions, "signal">;
 
 /** Options of a marginal-means job (everything but the signal). */
 export type EmmeansJobOptions = Omit<EmmeansOptions, "signal">;
@@ -50,7 +55,7 @@ export interface ContrastJobOptions {
   method?: Method;
 }
 
-export type JobResult = FitResultWithRows | LrtResult | RlrtResult | AnovaResult | StructuresResult | EmmeansResult | LContrastResult | PredictResult;
+export type JobResult = FitResultWithRows | LrtResult | RlrtResult | AnovaResult | StructuresResult | EmmeansResult | LContrastResult | PredictResult | InfluenceResult;
 
 /** What the page posts: the job itself plus an id the answer repeats. */
 export type JobRequest = Job & { id: number };

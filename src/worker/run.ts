@@ -1,7 +1,7 @@
 // Running one job with the engine: the only worker-side code. The browser worker, the Node
 // worker thread and the in-process runner all call `answer`/`runJob`, so every face gets the
 // same numbers and the same error messages.
-import { anovaModel, compareModels, compareStructures, contrastModel, emmeansModel, exactRlrt, fitModel, predictModel, tableFromRows } from "../engine";
+import { anovaModel, compareModels, compareStructures, contrastModel, emmeansModel, exactRlrt, fitModel, influenceModel, predictModel, tableFromRows } from "../engine";
 import { tableFromCellColumns } from "../engine/data/cell-columns";
 import type { DataTable, FitResultWithRows } from "../engine/types";
 import type { Job, JobRequest, JobResponse, JobResult, WorkerTiming } from "./protocol";
@@ -45,6 +45,9 @@ export function runJob(job: Job, signal?: { cancelled: boolean }, timing?: Worke
       result = predictModel(table, job.spec, tableFromRows(newdata), { ...o, signal: probe });
       break;
     }
+    case "influence":
+      result = influenceModel(table, job.spec, { ...job.options, signal: probe });
+      break;
     default:
       throw new Error(`unknown job kind '${(job as { kind: unknown }).kind}'`);
   }

@@ -309,7 +309,7 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
     await page.check("#diagnostics");
     await page.click("#fit");
     await settled(page, /Diagnostics \(residual|No diagnostics/);
-    assert.match((await page.textContent("#status"))!, /Diagnostics \(residual, QQ and caterpillar charts\) on 'Diagnostics 1'\./);
+    assert.match((await page.textContent("#status"))!, /Diagnostics \(residual, QQ, caterpillar and Cook's distance charts\) on 'Diagnostics 1'\. Cook's distance by group: largest tree \d+ \(/);
     const dg = await page.evaluate(() => {
       const f = (window as unknown as { __fakeExcel: any }).__fakeExcel; // eslint-disable-line @typescript-eslint/no-explicit-any
       return { info: f.sheetInfo("Diagnostics 1"), cells: f.snapshot("Diagnostics 1") as unknown[][] };
@@ -320,10 +320,12 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
       "Normal QQ plot: residuals",
       "Normal QQ plot: BLUPs of tree: (Intercept)",
       "Caterpillar plot: tree: (Intercept), sorted",
+      "Cook's distance by tree: the fit without each tree, largest first",
     ]);
     for (const c of dcharts) {
       assert.ok(c.axes.x !== "" && c.axes.y !== "", `axis titles of '${c.title}'`);
-      assert.ok(c.bounds.x.min !== null && c.bounds.y.min !== null, `bounds of '${c.title}' from the data`);
+      // A column chart's category axis (the trees) has no numeric bounds in Excel.
+      assert.ok((c.type === "ColumnClustered" || c.bounds.x.min !== null) && c.bounds.y.min !== null, `bounds of '${c.title}' from the data`);
       assert.equal(c.legend, c.series.length > 1 && c.title !== "Residuals vs fitted values", `legend of '${c.title}'`);
       for (const sr of c.series as { ySheet?: string }[]) assert.equal(sr.ySheet, "Diagnostics 1", "the chart data are on the Diagnostics sheet");
     }
@@ -333,15 +335,79 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
     assert.equal(yCells(dcharts[2], 0), 79);
     assert.equal(yCells(dcharts[3], 0), 3 * 79);
     assert.equal((dcharts[3] as ChartInfo & { displayBlanksAs: string }).displayBlanksAs, "NotPlotted");
+    // Cook's distance by tree: 79 bars, largest first, the numbers lme4's influence(fit, groups = "tree")
+    {
+      const cook = dcharts[4];
+      assert.equal(cook.type, "ColumnClustered");
+      assert.equal(yCells(cook, 0), 79);
+      const gfx = readJson<{ groups: { name: string; levels: string[]; cooks: number[] }[] }>("test/fixtures/influence.json").groups.find((g) => g.name === "sitka_tree")!;
+      const at = (a: string) => { const m = /([A-Z]+)(\d+):[A-Z]+(\d+)/.exec(a)!; let c = 0; for (const ch of m[1]) c = c * 26 + ch.charCodeAt(0) - 64; return Array.from({ length: Number(m[3]) - Number(m[2]) + 1 }, (_, i) => dg.cells[Number(m[2]) - 1 + i][c - 1]); };
+      const labels = at(cook.series[0].x), values = at(cook.series[0].y) as number[];
+      labels.forEach((l, i) => closeRel(values[i], gfx.cooks[gfx.levels.indexOf(String(l))], 1e-4, `Cook's distance of tree ${String(l)}`));
+      assert.equal(labels[0], gfx.levels[gfx.cooks.indexOf(Math.max(...gfx.cooks))], "the largest first");
+      assert.equal(cook.bounds.y.min, 0);
+      assert.ok(cook.bounds.y.max! >= values[0]);
+    }
     {
       const grid = await page.context().browser()!.newPage();
-      await grid.setViewportSize({ width: 1000, height: 700 });
-      const svgs = dcharts.map((c) => chartHtml(c, dg.cells, 500, 350).replace(/^[\s\S]*<body>|<\/body>[\s\S]*$/g, ""));
+      await grid.setViewportSize({ width: 1000, height: 1050 });
+      const body = (html: string) => html.replace(/^[\s\S]*<body>|<\/body>[\s\S]*$/g, "");
+      // The Cook's-distance chart spans the grid's width, as on the sheet.
+      const svgs = dcharts.map((c) => (c.type === "ColumnClustered" ? `<div style="grid-column:1 / span 2">${body(chartHtml(c, dg.cells, 1000, 350))}</div>` : body(chartHtml(c, dg.cells, 500, 350))));
       await grid.setContent(`<!doctype html><html><body style="margin:0;display:grid;grid-template-columns:500px 500px;background:#fff">${svgs.join("")}</body></html>`);
       await grid.screenshot({ path: path.join(shotDir, "diagnostics.png") });
       await grid.close();
     }
     await page.uncheck("#diagnostics");
+    // The lecture's shrinkage figure on its own sheet: per tree, the fixed-effects-only line
+    // (dashed) and the random-intercept line (solid) in one colour, a three-entry legend
+    await page.fill("#spec", "size ~ time + (1|tree)");
+    await page.check("#shrinkage");
+    await page.click("#fit");
+    await settled(page, /Shrinkage chart \(|No shrinkage chart/);
+    assert.match((await page.textContent("#status"))!, /Shrinkage chart \(size ~ factor\(tree\) \+ time vs size ~ time \+ \(1\|tree\)\) on 'Shrinkage 1'\./);
+    {
+      const sh = await page.evaluate(() => {
+        const f = (window as unknown as { __fakeExcel: any }).__fakeExcel; // eslint-disable-line @typescript-eslint/no-explicit-any
+        return { info: f.sheetInfo("Shrinkage 1"), cells: f.snapshot("Shrinkage 1") as unknown[][], overwrites: f.log.filter((e: { op: string }) => e.op === "OVERWRITE").length };
+      });
+      assert.equal(sh.overwrites, 0);
+      const c = sh.info.charts[0] as ChartInfo;
+      assert.equal(c.series.length, 27, "8 trees x 3, the population line, two legend entries");
+      assert.deepEqual(c.legendShown.map((i) => c.series[i].name), ["population line (X beta)", "fixed tree effects (factor(tree))", "random intercept (1|tree)"]);
+      for (let k = 0; k < 8; k++) {
+        const [dashed, solid] = [c.series[2 + 3 * k], c.series[3 + 3 * k]];
+        assert.equal(dashed.line.color, solid.line.color, "a tree's two lines in one colour");
+        assert.deepEqual([dashed.line.lineStyle, solid.line.lineStyle], ["Dash", "Continuous"]);
+      }
+      assert.ok(c.bounds.y.min! > 0 && c.bounds.x.min! >= 150, "axes from the data");
+      assert.ok(sh.cells.flat().some((v) => typeof v === "string" && v.includes('=LMM.FITTED(Sheet1!$A$1:$D$396, "size ~ factor(tree) + time")')), "the sheet says how to rebuild it");
+      const r = await page.context().browser()!.newPage();
+      await r.setViewportSize({ width: 900, height: 560 });
+      await r.setContent(chartHtml(c, sh.cells, 900, 560));
+      await r.screenshot({ path: path.join(shotDir, "shrinkage.png") });
+      await r.close();
+    }
+    await page.uncheck("#shrinkage");
+    // "Which structure?": the lecture's GLS ladder, ranked in the worker, on a new sheet
+    await page.fill("#spec", "size ~ time*treat ; AR1(time | tree)");
+    await page.waitForTimeout(400);
+    await page.click("#structures");
+    await settled(page, /Structures ranked|Structures not ranked|Which structure\? failed/, 120000);
+    assert.match((await page.textContent("#status"))!, /^Structures ranked on 'LMM structures 1' \(\d+ fitted by REML\): best by AIC UN/);
+    {
+      const st = await page.evaluate(() => {
+        const f = (window as unknown as { __fakeExcel: any }).__fakeExcel; // eslint-disable-line @typescript-eslint/no-explicit-any
+        return { info: f.sheetInfo("LMM structures 1"), cells: f.snapshot("LMM structures 1") as unknown[][] };
+      });
+      const ll = (s: string) => st.cells.find((r) => r[0] === s)![4] as number;
+      [["independence", -394.2299], ["AR1", -34.9311], ["ARH1", -15.7839], ["UN", 21.5648]].forEach(([s, x]) => closeAbs(ll(s as string), x as number, 5e-5, `${s} logLik`));
+      const r = await page.context().browser()!.newPage();
+      await r.setViewportSize({ width: 1100, height: 420 });
+      await r.setContent(sheetHtml("LMM structures 1", st.cells, st.info, null, { nrows: 20, ncols: 9 }));
+      await r.screenshot({ path: path.join(shotDir, "structures-sheet.png"), fullPage: true });
+      await r.close();
+    }
     // 270 px (a Mac's narrowest pane): no select cuts its text
     await page.setViewportSize({ width: 270, height: 800 });
     const cut = await page.evaluate(() => {

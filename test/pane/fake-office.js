@@ -307,7 +307,18 @@
           s.y = r._address;
           s.ySheet = r.sheet._name;
         },
-        format: { line: s.line },
+        format: {
+          line: s.line,
+          // Bars (the Cook's-distance column chart): their colour, for the renderer.
+          fill: {
+            setSolidColor(c) {
+              s.fill = c;
+            },
+          },
+        },
+        set gapWidth(v) {
+          s.gapWidth = v;
+        },
         // Markers (the Diagnostics sheet's points): recorded for the renderer.
         set markerStyle(v) {
           s.marker = Object.assign(s.marker || {}, { style: v });
@@ -606,6 +617,8 @@
       if (cells > limits.cellsPerSync) throw officeError("ResponsePayloadSizeLimitExceeded", `The response payload size has exceeded the limit (${cells} cells).`);
       for (const [obj, prop] of todo) {
         obj._loaded.add(prop.split("/")[0]);
+        // "items/name" loads the name of every item, as Office.js does.
+        if (obj instanceof Collection && prop.startsWith("items/")) for (const it of obj._list()) if (it instanceof Loadable) it._loaded.add(prop.slice(6));
         if (obj instanceof Range && (prop === "values" || prop === "*")) obj._snapshot = obj._read();
         obj._synced = true;
       }
@@ -688,7 +701,7 @@
           y: { min: c.axes.valueAxis.minimum, max: c.axes.valueAxis.maximum, major: c.axes.valueAxis.majorUnit },
         },
         titleSize: c.title.format.font.size,
-        series: c.seriesList.map((x) => ({ name: x.name, x: x.x, y: x.y, xSheet: x.xSheet, ySheet: x.ySheet, line: Object.assign({}, x.line), marker: x.marker ? Object.assign({}, x.marker) : null })),
+        series: c.seriesList.map((x) => ({ name: x.name, x: x.x, y: x.y, xSheet: x.xSheet, ySheet: x.ySheet, line: Object.assign({}, x.line), marker: x.marker ? Object.assign({}, x.marker) : null, fill: x.fill || null, gapWidth: x.gapWidth ?? null })),
       })),
       frozenRows: s.frozenRows,
       widths: Object.fromEntries(s.widths),

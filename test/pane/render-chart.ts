@@ -3,13 +3,15 @@
 // rule when none were set: from 0 when the minimum is below 5/6 of the maximum), the axis titles,
 // the title and the legend entries left visible. Blank cells are joined over ("Interplotted").
 export interface ChartInfo {
+  /** Excel's chart type; "ColumnClustered" is drawn as bars (columnSvg), anything else as XY. */
+  type?: string;
   title: string;
   position: { from: string; to?: string } | null;
   legend: boolean;
   legendShown: number[];
   axes: { x: string; y: string };
   bounds: { x: { min: number | null; max: number | null; major: number | null }; y: { min: number | null; max: number | null; major: number | null } };
-  series: { name: string; x: string; y: string; line: { color?: string; weight?: number; lineStyle?: string }; marker?: { style?: string; size?: number; color?: string } | null }[];
+  series: { name: string; x: string; y: string; line: { color?: string; weight?: number; lineStyle?: string }; marker?: { style?: string; size?: number; color?: string } | null; fill?: string | null; gapWidth?: number | null }[];
   displayBlanksAs?: string;
 }
 
@@ -46,6 +48,7 @@ const DASH: Record<string, string> = { Continuous: "", Dash: "9 5", RoundDot: "1
 const tick = (x: number) => String(Math.abs(x) < 1e-12 ? 0 : Number(x.toPrecision(10)));
 
 export function chartSvg(ch: ChartInfo, data: unknown[][], width: number, height: number): string {
+  if (ch.type === "ColumnClustered") return columnSvg(ch, data, width, height);
   const series = ch.series.map((s) => {
     const xs = column(s.x, data), ys = column(s.y, data);
     const pts: [number, number][] = [];
@@ -101,16 +104,62 @@ export function chartSvg(ch: ChartInfo, data: unknown[][], width: number, height
   // legend at the bottom
   if (shown.length) {
     const items = shown.map((i) => series[i]);
-    const itemW = Math.min(180, (width - 20) / items.length);
-    const x0 = width / 2 - (itemW * items.length) / 2;
+    // Each entry as wide as its text (about 7 px a character at 13 px), centred.
+    const widths = items.map((s) => Math.min(width / items.length, 60 + 6.5 * s.name.length));
+    const total = widths.reduce((a, b) => a + b, 0);
+    let x = width / 2 - total / 2;
     items.forEach((s, k) => {
-      const x = x0 + k * itemW, y = height - 14;
+      const y = height - 14;
+      if (k > 0) x += widths[k - 1];
       const dash = DASH[s.line.lineStyle ?? "Continuous"] ?? "";
       if (s.line.lineStyle === "None" && s.marker) out.push(`<circle cx="${x + 15}" cy="${y - 4}" r="4" fill="${s.marker.color}"/>`);
       else out.push(`<line x1="${x}" x2="${x + 30}" y1="${y - 4}" y2="${y - 4}" stroke="${s.line.color}" stroke-width="${((s.line.weight ?? 1.5) * 4) / 3}"${dash ? ` stroke-dasharray="${dash}"` : ""}/>`);
       out.push(`<text x="${x + 36}" y="${y}" font-size="13" fill="#404040">${esc(s.name)}</text>`);
     });
   }
+  out.push(`</svg>`);
+  return out.join("");
+}
+
+/**
+ * A clustered column chart of one series: a bar per category (the x range's cells, as text), the
+ * value axis as set, category labels turned upright and thinned from the first one on when
+ * they would overlap (as Excel does).
+ */
+export function columnSvg(ch: ChartInfo, data: unknown[][], width: number, height: number): string {
+  const s = ch.series[0];
+  const cats = column(s.x, data).map((c) => String(c));
+  const vals = column(s.y, data).map((v) => (typeof v === "number" && Number.isFinite(v) ? v : null));
+  const finite = vals.filter((v): v is number => v !== null);
+  const by = ch.bounds.y.min !== null && ch.bounds.y.max !== null ? { min: ch.bounds.y.min, max: ch.bounds.y.max, major: ch.bounds.y.major ?? (ch.bounds.y.max - ch.bounds.y.min) / 5 } : autoBounds(Math.min(0, ...finite), Math.max(...finite));
+  const longest = Math.max(1, ...cats.map((c) => c.length));
+  const pad = { l: 56, r: 16, t: 34, b: 30 + 7 * longest + 20 };
+  const W = width - pad.l - pad.r, H = height - pad.t - pad.b;
+  const n = cats.length;
+  const slot = W / Math.max(1, n);
+  const gap = (s.gapWidth ?? 150) / 100;
+  const barW = slot / (1 + gap);
+  const sy = (y: number) => pad.t + H - ((y - by.min) / (by.max - by.min)) * H;
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="Calibri, Carlito, 'Segoe UI', Arial, sans-serif">`);
+  out.push(`<rect width="${width}" height="${height}" fill="#fff"/>`);
+  out.push(`<text x="${width / 2}" y="22" font-size="16" text-anchor="middle" fill="#404040">${esc(ch.title)}</text>`);
+  for (let v = by.min; v <= by.max + 1e-9 * (by.max - by.min); v += by.major) {
+    out.push(`<line x1="${pad.l}" x2="${pad.l + W}" y1="${sy(v)}" y2="${sy(v)}" stroke="#d9d9d9"/>`);
+    out.push(`<text x="${pad.l - 6}" y="${sy(v) + 4}" font-size="12" text-anchor="end" fill="#595959">${tick(v)}</text>`);
+  }
+  const every = Math.max(1, Math.ceil(14 / slot));
+  vals.forEach((v, i) => {
+    const x = pad.l + i * slot + (slot - barW) / 2;
+    if (v !== null) out.push(`<rect x="${x.toFixed(1)}" y="${sy(Math.max(v, by.min)).toFixed(1)}" width="${barW.toFixed(1)}" height="${(sy(by.min) - sy(Math.min(Math.max(v, by.min), by.max))).toFixed(1)}" fill="${s.fill ?? "#4472C4"}"/>`);
+    if (i % every === 0) {
+      const cx = pad.l + (i + 0.5) * slot, cy = pad.t + H + 6;
+      out.push(`<text transform="translate(${cx.toFixed(1)} ${cy}) rotate(-90)" font-size="11" text-anchor="end" dominant-baseline="middle" fill="#595959">${esc(cats[i])}</text>`);
+    }
+  });
+  out.push(`<line x1="${pad.l}" x2="${pad.l + W}" y1="${pad.t + H}" y2="${pad.t + H}" stroke="#bfbfbf"/>`);
+  out.push(`<text x="${pad.l + W / 2}" y="${height - 10}" font-size="13" text-anchor="middle" fill="#595959">${esc(ch.axes.x)}</text>`);
+  out.push(`<text transform="translate(16 ${pad.t + H / 2}) rotate(-90)" font-size="13" text-anchor="middle" fill="#595959">${esc(ch.axes.y)}</text>`);
   out.push(`</svg>`);
   return out.join("");
 }

@@ -32,6 +32,11 @@ export interface InfluenceOptions {
    * or columns of the data. Omitted: every grouping factor of the model. [] for none.
    */
   groups?: string[];
+  /**
+   * false: the group deletions only (no leverages, per-row Cook's distances or per-row values:
+   * the pane's Cook's-distance chart needs none of them, and at a million rows they are large).
+   */
+  rows?: boolean;
   signal?: { cancelled: boolean };
 }
 
@@ -323,11 +328,12 @@ function checkInfluenceArgs(table: unknown, spec: unknown, opts: unknown): void 
   if (typeof spec !== "string" || spec.trim() === "") throw new DataError("the model spec must be a non-empty text such as 'y ~ x + (1|g)'");
   if (opts === null || typeof opts !== "object" || Array.isArray(opts)) throw new DataError("the influence options must be an object");
   const o = opts as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!["method", "groups", "signal"].includes(k)) throw new DataError(`unknown influence option '${k}' (known: method, groups)`);
+  for (const k of Object.keys(o)) if (!["method", "groups", "rows", "signal"].includes(k)) throw new DataError(`unknown influence option '${k}' (known: method, groups, rows)`);
   if (o.method !== undefined && o.method !== "REML" && o.method !== "ML") throw new DataError(`method must be 'REML' or 'ML', not ${JSON.stringify(o.method)}`);
   if (o.groups !== undefined && !(Array.isArray(o.groups) && o.groups.every((g) => typeof g === "string" && g.trim() !== ""))) {
     throw new DataError("groups must be a list of grouping-variable names, such as ['Subject']");
   }
+  if (o.rows !== undefined && typeof o.rows !== "boolean") throw new DataError("rows must be true or false");
 }
 
 /** hat values, Cook's distances and per-group deletion influence of a model (lme4's definitions). */
@@ -349,10 +355,13 @@ export function influenceModel(table: DataTable, specText: string, opts: Influen
   // Unknown names fail before any work.
   for (const g of groupsAsked) groupLabels(table, fit, g);
   let hat: number[] = [], cooks: number[] = [];
-  const fitted = conditionalFit(fit);
+  const perRow = opts.rows !== false;
+  const fitted = perRow ? conditionalFit(fit) : new Float64Array(0);
   const residual = Array.from(fitted, (f, i) => fit.design.y[i] - f);
   const flops = hatFlopsPerRow(fit) * n;
-  if (flops > HAT_FLOPS_LIMIT) {
+  if (!perRow) {
+    /* the deletions only */
+  } else if (flops > HAT_FLOPS_LIMIT) {
     notes.push(`the leverages and Cook's distances were skipped: the dense block of the crossed random effects (${fit.model.QD} levels) makes them cost about ${Math.round(flops / 1e9)} s over ${n} rows; reduce the levels of the crossed factors`);
   } else {
     const h = hatValues(fit);
@@ -369,5 +378,5 @@ export function influenceModel(table: DataTable, specText: string, opts: Influen
     const gi = groupDeletion(table, fit, g, notes, opts.signal);
     if (gi) groups[g] = gi;
   }
-  return { spec: fit.spec.text, method, n, rows: Array.from(fit.design.rows, (r) => r + 1), hat, cooks, fitted: Array.from(fitted), residual, groups, notes };
+  return { spec: fit.spec.text, method, n, rows: perRow ? Array.from(fit.design.rows, (r) => r + 1) : [], hat, cooks, fitted: Array.from(fitted), residual, groups, notes };
 }

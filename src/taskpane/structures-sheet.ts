@@ -13,7 +13,6 @@ import type { Cell, CellBlock } from "./layout";
 import type { DataSet, Fitter, WorkbookPort } from "./ports";
 import type { DiagnosticsPlan } from "./diagnostics";
 import { BuildError } from "./spec-builder";
-import { parseSpec } from "../engine/formula";
 
 /** Points per character of Calibri 11, about. */
 const POINTS_PER_CHAR = 5.6;
@@ -35,19 +34,8 @@ export function ladderSpec(spec: ModelSpec, specText: string, time: string | nul
   return [parts[0], `AR1(${time} | ${group})`, ...rest].join(" ; ");
 }
 
-/** The sheet: title, what was done, the ranked table with its formats, the live formula. */
-/**
- * Said on the sheet when the model also has a random intercept for the residual group: CS, TOEP
- * and UN already contain a constant covariance within the group, so the group's variance and
- * theirs are not identified separately (their logLik is that of the structure alone).
- */
-export function confoundedNote(spec: ModelSpec): string | null {
-  const g = spec.residual?.group;
-  if (!g || !spec.formula.random.some((r) => r.intercept && r.group.join(":") === g)) return null;
-  return `with a random intercept (1|${g}) in the model, CS, TOEP and UN already contain a constant covariance within ${g}: the ${g} variance and theirs are not identified separately (their logLik equals that of the structure without (1|${g}))`;
-}
-
-export function structuresPlan(res: StructuresResult, ladder: string, dataRef: string, note: string | null = null): DiagnosticsPlan {
+/** The sheet: title, what was done, the ranked table with its formats, the live formula, the engine's notes. */
+export function structuresPlan(res: StructuresResult, ladder: string, dataRef: string): DiagnosticsPlan {
   const rich = structuresCells(res);
   const values: Cell[][] = rich.map((r) => r.map((c) => (c instanceof Num ? c.value : c)));
   const formats: string[][] = rich.map((r, i) => r.map((c) => (c instanceof Num ? c.format : i === 0 ? "@" : "General")));
@@ -67,10 +55,6 @@ export function structuresPlan(res: StructuresResult, ladder: string, dataRef: s
   // Then the candidates not fitted and the notes, label and text.
   const tail = values.slice(nTable).map((r) => r.slice(0, 2));
   const tailFormats = formats.slice(nTable).map((r) => r.slice(0, 2));
-  if (note) {
-    tail.push(["note", note]);
-    tailFormats.push(["@", "@"]);
-  }
   if (tail.length > 0) blocks.push({ row: 4 + nTable, col: 0, values: tail, formats: tailFormats });
   // Each column as wide as its longest entry (numbers as shown, about 10 characters), the spec at most 60.
   const widths: Record<number, number> = {};
@@ -92,7 +76,7 @@ export async function writeStructures(workbook: WorkbookPort, fitter: Fitter, da
   if (!fitter.structures) throw new Error("this host's worker cannot rank structures");
   if (!workbook.writeChartSheet) throw new Error("this host cannot write the table");
   const res = await fitter.structures(data.data, ladder);
-  const name = await workbook.writeChartSheet("LMM structures", structuresPlan(res, ladder, data.ref, confoundedNote(parseSpec(ladder))));
+  const name = await workbook.writeChartSheet("LMM structures", structuresPlan(res, ladder, data.ref));
   const best = res.rows[0];
   const skipped = res.skipped.length ? ` Not fitted: ${res.skipped.map((s) => s.structure).join(", ")} (the reasons are on the sheet).` : "";
   return `Structures ranked on '${name}' (${res.rows.length} fitted by REML): best by AIC ${best.structure} (AIC ${best.AIC.toFixed(2)}), by BIC ${res.byBIC[0]}.${skipped}`;

@@ -95,6 +95,17 @@ function canonical(c: string): string {
   return m[2] ? `${m[1].toUpperCase()}(${m[2].trim()})` : m[1].toUpperCase();
 }
 
+/**
+ * Said when the model also has a random intercept for the residual group: CS, TOEP and UN
+ * already contain a constant covariance within the group, so the group's variance and theirs are
+ * not identified separately (their logLik is that of the structure alone).
+ */
+export function confoundedNote(spec: ModelSpec): string | null {
+  const g = spec.residual?.group;
+  if (!g || !spec.formula.random.some((r) => r.intercept && r.group.join(":") === g)) return null;
+  return `with a random intercept (1|${g}) in the model, CS, TOEP and UN already contain a constant covariance within ${g}: the ${g} variance and theirs are not identified separately (their logLik equals that of the structure without (1|${g}))`;
+}
+
 export function compareStructures(table: DataTable, specText: string, opts: StructuresOptions = {}): StructuresResult {
   if (typeof specText !== "string") throw new SpecError("the model spec must be text", 1);
   const parts = specText.split(";").map((s) => s.trim());
@@ -159,6 +170,8 @@ export function compareStructures(table: DataTable, specText: string, opts: Stru
   }
   rows.sort((a, b) => a.AIC - b.AIC);
   const byBIC = rows.slice().sort((a, b) => a.BIC - b.BIC).map((r) => r.structure);
+  const confounded = confoundedNote(spec);
+  if (confounded) messages.push(confounded);
   messages.push(`ranked by AIC; by BIC: ${byBIC.join(", ")}. Every candidate has the same fixed effects, fitted by REML; each test is against the largest fitted structure nested in it`);
   return { method: "REML", rows, byBIC, skipped, messages };
 }

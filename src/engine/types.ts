@@ -57,6 +57,30 @@ export interface RandomTerm {
   correlated: boolean;
   /** The term as written (after expansion), e.g. "1 | tree". */
   text: string;
+  /** Covariance structure of the term's effects (glmmTMB's names); absent = unstructured. */
+  cov?: ReCovType;
+}
+
+/**
+ * Random-effect covariance structures, named as glmmTMB names them: us (unstructured, lme4's
+ * default), diag (independent, one variance each: nlme pdDiag), homdiag (one variance: pdIdent),
+ * cs (one correlation, a variance each: SAS CSH), homcs (one correlation, one variance:
+ * pdCompSymm), ar1 (rho^|i-j| over a factor's levels, one variance: SAS AR(1)).
+ */
+export type ReCovType = "us" | "diag" | "homdiag" | "cs" | "homcs" | "ar1";
+
+/** A structured term's own parameters, as the output shows them. */
+export interface ReStructureResult {
+  /** Group as in the variance components ("Subject"). */
+  group: string;
+  /** The term as written: "ar1(0 + time | tree)". */
+  term: string;
+  type: ReCovType;
+  /** "sd" (one SD) or "sd_<effect>" (one per effect), and "rho" (the correlation). */
+  params: Record<string, number>;
+  /** Interval ends of each parameter (profile or Wald, as the variance components), null where none. */
+  lower?: Record<string, number | null>;
+  upper?: Record<string, number | null>;
 }
 
 export interface ModelFormula {
@@ -125,6 +149,8 @@ export interface ReTermDesign {
   /** Row-major n x q values of the term's columns. */
   z: Float64Array;
   correlated: boolean;
+  /** Covariance structure (absent = unstructured). */
+  cov?: ReCovType;
 }
 
 /**
@@ -243,6 +269,8 @@ export interface FitResult {
   messages: string[];
   fixef: FixefRow[];
   varcomp: VarcompRow[];
+  /** The parameters of random terms with a covariance structure (cs, ar1, ...); absent when none. */
+  re_structures?: ReStructureResult[];
   residual: ResidualResult | null;
   blups: Record<string, BlupTable>;
   /** Intra-class correlation, for models with one random intercept and independent errors. */

@@ -236,11 +236,25 @@ function betterStart(model: BlockedModel, reml: boolean, identity: Float64Array)
     const { A, AF } = model.termBlocks(t);
     const moment = momentStart({ n: model.n, p: model.p, q: r.q, ell: r.ell, A, AF, AFF: model.AFF });
     if (!moment) return;
-    start.set(moment, r.thetaOffset);
+    start.set(r.structure.type === "us" ? moment : r.structure.fromCovariance(covarianceOf(moment, r.q)), r.thetaOffset);
     any = true;
   });
   if (!any) return identity;
   return model.evaluate(start, reml) < model.evaluate(identity, reml) ? start : identity;
+}
+
+/** T T' of a packed lower-triangular template (column-major, as lme4's theta). */
+function covarianceOf(packed: ArrayLike<number>, q: number): Float64Array {
+  const T = new Float64Array(q * q);
+  let k = 0;
+  for (let j = 0; j < q; j++) for (let i = j; i < q; i++) T[i * q + j] = packed[k++];
+  const S = new Float64Array(q * q);
+  for (let a = 0; a < q; a++) for (let b = 0; b < q; b++) {
+    let s = 0;
+    for (let g = 0; g < q; g++) s += T[a * q + g] * T[b * q + g];
+    S[a * q + b] = s;
+  }
+  return S;
 }
 
 /**

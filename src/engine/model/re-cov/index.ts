@@ -1,0 +1,31 @@
+// The random-effect covariance structures by name. Adding one: a file implementing ReStructure
+// and a line here (and its name in ReCovType, types.ts).
+import type { ReCovType } from "../../types";
+import type { ReStructure } from "./types";
+import { unstructured } from "./us";
+import { diagonal } from "./diag";
+import { compoundSymmetry } from "./cs";
+import { autoregressive } from "./ar1";
+
+export type { ReStructure } from "./types";
+
+export function makeStructure(type: ReCovType, effects: string[]): ReStructure {
+  switch (type) {
+    case "us": return unstructured(effects.length);
+    case "diag": return diagonal(effects, false);
+    case "homdiag": return diagonal(effects, true);
+    case "cs": return compoundSymmetry(effects, false);
+    case "homcs": return compoundSymmetry(effects, true);
+    case "ar1": return autoregressive(effects);
+  }
+}
+
+/** What each structure means, for error messages and the README (nlme / SAS equivalents). */
+export const STRUCTURE_NAMES: Record<ReCovType, string> = {
+  us: "unstructured (nlme pdSymm, SAS UN)",
+  diag: "diagonal, one variance per effect (nlme pdDiag, SAS VC)",
+  homdiag: "diagonal, one variance (nlme pdIdent)",
+  cs: "compound symmetry with a variance per effect (SAS CSH)",
+  homcs: "compound symmetry (nlme pdCompSymm, SAS CS)",
+  ar1: "AR(1) over a factor's levels (SAS AR(1))",
+};

@@ -1,0 +1,75 @@
+// What users read of a structured term: its own parameters (SDs on the data's scale and rho),
+// and where their intervals go in the variance-components table, whose rows show the implied
+// covariance (every SD and every correlation, as lme4's and glmmTMB's VarCorr).
+import type { ReStructureResult, VarcompRow } from "../../types";
+import type { ReMat } from "../remat";
+
+/** The term as written, with its structure: "ar1(0 + time | tree)". */
+export function structuredText(r: ReMat, text: string): string {
+  return `${r.structure.type}(${text})`;
+}
+
+/** Each structured term's parameters at theta, SDs multiplied by sigma. */
+export function structureResults(remats: ReMat[], theta: ArrayLike<number>, sigma: number, texts: string[]): ReStructureResult[] {
+  const out: ReStructureResult[] = [];
+  remats.forEach((r, t) => {
+    const s = r.structure;
+    if (s.type === "us" || !s.names) return;
+    const nat = s.natural(theta, r.thetaOffset);
+    const params: Record<string, number> = {};
+    s.names.forEach((name, i) => (params[name] = s.kinds[i] === "sd" ? nat[i] * sigma : nat[i]));
+    out.push({ group: r.label, term: structuredText(r, texts[t]), type: s.type, params });
+  });
+  return out;
+}
+
+/**
+ * The rows of the variance-components table that natural parameter i of term r determines, and
+ * how: an SD row (the SD itself), or a correlation row equal to rho^power (ar1's lag-k rows have
+ * power k, cs's rows power 1).
+ */
+export function rowsOfParameter(r: ReMat, i: number): { effect: string; effect2: string | null; power: number }[] {
+  const s = r.structure;
+  const q = r.q;
+  const out: { effect: string; effect2: string | null; power: number }[] = [];
+  if (s.kinds[i] === "sd") {
+    const homogeneous = s.kinds.filter((k) => k === "sd").length === 1;
+    for (let a = 0; a < q; a++) if (homogeneous || a === i) out.push({ effect: r.effects[a], effect2: null, power: 1 });
+    return out;
+  }
+  for (let a = 0; a < q; a++) for (let b = a + 1; b < q; b++) out.push({ effect: r.effects[a], effect2: r.effects[b], power: s.type === "ar1" ? b - a : 1 });
+  return out;
+}
+
+/** The image of an interval [lo, hi] of rho under rho^k (monotone for odd k; through 0 for even k). */
+export function powerInterval(lo: number | null, hi: number | null, k: number): [number | null, number | null] {
+  if (lo === null || hi === null) return k === 1 ? [lo, hi] : [null, null];
+  if (k === 1) return [lo, hi];
+  const a = Math.pow(lo, k), b = Math.pow(hi, k);
+  if (k % 2 === 1 || lo >= 0) return [a, b];
+  if (hi <= 0) return [b, a];
+  return [0, Math.max(a, b)];
+}
+
+/** Copy each structured parameter's interval (its pseudo row) into the table rows it determines. */
+export function spreadIntervals(remats: ReMat[], pseudo: (t: number, i: number) => VarcompRow, rows: VarcompRow[], results: ReStructureResult[]): void {
+  remats.forEach((r, t) => {
+    const s = r.structure;
+    if (s.type === "us" || !s.names) return;
+    const res = results.find((x) => x.group === r.label);
+    s.names.forEach((name, i) => {
+      const src = pseudo(t, i);
+      if (res) {
+        res.lower ??= {};
+        res.upper ??= {};
+        res.lower[name] = src.sd_lower;
+        res.upper[name] = src.sd_upper;
+      }
+      for (const target of rowsOfParameter(r, i)) {
+        const row = rows.find((x) => x.group === r.label && x.effect === target.effect && x.effect2 === target.effect2);
+        if (!row) continue;
+        [row.sd_lower, row.sd_upper] = powerInterval(src.sd_lower, src.sd_upper, target.power);
+      }
+    });
+  });
+}

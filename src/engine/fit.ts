@@ -11,7 +11,7 @@ import { restore } from "./inference/fixef";
 import { checkFitArgs } from "./options";
 import { checkIdentifiable, ridgeNotes } from "./model/confounding";
 import { reTermText, singularMessages } from "./model/singular";
-import { structureResults } from "./model/re-cov/report";
+import { structureResults, zeroResidualNote } from "./model/re-cov/report";
 import { nakagawaR2 } from "./inference/r2";
 import { standardized } from "./inference/residuals";
 import { ddfName, fixedDf, parseDdf, setFixefDf, setFixefKr } from "./inference/anova";
@@ -70,8 +70,15 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   const fixefCi = opts.fixefCi ?? "t";
   if (fixefCi === "profile") messages.push(...profileBetaIntervals(fit, fixefRows, level, opts.signal));
   const varcomp = varcompRows(model.remats, T, sigma2);
-  const reStructures = structureResults(model.remats, fit.theta, Math.sqrt(sigma2), model.remats.map((r) => reTermText(fit, r)));
+  const reTexts = model.remats.map((r) => reTermText(fit, r));
+  const reStructures = structureResults(model.remats, fit.theta, Math.sqrt(sigma2), reTexts);
+  const zeroResidual = zeroResidualNote(model.remats, fit.theta, reTexts);
+  if (zeroResidual) messages.push(zeroResidual);
   if ((opts.ci ?? "auto") !== "none") varcompIntervals(fit, varcomp, level, opts.ci ?? "auto", messages, reStructures);
+  if (zeroResidual) {
+    const res = varcomp[varcomp.length - 1];
+    res.sd_lower = res.sd_upper = null;
+  }
   ridgeNotes(fit, varcomp, messages);
   restore(fit);
   const u = sphericalModes(model);

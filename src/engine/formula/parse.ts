@@ -462,8 +462,8 @@ class Parser {
         const gtext = group.map((g) => exprLabel({ kind: "var", name: g })).join(":");
         const lhsText = intercept ? ["1", ...terms.map((t) => t.label)].join(" + ") : ["0", ...terms.map((t) => t.label)].join(" + ");
         const rt: RandomTerm = { intercept, terms, group, correlated: true, text: `${lhsText} | ${gtext}` };
-        // us is the plain term; a diagonal structure on one effect is the plain term too.
-        if (cov !== "us" && !((cov === "diag" || cov === "homdiag") && single)) rt.cov = cov;
+        // us is the plain term (a diagonal structure on one column is too: design.ts drops it).
+        if (cov !== "us") rt.cov = cov;
         this.random.push(rt);
       }
       return;

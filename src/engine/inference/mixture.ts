@@ -16,7 +16,9 @@ export interface Mixture {
 }
 
 function blocks(fit: LmmFit): string[] {
-  return fit.model.remats.map((r) => `${r.group}|${r.effects.slice().sort().join(",")}`);
+  // A structured term (cs, ar1, ...) is a different block from the unstructured one on the same
+  // effects: no closed-form mixture is claimed between them.
+  return fit.model.remats.map((r) => `${r.group}${r.structure.type === "us" ? "" : `#${r.structure.type}`}|${r.effects.slice().sort().join(",")}`);
 }
 
 function binom(n: number, k: number): number {

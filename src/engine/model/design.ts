@@ -557,13 +557,17 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
     }
     const zc = modelColumns(rt.terms, rt.intercept, vars, rows, `the random term (${rt.text})`);
     const q = zc.names.length;
-    if (levels.length * q >= n) {
+    // ar1 with three or more levels is identified even then (its correlations at lags 1 and 2 fix
+    // its variance and rho, the diagonal the residual's), as glmmTMB fits ar1(0 + factor(time) | g).
+    if (levels.length * q >= n && !(rt.cov === "ar1" && q >= 3)) {
       throw new DataError(`the random term (${rt.text}) has ${levels.length * q} random effects (${levels.length} levels x ${q}) for ${plural(n, "observation")}; with at least as many random effects as observations the variances cannot be told apart from the residual (use fewer effects per group)`);
     }
     const z = new Float64Array(n * q);
     fillColumns(zc, rows, z, q);
     if (rt.cov) checkStructure(rt.cov, `${rt.cov}(${rt.text})`, z, n, q);
-    return { group, levels, refs, effects: zc.names, z, correlated: rt.correlated, ...(rt.cov ? { cov: rt.cov } : {}) };
+    // A diagonal structure on one column is the plain term.
+    const cov = rt.cov && !((rt.cov === "diag" || rt.cov === "homdiag") && q === 1) ? rt.cov : undefined;
+    return { group, levels, refs, effects: zc.names, z, correlated: rt.correlated, ...(cov ? { cov } : {}) };
   });
 
   return { n, y, X, p, xnames, aliased, fixedTerms, assign, intercept: f.intercept, reTerms, rows, nDropped, weights, messages };

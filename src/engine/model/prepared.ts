@@ -7,7 +7,7 @@ import { buildDesign } from "./design";
 import { BlockedModel } from "./blocked";
 import { DataError } from "../errors";
 import { ThetaFit, minimizeTheta } from "./optimize";
-import { buildReMats, thetaLowerBounds, thetaStart } from "./remat";
+import { buildReMats, hasStructured, thetaLowerBounds, thetaStart } from "./remat";
 import { ResidualModel, buildResidual } from "./residual";
 import { CrossedWhitening } from "./whiten";
 import { residualStart } from "./residual-start";
@@ -243,6 +243,42 @@ function betterStart(model: BlockedModel, reml: boolean, identity: Float64Array)
   return model.evaluate(start, reml) < model.evaluate(identity, reml) ? start : identity;
 }
 
+/**
+ * A structured term can explain all of a group's covariance (ar1 over every occasion of a group
+ * is the residual AR(1) model): the optimum is then the limit sigma -> 0, where theta (the
+ * covariance relative to sigma^2) runs to infinity and the objective flattens like 1 / theta^2,
+ * so a trust-region search stops far short of the limit (glmmTMB, on the log scale, gets closer).
+ * Scaling every SD parameter up together moves along that ray; while that lowers the objective
+ * the point moves, and the search then finishes from there.
+ */
+const MAX_RELATIVE_SD = 1e4;
+
+function towardsZeroResidual(prep: PreparedModel, reml: boolean, opt: ThetaFit, lower: Float64Array, budget: Budget, signal?: { cancelled: boolean }): ThetaFit {
+  const { model } = prep;
+  const sdIndex: number[] = [];
+  for (const r of model.remats) {
+    for (let k = 0; k < r.structure.nPar; k++) if (r.structure.type === "us" || lower[r.thetaOffset + k] === 0) sdIndex.push(r.thetaOffset + k);
+  }
+  let theta = opt.theta, fval = opt.objective, moved = false;
+  for (let it = 0; it < 12; it++) {
+    const trial = Float64Array.from(theta);
+    for (const i of sdIndex) trial[i] *= 4;
+    // Beyond relative SDs of ~1e4 the factor's rounding (entries ~1e8 against the identity) is
+    // larger than what the objective still gains (~1e-6 there): stop short of it.
+    if (sdIndex.some((i) => Math.abs(trial[i]) > MAX_RELATIVE_SD)) break;
+    const ft = model.evaluate(trial, reml);
+    if (!(ft < fval - 1e-9)) break;
+    theta = trial;
+    fval = ft;
+    moved = true;
+  }
+  if (!moved) return opt;
+  const again = minimizeTheta((th) => model.evaluate(th, reml), theta, lower, signal, prep.design.n, estimatedMs(prep), 0.1, budget);
+  if (!(again.objective < opt.objective)) return opt;
+  again.evaluations += opt.evaluations;
+  return again;
+}
+
 /** T T' of a packed lower-triangular template (column-major, as lme4's theta). */
 function covarianceOf(packed: ArrayLike<number>, q: number): Float64Array {
   const T = new Float64Array(q * q);
@@ -276,6 +312,7 @@ export function fitPrepared(prep: PreparedModel, method: Method, signal?: { canc
     // From the moment start the optimum is near: a smaller first trust region saves the first
     // steps (Powell: rhobeg about a tenth of the largest expected change).
     opt = minimizeTheta((th) => model.evaluate(th, reml), start, lower, signal, prep.design.n, estimatedMs(prep), start === theta ? 0.25 : 0.1, budget);
+    if (hasStructured(model.remats)) opt = towardsZeroResidual(prep, reml, opt, lower, budget, signal);
   } else {
     const r = outerSearch(prep, reml, lower, budget, signal);
     const nth = theta.length, k = nth + r.eta.length;

@@ -52,6 +52,10 @@ export function singularMessages(prep: PreparedModel, theta: number[], T: Float6
       unit.length > 0 ? `the correlation of ${unit.map((e) => `(${e})`).join(", ")} is ±1` : "",
     ].filter((s) => s !== "");
     const detail = what.length > 0 ? what.join(" and ") : "its covariance matrix is rank-deficient (some effects are exact combinations of the others)";
+    if (r.structure.type !== "us") {
+      out.push(`boundary (singular) fit: in ${text} ${detail}: the data do not support this covariance structure per '${r.group}' group, so the model is simpler than specified. Simplify the term: a simpler structure (homdiag, or a random intercept), or drop it`);
+      return;
+    }
     out.push(`boundary (singular) fit: in ${text} ${detail}: the data do not support ${r.q} correlated effects per '${r.group}' group, so the model is simpler than specified. Simplify the term: fewer effects, or uncorrelated effects (||)`);
   });
   if (out.length === 0) out.push("boundary (singular) fit: a random-effect variance is estimated as 0 or a correlation as ±1, so the model is simpler than specified (see the variance components)");

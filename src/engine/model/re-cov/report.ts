@@ -73,3 +73,23 @@ export function spreadIntervals(remats: ReMat[], pseudo: (t: number, i: number) 
     });
   });
 }
+
+/** Above this relative SD (the term's SD over sigma) the residual counts as estimated at 0. */
+const ZERO_RESIDUAL = 1e3;
+
+/**
+ * The note for a fit whose residual SD is (nearly) 0 beside a structured term: the structure then
+ * explains all within-group variation (ar1 over every occasion of a group is the residual AR(1)
+ * model), so the optimum is the limit sigma -> 0, and sigma's interval means nothing.
+ */
+export function zeroResidualNote(remats: ReMat[], theta: ArrayLike<number>, texts: string[]): string | null {
+  for (let t = 0; t < remats.length; t++) {
+    const r = remats[t], s = r.structure;
+    if (s.type === "us") continue;
+    const nat = s.natural(theta, r.thetaOffset);
+    if (!s.kinds.some((k, i) => k === "sd" && nat[i] > ZERO_RESIDUAL)) continue;
+    const alt = s.type === "ar1" ? " (for ar1 over every occasion of a group, that is the residual structure AR1(time | group) without this term)" : "";
+    return `the residual SD is estimated as (nearly) 0, under 1/${ZERO_RESIDUAL} of the SD of ${structuredText(r, texts[t])}: the structure explains all of the variation within '${r.group}' groups, so the model is simpler than specified${alt}; the residual SD's interval is not meaningful`;
+  }
+  return null;
+}

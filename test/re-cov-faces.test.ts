@@ -58,3 +58,10 @@ test("lmm fit --json: re_structures with sd and rho, and the text output names t
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /cs\(1 \| …\) has one effect/);
 });
+
+test("Copy as R code: structured random terms give the glmmTMB call", async () => {
+  const { rCode } = await import("../src/taskpane/rcode");
+  const code = rCode(SPEC, "REML");
+  assert.match(code, /library\(glmmTMB\)\nfit <- glmmTMB\(size ~ time\*treat \+ \(1 \| tree\) \+ ar1\(0 \+ factor\(time\) \| tree\), data = data, REML = TRUE\)/);
+  assert.match(rCode("score ~ Machine + homcs(0 + Machine | Worker)", "ML"), /homcs and homdiag need glmmTMB >= 1\.1\.10[\s\S]*REML = FALSE/);
+});

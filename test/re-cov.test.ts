@@ -21,6 +21,7 @@ interface Case {
   params: Record<string, number>;
   wald?: { sd: number[]; rho: number[]; sigma: number[] };
   satterthwaite_df?: number[];
+  varIdent?: number[];
 }
 
 const fx = readJson<{ cases: Record<string, Case> }>("test/fixtures/restruct.json");
@@ -74,6 +75,10 @@ for (const [name, c] of Object.entries(fx.cases)) {
         if (v.effect2 === null) closeRel(v.sd_lower, rs.lower!.sd!, 1e-12, `row interval of ${v.effect}`);
         else closeRel(v.sd_upper, rs.upper!.rho!, 1e-12, `row interval of ${v.effect} ~ ${v.effect2}`);
       }
+    }
+    if (c.varIdent) {
+      const v = fit.residual!.params.varIdent as number[];
+      c.varIdent.forEach((x, i) => closeRel(v[i], x, 1e-4, `varIdent ratio ${i + 1}`));
     }
     if (c.satterthwaite_df) c.satterthwaite_df.forEach((df, i) => closeRel(fit.fixef[i].df, df, 1e-4, `Satterthwaite df of ${fit.fixef[i].term}`));
   });

@@ -65,3 +65,11 @@ test("Copy as R code: structured random terms give the glmmTMB call", async () =
   assert.match(code, /library\(glmmTMB\)\nfit <- glmmTMB\(size ~ time\*treat \+ \(1 \| tree\) \+ ar1\(0 \+ factor\(time\) \| tree\), data = data, REML = TRUE\)/);
   assert.match(rCode("score ~ Machine + homcs(0 + Machine | Worker)", "ML"), /homcs and homdiag need glmmTMB >= 1\.1\.10[\s\S]*REML = FALSE/);
 });
+
+test("the pane keeps a structured spec as typed: no controls for it, and it differs from the plain term", async () => {
+  const { choicesFromSpec, emptyChoices, sameModel } = await import("../src/taskpane/spec-builder");
+  const { parseSpec } = await import("../src/engine/formula/parse");
+  assert.equal(choicesFromSpec(parseSpec("size ~ time + diag(1 + time | tree)"), emptyChoices()), null);
+  assert.equal(sameModel(parseSpec("size ~ time + diag(1 + time | tree)"), parseSpec("size ~ time + (1 + time | tree)")), false);
+  assert.equal(sameModel(parseSpec("size ~ time + us(1 + time | tree)"), parseSpec("size ~ time + (1 + time | tree)")), true);
+});

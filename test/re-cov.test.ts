@@ -176,3 +176,29 @@ test("us(...) and diag(...) on one column are the plain term", () => {
   const f = fitModel(t, "distance ~ age + (1 + age || Subject)", { ci: "none" });
   closeRel(e.logLik, f.logLik, 1e-9, "diag = ||");
 });
+
+test("profile interval of rho: the ML deviance profiled at each end is the minimum plus z^2", async () => {
+  const { prepareFit, fitPrepared } = await import("../src/engine/model/prepared");
+  const { qNorm } = await import("../src/engine/inference/dist");
+  const spec = "score ~ Machine + homcs(0 + Machine | Worker)";
+  const fit = fitModel(machines(), spec, { ci: "profile" });
+  const rs = fit.re_structures![0];
+  const prep = prepareFit(machines(), spec);
+  const ml = fitPrepared(prep, "ML");
+  const z = qNorm(0.975);
+  // homcs on 3 effects: rho = lo + (1 - lo) logistic(eta), lo = -1/2; theta = [s, eta].
+  const etaOf = (rho: number) => Math.log((rho + 0.5) / (1 - rho));
+  const profiled = (rho: number): number => {
+    // Golden-section search over the relative SD (sigma is profiled out by the objective).
+    let a = 0, b = 50;
+    const g = 0.5 * (Math.sqrt(5) - 1);
+    const f = (s: number) => prep.model.evaluate([s, etaOf(rho)], false);
+    for (let it = 0; it < 200; it++) {
+      const c = b - g * (b - a), d = a + g * (b - a);
+      if (f(c) < f(d)) b = d;
+      else a = c;
+    }
+    return f((a + b) / 2);
+  };
+  for (const end of [rs.lower!.rho!, rs.upper!.rho!]) closeAbs(profiled(end) - ml.objective, z * z, 1e-4, `profile at rho = ${end}`);
+});

@@ -202,3 +202,13 @@ test("profile interval of rho: the ML deviance profiled at each end is the minim
   };
   for (const end of [rs.lower!.rho!, rs.upper!.rho!]) closeAbs(profiled(end) - ml.objective, z * z, 1e-4, `profile at rho = ${end}`);
 });
+
+test("LRT: adding homdiag / diag terms is adding independent variances (chi-bar-square mixture)", () => {
+  const one = compareModels(machines(), ["score ~ Machine + (1 | Worker)", "score ~ Machine + (1 | Worker) + homdiag(0 + Machine | Worker)"]);
+  const same = compareModels(machines(), ["score ~ Machine + (1 | Worker)", "score ~ Machine + (1 | Worker) + (1 | Worker:Machine)"]);
+  closeRel(one.tests[0]["L.Ratio"], same.tests[0]["L.Ratio"], 1e-8, "homdiag(0 + Machine | Worker) is (1 | Worker:Machine)");
+  closeRel(one.tests[0].p_mixture, same.tests[0].p_mixture!, 1e-8, "same mixture p");
+  const orth = loadTable("test/data/orthodont.csv");
+  const three = compareModels(orth, ["distance ~ age + (1 | Subject)", "distance ~ age + (1 | Subject) + diag(0 + age + Sex | Subject)"]);
+  assert.deepEqual(three.tests[0].mixture?.match(/chi2\(\d\)/g), ["chi2(0)", "chi2(1)", "chi2(2)", "chi2(3)"]);
+});

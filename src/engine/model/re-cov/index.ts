@@ -20,12 +20,3 @@ export function makeStructure(type: ReCovType, effects: string[]): ReStructure {
   }
 }
 
-/** What each structure means, for error messages and the README (nlme / SAS equivalents). */
-export const STRUCTURE_NAMES: Record<ReCovType, string> = {
-  us: "unstructured (nlme pdSymm, SAS UN)",
-  diag: "diagonal, one variance per effect (nlme pdDiag, SAS VC)",
-  homdiag: "diagonal, one variance (nlme pdIdent)",
-  cs: "compound symmetry with a variance per effect (SAS CSH)",
-  homcs: "compound symmetry (nlme pdCompSymm, SAS CS)",
-  ar1: "AR(1) over a factor's levels (SAS AR(1))",
-};

@@ -120,6 +120,8 @@ export interface VarFuncSpec {
   covariate: string;
   /** Separate parameters per level of this factor. */
   strata: string | null;
+  /** Of the fitted values (nlme's `varPower(form = ~ fitted(.))`); `covariate` is then "fitted". */
+  fitted?: boolean;
 }
 
 export interface ModelSpec {
@@ -203,6 +205,8 @@ export interface Design {
   nDropped: number;
   /** Prior weights of the used rows (`weights(w)`), or null. */
   weights?: Float64Array | null;
+  /** The fitted values a variance function of the fitted values uses (fitted-covariate.ts). */
+  fittedCovariate?: Float64Array;
   /** Notes for the user (dropped rows, dropped columns). */
   messages: string[];
 }

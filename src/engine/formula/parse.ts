@@ -668,10 +668,17 @@ function parseVarFunc(p: Parser): { varIdent?: string; func?: VarFuncSpec } {
   }
   const cov = p.peek();
   if (cov.kind !== "name") throw new SpecError(`${kind} needs a numeric column, as in ${kind}(x), but ${p.found(cov)}`, cov.col);
-  if (cov.text === "fitted") {
-    throw new SpecError(`${kind}(fitted) (a variance function of the fitted values) is not supported; use a covariate column, as in ${kind}(time)`, cov.col);
-  }
   p.next();
+  // The fitted values: varPower(fitted), or nlme's varPower(~ fitted(.)).
+  const fitted = cov.text === "fitted" && !cov.quoted;
+  if (fitted) {
+    if (kind === "varFixed") throw new SpecError("varFixed(fitted): a known variance cannot depend on the fit; use varPower(fitted)", cov.col);
+    if (p.isOp(p.peek(), "(")) {
+      const o = p.next();
+      if (p.peek().kind === "name" && p.peek().text === ".") p.next();
+      p.close(o, "fitted(");
+    }
+  }
   let strata: string | null = null;
   if (p.isOp(p.peek(), "|")) {
     p.next();
@@ -679,7 +686,7 @@ function parseVarFunc(p: Parser): { varIdent?: string; func?: VarFuncSpec } {
   }
   p.close(open, `${kind}(`);
   if (kind === "varFixed" && strata) throw new SpecError("varFixed has no parameters to stratify: write varFixed(v)", open.col);
-  return { func: { kind, covariate: cov.text, strata } };
+  return { func: { kind, covariate: cov.text, strata, ...(fitted ? { fitted: true } : {}) } };
 }
 
 /** A variance part: variance functions joined by '*' (nlme's varComb). */

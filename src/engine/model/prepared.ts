@@ -12,6 +12,7 @@ import { ResidualModel, buildResidual } from "./residual";
 import { CrossedWhitening } from "./whiten";
 import { residualStart } from "./residual-start";
 import { momentStart } from "./moment-start";
+import { fittedCovariate, fittedValues, needsFitted } from "./fitted-covariate";
 import { bobyqa } from "../optim";
 import { CancelledError } from "../errors";
 import { FixedBasis, fixedBasis } from "./fixed-basis";
@@ -29,6 +30,8 @@ export interface PreparedModel {
    * so log|V| loses sum log w_i); 0 without. Included in every objective a fit reports.
    */
   weightLogdet?: number;
+  /** The table, kept only when a variance function of the fitted values needs refits (fitted-covariate.ts). */
+  table?: DataTable;
 }
 
 export interface LmmFit extends PreparedModel {
@@ -131,9 +134,10 @@ function variesWithin(refs: Int32Array, groupOf: Int32Array, ngroups: number): b
 }
 
 /** `checkCosts` false skips the up-front refusal (the benchmarks time models beyond it). */
-export function prepareFit(table: DataTable, specText: string, checkCosts = true): PreparedModel {
+export function prepareFit(table: DataTable, specText: string, checkCosts = true, fitted?: Float64Array): PreparedModel {
   const spec = parseSpec(specText);
   const design = buildDesign(table, spec);
+  if (fitted) design.fittedCovariate = fitted;
   const res = buildResidual(table, spec, design);
   // A correlation structure couples the rows of a group: a random-effect term whose level changes
   // within a group goes to the dense block (after the others), where whitening can spread its
@@ -152,7 +156,7 @@ export function prepareFit(table: DataTable, specText: string, checkCosts = true
   // The weighted cross-products replace the plain ones (whitening forms its own from the scaled rows).
   if (weighted && !res) model.accumulate(weighted.X, weighted.y, weighted.z);
   const residual = res ? new Whitening(res, basis, model, crossed, weighted) : null;
-  const prep = { spec, design, model, residual, basis, weightLogdet: weighted ? weighted.logdet : 0 };
+  const prep: PreparedModel = { spec, design, model, residual, basis, weightLogdet: weighted ? weighted.logdet : 0, ...(needsFitted(spec) ? { table } : {}) };
   // Refuse up front what would take far too long (cost.ts): a deterministic estimate, no clock.
   if (checkCosts) checkCost(prep);
   return prep;
@@ -299,6 +303,32 @@ function covarianceOf(packed: ArrayLike<number>, q: number): Float64Array {
  * `warmStart`: theta to start from instead of the moment start (models without a residual structure).
  */
 export function fitPrepared(prep: PreparedModel, method: Method, signal?: { cancelled: boolean }, onProgress?: Progress, warmStart?: Float64Array): LmmFit {
+  if (!prep.table || !needsFitted(prep.spec)) return fitOnce(prep, method, signal, onProgress, warmStart);
+  // A variance function of the fitted values: refit with the covariate at the last fit's fitted
+  // values until they settle (nlme's alternation; its tolerance is 1e-6 on the parameters).
+  let fit = fitOnce(prep, method, signal, onProgress, warmStart);
+  for (let it = 0; it < FIXED_POINT_ITERATIONS; it++) {
+    if (fit.residual) fit.residual.apply(fit.eta);
+    fit.model.factor(fit.theta);
+    const mu = fittedValues(fit.design, fit.model);
+    const old = fittedCovariate(fit.design);
+    let change = 0, size = 0;
+    for (let i = 0; i < mu.length; i++) {
+      change = Math.max(change, Math.abs(mu[i] - old[i]));
+      size = Math.max(size, Math.abs(mu[i]));
+    }
+    if (change <= FIXED_POINT_TOL * size) return fit;
+    fit = fitOnce(prepareFit(prep.table, prep.spec.text, false, mu), method, signal, onProgress);
+  }
+  fit.opt.converged = false;
+  fit.opt.messages.push(`the fitted values of the variance function of the fitted values did not settle in ${FIXED_POINT_ITERATIONS} refits`);
+  return fit;
+}
+
+const FIXED_POINT_ITERATIONS = 50;
+const FIXED_POINT_TOL = 1e-10;
+
+function fitOnce(prep: PreparedModel, method: Method, signal?: { cancelled: boolean }, onProgress?: Progress, warmStart?: Float64Array): LmmFit {
   const { model, residual } = prep;
   const budget = Budget.forFit(prep, onProgress);
   const reml = method === "REML";

@@ -212,3 +212,15 @@ test("LRT: adding homdiag / diag terms is adding independent variances (chi-bar-
   const three = compareModels(orth, ["distance ~ age + (1 | Subject)", "distance ~ age + (1 | Subject) + diag(0 + age + Sex | Subject)"]);
   assert.deepEqual(three.tests[0].mixture?.match(/chi2\(\d\)/g), ["chi2(0)", "chi2(1)", "chi2(2)", "chi2(3)"]);
 });
+
+test("homcs beside a random intercept of the same groups: said to be a ridge, its intervals removed", () => {
+  const fit = fitModel(machines(), "score ~ Machine + (1 | Worker) + homcs(0 + Machine | Worker)");
+  const plain = fitModel(machines(), "score ~ Machine + homcs(0 + Machine | Worker)", { ci: "none" });
+  closeRel(fit.logLik, plain.logLik, 1e-7, "same likelihood: the intercept adds nothing homcs cannot");
+  assert.ok(fit.messages.some((m) => /^not identifiable: the random intercept of 'Worker' and the common correlation of homcs/.test(m)), fit.messages.join(" | "));
+  for (const v of fit.varcomp.filter((v) => v.group !== "Residual")) assert.equal(v.sd_lower, null, `no interval on the ridge: ${v.group} ${v.effect}`);
+  assert.equal(fit.re_structures![0].lower!.rho, null);
+  // homdiag beside the intercept is identified (it is (1 | Worker) + (1 | Worker:Machine)): no note.
+  const ok = fitModel(machines(), "score ~ Machine + (1 | Worker) + homdiag(0 + Machine | Worker)", { ci: "none" });
+  assert.ok(!ok.messages.some((m) => m.startsWith("not identifiable")));
+});

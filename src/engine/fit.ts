@@ -11,7 +11,7 @@ import { restore } from "./inference/fixef";
 import { checkFitArgs } from "./options";
 import { checkIdentifiable, ridgeNotes } from "./model/confounding";
 import { reTermText, singularMessages } from "./model/singular";
-import { structureResults, zeroResidualNote } from "./model/re-cov/report";
+import { structureResults, structureRidgeNotes, zeroResidualNote } from "./model/re-cov/report";
 import { nakagawaR2 } from "./inference/r2";
 import { standardized } from "./inference/residuals";
 import { ddfName, fixedDf, parseDdf, setFixefDf, setFixefKr } from "./inference/anova";
@@ -80,6 +80,7 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
     res.sd_lower = res.sd_upper = null;
   }
   ridgeNotes(fit, varcomp, messages);
+  structureRidgeNotes(model.remats, reTexts, varcomp, reStructures, messages);
   restore(fit);
   const u = sphericalModes(model);
   const bWork = workingModes(model, u);

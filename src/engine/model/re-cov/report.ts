@@ -93,3 +93,27 @@ export function zeroResidualNote(remats: ReMat[], theta: ArrayLike<number>, text
   }
   return null;
 }
+
+/**
+ * homcs beside a random intercept of the same grouping factor is not identifiable: homcs's
+ * covariance s^2 (1 - rho) I + s^2 rho 11' and the intercept's tau^2 11' give the same marginal
+ * covariance along s^2 rho + tau^2 = const (a ridge; the likelihood, the fixed effects and their
+ * tests are not affected). Said, and the intervals on the ridge removed, as confounding.ts does
+ * for a random intercept beside a CS residual structure.
+ */
+export function structureRidgeNotes(remats: ReMat[], texts: string[], rows: VarcompRow[], results: ReStructureResult[], messages: string[]): void {
+  remats.forEach((r, t) => {
+    if (r.structure.type !== "homcs") return;
+    const partner = remats.find((o) => o !== r && o.structure.type === "us" && o.group === r.group && o.effects.includes("(Intercept)"));
+    if (!partner) return;
+    messages.push(`not identifiable: the random intercept of '${partner.group}' and the common correlation of ${structuredText(r, texts[t])} both add one covariance to every pair of effects in a '${r.group}' group, so only their sum is estimable and the split between the intercept's variance, the SD and rho shown is arbitrary (the fixed effects, their tests and the log-likelihood are not affected). Drop the random intercept (homcs already has it), or use homdiag(...) beside it (which is (1 | ${r.group}) + (1 | ${r.group}:...))`);
+    for (const row of rows) {
+      if (row.group === r.label || (row.group === partner.label && (row.effect === "(Intercept)" || row.effect2 === "(Intercept)"))) row.sd_lower = row.sd_upper = null;
+    }
+    const res = results.find((x) => x.group === r.label);
+    if (res) {
+      res.lower = Object.fromEntries(Object.keys(res.params).map((k) => [k, null]));
+      res.upper = Object.fromEntries(Object.keys(res.params).map((k) => [k, null]));
+    }
+  });
+}

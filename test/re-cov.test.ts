@@ -224,3 +224,14 @@ test("homcs beside a random intercept of the same groups: said to be a ridge, it
   const ok = fitModel(machines(), "score ~ Machine + (1 | Worker) + homdiag(0 + Machine | Worker)", { ci: "none" });
   assert.ok(!ok.messages.some((m) => m.startsWith("not identifiable")));
 });
+
+test("Satterthwaite df in a structure's parameters equal those in lme4's theta where the models coincide", () => {
+  const t = loadTable("test/data/orthodont.csv");
+  for (const [a, b] of [
+    ["distance ~ age + Sex + cs(1 + age | Subject)", "distance ~ age + Sex + (1 + age | Subject)"],
+    ["distance ~ age + Sex + diag(1 + age | Subject)", "distance ~ age + Sex + (1 + age || Subject)"],
+  ]) {
+    const x = fitModel(t, a, { ci: "none" }), y = fitModel(t, b, { ci: "none" });
+    x.fixef.forEach((r, i) => closeRel(r.df, y.fixef[i].df!, 1e-4, `${a}: df of ${r.term}`));
+  }
+});

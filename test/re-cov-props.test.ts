@@ -2,7 +2,7 @@
 // fixed seed of test/helpers/fc-seed.ts): y rescaled by c and shifted by s scales the SDs and
 // coefficients by c (the intercept also moves by s), leaves rho and the df alone and moves the
 // REML logLik by -(n - p) log c; permuting the rows and relabelling the grouping factor's levels
-// change nothing. Each structure: homcs, cs, homdiag, diag, ar1. (Scales of y near 1e4 can move
+// change nothing. Each structure: homcs, cs, homdiag, diag, toep, ar1. (Scales of y near 1e4 can move
 // the Satterthwaite df: the Hessian entry of sigma, ~1/sigma^2, then nears the absolute
 // eigenvalue tolerance 1e-8 of the pseudo-inverse in fixef.ts, which lmerTest also uses.)
 import { test } from "node:test";
@@ -19,6 +19,7 @@ const CASES: { rows: unknown[][]; y: number; g: number; spec: string }[] = [
   { rows: machines, y: 2, g: 0, spec: "score ~ Machine + cs(0 + Machine | Worker)" },
   { rows: machines, y: 2, g: 0, spec: "score ~ Machine + (1 | Worker) + homdiag(0 + Machine | Worker)" },
   { rows: machines, y: 2, g: 0, spec: "score ~ Machine + diag(0 + Machine | Worker)" },
+  { rows: machines, y: 2, g: 0, spec: "score ~ Machine + toep(0 + Machine | Worker)" },
   { rows: sleep, y: 0, g: 2, spec: "Reaction ~ Days + (1 | Subject) + ar1(0 + factor(Days) | Subject)" },
 ];
 const fit = (rows: unknown[][], spec: string): FitResult => fitModel(tableFromRows(rows), spec, { ci: "none" });

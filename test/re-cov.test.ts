@@ -235,3 +235,16 @@ test("Satterthwaite df in a structure's parameters equal those in lme4's theta w
     x.fixef.forEach((r, i) => closeRel(r.df, y.fixef[i].df!, 1e-4, `${a}: df of ${r.term}`));
   }
 });
+
+test("toep: the lag-k correlation rows show rho_k and carry its interval; cs <= toep <= us in logLik", () => {
+  const fit = fitModel(machines(), "score ~ Machine + toep(0 + Machine | Worker)", { ci: "wald" });
+  const rs = fit.re_structures![0];
+  for (const v of fit.varcomp.filter((v) => v.group === rs.group && v.effect2 !== null)) {
+    const lag = "ABC".indexOf(v.effect2!.slice(-1)) - "ABC".indexOf(v.effect!.slice(-1));
+    closeRel(v.corr, rs.params[`rho${lag}`], 1e-9, `corr of ${v.effect} ~ ${v.effect2}`);
+    closeRel(v.sd_lower, rs.lower![`rho${lag}`]!, 1e-12, `interval of lag ${lag}`);
+  }
+  const ll = ["cs", "toep", "us"].map((s) => fitModel(machines(), `score ~ Machine + ${s}(0 + Machine | Worker)`, { ci: "none" }).logLik);
+  assert.ok(ll[0] <= ll[1] + 1e-8 && ll[1] <= ll[2] + 1e-8, `nested: ${ll.join(", ")}`);
+  assert.throws(() => fitModel(machines(), "score ~ Machine + toep(1 + Machine | Worker)"), /toep\(\.\.\.\) needs the indicator columns of one factor/);
+});

@@ -65,9 +65,10 @@ export interface RandomTerm {
  * Random-effect covariance structures, named as glmmTMB names them: us (unstructured, lme4's
  * default), diag (independent, one variance each: nlme pdDiag), homdiag (one variance: pdIdent),
  * cs (one correlation, a variance each: SAS CSH), homcs (one correlation, one variance:
- * pdCompSymm), ar1 (rho^|i-j| over a factor's levels, one variance: SAS AR(1)).
+ * pdCompSymm), ar1 (rho^|i-j| over a factor's levels, one variance: SAS AR(1)), toep (one
+ * correlation per lag over a factor's levels, a variance each: glmmTMB toep, SAS TOEPH).
  */
-export type ReCovType = "us" | "diag" | "homdiag" | "cs" | "homcs" | "ar1";
+export type ReCovType = "us" | "diag" | "homdiag" | "cs" | "homcs" | "ar1" | "toep";
 
 /** A structured term's own parameters, as the output shows them. */
 export interface ReStructureResult {

@@ -10,7 +10,7 @@
 import type { Expr, ModelFormula, ModelSpec, RandomTerm, ReCovType, ResidualSpec, ResidualType, Term, VarFuncSpec } from "../types";
 
 /** Covariance structures of random-effects terms, by glmmTMB's names (model/re-cov/). */
-const RE_STRUCTURES = new Set<string>(["us", "diag", "homdiag", "cs", "homcs", "ar1"]);
+const RE_STRUCTURES = new Set<string>(["us", "diag", "homdiag", "cs", "homcs", "ar1", "toep"]);
 import { SpecError } from "../errors";
 import { rDouble } from "../data/cells";
 import { Token, tokenize } from "./lexer";
@@ -452,11 +452,11 @@ class Parser {
       const col = nameTok?.col ?? open.col;
       if (!correlated) throw new SpecError(`'||' inside ${cov}(...): the structure already says how the effects are correlated; write ${cov}(… | group)${cov === "us" ? ", or diag(… | group) for independent effects" : ""}`, bar.col);
       const single = terms.length + (intercept ? 1 : 0) === 1;
-      if ((cov === "cs" || cov === "homcs" || cov === "ar1") && single && terms.length === 0) {
+      if ((cov === "cs" || cov === "homcs" || cov === "ar1" || cov === "toep") && single && terms.length === 0) {
         throw new SpecError(`${cov}(1 | …) has one effect, so there is no correlation to structure: ${cov} needs several effects, e.g. ${cov}(0 + f | group) for the levels of a factor f`, col);
       }
-      if (cov === "ar1" && (intercept || terms.length !== 1 || terms[0].factors.length !== 1)) {
-        throw new SpecError("ar1(...) needs the indicator columns of one factor, in its level order: write ar1(0 + f | group) (no intercept, one factor, e.g. ar1(0 + factor(time) | tree))", col);
+      if ((cov === "ar1" || cov === "toep") && (intercept || terms.length !== 1 || terms[0].factors.length !== 1)) {
+        throw new SpecError(`${cov}(...) needs the indicator columns of one factor, in its level order: write ${cov}(0 + f | group) (no intercept, one factor, e.g. ${cov}(0 + factor(time) | tree))`, col);
       }
       for (const group of groups) {
         const gtext = group.map((g) => exprLabel({ kind: "var", name: g })).join(":");

@@ -580,10 +580,10 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
  * 1, the rest 0), whose level order is the order of the AR(1) lags.
  */
 function checkStructure(cov: string, text: string, z: Float64Array, n: number, q: number): void {
-  if (q < 2 && (cov === "cs" || cov === "homcs" || cov === "ar1")) {
+  if (q < 2 && (cov === "cs" || cov === "homcs" || cov === "ar1" || cov === "toep")) {
     throw new DataError(`${text} has one effect column, so there is no correlation to structure: ${cov} needs at least two (a factor with two or more levels in the rows used, e.g. ${cov}(0 + factor(time) | group))`);
   }
-  if (cov !== "ar1") return;
+  if (cov !== "ar1" && cov !== "toep") return;
   for (let r = 0; r < n; r++) {
     let ones = 0;
     for (let k = 0; k < q; k++) {
@@ -593,7 +593,7 @@ function checkStructure(cov: string, text: string, z: Float64Array, n: number, q
       if (ones < 0) break;
     }
     if (ones !== 1) {
-      throw new DataError(`${text}: ar1 needs the indicator columns of a factor (one column per level, each row in exactly one), but the term's columns are not; write ar1(0 + f | group) with f a factor (factor(time) for a numeric time column)`);
+      throw new DataError(`${text}: ${cov} needs the indicator columns of a factor (one column per level, each row in exactly one), but the term's columns are not; write ${cov}(0 + f | group) with f a factor (factor(time) for a numeric time column)`);
     }
   }
 }

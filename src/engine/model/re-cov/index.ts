@@ -6,6 +6,7 @@ import { unstructured } from "./us";
 import { diagonal } from "./diag";
 import { compoundSymmetry } from "./cs";
 import { autoregressive } from "./ar1";
+import { toeplitz } from "./toep";
 
 export type { ReStructure } from "./types";
 
@@ -17,6 +18,7 @@ export function makeStructure(type: ReCovType, effects: string[]): ReStructure {
     case "cs": return compoundSymmetry(effects, false);
     case "homcs": return compoundSymmetry(effects, true);
     case "ar1": return autoregressive(effects);
+    case "toep": return toeplitz(effects);
   }
 }
 

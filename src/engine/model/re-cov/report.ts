@@ -37,7 +37,12 @@ export function rowsOfParameter(r: ReMat, i: number): { effect: string; effect2:
     for (let a = 0; a < q; a++) if (homogeneous || a === i) out.push({ effect: r.effects[a], effect2: null, power: 1 });
     return out;
   }
-  for (let a = 0; a < q; a++) for (let b = a + 1; b < q; b++) out.push({ effect: r.effects[a], effect2: r.effects[b], power: s.type === "ar1" ? b - a : 1 });
+  // toep's correlation i is that of lag k = i - (number of SDs) + 1, its rows those pairs only.
+  const lag = s.type === "toep" ? i - s.kinds.filter((k) => k === "sd").length + 1 : 0;
+  for (let a = 0; a < q; a++) for (let b = a + 1; b < q; b++) {
+    if (lag > 0 && b - a !== lag) continue;
+    out.push({ effect: r.effects[a], effect2: r.effects[b], power: s.type === "ar1" ? b - a : 1 });
+  }
   return out;
 }
 

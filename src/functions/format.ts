@@ -119,7 +119,7 @@ export function fitCells(fit: FitResult, notes: string[] = []): Rich[][] {
   for (const st of fit.re_structures ?? []) {
     rows.push(["random structure", st.term]);
     for (const [k, v] of Object.entries(st.params)) {
-      const f = k === "rho" ? NF.PROPORTION : NF.significant(v, 4);
+      const f = k.startsWith("rho") ? NF.PROPORTION : NF.significant(v, 4);
       rows.push([`${st.group} ${k}`, n(v, f), n(st.lower?.[k] ?? null, f), n(st.upper?.[k] ?? null, f)]);
     }
   }

@@ -77,7 +77,7 @@ test("bad input gets a clear error", () => {
   err("size ~ time ; EXP(treat | tree)", /column 'treat' of a spatial structure EXP has text; it must be numeric/);
   err("size ~ time ; TOEP(time | tree, bands = 1)", /TOEP\(1\) has no correlation/);
   err("size ~ time ; TOEP(time | tree, nugget)", /TOEP has the options bands/);
-  err("size ~ time ; varPower(fitted)", /variance function of the fitted values\) is not supported/);
+  err("size ~ time ; varFixed(fitted)", /varFixed\(fitted\): a known variance cannot depend on the fit/);
   err("size ~ time ; varFixed(size)", /varFixed\(size\) needs positive values/, mapColumn(sitka, "size", (v) => v - 5));
   err("size ~ time ; varPower(time)", /varPower\(time\) needs nonzero values/, mapColumn(sitka, "time", (v) => v - 152));
   err("size ~ time ; AR1(time | tree) ; varPower(time) * banana(x)", /expected a variance function/);

@@ -71,6 +71,14 @@ export function formatFit(fit: FitResult, dataName = "", level = 0.95): string {
     out.push(table(["Groups", "Name", "Variance", "Std.Dev.", `sd_${lo}`, `sd_${hi}`, "var_prop"], vcRows, " "));
     const groups = Object.entries(fit.groups).map(([g, k]) => `${g}, ${k}`).join("; ");
     out.push(`Number of obs: ${fit.n}, groups: ${groups}`);
+    // Structured terms (cs, ar1, ...): their own parameters, which the rows above expand.
+    for (const st of fit.re_structures ?? []) {
+      const parts = Object.entries(st.params).map(([k, v]) => {
+        const a = st.lower?.[k], b = st.upper?.[k];
+        return `${k} ${num(v, 4)}${a != null && b != null ? ` [${num(a, 4)}, ${num(b, 4)}]` : ""}`;
+      });
+      out.push(`Structure ${st.term}: ${parts.join(", ")}`);
+    }
     if (fit.icc != null) out.push(`Intra-class correlation: ${fit.icc.toFixed(3)}`);
   } else {
     // No random effects: the residual is the only variance, printed as lm and gls print it.

@@ -10,7 +10,8 @@ import { LmmFit, fitPrepared, nParams, prepareFit } from "./model/prepared";
 import { restore } from "./inference/fixef";
 import { checkFitArgs } from "./options";
 import { checkIdentifiable, ridgeNotes } from "./model/confounding";
-import { singularMessages } from "./model/singular";
+import { reTermText, singularMessages } from "./model/singular";
+import { structureResults, structureRidgeNotes, zeroResidualNote } from "./model/re-cov/report";
 import { nakagawaR2 } from "./inference/r2";
 import { standardized } from "./inference/residuals";
 import { ddfName, fixedDf, parseDdf, setFixefDf, setFixefKr } from "./inference/anova";
@@ -69,8 +70,17 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   const fixefCi = opts.fixefCi ?? "t";
   if (fixefCi === "profile") messages.push(...profileBetaIntervals(fit, fixefRows, level, opts.signal));
   const varcomp = varcompRows(model.remats, T, sigma2);
-  if ((opts.ci ?? "auto") !== "none") varcompIntervals(fit, varcomp, level, opts.ci ?? "auto", messages);
+  const reTexts = model.remats.map((r) => reTermText(fit, r));
+  const reStructures = structureResults(model.remats, fit.theta, Math.sqrt(sigma2), reTexts);
+  const zeroResidual = zeroResidualNote(model.remats, fit.theta, reTexts);
+  if (zeroResidual) messages.push(zeroResidual);
+  if ((opts.ci ?? "auto") !== "none") varcompIntervals(fit, varcomp, level, opts.ci ?? "auto", messages, reStructures);
+  if (zeroResidual) {
+    const res = varcomp[varcomp.length - 1];
+    res.sd_lower = res.sd_upper = null;
+  }
   ridgeNotes(fit, varcomp, messages);
+  structureRidgeNotes(model.remats, reTexts, varcomp, reStructures, messages);
   restore(fit);
   const u = sphericalModes(model);
   const bWork = workingModes(model, u);
@@ -93,6 +103,7 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
     messages,
     fixef: fixefRows,
     varcomp,
+    ...(reStructures.length > 0 ? { re_structures: reStructures } : {}),
     residual: fit.residual ? { type: fit.residual.res.type, group: fit.residual.res.group, time: fit.residual.res.time, params: fit.residual.res.params(fit.eta) } : null,
     blups,
     optimizer: { name: fit.opt.optimizer, evaluations: fit.opt.evaluations, theta, objective: fit.objective },

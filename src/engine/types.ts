@@ -57,6 +57,31 @@ export interface RandomTerm {
   correlated: boolean;
   /** The term as written (after expansion), e.g. "1 | tree". */
   text: string;
+  /** Covariance structure of the term's effects (glmmTMB's names); absent = unstructured. */
+  cov?: ReCovType;
+}
+
+/**
+ * Random-effect covariance structures, named as glmmTMB names them: us (unstructured, lme4's
+ * default), diag (independent, one variance each: nlme pdDiag), homdiag (one variance: pdIdent),
+ * cs (one correlation, a variance each: SAS CSH), homcs (one correlation, one variance:
+ * pdCompSymm), ar1 (rho^|i-j| over a factor's levels, one variance: SAS AR(1)), toep (one
+ * correlation per lag over a factor's levels, a variance each: glmmTMB toep, SAS TOEPH).
+ */
+export type ReCovType = "us" | "diag" | "homdiag" | "cs" | "homcs" | "ar1" | "toep";
+
+/** A structured term's own parameters, as the output shows them. */
+export interface ReStructureResult {
+  /** Group as in the variance components ("Subject"). */
+  group: string;
+  /** The term as written: "ar1(0 + time | tree)". */
+  term: string;
+  type: ReCovType;
+  /** "sd" (one SD) or "sd_<effect>" (one per effect), and "rho" (the correlation). */
+  params: Record<string, number>;
+  /** Interval ends of each parameter (profile or Wald, as the variance components), null where none. */
+  lower?: Record<string, number | null>;
+  upper?: Record<string, number | null>;
 }
 
 export interface ModelFormula {
@@ -96,6 +121,8 @@ export interface VarFuncSpec {
   covariate: string;
   /** Separate parameters per level of this factor. */
   strata: string | null;
+  /** Of the fitted values (nlme's `varPower(form = ~ fitted(.))`); `covariate` is then "fitted". */
+  fitted?: boolean;
 }
 
 export interface ModelSpec {
@@ -125,6 +152,8 @@ export interface ReTermDesign {
   /** Row-major n x q values of the term's columns. */
   z: Float64Array;
   correlated: boolean;
+  /** Covariance structure (absent = unstructured). */
+  cov?: ReCovType;
 }
 
 /**
@@ -177,6 +206,8 @@ export interface Design {
   nDropped: number;
   /** Prior weights of the used rows (`weights(w)`), or null. */
   weights?: Float64Array | null;
+  /** The fitted values a variance function of the fitted values uses (fitted-covariate.ts). */
+  fittedCovariate?: Float64Array;
   /** Notes for the user (dropped rows, dropped columns). */
   messages: string[];
 }
@@ -243,6 +274,8 @@ export interface FitResult {
   messages: string[];
   fixef: FixefRow[];
   varcomp: VarcompRow[];
+  /** The parameters of random terms with a covariance structure (cs, ar1, ...); absent when none. */
+  re_structures?: ReStructureResult[];
   residual: ResidualResult | null;
   blups: Record<string, BlupTable>;
   /** Intra-class correlation, for models with one random intercept and independent errors. */

@@ -115,6 +115,14 @@ export function fitCells(fit: FitResult, notes: string[] = []): Rich[][] {
     rows.push(["residual", residualWords(fit.residual)]);
     rows.push(...paramRows(fit.residual.params));
   }
+  // Structured random terms: the term, then one row per parameter (value, interval ends).
+  for (const st of fit.re_structures ?? []) {
+    rows.push(["random structure", st.term]);
+    for (const [k, v] of Object.entries(st.params)) {
+      const f = k.startsWith("rho") ? NF.PROPORTION : NF.significant(v, 4);
+      rows.push([`${st.group} ${k}`, n(v, f), n(st.lower?.[k] ?? null, f), n(st.upper?.[k] ?? null, f)]);
+    }
+  }
   const r2note = fit.r2 && Number.isFinite(fit.r2.marginal) ? [`R²: ${fit.r2.definition}`] : [];
   for (const m of [...fit.messages, ...notes, ...r2note]) rows.push(["note", m]);
   return rect(rows);

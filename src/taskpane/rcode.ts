@@ -244,6 +244,8 @@ export function rCode(spec: string, method: Method, opts: RCodeOptions = {}): st
   const level = opts.level ?? 0.95;
   // lmerTest's lmer is lme4's, with the Satterthwaite df and p-values the sheet shows.
   const lib = "library(lmerTest)  # lme4's lmer, plus Satterthwaite df and p-values";
+  // Structured random terms (homcs, cs, ar1, diag, homdiag): glmmTMB, whose names the spec uses.
+  if (f.random.some((r) => r.cov)) return glmmTMBCode(head, formula, data, parsed, reml, extra);
   if (!parsed.residual && !parsed.varIdent && f.random.length > 0) return [...head, lib, lmer, ...lmerReport(method, level, opts.ci, opts.fit)].join("\n");
   // nlme
   const lines = [...head, "library(nlme)"];
@@ -316,3 +318,20 @@ export function rCode(spec: string, method: Method, opts: RCodeOptions = {}): st
   lines.push(...notes, `fit <- ${fn}(${args.join(`,\n${indent}`)})`, ...nlmeReport(level, opts.ci));
   return lines.join("\n");
 }
+
+/**
+ * glmmTMB for random terms with a covariance structure: the spec's formula is glmmTMB's syntax
+ * (cs, ar1, diag, homcs, homdiag). glmmTMB has no residual correlation structures, said in a note.
+ */
+function glmmTMBCode(head: string[], formula: string, data: string, parsed: ModelSpec, reml: boolean, extra: string): string {
+  const lines = [...head];
+  if (parsed.residual || parsed.varIdent) lines.push("# glmmTMB has no residual correlation structures or varIdent: this call leaves them out");
+  if (parsed.formula.random.some((r) => r.cov === "homcs" || r.cov === "homdiag")) {
+    lines.push("# homcs and homdiag need glmmTMB >= 1.1.10 (nlme: pdCompSymm and pdIdent)");
+  }
+  lines.push("library(glmmTMB)");
+  lines.push(`fit <- glmmTMB(${formula}, data = ${data}, REML = ${reml ? "TRUE" : "FALSE"}${extra})`);
+  lines.push("summary(fit)", "VarCorr(fit)");
+  return lines.join("\n");
+}
+

@@ -113,7 +113,7 @@ export function sameModel(a: ModelSpec, b: ModelSpec): boolean {
   const set = (xs: string[]) => Array.from(new Set(xs)).sort().join("\u0001");
   const termKey = (t: { label: string }) => t.label.split(":").sort().join(":");
   if (set(fa.fixed.map(termKey)) !== set(fb.fixed.map(termKey))) return false;
-  const reKey = (s: ModelSpec) => set(s.formula.random.map((r) => `${r.correlated}|${r.intercept}|${r.terms.map(termKey).sort().join("+")}|${r.group.slice().sort().join(":")}`));
+  const reKey = (s: ModelSpec) => set(s.formula.random.map((r) => `${r.cov ?? "us"}|${r.correlated}|${r.intercept}|${r.terms.map(termKey).sort().join("+")}|${r.group.slice().sort().join(":")}`));
   if (reKey(a) !== reKey(b)) return false;
   if ((a.varIdent ?? null) !== (b.varIdent ?? null)) return false;
   const ra = a.residual, rb = b.residual;
@@ -151,7 +151,8 @@ export function choicesFromSpec(spec: ModelSpec, current: ModelChoices = emptyCh
   let slope: string | null = null;
   const lhsKeys = new Set<string>();
   for (const r of f.random) {
-    if (!r.intercept || !r.correlated || r.terms.length > 1) return null;
+    // A covariance structure (cs, ar1, ...) has no control: the spec is kept as typed.
+    if (!r.intercept || !r.correlated || r.terms.length > 1 || r.cov) return null;
     if (r.terms.length === 1) {
       const v = r.terms[0].factors.length === 1 ? varName(r.terms[0].factors[0]) : null;
       if (!v || (slope && slope !== v)) return null;

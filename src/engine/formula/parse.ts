@@ -7,7 +7,10 @@
 // terms(): by degree, then by appearance; the variables of an interaction in the order in which
 // they first appear in the formula (for the fixed part, with the random terms left out, as
 // lme4's nobars() does).
-import type { Expr, ModelFormula, ModelSpec, RandomTerm, ResidualSpec, ResidualType, Term, VarFuncSpec } from "../types";
+import type { Expr, ModelFormula, ModelSpec, RandomTerm, ReCovType, ResidualSpec, ResidualType, Term, VarFuncSpec } from "../types";
+
+/** Covariance structures of random-effects terms, by glmmTMB's names (model/re-cov/). */
+const RE_STRUCTURES = new Set<string>(["us", "diag", "homdiag", "cs", "homcs", "ar1", "toep"]);
 import { SpecError } from "../errors";
 import { rDouble } from "../data/cells";
 import { Token, tokenize } from "./lexer";
@@ -158,9 +161,11 @@ class Parser {
         if (t.kind === "end" || this.isOp(t, ";")) throw new SpecError(`expected a column name after '${prev.text}'`, t.col);
         throw new SpecError(`expected a column name after '${prev.text}' but ${this.found(t)}`, t.col);
       }
-      if (top && this.isOp(t, "(") && this.looksRandom()) {
+      const structured = top && this.structureName(t);
+      if (structured || (top && this.isOp(t, "(") && this.looksRandom())) {
         if (sign < 0) throw new SpecError("a random-effects term cannot be removed with '-'", t.col);
-        this.randomTerm();
+        if (structured) this.next();
+        this.randomTerm(structured ? (t.text as ReCovType) : undefined, t);
         const after = this.peek();
         if (!this.stops(after) && !this.isOp(after, "+") && !this.isOp(after, "-")) {
           throw new SpecError(`a random-effects term (… | group) must be added to the formula with '+'; ${this.found(after)} after it`, after.col);
@@ -411,7 +416,17 @@ class Parser {
     return out;
   }
 
-  randomTerm(): void {
+  /**
+   * Is the token a covariance structure's name (glmmTMB's: us, diag, homdiag, cs, homcs, ar1)
+   * written as a call around a random-effects term, `ar1(0 + time | tree)`?
+   */
+  structureName(t: Token): boolean {
+    if (t.kind !== "name" || t.quoted || !RE_STRUCTURES.has(t.text)) return false;
+    const open = this.toks[this.i + 1];
+    return !!open && this.isOp(open, "(") && this.randomParens.has(this.i + 1);
+  }
+
+  randomTerm(cov?: ReCovType, nameTok?: Token): void {
     const open = this.next();
     const bar0 = this.peek();
     if (this.isOp(bar0, "|") || this.isOp(bar0, "||")) {
@@ -433,6 +448,26 @@ class Parser {
     const intercept = lhs.intercept !== false;
     const terms = orderTerms(lhs.terms, lhsOrder).map((k) => this.term(k));
     if (!intercept && terms.length === 0) throw new SpecError("this random-effects term has no effects: (0 | group) estimates nothing", open.col);
+    if (cov) {
+      const col = nameTok?.col ?? open.col;
+      if (!correlated) throw new SpecError(`'||' inside ${cov}(...): the structure already says how the effects are correlated; write ${cov}(… | group)${cov === "us" ? ", or diag(… | group) for independent effects" : ""}`, bar.col);
+      const single = terms.length + (intercept ? 1 : 0) === 1;
+      if ((cov === "cs" || cov === "homcs" || cov === "ar1" || cov === "toep") && single && terms.length === 0) {
+        throw new SpecError(`${cov}(1 | …) has one effect, so there is no correlation to structure: ${cov} needs several effects, e.g. ${cov}(0 + f | group) for the levels of a factor f`, col);
+      }
+      if ((cov === "ar1" || cov === "toep") && (intercept || terms.length !== 1 || terms[0].factors.length !== 1)) {
+        throw new SpecError(`${cov}(...) needs the indicator columns of one factor, in its level order: write ${cov}(0 + f | group) (no intercept, one factor, e.g. ${cov}(0 + factor(time) | tree))`, col);
+      }
+      for (const group of groups) {
+        const gtext = group.map((g) => exprLabel({ kind: "var", name: g })).join(":");
+        const lhsText = intercept ? ["1", ...terms.map((t) => t.label)].join(" + ") : ["0", ...terms.map((t) => t.label)].join(" + ");
+        const rt: RandomTerm = { intercept, terms, group, correlated: true, text: `${lhsText} | ${gtext}` };
+        // us is the plain term (a diagonal structure on one column is too: design.ts drops it).
+        if (cov !== "us") rt.cov = cov;
+        this.random.push(rt);
+      }
+      return;
+    }
     for (const group of groups) {
       const gtext = group.map((g) => exprLabel({ kind: "var", name: g })).join(":");
       if (correlated || terms.length + (intercept ? 1 : 0) === 1) {
@@ -633,10 +668,17 @@ function parseVarFunc(p: Parser): { varIdent?: string; func?: VarFuncSpec } {
   }
   const cov = p.peek();
   if (cov.kind !== "name") throw new SpecError(`${kind} needs a numeric column, as in ${kind}(x), but ${p.found(cov)}`, cov.col);
-  if (cov.text === "fitted") {
-    throw new SpecError(`${kind}(fitted) (a variance function of the fitted values) is not supported; use a covariate column, as in ${kind}(time)`, cov.col);
-  }
   p.next();
+  // The fitted values: varPower(fitted), or nlme's varPower(~ fitted(.)).
+  const fitted = cov.text === "fitted" && !cov.quoted;
+  if (fitted) {
+    if (kind === "varFixed") throw new SpecError("varFixed(fitted): a known variance cannot depend on the fit; use varPower(fitted)", cov.col);
+    if (p.isOp(p.peek(), "(")) {
+      const o = p.next();
+      if (p.peek().kind === "name" && p.peek().text === ".") p.next();
+      p.close(o, "fitted(");
+    }
+  }
   let strata: string | null = null;
   if (p.isOp(p.peek(), "|")) {
     p.next();
@@ -644,7 +686,7 @@ function parseVarFunc(p: Parser): { varIdent?: string; func?: VarFuncSpec } {
   }
   p.close(open, `${kind}(`);
   if (kind === "varFixed" && strata) throw new SpecError("varFixed has no parameters to stratify: write varFixed(v)", open.col);
-  return { func: { kind, covariate: cov.text, strata } };
+  return { func: { kind, covariate: cov.text, strata, ...(fitted ? { fitted: true } : {}) } };
 }
 
 /** A variance part: variance functions joined by '*' (nlme's varComb). */

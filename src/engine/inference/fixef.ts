@@ -6,8 +6,7 @@ import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import type { FixefRow } from "../types";
 import { LmmFit, estimatedMs } from "../model/prepared";
 import { unscaledVcov } from "../model/solve";
-import { workingFromLme4 } from "../model/theta";
-import { lme4Theta } from "../model/components";
+import { varparTheta, workingFromLme4 } from "../model/theta";
 import { hessian, jacobian } from "./numderiv";
 import { pT2, qT } from "./dist";
 
@@ -73,7 +72,7 @@ export function varparHat(fit: LmmFit): Float64Array {
   const { model, design } = fit;
   restore(fit);
   const dof = fit.method === "REML" ? design.n - design.p : design.n;
-  const thetaO = lme4Theta(model.remats, model.T);
+  const thetaO = varparTheta(model.remats, fit.theta, model.T);
   return Float64Array.from([...thetaO, ...fit.eta, Math.sqrt(model.pwrss / dof)]);
 }
 
@@ -89,6 +88,11 @@ export function varparScales(fit: LmmFit, vp: Float64Array): Float64Array {
   let k = 0;
   for (const r of fit.model.remats) {
     const q = r.q;
+    // A structure's parameters (relative SDs of unconditioned columns, transformed correlations) are of size 1.
+    if (r.structure.type !== "us") {
+      k += r.structure.nPar;
+      continue;
+    }
     for (let j = 0; j < q; j++) {
       for (let i = j; i < q; i++) {
         let s = 0;

@@ -101,6 +101,12 @@ export function krContext(fit: LmmFit, path?: "clusters" | "dense"): KrContext {
   const { design, model } = fit;
   const { n, p } = design;
   if (n - p <= 0) throw new DataError("Kenward-Roger df need more rows than fixed-effect columns");
+  const structured = model.remats.find((r) => r.structure.type !== "us");
+  if (structured) {
+    // KR's G_r are the derivatives of a covariance linear in its parameters (every element of an
+    // unstructured term); a cs / ar1 / ... term's covariance is not linear in its parameters.
+    throw new DataError(`Kenward-Roger df are not available with a random-effect covariance structure (${structured.structure.type} on '${structured.group}'): use ddf satterthwaite (the default), residual or containment`);
+  }
   restore(fit);
   const sizes = clusterSizes(fit);
   const Q = model.remats.reduce((s, r) => s + r.ell * r.q, 0);

@@ -16,7 +16,9 @@ export interface Mixture {
 }
 
 function blocks(fit: LmmFit): string[] {
-  return fit.model.remats.map((r) => `${r.group}|${r.effects.slice().sort().join(",")}`);
+  // A structured term (cs, ar1, ...) is a different block from the unstructured one on the same
+  // effects: no closed-form mixture is claimed between them.
+  return fit.model.remats.map((r) => `${r.group}${r.structure.type === "us" ? "" : `#${r.structure.type}`}|${r.effects.slice().sort().join(",")}`);
 }
 
 function binom(n: number, k: number): number {
@@ -52,9 +54,11 @@ export function boundaryMixture(small: LmmFit, large: LmmFit): Mixture | null {
   }
   if (unmatched.length === 0) {
     if (remaining.length === 0) return null;
-    const sizes = remaining.map((b) => b.split("|")[1].split(",").length);
-    if (sizes.some((q) => q !== 1)) return null;
-    const k = remaining.length;
+    // Independent variances added: terms of one effect, and diag / homdiag terms (q or 1
+    // variances, no correlation), each 0 under the null.
+    const added = remaining.map((b) => independentVariances(large, b));
+    if (added.some((k) => k === null)) return null;
+    const k = added.reduce((s: number, v) => s + v!, 0);
     const dfs = Array.from({ length: k + 1 }, (_, j) => j);
     const weights = dfs.map((j) => binom(k, j) / Math.pow(2, k));
     const what = k === 1 ? "one variance component is 0 under the null" : `${k} independent variance components are 0 under the null`;
@@ -69,5 +73,14 @@ export function boundaryMixture(small: LmmFit, large: LmmFit): Mixture | null {
       return make([0.5, 0.5], [q, q + 1], `chi-bar-square mixture 1/2 chi2(${q}) + 1/2 chi2(${q + 1}): one random effect, correlated with the ${q} already in '${gs}', is added (Stram & Lee 1994)`);
     }
   }
+  return null;
+}
+
+/** How many independent variances the block adds (diag: one per effect, homdiag: one), or null. */
+function independentVariances(fit: LmmFit, key: string): number | null {
+  const r = fit.model.remats[blocks(fit).indexOf(key)];
+  if (!r) return null;
+  if (r.structure.type === "diag") return r.q;
+  if (r.structure.type === "homdiag" || (r.structure.type === "us" && r.q === 1)) return 1;
   return null;
 }

@@ -12,6 +12,8 @@ import { bobyqa } from "../optim";
 import { cholCopy } from "../linalg/dense";
 import type { ReMat } from "../model/remat";
 import { varcompRows } from "../model/components";
+import type { ReStructureResult } from "../types";
+import { spreadIntervals } from "../model/re-cov/report";
 import { hessian } from "./numderiv";
 import { pinvSym } from "./fixef";
 import { qChisq, qNorm } from "./dist";
@@ -22,15 +24,26 @@ interface Par {
   term: number;
   a: number;
   b: number;
+  /** The parameter's range (a structure's correlation: cs's rho lies in (-1/(q-1), 1)). */
+  lo: number;
+  hi: number;
+  /** A structured term's own parameter (re-cov/): `a` indexes its natural parameters. */
+  structured?: boolean;
 }
 
 function parList(remats: ReMat[]): Par[] {
   const out: Par[] = [];
   remats.forEach((r, t) => {
-    for (let a = 0; a < r.q; a++) out.push({ kind: "sd", term: t, a, b: a });
-    for (let a = 0; a < r.q; a++) for (let b = a + 1; b < r.q; b++) out.push({ kind: "cor", term: t, a, b });
+    const s = r.structure;
+    if (s.type !== "us") {
+      const bounds = s.bounds();
+      s.kinds.forEach((kind, a) => out.push({ kind, term: t, a, b: a, lo: bounds[a][0], hi: bounds[a][1], structured: true }));
+      return;
+    }
+    for (let a = 0; a < r.q; a++) out.push({ kind: "sd", term: t, a, b: a, lo: 0, hi: Infinity });
+    for (let a = 0; a < r.q; a++) for (let b = a + 1; b < r.q; b++) out.push({ kind: "cor", term: t, a, b, lo: -1, hi: 1 });
   });
-  out.push({ kind: "sigma", term: -1, a: 0, b: 0 });
+  out.push({ kind: "sigma", term: -1, a: 0, b: 0, lo: 1e-12, hi: Infinity });
   return out;
 }
 
@@ -40,6 +53,14 @@ function thetaFromSdcor(remats: ReMat[], phi: Float64Array, out: Float64Array): 
   let k = 0;
   for (const r of remats) {
     const q = r.q;
+    if (r.structure.type !== "us") {
+      // A structure's natural parameters: SDs on the data's scale (relative to sigma in theta) and rho.
+      const st = r.structure;
+      const nat = Array.from(st.kinds, (kind, a) => (kind === "sd" ? phi[k + a] / sigma : phi[k + a]));
+      if (!st.fromNatural(nat, out, r.thetaOffset)) return false;
+      k += st.kinds.length;
+      continue;
+    }
     const sd = phi.subarray(k, k + q);
     const S = new Float64Array(q * q);
     for (let a = 0; a < q; a++) S[a * q + a] = (sd[a] * sd[a]) / (sigma * sigma);
@@ -92,15 +113,58 @@ function phiFromRows(rows: VarcompRow[], remats: ReMat[], pars: Par[]): Float64A
 }
 
 function rowFor(rows: VarcompRow[], remats: ReMat[], p: Par): VarcompRow {
-  if (p.kind === "sigma") return rows[rows.length - 1];
+  if (p.kind === "sigma") return rows.find((x) => x.group === "Residual")!;
   const r = remats[p.term];
+  if (p.structured) {
+    const key = pseudoEffect(r, p.a);
+    const row = rows.find((x) => x.group === r.label && x.effect === key);
+    if (!row) throw new Error("internal: structure parameter row not found");
+    return row;
+  }
   const hit = rows.find((x) => x.group === r.label && x.effect === r.effects[p.a] && (p.kind === "sd" ? x.effect2 === null : x.effect2 === r.effects[p.b]));
   if (!hit) throw new Error("internal: variance-component row not found");
   return hit;
 }
 
 
-export function varcompIntervals(fit: LmmFit, rows: VarcompRow[], level: number, how: string, messages: string[]): void {
+/** The key of a structure parameter's pseudo row: "#rho". */
+function pseudoEffect(r: ReMat, a: number): string {
+  return `#${r.structure.names![a]}`;
+}
+
+/**
+ * The table's rows plus one pseudo row per structured parameter (its estimate in `sd` or `corr`),
+ * which the interval code below fills like any other row; spreadIntervals then copies them to the
+ * rows they determine and to the structure's result.
+ */
+function withPseudoRows(rows: VarcompRow[], remats: ReMat[], theta: ArrayLike<number>): VarcompRow[] {
+  const sigma = rows.find((x) => x.group === "Residual")?.sd ?? NaN;
+  const out = rows.slice();
+  remats.forEach((r) => {
+    const s = r.structure;
+    if (s.type === "us") return;
+    const nat = s.natural(theta, r.thetaOffset);
+    s.kinds.forEach((kind, a) => out.push({
+      group: r.label, effect: pseudoEffect(r, a), effect2: null, variance: null,
+      sd: kind === "sd" ? nat[a] * sigma : null, corr: kind === "cor" ? nat[a] : null, sd_lower: null, sd_upper: null, var_prop: null,
+    }));
+  });
+  return out;
+}
+
+/**
+ * Intervals of the variance components (into `rows`) and of the structured terms' parameters
+ * (into `structures`, and into the rows those parameters determine).
+ */
+export function varcompIntervals(fit: LmmFit, rows: VarcompRow[], level: number, how: string, messages: string[], structures: ReStructureResult[] = []): void {
+  const remats = fit.model.remats;
+  const all = withPseudoRows(rows, remats, fit.theta);
+  intervals(fit, all, level, how, messages);
+  const pars = parList(remats);
+  spreadIntervals(remats, (t, i) => rowFor(all, remats, pars.find((p) => p.term === t && p.a === i && p.structured)!), rows, structures);
+}
+
+function intervals(fit: LmmFit, rows: VarcompRow[], level: number, how: string, messages: string[]): void {
   const { model } = fit;
   const remats = model.remats;
   const pars = parList(remats);
@@ -112,7 +176,7 @@ export function varcompIntervals(fit: LmmFit, rows: VarcompRow[], level: number,
     return;
   }
   if (remats.length === 0) {
-    sigmaInterval(fit, rows[rows.length - 1], level, messages);
+    sigmaInterval(fit, rowFor(rows, remats, pars[pars.length - 1]), level, messages);
     return;
   }
   // The estimate is deterministic (cost.ts). Beyond PROFILE_MS profiles are Wald intervals, and
@@ -148,7 +212,7 @@ export function varcompIntervals(fit: LmmFit, rows: VarcompRow[], level: number,
     return reml ? base + model.ldRX2 + (n - p) * Math.log(2 * Math.PI * s2) : base + n * Math.log(2 * Math.PI * s2);
   };
   model.factor(ml.theta);
-  const mlHat = phiFromRows(rowsAt(ml), remats, pars);
+  const mlHat = phiFromRows(withPseudoRows(rowsAt(ml), remats, ml.theta), remats, pars);
   const mlEnds = profileEnds(devOf(false), mlHat, pars, pars.map((_, j) => j), z);
   const failed = new Set<number>();
   pars.forEach((par, j) => {
@@ -259,6 +323,7 @@ function fmt(v: number | null): string {
 function parName(remats: ReMat[], par: Par): string {
   if (par.kind === "sigma") return "the residual SD";
   const r = remats[par.term];
+  if (par.structured) return `the ${r.structure.names![par.a]} of the ${r.structure.type} term | ${r.label}`;
   return par.kind === "sd" ? `the SD of ${r.effects[par.a]} | ${r.label}` : `cor(${r.effects[par.a]}, ${r.effects[par.b]} | ${r.label})`;
 }
 
@@ -290,8 +355,8 @@ function profileEnds(dev: (phi: Float64Array) => number, phiHat: Float64Array, p
   phiHat = hat;
   const devMin = dev(phiHat);
   const scale = Float64Array.from(phiHat, (v, i) => (pars[i].kind === "cor" ? 1 : Math.max(Math.abs(v), 1e-3 * Math.max(phiHat[phiHat.length - 1], 1e-8))));
-  const lowerB = pars.map((p) => (p.kind === "cor" ? -1 : p.kind === "sigma" ? 1e-12 : 0));
-  const upperB = pars.map((p) => (p.kind === "cor" ? 1 : Infinity));
+  const lowerB = pars.map((p) => p.lo);
+  const upperB = pars.map((p) => p.hi);
   let warm: Float64Array = Float64Array.from(phiHat);
   const feasibleStart = (j: number, x: number): Float64Array | null => {
     const phi = Float64Array.from(warm);
@@ -417,7 +482,10 @@ function waldIntervals(fit: LmmFit, rows: VarcompRow[], pars: Par[], z: number):
   const n = design.n, p = design.p;
   const phiHat = phiFromRows(rows, remats, pars);
   const th = new Float64Array(fit.theta.length);
-  const toPhi = (eta: Float64Array) => Float64Array.from(eta, (v, i) => (pars[i].kind === "cor" ? Math.tanh(v) : Math.exp(v)));
+  // Correlations on atanh of their range mapped to (-1, 1) (plain atanh for lo = -1, hi = 1).
+  const corOf = (v: number, p: Par) => p.lo + ((p.hi - p.lo) * (Math.tanh(v) + 1)) / 2;
+  const corInv = (c: number, p: Par) => Math.atanh(Math.max(-0.999999, Math.min(0.999999, (2 * (c - p.lo)) / (p.hi - p.lo) - 1)));
+  const toPhi = (eta: Float64Array) => Float64Array.from(eta, (v, i) => (pars[i].kind === "cor" ? corOf(v, pars[i]) : Math.exp(v)));
   const dev = (eta: Float64Array): number => {
     const phi = toPhi(eta);
     const sigma = phi[phi.length - 1];
@@ -426,11 +494,11 @@ function waldIntervals(fit: LmmFit, rows: VarcompRow[], pars: Par[], z: number):
     const base = model.ldL2 + model.pwrss / s2;
     return reml ? base + model.ldRX2 + (n - p) * Math.log(2 * Math.PI * s2) : base + n * Math.log(2 * Math.PI * s2);
   };
-  const eta = Float64Array.from(phiHat, (v, i) => (pars[i].kind === "cor" ? Math.atanh(Math.max(-0.999999, Math.min(0.999999, v))) : Math.log(Math.max(v, 1e-300))));
+  const eta = Float64Array.from(phiHat, (v, i) => (pars[i].kind === "cor" ? corInv(v, pars[i]) : Math.log(Math.max(v, 1e-300))));
   // A parameter on its boundary (an SD of 0, a correlation of ±1) has no Wald interval on these
   // scales (its log or atanh is infinite): it is held at its estimate and the Hessian is taken in
   // the others only; an infinite or NaN second derivative would otherwise spoil every interval.
-  const inner = pars.map((_, i) => i).filter((i) => (pars[i].kind === "cor" ? Math.abs(phiHat[i]) < 0.999999 : phiHat[i] > 1e-8 * Math.max(phiHat[phiHat.length - 1], 1e-300)));
+  const inner = pars.map((_, i) => i).filter((i) => (pars[i].kind === "cor" ? Math.abs((2 * (phiHat[i] - pars[i].lo)) / (pars[i].hi - pars[i].lo) - 1) < 0.999999 : phiHat[i] > 1e-8 * Math.max(phiHat[phiHat.length - 1], 1e-300)));
   const k = inner.length;
   const sub = Float64Array.from(inner, (i) => eta[i]);
   const full = Float64Array.from(eta);
@@ -452,7 +520,7 @@ function waldIntervals(fit: LmmFit, rows: VarcompRow[], pars: Par[], z: number):
       missing.push(i);
       return;
     }
-    const f = par.kind === "cor" ? Math.tanh : Math.exp;
+    const f = par.kind === "cor" ? (v: number) => corOf(v, par) : Math.exp;
     const lower = f(eta[i] - z * se), upper = f(eta[i] + z * se);
     // An SD near 0 has a huge log-scale se: exp overflows, and there is no useful interval.
     if (!Number.isFinite(lower) || !Number.isFinite(upper)) return;

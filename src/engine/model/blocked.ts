@@ -12,7 +12,7 @@
 //    co-occur with it (plus the fill from its children), each row holding q_j values.
 //  - the fixed block F = [X y]: dense pp x pp, pp = p + 1; its last diagonal of L is sqrt(r^2).
 import { cholLower, logDiagSum, rdivLowerT } from "../linalg/dense";
-import { ReMat, fillTemplate } from "./remat";
+import { ReMat, fillTerm } from "./remat";
 import { DataError } from "../errors";
 import { arena } from "../linalg/simd";
 import { LevelClasses, downdateByClass, levelClasses } from "./level-classes";
@@ -462,7 +462,7 @@ export class BlockedModel {
   /** The blocked Cholesky factorization for theta. False if a pivot is not positive. */
   factor(theta: ArrayLike<number>): boolean {
     const { remats, m, pp, QD } = this;
-    for (let t = 0; t < this.k; t++) fillTemplate(theta, remats[t].thetaOffset, remats[t].q, this.T[t]);
+    for (let t = 0; t < this.k; t++) fillTerm(remats[t], theta, this.T[t]);
     // (A lone term in the dense block, coupled by a residual structure, takes the general path.)
     if (this.k === 1 && this.m === 1) return this.factorOneTerm();
     let ld = 0;
@@ -525,7 +525,7 @@ export class BlockedModel {
   /** The objective's pieces for crossed scalar terms, the first factor class by class. */
   private factorCrossedByClass(theta: ArrayLike<number>, cc: CrossedClasses): boolean {
     const { remats } = this;
-    for (let t = 0; t < this.k; t++) fillTemplate(theta, remats[t].thetaOffset, remats[t].q, this.T[t]);
+    for (let t = 0; t < this.k; t++) fillTerm(remats[t], theta, this.T[t]);
     const ld = classWeights(cc, this.T[0][0], this.wClass);
     this.scaleScalarDense();
     this.LFF.set(this.AFF);
@@ -536,7 +536,7 @@ export class BlockedModel {
   /** The objective's pieces (ldL2, ldRX2, pwrss, L_FF) for one term, class by class. */
   private factorByClass(theta: ArrayLike<number>, cls: LevelClasses): boolean {
     const T = this.T[0];
-    fillTemplate(theta, 0, cls.q, T);
+    fillTerm(this.remats[0], theta, T);
     const ld = downdateByClass(cls, T, this.AFF, this.LFF, this.tmp);
     return !Number.isNaN(ld) && this.finish(ld);
   }

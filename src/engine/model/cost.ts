@@ -89,7 +89,7 @@ export interface FitCost {
  * without (1 | tree): 2.1 s and 1.1 s, estimated 3.4 s and 0.8 s).
  */
 export function fitCost(prep: PreparedModel): FitCost {
-  const nTheta = prep.model.remats.reduce((s, r) => s + (r.q * (r.q + 1)) / 2, 0);
+  const nTheta = prep.model.remats.reduce((s, r) => s + r.structure.nPar, 0);
   const nEta = prep.residual ? prep.residual.res.nPar : 0;
   const evalMs = evaluationMs(prep) + optimizerMs(nTheta);
   const plainEvals = 60 * (nTheta + 1) + 2 * nTheta * nTheta;

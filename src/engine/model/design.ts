@@ -557,14 +557,43 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
     }
     const zc = modelColumns(rt.terms, rt.intercept, vars, rows, `the random term (${rt.text})`);
     const q = zc.names.length;
-    if (levels.length * q >= n) {
+    // ar1 with three or more levels is identified even then (its correlations at lags 1 and 2 fix
+    // its variance and rho, the diagonal the residual's), as glmmTMB fits ar1(0 + factor(time) | g).
+    if (levels.length * q >= n && !(rt.cov === "ar1" && q >= 3)) {
       throw new DataError(`the random term (${rt.text}) has ${levels.length * q} random effects (${levels.length} levels x ${q}) for ${plural(n, "observation")}; with at least as many random effects as observations the variances cannot be told apart from the residual (use fewer effects per group)`);
     }
     const z = new Float64Array(n * q);
     fillColumns(zc, rows, z, q);
-    return { group, levels, refs, effects: zc.names, z, correlated: rt.correlated };
+    if (rt.cov) checkStructure(rt.cov, `${rt.cov}(${rt.text})`, z, n, q);
+    // A diagonal structure on one column is the plain term.
+    const cov = rt.cov && !((rt.cov === "diag" || rt.cov === "homdiag") && q === 1) ? rt.cov : undefined;
+    return { group, levels, refs, effects: zc.names, z, correlated: rt.correlated, ...(cov ? { cov } : {}) };
   });
 
   return { n, y, X, p, xnames, aliased, fixedTerms, assign, intercept: f.intercept, reTerms, rows, nDropped, weights, messages };
 }
 
+
+/**
+ * What a random-effect covariance structure needs of its term's columns: cs, homcs and ar1 need
+ * at least two effects; ar1 needs the indicator columns of one factor (every row has exactly one
+ * 1, the rest 0), whose level order is the order of the AR(1) lags.
+ */
+function checkStructure(cov: string, text: string, z: Float64Array, n: number, q: number): void {
+  if (q < 2 && (cov === "cs" || cov === "homcs" || cov === "ar1" || cov === "toep")) {
+    throw new DataError(`${text} has one effect column, so there is no correlation to structure: ${cov} needs at least two (a factor with two or more levels in the rows used, e.g. ${cov}(0 + factor(time) | group))`);
+  }
+  if (cov !== "ar1" && cov !== "toep") return;
+  for (let r = 0; r < n; r++) {
+    let ones = 0;
+    for (let k = 0; k < q; k++) {
+      const v = z[r * q + k];
+      if (v === 1) ones++;
+      else if (v !== 0) ones = -1;
+      if (ones < 0) break;
+    }
+    if (ones !== 1) {
+      throw new DataError(`${text}: ${cov} needs the indicator columns of a factor (one column per level, each row in exactly one), but the term's columns are not; write ${cov}(0 + f | group) with f a factor (factor(time) for a numeric time column)`);
+    }
+  }
+}

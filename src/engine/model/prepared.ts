@@ -7,11 +7,12 @@ import { buildDesign } from "./design";
 import { BlockedModel } from "./blocked";
 import { DataError } from "../errors";
 import { ThetaFit, minimizeTheta } from "./optimize";
-import { buildReMats, thetaLowerBounds, thetaStart } from "./remat";
+import { buildReMats, hasStructured, thetaLowerBounds, thetaStart } from "./remat";
 import { ResidualModel, buildResidual } from "./residual";
 import { CrossedWhitening } from "./whiten";
 import { residualStart } from "./residual-start";
 import { momentStart } from "./moment-start";
+import { fittedCovariate, fittedValues, needsFitted } from "./fitted-covariate";
 import { bobyqa } from "../optim";
 import { CancelledError } from "../errors";
 import { FixedBasis, fixedBasis } from "./fixed-basis";
@@ -29,6 +30,8 @@ export interface PreparedModel {
    * so log|V| loses sum log w_i); 0 without. Included in every objective a fit reports.
    */
   weightLogdet?: number;
+  /** The table, kept only when a variance function of the fitted values needs refits (fitted-covariate.ts). */
+  table?: DataTable;
 }
 
 export interface LmmFit extends PreparedModel {
@@ -131,9 +134,10 @@ function variesWithin(refs: Int32Array, groupOf: Int32Array, ngroups: number): b
 }
 
 /** `checkCosts` false skips the up-front refusal (the benchmarks time models beyond it). */
-export function prepareFit(table: DataTable, specText: string, checkCosts = true): PreparedModel {
+export function prepareFit(table: DataTable, specText: string, checkCosts = true, fitted?: Float64Array): PreparedModel {
   const spec = parseSpec(specText);
   const design = buildDesign(table, spec);
+  if (fitted) design.fittedCovariate = fitted;
   const res = buildResidual(table, spec, design);
   // A correlation structure couples the rows of a group: a random-effect term whose level changes
   // within a group goes to the dense block (after the others), where whitening can spread its
@@ -152,7 +156,7 @@ export function prepareFit(table: DataTable, specText: string, checkCosts = true
   // The weighted cross-products replace the plain ones (whitening forms its own from the scaled rows).
   if (weighted && !res) model.accumulate(weighted.X, weighted.y, weighted.z);
   const residual = res ? new Whitening(res, basis, model, crossed, weighted) : null;
-  const prep = { spec, design, model, residual, basis, weightLogdet: weighted ? weighted.logdet : 0 };
+  const prep: PreparedModel = { spec, design, model, residual, basis, weightLogdet: weighted ? weighted.logdet : 0, ...(needsFitted(spec) ? { table } : {}) };
   // Refuse up front what would take far too long (cost.ts): a deterministic estimate, no clock.
   if (checkCosts) checkCost(prep);
   return prep;
@@ -236,11 +240,61 @@ function betterStart(model: BlockedModel, reml: boolean, identity: Float64Array)
     const { A, AF } = model.termBlocks(t);
     const moment = momentStart({ n: model.n, p: model.p, q: r.q, ell: r.ell, A, AF, AFF: model.AFF });
     if (!moment) return;
-    start.set(moment, r.thetaOffset);
+    start.set(r.structure.type === "us" ? moment : r.structure.fromCovariance(covarianceOf(moment, r.q)), r.thetaOffset);
     any = true;
   });
   if (!any) return identity;
   return model.evaluate(start, reml) < model.evaluate(identity, reml) ? start : identity;
+}
+
+/**
+ * A structured term can explain all of a group's covariance (ar1 over every occasion of a group
+ * is the residual AR(1) model): the optimum is then the limit sigma -> 0, where theta (the
+ * covariance relative to sigma^2) runs to infinity and the objective flattens like 1 / theta^2,
+ * so a trust-region search stops far short of the limit (glmmTMB, on the log scale, gets closer).
+ * Scaling every SD parameter up together moves along that ray; while that lowers the objective
+ * the point moves, and the search then finishes from there.
+ */
+const MAX_RELATIVE_SD = 1e4;
+
+function towardsZeroResidual(prep: PreparedModel, reml: boolean, opt: ThetaFit, lower: Float64Array, budget: Budget, signal?: { cancelled: boolean }): ThetaFit {
+  const { model } = prep;
+  const sdIndex: number[] = [];
+  for (const r of model.remats) {
+    for (let k = 0; k < r.structure.nPar; k++) if (r.structure.type === "us" || lower[r.thetaOffset + k] === 0) sdIndex.push(r.thetaOffset + k);
+  }
+  let theta = opt.theta, fval = opt.objective, moved = false;
+  for (let it = 0; it < 12; it++) {
+    const trial = Float64Array.from(theta);
+    for (const i of sdIndex) trial[i] *= 4;
+    // Beyond relative SDs of ~1e4 the factor's rounding (entries ~1e8 against the identity) is
+    // larger than what the objective still gains (~1e-6 there): stop short of it.
+    if (sdIndex.some((i) => Math.abs(trial[i]) > MAX_RELATIVE_SD)) break;
+    const ft = model.evaluate(trial, reml);
+    if (!(ft < fval - 1e-9)) break;
+    theta = trial;
+    fval = ft;
+    moved = true;
+  }
+  if (!moved) return opt;
+  const again = minimizeTheta((th) => model.evaluate(th, reml), theta, lower, signal, prep.design.n, estimatedMs(prep), 0.1, budget);
+  if (!(again.objective < opt.objective)) return opt;
+  again.evaluations += opt.evaluations;
+  return again;
+}
+
+/** T T' of a packed lower-triangular template (column-major, as lme4's theta). */
+function covarianceOf(packed: ArrayLike<number>, q: number): Float64Array {
+  const T = new Float64Array(q * q);
+  let k = 0;
+  for (let j = 0; j < q; j++) for (let i = j; i < q; i++) T[i * q + j] = packed[k++];
+  const S = new Float64Array(q * q);
+  for (let a = 0; a < q; a++) for (let b = 0; b < q; b++) {
+    let s = 0;
+    for (let g = 0; g < q; g++) s += T[a * q + g] * T[b * q + g];
+    S[a * q + b] = s;
+  }
+  return S;
 }
 
 /**
@@ -249,6 +303,32 @@ function betterStart(model: BlockedModel, reml: boolean, identity: Float64Array)
  * `warmStart`: theta to start from instead of the moment start (models without a residual structure).
  */
 export function fitPrepared(prep: PreparedModel, method: Method, signal?: { cancelled: boolean }, onProgress?: Progress, warmStart?: Float64Array): LmmFit {
+  if (!prep.table || !needsFitted(prep.spec)) return fitOnce(prep, method, signal, onProgress, warmStart);
+  // A variance function of the fitted values: refit with the covariate at the last fit's fitted
+  // values until they settle (nlme's alternation; its tolerance is 1e-6 on the parameters).
+  let fit = fitOnce(prep, method, signal, onProgress, warmStart);
+  for (let it = 0; it < FIXED_POINT_ITERATIONS; it++) {
+    if (fit.residual) fit.residual.apply(fit.eta);
+    fit.model.factor(fit.theta);
+    const mu = fittedValues(fit.design, fit.model);
+    const old = fittedCovariate(fit.design);
+    let change = 0, size = 0;
+    for (let i = 0; i < mu.length; i++) {
+      change = Math.max(change, Math.abs(mu[i] - old[i]));
+      size = Math.max(size, Math.abs(mu[i]));
+    }
+    if (change <= FIXED_POINT_TOL * size) return fit;
+    fit = fitOnce(prepareFit(prep.table, prep.spec.text, false, mu), method, signal, onProgress);
+  }
+  fit.opt.converged = false;
+  fit.opt.messages.push(`the fitted values of the variance function of the fitted values did not settle in ${FIXED_POINT_ITERATIONS} refits`);
+  return fit;
+}
+
+const FIXED_POINT_ITERATIONS = 50;
+const FIXED_POINT_TOL = 1e-10;
+
+function fitOnce(prep: PreparedModel, method: Method, signal?: { cancelled: boolean }, onProgress?: Progress, warmStart?: Float64Array): LmmFit {
   const { model, residual } = prep;
   const budget = Budget.forFit(prep, onProgress);
   const reml = method === "REML";
@@ -262,6 +342,7 @@ export function fitPrepared(prep: PreparedModel, method: Method, signal?: { canc
     // From the moment start the optimum is near: a smaller first trust region saves the first
     // steps (Powell: rhobeg about a tenth of the largest expected change).
     opt = minimizeTheta((th) => model.evaluate(th, reml), start, lower, signal, prep.design.n, estimatedMs(prep), start === theta ? 0.25 : 0.1, budget);
+    if (hasStructured(model.remats)) opt = towardsZeroResidual(prep, reml, opt, lower, budget, signal);
   } else {
     const r = outerSearch(prep, reml, lower, budget, signal);
     const nth = theta.length, k = nth + r.eta.length;

@@ -3,6 +3,7 @@
 // parameter vector theta fills. Terms are sorted by decreasing number of levels, as lme4 does, so
 // that the largest factor is eliminated first as a block diagonal.
 import type { ReTermDesign } from "../types";
+import { ReStructure, makeStructure } from "./re-cov";
 
 export interface ReMat {
   /** Group name as lme4 prints it ("tree", "cask:batch"). */
@@ -24,6 +25,22 @@ export interface ReMat {
   C: Float64Array;
   /** Offset of this term's parameters in theta. */
   thetaOffset: number;
+  /**
+   * The covariance structure (re-cov/): how theta[thetaOffset .. + nPar) fills T. Unstructured
+   * terms are conditioned (C above); structured ones are not (C = I), since a structure's equal
+   * variances or correlations are statements about the columns as the data give them.
+   */
+  structure: ReStructure;
+}
+
+/** Fill term r's template T from theta (its structure's parameters). */
+export function fillTerm(r: ReMat, theta: ArrayLike<number>, T: Float64Array): void {
+  r.structure.fill(theta, r.thetaOffset, T);
+}
+
+/** Whether any term has a covariance structure other than unstructured. */
+export function hasStructured(remats: ReMat[]): boolean {
+  return remats.some((r) => r.structure.type !== "us");
 }
 
 /** Number of template parameters of a q x q lower-triangular template. */
@@ -38,16 +55,18 @@ export function fillTemplate(theta: ArrayLike<number>, offset: number, q: number
 
 /** Which theta entries are template diagonals (bounded below by 0). */
 export function thetaLowerBounds(remats: ReMat[]): Float64Array {
-  const lower: number[] = [];
-  for (const r of remats) for (let j = 0; j < r.q; j++) for (let i = j; i < r.q; i++) lower.push(i === j ? 0 : -Infinity);
-  return Float64Array.from(lower);
+  return Float64Array.from(remats.flatMap((r) => r.structure.lower()));
 }
 
 /** Starting theta: identity templates (on the working scale). */
 export function thetaStart(remats: ReMat[]): Float64Array {
-  const t: number[] = [];
-  for (const r of remats) for (let j = 0; j < r.q; j++) for (let i = j; i < r.q; i++) t.push(i === j ? 1 : 0);
-  return Float64Array.from(t);
+  return Float64Array.from(remats.flatMap((r) => r.structure.start()));
+}
+
+function identity(q: number): Float64Array {
+  const C = new Float64Array(q * q);
+  for (let k = 0; k < q; k++) C[k * q + k] = 1;
+  return C;
 }
 
 function conditioning(term: ReTermDesign, n: number): { z: Float64Array; C: Float64Array } {
@@ -96,8 +115,9 @@ export function buildReMats(terms: ReTermDesign[], n: number, last: boolean[] = 
     const t = terms[i];
     const count = seen.get(t.group) ?? 0;
     seen.set(t.group, count + 1);
-    const { z, C } = conditioning(t, n);
     const q = t.effects.length;
+    const type = t.cov ?? "us";
+    const { z, C } = type === "us" ? conditioning(t, n) : { z: t.z, C: identity(q) };
     out.push({
       group: t.group,
       label: count === 0 ? t.group : `${t.group}.${count}`,
@@ -109,8 +129,9 @@ export function buildReMats(terms: ReTermDesign[], n: number, last: boolean[] = 
       effects: t.effects,
       C,
       thetaOffset: offset,
+      structure: makeStructure(type, t.effects),
     });
-    offset += nTheta(q);
+    offset += out[out.length - 1].structure.nPar;
   }
   return out;
 }

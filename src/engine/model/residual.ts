@@ -6,6 +6,7 @@
 // Each evaluation is one streaming pass: SD ratios per row, then each group's rows of
 // [Z X y] whitened by its structure's verb (residual/whiten-group.ts); the objective gains
 // log|R| = sum_i log|C_i| + 2 sum_rows log s.
+import { fittedCovariate } from "./fitted-covariate";
 import type { Column, DataTable, Design, ModelSpec, ResidualResult, ResidualType } from "../types";
 import { DataError } from "../errors";
 import type { CorrStructure, ResidualLayout, VarFunction, ParamReport } from "./residual/types";
@@ -205,7 +206,7 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
   if (occVar) vars.push(varIdent(occasion!, nOcc, (r) => ({ sd_ratio: r })));
   if (vStrata) vars.push(varIdent(vStrata, vLevels.length, (r) => ({ varIdent: r, varIdent_levels: vLevels })));
   for (const vf of varFuncs) {
-    const v = numericColumn(table, vf.covariate, rows, `${vf.kind}(${vf.covariate})`);
+    const v = vf.fitted ? fittedCovariate(design) : numericColumn(table, vf.covariate, rows, `${vf.kind}(${vf.covariate})`);
     const st = vf.strata ? codesOf(columnByName(table, vf.strata), rows) : null;
     vars.push(varOfCovariate(vf.kind, vf.covariate, v, st ? st.codes : null, st ? st.levels : []));
   }

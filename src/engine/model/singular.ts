@@ -9,10 +9,15 @@ import { relativeCovariance } from "./components";
 /** Below this theta diagonal a term counts as singular (lme4's isSingular tolerance). */
 const SINGULAR_TOL = 1e-4;
 
-/** The term as the user wrote it, found by its grouping and effects: (1 + time | tree). */
+/** The term's text without parentheses or structure: "1 + time | tree". */
+export function reTermText(prep: PreparedModel, r: ReMat): string {
+  const i = prep.design.reTerms.findIndex((t) => t.refs === r.refs && t.effects.join("\u0001") === r.effects.join("\u0001"));
+  return i >= 0 ? prep.spec.formula.random[i].text : `${r.effects.map((e) => (e === "(Intercept)" ? "1" : e)).join(" + ")} | ${r.group}`;
+}
+
+/** The term as the user wrote it: (1 + time | tree), or ar1(0 + time | tree) with a structure. */
 function termText(prep: PreparedModel, r: ReMat): string {
-  const i = prep.design.reTerms.findIndex((t) => t.group === r.group && t.effects.join("\u0001") === r.effects.join("\u0001"));
-  return i >= 0 ? `(${prep.spec.formula.random[i].text})` : `(${r.effects.map((e) => (e === "(Intercept)" ? "1" : e)).join(" + ")} | ${r.group})`;
+  return r.structure.type === "us" ? `(${reTermText(prep, r)})` : `${r.structure.type}(${reTermText(prep, r)})`;
 }
 
 /** One sentence per singular term, each saying what is on the boundary and what to change. */
@@ -47,6 +52,10 @@ export function singularMessages(prep: PreparedModel, theta: number[], T: Float6
       unit.length > 0 ? `the correlation of ${unit.map((e) => `(${e})`).join(", ")} is ±1` : "",
     ].filter((s) => s !== "");
     const detail = what.length > 0 ? what.join(" and ") : "its covariance matrix is rank-deficient (some effects are exact combinations of the others)";
+    if (r.structure.type !== "us") {
+      out.push(`boundary (singular) fit: in ${text} ${detail}: the data do not support this covariance structure per '${r.group}' group, so the model is simpler than specified. Simplify the term: a simpler structure (homdiag, or a random intercept), or drop it`);
+      return;
+    }
     out.push(`boundary (singular) fit: in ${text} ${detail}: the data do not support ${r.q} correlated effects per '${r.group}' group, so the model is simpler than specified. Simplify the term: fewer effects, or uncorrelated effects (||)`);
   });
   if (out.length === 0) out.push("boundary (singular) fit: a random-effect variance is estimated as 0 or a correlation as ±1, so the model is simpler than specified (see the variance components)");

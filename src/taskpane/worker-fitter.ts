@@ -3,12 +3,15 @@
 // releases our claim on the running jobs (the client stops a job nobody else waits for) and
 // settles our promises at once, even when a custom function still waits on the same fit.
 import type { FitResultWithRows, LrtResult, Method } from "../engine/types";
+import type { SummaryResult, SummaryTests } from "../engine/inference/summary";
 import type { FitData, FitRequest, Fitter } from "./ports";
 
 /** The part of the worker client (src/worker/client.ts LmmClient) the pane uses. */
 export interface ClientLike {
   fit(data: FitData, spec: string, options: FitRequest, onCancel?: (hook: () => void) => void): Promise<FitResultWithRows>;
   lrt(data: FitData, specs: string[], options: { method?: Method }, onCancel?: (hook: () => void) => void): Promise<LrtResult>;
+  /** The fit with its tests and means (worker/client.ts summary); without it a fit asking for tests gets none. */
+  summary?(data: FitData, spec: string, options: FitRequest & { tests: SummaryTests }, onCancel?: (hook: () => void) => void): Promise<SummaryResult>;
   warm?(): void;
 }
 
@@ -24,7 +27,10 @@ export class ClientFitter implements Fitter {
   constructor(private readonly client: ClientLike) {}
 
   fit(data: FitData, spec: string, opts: FitRequest): Promise<FitResultWithRows> {
-    return this.track((onCancel) => this.client.fit(data, spec, opts, onCancel));
+    const { tests, ...fitOpts } = opts;
+    const client = this.client;
+    if (tests && client.summary) return this.track((onCancel) => client.summary!(data, spec, { ...fitOpts, tests }, onCancel));
+    return this.track((onCancel) => client.fit(data, spec, fitOpts, onCancel));
   }
 
   lrt(data: FitData, specs: string[], opts: { method: Method }): Promise<LrtResult> {

@@ -2,7 +2,7 @@
 // plain-data helpers only: this file must not import the engine (beyond the cell rules that
 // data.ts uses), so the page's bundles stay small and the engine is loaded once, inside the
 // worker (lmm-worker.js).
-import type { EmmeansOptions, EmmeansResult, LContrastResult } from "../engine";
+import type { EmmeansOptions, EmmeansResult, LContrastResult, SummaryResult, SummaryTests } from "../engine";
 import type { AnovaOptions, AnovaResult, FitOptions, FitResultWithRows, LrtResult, Method, PredictOptions, PredictResult, RlrtResult } from "../engine/types";
 import type { StructuresResult } from "../engine/inference/structures";
 import { JobData, wireData } from "./data";
@@ -28,6 +28,7 @@ export type Job = (
   | { kind: "emmeans"; spec: string; options: EmmeansJobOptions }
   | { kind: "contrast"; spec: string; options: ContrastJobOptions }
   | { kind: "predict"; spec: string; options: PredictJobOptions }
+  | { kind: "summary"; spec: string; options: SummaryJobOptions }
 ) &
   JobInput;
 
@@ -42,6 +43,9 @@ export type PredictJobOptions = Omit<PredictOptions, "signal"> & { newdata: unkn
 /** Options of a marginal-means job (everything but the signal). */
 export type EmmeansJobOptions = Omit<EmmeansOptions, "signal">;
 
+/** Options of a summary job (the pane's fit): the fit's options and which tests and means to add (engine/inference/summary.ts). */
+export type SummaryJobOptions = FitJobOptions & { tests: SummaryTests };
+
 /** Options of an L-contrast job. */
 export interface ContrastJobOptions {
   L: number[][];
@@ -50,7 +54,7 @@ export interface ContrastJobOptions {
   method?: Method;
 }
 
-export type JobResult = FitResultWithRows | LrtResult | RlrtResult | AnovaResult | StructuresResult | EmmeansResult | LContrastResult | PredictResult;
+export type JobResult = FitResultWithRows | SummaryResult | LrtResult | RlrtResult | AnovaResult | StructuresResult | EmmeansResult | LContrastResult | PredictResult;
 
 /** What the page posts: the job itself plus an id the answer repeats. */
 export type JobRequest = Job & { id: number };

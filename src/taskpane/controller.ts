@@ -17,6 +17,7 @@ import { rCode } from "./rcode";
 import { DetailContext, DetailOutput, FitOutput, StagedFitOutput, comparisonPlan, detailPlan, summaryPlan } from "./layout";
 import { spaghettiDataAsync } from "./chart";
 import { writeDiagnostics } from "./diagnostics";
+import { meansStatus, testsRCode } from "./means";
 import { TEXT, dataFormat } from "./formats";
 import { SavedModel, addModel, newId, planComparison, removeModel } from "./store";
 
@@ -33,6 +34,8 @@ export interface PaneOptions {
   chartFactor: string | null;
   /** Also write a Diagnostics sheet (residual, QQ and caterpillar charts). */
   diagnostics?: boolean;
+  /** Denominator df of the t tests, the Type III F tests and the means (default Satterthwaite). */
+  ddf?: "satterthwaite" | "kr";
 }
 
 export type Task = "read" | "fit" | "write" | "compare";
@@ -105,6 +108,9 @@ export function routeError(e: unknown, during: "read" | "fit" | "compare"): { fi
   }
   return { field: "fit", message: plain };
 }
+
+/** Said beside Fit when Kenward-Roger is asked for an ML fit. */
+export const KR_NEEDS_REML = "Kenward-Roger df need a REML fit (as in pbkrtest and SAS DDFM=KR): choose REML under Estimation, or Satterthwaite df under Output options.";
 
 /** Let the page handle what is waiting (input, painting) before going on. */
 const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -363,6 +369,12 @@ export class PaneController {
     const specText = this.view.specText().trim();
     const opts = this.view.options();
     const choices = this.view.choices();
+    const ddf = opts.ddf ?? "satterthwaite";
+    if (ddf === "kr" && opts.method === "ML") {
+      this.view.setError("fit", KR_NEEDS_REML);
+      this.view.setStatus("Not fitted: Kenward-Roger df need a REML fit.", "warning");
+      return;
+    }
     const signal = this.begin("fit");
     const t0 = this.clock();
     let result: FitResultWithRows;
@@ -370,7 +382,9 @@ export class PaneController {
       this.view.setProgress("Fitting (in the background: Excel stays responsive)…", null);
       this.view.setNotes([]);
       const tf = clockMs();
-      result = await this.fitter.fit(data.data, specText, { method: opts.method, level: opts.level, ci: opts.ci, fitted: true });
+      // The tests of terms and the means of the factors come from the same fit, in the worker.
+      const tests = opts.live ? undefined : { anova: 3 as const, means: true, covariate: chartRoles(spec, choices).time };
+      result = await this.fitter.fit(data.data, specText, { method: opts.method, level: opts.level, ci: opts.ci, fitted: true, ...(ddf === "kr" ? { ddf } : {}), ...(tests ? { tests } : {}) });
       recordPhase("fit: request to result (worker, both ways)", clockMs() - tf);
     } catch (e) {
       this.end();
@@ -415,7 +429,7 @@ export class PaneController {
       const flags = [result.converged ? "converged" : "DID NOT CONVERGE", result.singular ? "singular (boundary) fit" : ""].filter(Boolean).join(", ");
       // The subset drawn is said in the chart's title; the status keeps to where the chart went or why there is none.
       const note = written.chartNote && /^no chart|data sheet/.test(written.chartNote) ? written.chartNote : null;
-      const chart = !note ? "" : /^no chart/.test(note) ? ` ${note.charAt(0).toUpperCase()}${note.slice(1)}.` : ` Chart: ${note}.`;
+      const chart = (!note ? "" : /^no chart/.test(note) ? ` ${note.charAt(0).toUpperCase()}${note.slice(1)}.` : ` Chart: ${note}.`) + meansStatus(result, written.meansNote);
       this.view.setStatus(
         `Fitted by ${result.method} in ${seconds.toFixed(1)} s: logLik ${result.logLik.toFixed(4)}, AIC ${result.AIC.toFixed(2)}, BIC ${result.BIC.toFixed(2)}; ${flags}. Written to '${written.summarySheet}' and '${written.detailSheet}'.${chart}${diag}`,
         result.converged && !result.singular ? "success" : "warning",
@@ -452,6 +466,8 @@ export class PaneController {
     let code: string | null = null;
     try {
       code = rCode(specText, result.method, { source: data.address, fit: result, level: opts.level, ci: opts.ci });
+      const tests = testsRCode(result, /library\(lmerTest\)/.test(code));
+      if (tests.length) code = `${code}\n${tests.join("\n")}`;
     } catch {
       code = null;
     }

@@ -12,6 +12,8 @@ import { blupHeader, blupRow, ciLabels, fitTable, lrtTable, sdLabels, varcompTab
 import * as F from "./formats";
 import { absoluteRef, cellAddress, rangeAddress } from "./naming";
 import { AxisBounds, SpaghettiData, chartTitle, niceBounds, seriesStyle } from "./chart";
+import type { FactorMeans } from "../engine/inference/summary";
+import { MeansChart, meansSection } from "./means";
 
 export type Cell = string | number | boolean;
 export type Style = "title" | "subtitle" | "heading" | "note" | "code" | "label" | "header";
@@ -53,6 +55,8 @@ export interface SheetPlan {
   widths: Record<number, number>;
   /** Where a chart may go: top-left and bottom-right cells (on screen: left of column J, near the top). */
   chartAnchor: { from: string; to: string };
+  /** Charts of the marginal means, their data on the same sheet (means.ts). */
+  meansCharts?: MeansChart[];
 }
 
 /** A table too tall for one request: written in row blocks. */
@@ -263,7 +267,7 @@ export function anovaTable(fit: object): (CellTable & { title: string }) | null 
     rows.push(row);
     formats.push(row.map((v, j) => F.cellFormat(v, fm[j])));
   }
-  const title = `Type ${a.type ?? 3} tests of the fixed effects (F, ${a.ddf ?? "Satterthwaite"} df)`;
+  const title = `Type ${["I", "II", "III"][(a.type ?? 3) - 1] ?? a.type} tests of the fixed effects (F, ${a.ddf ?? "Satterthwaite"} df)`;
   return { rows, formats, title };
 }
 
@@ -342,12 +346,22 @@ export function summaryPlan(fit: FitResultWithRows, ctx: SummaryContext): SheetP
       blocks.push({ row: row + 1, col: 0, values: notes, formats: notes.map(() => [F.TEXT, F.TEXT]), style: "label" });
       row += 1 + notes.length + 1;
     }
+    // The means of the factors with their charts, when the worker computed them (a summary job: means.ts).
+    const means = (fit as { means?: FactorMeans[] }).means;
+    let meansCharts: MeansChart[] | undefined;
+    if (means && means.length) {
+      const sec = meansSection(means, row, fit.spec.split("~")[0].trim() || "response");
+      blocks.push(...sec.blocks);
+      Object.assign(widths, sec.widths);
+      meansCharts = sec.charts;
+      row = sec.nextRow;
+    }
     if (ctx.rCode) {
       const lines = ctx.rCode.split("\n");
       blocks.push(block(row, 0, [["The same model in R (every number above)"]], { style: "heading" }));
       blocks.push(block(row + 1, 0, lines.map((l) => [l]), { style: "code", formats: lines.map(() => [F.TEXT]) }));
     }
-    return { blocks, reserved, widths, chartAnchor };
+    return { blocks, reserved, widths, chartAnchor, ...(meansCharts ? { meansCharts } : {}) };
   }
   // Live: the inputs in cells, the tables as formulas that recalculate when the data change.
   const inputs: [string, Cell, string][] = [

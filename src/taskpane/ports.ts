@@ -74,6 +74,8 @@ export interface WrittenFit {
   detailSheet: string;
   /** Where the chart went, or why there is none. */
   chartNote: string | null;
+  /** Why the means charts are missing, when Excel refused them. */
+  meansNote?: string | null;
 }
 
 export interface WorkbookPort {

@@ -110,6 +110,7 @@ export class DomView implements PaneView {
       chart: this.checked("chart"),
       chartFactor: this.select("chart-factor").value || null,
       diagnostics: this.checked("diagnostics"),
+      ddf: this.select("ddf").value === "kr" ? "kr" : "satterthwaite",
     };
   }
 

@@ -77,26 +77,39 @@ function noteLine(r: EmmeansResult, keep: (n: string) => boolean): string | null
 
 const isAdjustNote = (n: string) => /^P value adjustment|^Note: adjust/.test(n);
 
+/**
+ * One format per column, so a column of means lines up: the estimates and limits to three
+ * significant digits of the smallest SE in the table (R prints an estimate to its SE's
+ * precision), the SEs to the same decimals.
+ */
+function columnFormats(ses: (number | null)[]): { est: string; se: string } {
+  const pos = ses.filter((x): x is number => x !== null && Number.isFinite(x) && x > 0);
+  if (!pos.length) return { est: F.GENERAL, se: F.GENERAL };
+  const min = Math.min(...pos);
+  const est = F.estimateFormat(null, min);
+  return { est, se: /E/.test(est) ? F.sigFormat(min) : est };
+}
+
 function meansRows(r: EmmeansResult, lead: string[], leadOf: (e: EmmeanRow) => Cell[]): { rows: Cell[][]; formats: string[][] } {
   const rows: Cell[][] = [[...lead, r.value, "SE", "df", "lower.CL", "upper.CL"]];
   const formats: string[][] = [rows[0].map(() => F.TEXT)];
+  const { est, se } = columnFormats(r.emmeans.map((e) => e.SE));
   for (const e of r.emmeans) {
-    const est = F.estimateFormat(e.estimate, e.SE);
     const row: Cell[] = [...leadOf(e), e.estimable ? num(e.estimate) : "NA", num(e.SE), num(e.df), num(e["lower.CL"]), num(e["upper.CL"])];
     rows.push(row);
-    formats.push(row.map((v, j) => F.cellFormat(v, j < lead.length ? F.GENERAL : [est, F.sigFormat(e.SE), F.DF, est, est][j - lead.length])));
+    formats.push(row.map((v, j) => F.cellFormat(v, j < lead.length ? F.GENERAL : [est, se, F.DF, est, est][j - lead.length])));
   }
   return { rows, formats };
 }
 
 function contrastRows(cs: ContrastRow[], lead: string[], leadOf: (c: ContrastRow) => Cell[]): { rows: Cell[][]; formats: string[][] } {
-  const rows: Cell[][] = [[...lead, "contrast", "estimate", "SE", "df", "t.ratio", "p.value"]];
+  const rows: Cell[][] = [["contrast", ...lead, "estimate", "SE", "df", "t.ratio", "p.value"]];
   const formats: string[][] = [rows[0].map(() => F.TEXT)];
+  const { est, se } = columnFormats(cs.map((c) => c.SE));
   for (const c of cs) {
-    const est = F.estimateFormat(c.estimate, c.SE);
-    const row: Cell[] = [...leadOf(c), c.contrast, c.estimate === null ? "NA" : c.estimate, num(c.SE), num(c.df), num(c["t.ratio"]), num(c["p.value"])];
+    const row: Cell[] = [c.contrast, ...leadOf(c), c.estimate === null ? "NA" : c.estimate, num(c.SE), num(c.df), num(c["t.ratio"]), num(c["p.value"])];
     rows.push(row);
-    formats.push(row.map((v, j) => F.cellFormat(v, j < lead.length ? F.GENERAL : [F.TEXT, est, F.sigFormat(c.SE), F.DF, F.TSTAT, F.PVALUE][j - lead.length])));
+    formats.push(row.map((v, j) => F.cellFormat(v, j <= lead.length ? F.GENERAL : [est, se, F.DF, F.TSTAT, F.PVALUE][j - lead.length - 1])));
   }
   return { rows, formats };
 }
@@ -140,13 +153,13 @@ export function meansSection(means: FactorMeans[], top: number, response: string
     if (m.over) {
       const o = m.over.means, cov = m.over.covariate;
       blocks.push(heading(row, `Estimated marginal means of ${m.factor} over ${cov} (${o.ddf} df, ${pct(o.level)} CI)`));
-      const ot = meansRows(o, [cov, m.factor], (e) => [Number(e.levels[cov]), e.levels[m.factor] ?? ""]);
-      blocks.push(headed(row + 1, 0, ot, 2));
+      const ot = meansRows(o, [m.factor, cov], (e) => [e.levels[m.factor] ?? "", Number(e.levels[cov])]);
+      blocks.push(headed(row + 1, 0, ot, 1));
       row += 1 + ot.rows.length + 1;
       if (o.contrasts.length) {
         blocks.push(heading(row, `Pairwise comparisons of ${m.factor} at each ${cov} (${adjustWord(o)})`));
         const oc = contrastRows(o.contrasts, [cov], (c) => [Number(c.by[cov])]);
-        blocks.push(headed(row + 1, 0, oc, 2));
+        blocks.push(headed(row + 1, 0, oc, 1));
         row += 1 + oc.rows.length;
         const n3 = noteLine(o, isAdjustNote);
         if (n3) blocks.push(note(row++, n3));
@@ -248,7 +261,8 @@ function overChart(m: FactorMeans, response: string, top: number, col: number): 
   });
   const height = Math.max(...columns.map((c) => c.length));
   const values: Cell[][] = [header, ...Array.from({ length: height }, (_, i) => columns.map((c) => (i < c.length ? c[i] : "")))];
-  const lo = Math.min(...xs) - step * levels.length, hi = Math.max(...xs) + step * levels.length;
+  const room = (step * levels.length) / 2;
+  const lo = Math.min(...xs) - room, hi = Math.max(...xs) + room;
   const chart: MeansChart = {
     name: `LMM means ${m.factor} over ${cov}`,
     title: `Estimated marginal means of ${response} by ${m.factor} over ${cov}`,

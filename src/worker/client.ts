@@ -46,7 +46,10 @@ export function canonicalJob(job: Job): Job {
   switch (job.kind) {
     case "fit": {
       const o = job.options;
-      const options: FitJobOptions = { method: o.method ?? "REML", level: o.level ?? 0.95, ci: o.ci ?? "auto", fitted: true, ...(o.ddf && o.ddf !== "satterthwaite" ? { ddf: o.ddf } : {}) };
+      const options: FitJobOptions = {
+        method: o.method ?? "REML", level: o.level ?? 0.95, ci: o.ci ?? "auto", fitted: true,
+        ...(o.ddf && o.ddf !== "satterthwaite" ? { ddf: o.ddf } : {}), ...(o.fixefCi === "profile" ? { fixefCi: "profile" as const } : {}),
+      };
       return { kind: "fit", data, spec: job.spec.trim(), options };
     }
     case "summary": {

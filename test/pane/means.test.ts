@@ -161,20 +161,22 @@ test("Sitka, time*treat: the Type III table, the means at the mean time and over
   // over time: at the five measurement occasions (the fixture has three of them)
   const byTime = emmFx("sitka_treat_by_time").results.satterthwaite;
   const o = tableUnder(s, /^Estimated marginal means of treat over time/);
-  assert.deepEqual(o.head, ["time", "treat", "emmean", "SE", "df", "lower.CL", "upper.CL"]);
-  assert.deepEqual(Array.from(new Set(o.rows.map((r) => r[0]))), [152, 174, 201, 227, 258]);
-  checkMeans(o.rows, byTime.emmeans, (w) => [Number(w.levels.time), w.levels.treat]);
+  assert.deepEqual(o.head, ["treat", "time", "emmean", "SE", "df", "lower.CL", "upper.CL"]);
+  assert.deepEqual(Array.from(new Set(o.rows.map((r) => r[1]))), [152, 174, 201, 227, 258]);
+  checkMeans(o.rows, byTime.emmeans, (w) => [w.levels.treat, Number(w.levels.time)]);
   const op = tableUnder(s, /^Pairwise comparisons of treat at each time \(Tukey adjustment\)$/);
   for (const w of byTime.pairs.tukey) {
-    const r = op.rows.find((x) => x[0] === Number(w.by.time))!;
-    assert.equal(r[1], w.contrast);
+    const r = op.rows.find((x) => x[1] === Number(w.by.time))!;
+    assert.equal(r[0], w.contrast);
     closeRel(r[2] as number, w.estimate, 1e-4, `pair at ${w.by.time}`);
     closeRel(r[6] as number, w["p.value"], 1e-4, `p at ${w.by.time}`);
   }
   // formats: emmean to its SE's precision, df one decimal, p three decimals
   const shown = (row: number, col: number) => formatValue(s[row][col], info!.formats[`${row},${col}`]);
-  assert.deepEqual([1, 2, 3, 4, 5].map((c) => shown(m.at + 2, c)), ["4.985", "0.1229", "77.0", "4.740", "5.230"]);
-  assert.deepEqual([1, 2, 3, 4, 5].map((c) => shown(p.at + 2, c)), ["0.211", "0.1486", "77.0", "1.42", "0.159"]);
+  // one format per column: three digits of the smallest SE (0.0836), so the column lines up
+  assert.deepEqual([1, 2, 3, 4, 5].map((c) => shown(m.at + 2, c)), ["4.9851", "0.1229", "77.0", "4.7405", "5.2298"]);
+  assert.deepEqual([1, 2, 3, 4, 5].map((c) => shown(m.at + 3, c)), ["4.7740", "0.0836", "77.0", "4.6075", "4.9404"]);
+  assert.deepEqual([1, 2, 3, 4, 5].map((c) => shown(p.at + 2, c)), ["0.211", "0.149", "77.0", "1.42", "0.159"]);
   // the chart: one line per treatment over time, its 95 % intervals as segments, beside the tables
   const charts = info!.charts.filter((c) => /^LMM means/.test(c.name));
   assert.equal(charts.length, 1);
@@ -191,7 +193,7 @@ test("Sitka, time*treat: the Type III table, the means at the mean time and over
   assert.notEqual(line.line.color, ch.series[2].line.color);
   const means = cells(s, line.y) as number[];
   const limits = cells(s, bars.y);
-  const ctrl = o.rows.filter((r) => r[1] === "control");
+  const ctrl = o.rows.filter((r) => r[0] === "control");
   ctrl.forEach((r, t) => {
     assert.equal(means[t], r[2], "the line goes through the means of the table");
     assert.deepEqual(limits.slice(3 * t, 3 * t + 3), [r[5], r[6], ""], "each bar runs from lower.CL to upper.CL, then a blank");

@@ -301,16 +301,18 @@ export function testsRCode(fit: { anova?: { type: number; ddf: string } | null; 
     if (fit.anova || fit.means?.length) out.push(`# The Type III tests and the means above use ${ddf} df, which nlme does not offer (anova(fit, type = "marginal") and emmeans use nlme's containment df)`);
     return out;
   }
-  if (fit.anova) out.push(`anova(fit, type = ${fit.anova.type === 3 ? '"III"' : fit.anova.type}, ddf = "${ddf}")`);
+  // (The anova call is rcode.ts's, with the fit's ddf.)
   if (fit.means?.length) {
     const df = ddf === "Kenward-Roger" ? "kenward-roger" : "satterthwaite";
     out.push("library(emmeans)");
     for (const m of fit.means) {
       const lvl = m.means.level === 0.95 ? "" : `, level = ${m.means.level}`;
-      out.push(`pairs(emm <- emmeans(fit, ~ ${rVar(m.factor)}, lmer.df = "${df}"${lvl}), adjust = "tukey"); emm`);
+      out.push(`emm <- emmeans(fit, ~ ${rVar(m.factor)}, lmer.df = "${df}"${lvl})  # the sheet's means of ${m.factor}`);
+      out.push(`print(emm); print(pairs(emm, adjust = "tukey"))`);
       if (m.over) {
         const cov = rVar(m.over.covariate);
-        out.push(`pairs(emm <- emmeans(fit, ~ ${rVar(m.factor)} | ${cov}, at = list(${cov} = c(${m.over.means.at[m.over.covariate].join(", ")})), lmer.df = "${df}"${lvl}), adjust = "tukey"); emm`);
+        out.push(`emm <- emmeans(fit, ~ ${rVar(m.factor)} | ${cov}, at = list(${cov} = c(${m.over.means.at[m.over.covariate].join(", ")})), lmer.df = "${df}"${lvl})  # over ${m.over.covariate}`);
+        out.push(`print(emm); print(pairs(emm, adjust = "tukey"))`);
       }
     }
   }

@@ -153,6 +153,8 @@ test("Sitka, time*treat: the Type III table, the means at the mean time and over
   const m = tableUnder(s, /^Estimated marginal means of treat at time = 202\.4 \(Satterthwaite df, 95 % CI\)$/);
   assert.deepEqual(m.head, ["treat", "emmean", "SE", "df", "lower.CL", "upper.CL"]);
   checkMeans(m.rows, fx.emmeans, (w) => [w.levels.treat]);
+  // emmeans's note, as R prints it for ~ treat when time*treat is in the model
+  assert.match(String(s[m.at + 2 + m.rows.length][0]), /^Results may be misleading due to involvement in interactions$/);
   const p = tableUnder(s, /^Pairwise comparisons of treat \(Tukey adjustment\)$/);
   assert.deepEqual(p.head, ["contrast", "estimate", "SE", "df", "t.ratio", "p.value"]);
   const wp = fx.pairs.tukey[0];

@@ -46,6 +46,8 @@ function autoBounds(lo: number, hi: number): { min: number; max: number; major: 
 
 const DASH: Record<string, string> = { Continuous: "", Dash: "9 5", RoundDot: "1.5 4", DashDot: "9 4 2 4", LongDash: "14 5", LongDashDot: "14 4 2 4" };
 
+let clipIds = 0;
+
 const tick = (x: number) => String(Math.abs(x) < 1e-12 ? 0 : Number(x.toPrecision(10)));
 
 export function chartSvg(ch: ChartInfo, data: unknown[][], width: number, height: number): string {
@@ -88,7 +90,9 @@ export function chartSvg(ch: ChartInfo, data: unknown[][], width: number, height
   out.push(`<text x="${pad.l + W / 2}" y="${pad.t + H + 34}" font-size="13" text-anchor="middle" fill="#595959">${esc(ch.axes.x)}</text>`);
   out.push(`<text transform="translate(16 ${pad.t + H / 2}) rotate(-90)" font-size="13" text-anchor="middle" fill="#595959">${esc(ch.axes.y)}</text>`);
   // lines: thin ones first, as Excel draws in series order
-  out.push(`<clipPath id="plot"><rect x="${pad.l}" y="${pad.t}" width="${W}" height="${H}"/></clipPath><g clip-path="url(#plot)">`);
+  // One id per chart: several charts on one page (a sheet with two) must not share a clip path.
+  const clip = `plot${++clipIds}`;
+  out.push(`<clipPath id="${clip}"><rect x="${pad.l}" y="${pad.t}" width="${W}" height="${H}"/></clipPath><g clip-path="url(#${clip})">`);
   for (const s of series) {
     if (s.marker && s.marker.style && s.marker.style !== "None") {
       const r = ((s.marker.size ?? 5) * 2) / 3;

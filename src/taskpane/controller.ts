@@ -383,8 +383,9 @@ export class PaneController {
       this.view.setNotes([]);
       const tf = clockMs();
       // The tests of terms and the means of the factors come from the same fit, in the worker.
-      const tests = opts.live ? undefined : { anova: 3 as const, means: true, covariate: chartRoles(spec, choices).time };
-      result = await this.fitter.fit(data.data, specText, { method: opts.method, level: opts.level, ci: opts.ci, fitted: true, ...(ddf === "kr" ? { ddf } : {}), ...(tests ? { tests } : {}) });
+      // (Live formulas get =LMM.ANOVA, sized by this table; the means are written as values only.)
+      const tests = { anova: 3 as const, means: !opts.live, covariate: chartRoles(spec, choices).time };
+      result = await this.fitter.fit(data.data, specText, { method: opts.method, level: opts.level, ci: opts.ci, fitted: true, ...(ddf === "kr" ? { ddf } : {}), tests });
       recordPhase("fit: request to result (worker, both ways)", clockMs() - tf);
     } catch (e) {
       this.end();

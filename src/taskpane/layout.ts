@@ -7,7 +7,8 @@
 // cells and =LMM.FIT / =LMM.VARCOMP over the data. Detail sheet ("LMM k data"): BLUPs per
 // grouping factor with conditional SDs, fitted values and residuals per data row, and the
 // chart's data. Comparison sheet ("LMM compare k"): the specs and =LMM.LRT.
-import type { FitResultWithRows, LrtResult, Method, ResidualResult } from "../engine/types";
+import type { AnovaResult, FitResultWithRows, LrtResult, Method, ResidualResult } from "../engine/types";
+import { anovaTable as liveAnovaTable } from "../functions/anova-format";
 import { blupHeader, blupRow, ciLabels, fitTable, lrtTable, sdLabels, varcompTable } from "../functions/format";
 import * as F from "./formats";
 import { absoluteRef, cellAddress, rangeAddress } from "./naming";
@@ -377,12 +378,24 @@ export function summaryPlan(fit: FitResultWithRows, ctx: SummaryContext): SheetP
   const fitDims = fitTable(fit);
   const vcDims = varcompTable(fit);
   const vcCol = fitDims[0].length + 1;
+  // Kenward-Roger chosen in the pane: the live formulas ask for it too.
+  const kr = fit.ddf === "Kenward-Roger";
+  const fitFormula = liveFormula("FIT", ctx.dataRef, specCell, methodCell);
   blocks.push(block(top, 0, [["Fixed effects and fit (=LMM.FIT)"]], { style: "heading" }));
-  blocks.push(block(top + 1, 0, [[liveFormula("FIT", ctx.dataRef, specCell, methodCell)]], { formulas: true }));
+  blocks.push(block(top + 1, 0, [[kr ? fitFormula.replace(/\)$/, ',"kr")') : fitFormula]], { formulas: true }));
   reserved.push({ row: top + 1, col: 0, nrow: fitDims.length, ncol: fitDims[0].length, what: "LMM.FIT" });
   blocks.push(block(top, vcCol, [["Variance components (=LMM.VARCOMP)"]], { style: "heading" }));
   blocks.push(block(top + 1, vcCol, [[liveFormula("VARCOMP", ctx.dataRef, specCell, methodCell, levelCell)]], { formulas: true }));
   reserved.push({ row: top + 1, col: vcCol, nrow: vcDims.length, ncol: vcDims[0].length, what: "LMM.VARCOMP" });
+  // The Type III tests under the variance components, when the worker sized them (a summary job).
+  const aov = (fit as { anova?: AnovaResult | null }).anova;
+  if (aov) {
+    const at = top + 1 + vcDims.length + 1;
+    const dims = liveAnovaTable(aov);
+    blocks.push(block(at, vcCol, [["Type III tests of the fixed effects (=LMM.ANOVA)"]], { style: "heading" }));
+    blocks.push(block(at + 1, vcCol, [[`=LMM.ANOVA(${ctx.dataRef},${specCell},3,${kr ? '"kr"' : ""},${methodCell})`]], { formulas: true }));
+    reserved.push({ row: at + 1, col: vcCol, nrow: dims.length, ncol: dims[0].length, what: "LMM.ANOVA" });
+  }
   // Beside the inputs (rows 4-8, columns A-B) the chart would cover the spills: it goes under the fit's spill, at the left.
   const chartRow = top + 1 + fitDims.length + 1;
   return { blocks, reserved, widths, chartAnchor: { from: cellAddress(chartRow, 0), to: cellAddress(chartRow + CHART_ROWS - 1, CHART_COLS - 1) } };

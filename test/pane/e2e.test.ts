@@ -311,7 +311,7 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
     await page.click("#fit");
     await settled(page, /Written to 'LMM 2'/);
     const live = await snap(page, "LMM 2", "LMM 2 data");
-    assert.deepEqual(Object.values(live.formulas), ["=LMM.FIT(Sheet1!$A$1:$D$396,$B$5,$B$6)", "=LMM.VARCOMP(Sheet1!$A$1:$D$396,$B$5,$B$6,$B$7)"]);
+    assert.deepEqual(Object.values(live.formulas), ["=LMM.FIT(Sheet1!$A$1:$D$396,$B$5,$B$6)", "=LMM.VARCOMP(Sheet1!$A$1:$D$396,$B$5,$B$6,$B$7)", "=LMM.ANOVA(Sheet1!$A$1:$D$396,$B$5,3,,$B$6)"]);
     // live: the chart at the left under the spill, not at column R
     assert.match(live.charts[0].position!.from, /^A\d+$/);
     await page.uncheck("#live");

@@ -309,3 +309,13 @@ test("invariance: permuting the rows changes no cell of the means section; shift
     });
   });
 });
+
+test("live formulas: =LMM.ANOVA beside the fit, and Kenward-Roger chosen in the pane reaches =LMM.FIT and =LMM.ANOVA", async () => {
+  const { view } = await fitOnSheet("assets/examples/sitka.csv", "size ~ time*treat + (1|tree)", "time", { live: true, ddf: "kr" });
+  assert.deepEqual([...view.errors.values()], []);
+  const info = fake.sheetInfo("LMM 1") as unknown as { formulas: Record<string, string> };
+  assert.deepEqual(Object.values(info.formulas), ["=LMM.FIT(Sheet1!$A$1:$D$396,$B$5,$B$6,\"kr\")", "=LMM.VARCOMP(Sheet1!$A$1:$D$396,$B$5,$B$6,$B$7)", "=LMM.ANOVA(Sheet1!$A$1:$D$396,$B$5,3,\"kr\",$B$6)"]);
+  const s = fake.snapshot("LMM 1")!;
+  assert.equal(s.findIndex((r) => /^Estimated marginal means/.test(String(r[0]))), -1, "the means are written as values only, not in the live sheet");
+  assert.equal(fake.log.filter((e) => e.op === "OVERWRITE").length, 0);
+});

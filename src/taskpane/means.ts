@@ -69,9 +69,14 @@ const short = (s: string) => {
   return Number.isFinite(x) ? String(Number(x.toPrecision(4))) : s;
 };
 
-/** emmeans's notes under a table, in one line (the df method and level are said in the heading). */
+/** emmeans's notes of a table (the df method and level are said in the heading). */
+function notesOf(r: EmmeansResult, keep: (n: string) => boolean): string[] {
+  return r.notes.filter((n) => keep(n) && !/^Degrees-of-freedom method|^Confidence level used/.test(n));
+}
+
+/** The adjustment's note, short enough to sit under its table, left of the chart. */
 function noteLine(r: EmmeansResult, keep: (n: string) => boolean): string | null {
-  const lines = r.notes.filter((n) => keep(n) && !/^Degrees-of-freedom method|^Confidence level used/.test(n));
+  const lines = notesOf(r, keep);
   return lines.length ? lines.join(". ") : null;
 }
 
@@ -137,8 +142,8 @@ export function meansSection(means: FactorMeans[], top: number, response: string
     const mt = meansRows(r, [m.factor], (e) => [e.levels[m.factor] ?? ""]);
     blocks.push(headed(row + 1, 0, mt, 1));
     row += 1 + mt.rows.length;
-    const n1 = noteLine(r, (n) => !isAdjustNote(n));
-    if (n1) blocks.push(note(row++, n1));
+    // The longer notes (averaged over, not estimable, interactions) would run under the chart: they go below it, one per row.
+    const footnotes = notesOf(r, (n) => !isAdjustNote(n));
     row++;
     if (r.contrasts.length) {
       blocks.push(heading(row, `Pairwise comparisons of ${m.factor} (${adjustWord(r)})`));
@@ -153,6 +158,7 @@ export function meansSection(means: FactorMeans[], top: number, response: string
     if (m.over) {
       const o = m.over.means, cov = m.over.covariate;
       blocks.push(heading(row, `Estimated marginal means of ${m.factor} over ${cov} (${o.ddf} df, ${pct(o.level)} CI)`));
+      for (const n of notesOf(o, (x) => !isAdjustNote(x))) if (!footnotes.includes(n)) footnotes.push(n);
       const ot = meansRows(o, [m.factor, cov], (e) => [e.levels[m.factor] ?? "", Number(e.levels[cov])]);
       blocks.push(headed(row + 1, 0, ot, 1));
       row += 1 + ot.rows.length + 1;
@@ -173,8 +179,12 @@ export function meansSection(means: FactorMeans[], top: number, response: string
     blocks.push(...chart.data);
     for (let c = col; c < col + chart.width; c++) widths[c] = 13 * 7;
     col += chart.width + 1;
-    // The chart must not reach the next factor's tables.
+    // The chart must not reach the notes or the next factor's tables.
     row = Math.max(row, start + CHART_ROWS + 1);
+    if (footnotes.length) {
+      footnotes.forEach((n, i) => blocks.push(note(row + i, `Note (${m.factor}): ${n}`)));
+      row += footnotes.length + 1;
+    }
   }
   return { blocks, charts, nextRow: row, widths };
 }
@@ -203,22 +213,25 @@ function levelsChart(m: FactorMeans, response: string, top: number, col: number)
   const values: Cell[][] = [header];
   const series: MeansSeries[] = [];
   const dataTop = top + 2;
-  r.emmeans.forEach((e, i) => {
+  // A level whose mean is not estimable has no point: the others close up, and the title names it.
+  const shown = r.emmeans.filter((e) => e.estimable && e.estimate !== null);
+  const missing = r.emmeans.filter((e) => !shown.includes(e)).map((e) => e.levels[m.factor] ?? "");
+  shown.forEach((e, i) => {
     const level = e.levels[m.factor] ?? "";
     values.push([level, i + 1, num(e["lower.CL"]), num(e.estimate)], ["", i + 1, num(e["upper.CL"]), ""]);
     const r0 = dataTop + 1 + 2 * i;
     series.push({ name: level, x: rangeAddress(r0, col + 1, 1, 1), y: rangeAddress(r0, col + 3, 1, 1), color: colour(i), line: false, marker: true, label: true, legend: false });
     series.push({ name: `${level} ${pct(r.level)} CI`, x: rangeAddress(r0, col + 1, 2, 1), y: rangeAddress(r0, col + 2, 2, 1), color: colour(i), line: true, marker: false, label: false, legend: false });
   });
-  const k = r.emmeans.length;
+  const k = Math.max(1, shown.length);
   const chart: MeansChart = {
     name: `LMM means ${m.factor}`,
-    title: `Estimated marginal means of ${response} by ${m.factor}`,
+    title: `Estimated marginal means of ${response} by ${m.factor}${missing.length ? ` (not estimable: ${missing.join(", ")})` : ""}`,
     xTitle: m.factor,
     yTitle: `${response} (mean, ${pct(r.level)} CI)`,
     series,
     x: { min: 0.5, max: k + 0.5, major: 1 },
-    y: boundsOf(r.emmeans.flatMap((e) => [e["lower.CL"], e["upper.CL"]])),
+    y: boundsOf(shown.flatMap((e) => [e["lower.CL"], e["upper.CL"]])),
     xLabels: false,
     anchor: anchorAt(top),
   };

@@ -153,8 +153,9 @@ test("Sitka, time*treat: the Type III table, the means at the mean time and over
   const m = tableUnder(s, /^Estimated marginal means of treat at time = 202\.4 \(Satterthwaite df, 95 % CI\)$/);
   assert.deepEqual(m.head, ["treat", "emmean", "SE", "df", "lower.CL", "upper.CL"]);
   checkMeans(m.rows, fx.emmeans, (w) => [w.levels.treat]);
-  // emmeans's note, as R prints it for ~ treat when time*treat is in the model
-  assert.match(String(s[m.at + 2 + m.rows.length][0]), /^Results may be misleading due to involvement in interactions$/);
+  // emmeans's note, as R prints it for ~ treat when time*treat is in the model: below the chart, not under it
+  const noteRow = s.findIndex((r) => /^Note \(treat\): Results may be misleading due to involvement in interactions$/.test(String(r[0])));
+  assert.ok(noteRow >= m.at + 18, `the note (row ${noteRow + 1}) sits below the chart (from row ${m.at + 1}, 18 rows)`);
   const p = tableUnder(s, /^Pairwise comparisons of treat \(Tukey adjustment\)$/);
   assert.deepEqual(p.head, ["contrast", "estimate", "SE", "df", "t.ratio", "p.value"]);
   const wp = fx.pairs.tukey[0];
@@ -318,4 +319,18 @@ test("live formulas: =LMM.ANOVA beside the fit, and Kenward-Roger chosen in the 
   const s = fake.snapshot("LMM 1")!;
   assert.equal(s.findIndex((r) => /^Estimated marginal means/.test(String(r[0]))), -1, "the means are written as values only, not in the live sheet");
   assert.equal(fake.log.filter((e) => e.op === "OVERWRITE").length, 0);
+});
+
+test("a cell without data (Oats, one N x Variety cell missing): the mean is NA with emmeans's note, the chart leaves it out and says so", async () => {
+  const { sheet, info } = await fitOnSheet("test/data/oats_missing_cell.csv", "yield ~ N*Variety + (1|Block/Variety)", null);
+  const s = sheet!;
+  const fx = emmFx("oats_missing_cell_N").results.satterthwaite;
+  const m = tableUnder(s, /^Estimated marginal means of N \(Satterthwaite df, 95 % CI\)$/);
+  checkMeans(m.rows, fx.emmeans.filter((w) => w.estimate !== null), (w) => [w.levels.N]);
+  assert.deepEqual(m.rows.find((r) => r[0] === "N0.6")!.slice(1), ["NA", "", "", "", ""]);
+  assert.ok(s.some((r) => /^Note \(N\): not estimable \(NA\): N0\.6/.test(String(r[0]))));
+  const ch = info!.charts.find((c) => c.name === "LMM means N")!;
+  assert.equal(ch.title, "Estimated marginal means of yield by N (not estimable: N0.6)");
+  assert.deepEqual(ch.series.filter((_, k) => k % 2 === 0).map((x) => x.name), ["N0.0", "N0.2", "N0.4"]);
+  assert.deepEqual([ch.bounds.x.min, ch.bounds.x.max], [0.5, 3.5]);
 });

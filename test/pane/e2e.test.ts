@@ -388,6 +388,28 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
       await grid.close();
     }
     await page.uncheck("#diagnostics");
+    // Kenward-Roger under Output options: refused beside Fit for an ML fit, in words; by REML it
+    // reaches the Type III table (pbkrtest's KRmodcomp via lmerTest)
+    await page.selectOption("#ddf", "kr");
+    await page.check("#ml");
+    await page.click("#fit");
+    await page.waitForFunction(() => document.getElementById("fit-err")!.textContent !== "");
+    assert.match((await page.textContent("#fit-err"))!, /^Kenward-Roger df need a REML fit .*choose REML under Estimation, or Satterthwaite df under Output options\.$/);
+    await page.check("#reml");
+    await page.click("#fit");
+    await settled(page, /Written to 'LMM \d+'/);
+    assert.deepEqual(await errorsShown(page), []);
+    const krSheet = /Written to '(LMM \d+)'/.exec((await page.textContent("#status"))!)![1];
+    const kr = await snap(page, krSheet, "none");
+    const k0 = kr.summary.findIndex((r) => r[0] === "Type III tests of the fixed effects (F, Kenward-Roger df)");
+    assert.ok(k0 > 0, "the Type III table says its df");
+    const krFx = readJson<{ fixtures: { name: string; anova_kr: Record<string, { term: string; DenDF: number; "F value": number }[]> }[] }>("test/fixtures/anova.json").fixtures.find((f) => f.name === "sitka_ri")!.anova_kr["3"];
+    krFx.forEach((w, i) => {
+      closeRel(kr.summary[k0 + 2 + i][4] as number, w.DenDF, 1e-4, `KR DenDF of ${w.term}`);
+      closeRel(kr.summary[k0 + 2 + i][5] as number, w["F value"], 1e-4, `KR F of ${w.term}`);
+    });
+    assert.ok(kr.summary.some((r) => /^Estimated marginal means of treat .*\(Kenward-Roger df, 95 % CI\)$/.test(String(r[0]))));
+    await page.selectOption("#ddf", "satterthwaite");
     // 270 px (a Mac's narrowest pane): no select cuts its text
     await page.setViewportSize({ width: 270, height: 800 });
     const cut = await page.evaluate(() => {

@@ -155,6 +155,24 @@ export function meansSection(means: FactorMeans[], top: number, response: string
       row++;
     }
     let chart: { chart: MeansChart; data: CellBlock[]; width: number };
+    const tr = m.over?.trends;
+    if (m.over && tr) {
+      // The slope of the covariate per level (emtrends): growth per unit of time, by treatment.
+      const cov = m.over.covariate;
+      blocks.push(heading(row, `Slopes of ${response} per unit of ${cov}, by ${m.factor} (emtrends; ${tr.ddf} df, ${pct(tr.level)} CI)`));
+      const tt = meansRows(tr, [m.factor], (e) => [e.levels[m.factor] ?? ""]);
+      blocks.push(headed(row + 1, 0, tt, 1));
+      row += 1 + tt.rows.length + 1;
+      if (tr.contrasts.length) {
+        blocks.push(heading(row, `Pairwise comparisons of the slopes (${adjustWord(tr)})`));
+        const tc = contrastRows(tr.contrasts, [], () => []);
+        blocks.push(headed(row + 1, 0, tc, 1));
+        row += 1 + tc.rows.length;
+        const n4 = noteLine(tr, isAdjustNote);
+        if (n4) blocks.push(note(row++, n4));
+        row++;
+      }
+    }
     if (m.over) {
       const o = m.over.means, cov = m.over.covariate;
       blocks.push(heading(row, `Estimated marginal means of ${m.factor} over ${cov} (${o.ddf} df, ${pct(o.level)} CI)`));
@@ -326,6 +344,10 @@ export function testsRCode(fit: { anova?: { type: number; ddf: string } | null; 
         const cov = rVar(m.over.covariate);
         out.push(`emm <- emmeans(fit, ~ ${rVar(m.factor)} | ${cov}, at = list(${cov} = c(${m.over.means.at[m.over.covariate].join(", ")})), lmer.df = "${df}"${lvl})  # over ${m.over.covariate}`);
         out.push(`print(emm); print(pairs(emm, adjust = "tukey"))`);
+        if (m.over.trends) {
+          out.push(`emt <- emtrends(fit, ~ ${rVar(m.factor)}, var = "${m.over.covariate}", lmer.df = "${df}"${lvl})  # the slopes of ${m.over.covariate}`);
+          out.push(`print(emt); print(pairs(emt, adjust = "tukey"))`);
+        }
       }
     }
   }

@@ -161,6 +161,14 @@ test("Sitka, time*treat: the Type III table, the means at the mean time and over
   const wp = fx.pairs.tukey[0];
   assert.equal(p.rows[0][0], wp.contrast);
   for (const [j, k] of (["estimate", "SE", "df", "t.ratio", "p.value"] as const).entries()) closeRel(p.rows[0][j + 1] as number, wp[k], 1e-4, `pair ${k}`);
+  // the slope of time per treatment (emtrends) and their difference (the time:treat test)
+  const tfx = emmFx("sitka_trend").results.satterthwaite;
+  const tr = tableUnder(s, /^Slopes of size per unit of time, by treat \(emtrends; Satterthwaite df, 95 % CI\)$/);
+  assert.deepEqual(tr.head, ["treat", "time.trend", "SE", "df", "lower.CL", "upper.CL"]);
+  checkMeans(tr.rows, tfx.emmeans, (w) => [w.levels.treat]);
+  const tp = tableUnder(s, /^Pairwise comparisons of the slopes \(Tukey adjustment\)$/);
+  closeRel(tp.rows[0][1] as number, tfx.pairs.tukey[0].estimate, 1e-4, "slope difference");
+  closeRel(tp.rows[0][5] as number, tfx.pairs.tukey[0]["p.value"], 1e-4, "slope difference p");
   // over time: at the five measurement occasions (the fixture has three of them)
   const byTime = emmFx("sitka_treat_by_time").results.satterthwaite;
   const o = tableUnder(s, /^Estimated marginal means of treat over time/);

@@ -2,7 +2,8 @@
 // the fit result, the Type III tests of the fixed-effect terms (lmerTest's anova), and for each
 // fixed-effect factor its estimated marginal means with Tukey-adjusted pairwise comparisons
 // (emmeans's emmeans + pairs) and, when the factor interacts with a covariate (time), its means
-// at a few values of that covariate (the lines per level over time). The same ddf choice runs
+// at a few values of that covariate (the lines per level over time) and its slope per level
+// (emtrends) with their pairwise comparisons. The same ddf choice runs
 // through the t tests, the F tests and the means. Runs in the worker; the pane only lays it out.
 import type { AnovaResult, DataTable, FitOptions, FitResultWithRows, ModelSpec } from "../types";
 import { CancelledError, DataError } from "../errors";
@@ -26,8 +27,11 @@ export interface FactorMeans {
   factor: string;
   /** emmeans(fit, ~ factor) with pairs(adjust = "tukey"). */
   means: EmmeansResult;
-  /** emmeans(fit, ~ factor | x, at = list(x = values)) with pairs within each value; null when no covariate interacts. */
-  over: { covariate: string; means: EmmeansResult } | null;
+  /**
+   * emmeans(fit, ~ factor | x, at = list(x = values)) with pairs within each value, and
+   * emtrends(fit, ~ factor, var = "x") with pairs of the slopes; null when no covariate interacts.
+   */
+  over: { covariate: string; means: EmmeansResult; trends: EmmeansResult | null } | null;
 }
 
 export interface SummaryResult extends FitResultWithRows {
@@ -75,7 +79,8 @@ export function fitSummary(table: DataTable, specText: string, opts: FitOptions 
     if (p.covariate) {
       const cov = p.covariate;
       const m = attempt(`Marginal means of ${p.factor} over ${cov}`, () => emmeansFit(fit, table, { specs: [p.factor], by: [cov], at: { [cov]: p.at }, ddf, level, adjust: "tukey" }));
-      if (m) over = { covariate: cov, means: m };
+      const tr = m ? attempt(`Slopes of ${cov} by ${p.factor}`, () => emmeansFit(fit, table, { specs: [p.factor], trend: cov, ddf, level, adjust: "tukey" })) : null;
+      if (m) over = { covariate: cov, means: m, trends: tr };
     }
     out.means.push({ factor: p.factor, means, over });
   }

@@ -342,3 +342,22 @@ test("a cell without data (Oats, one N x Variety cell missing): the mean is NA w
   assert.deepEqual(ch.series.filter((_, k) => k % 2 === 0).map((x) => x.name), ["N0.0", "N0.2", "N0.4"]);
   assert.deepEqual([ch.bounds.x.min, ch.bounds.x.max], [0.5, 3.5]);
 });
+
+test("the summary job: defaults spelled out in its key, shared by identical requests, the fitted values packed as typed arrays", async () => {
+  const { canonicalJob, jobKey } = await import("../../src/worker/client");
+  const rows = csvRows("assets/examples/sitka.csv");
+  const a = canonicalJob({ kind: "summary", rows, spec: " size ~ time*treat + (1|tree) ", options: { tests: {} } });
+  const b = canonicalJob({ kind: "summary", rows, spec: "size ~ time*treat + (1|tree)", options: { method: "REML", level: 0.95, ci: "auto", ddf: "satterthwaite", tests: { anova: 3, means: true, covariate: null } } });
+  assert.equal(jobKey(a), jobKey(b), "an omitted option and its default are one job");
+  const kr = canonicalJob({ kind: "summary", rows, spec: "size ~ time*treat + (1|tree)", options: { ddf: "kr", tests: {} } });
+  assert.notEqual(jobKey(kr), jobKey(a));
+  assert.notEqual(jobKey(a), jobKey(canonicalJob({ kind: "fit", rows, spec: "size ~ time*treat + (1|tree)", options: {} })), "a summary is not a plain fit");
+  const runner = new InProcessRunner();
+  const client = new LmmClient(runner);
+  const [r1, r2] = await Promise.all([client.summary(rows, "size ~ time*treat + (1|tree)", { tests: { covariate: "time" } }), client.summary(rows, "size ~ time*treat + (1|tree)", { tests: { covariate: "time" } })]);
+  assert.equal(runner.calls, 1, "one job for two identical requests");
+  assert.equal(r1, r2);
+  assert.ok(r1.fitted && r1.fitted.conditional instanceof Float64Array, "fitted values as typed arrays, as from the worker");
+  assert.equal(r1.anova!.rows.length, 3);
+  assert.deepEqual(r1.means.map((m) => [m.factor, m.over?.covariate]), [["treat", "time"]]);
+});

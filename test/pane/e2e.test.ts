@@ -153,6 +153,7 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
     assert.match(results, /time:treatozone/);
     assert.match(results, /< \.001/);
     assert.match(results, /Variance components[\s\S]*tree[\s\S]*Residual/);
+    assert.match(results, /Type III tests[\s\S]*time:treat14\.65314\.0< \.001/, "the F tests in the pane: F, DenDF, p as on the sheet");
     const out = await snap(page, "LMM 1", "LMM 1 data");
     assert.deepEqual(out.names, ["Sheet1", "LMM 1", "LMM 1 data"]);
     assert.equal(out.overwrites, 0, "nothing written onto the user's sheet or onto filled cells");

@@ -102,6 +102,8 @@ export function routeError(e: unknown, during: "read" | "fit" | "compare"): { fi
   if (during === "read") return { field: "source", message: plain };
   if (during === "compare") return { field: "compare", message: plain };
   if (err?.name === "DataError") {
+    // Kenward-Roger refused (too large, an ML fit): the df choice under Output options, said beside Fit.
+    if (/^Kenward-Roger/.test(message)) return { field: "fit", message: `${plain} (the df choice is under Output options)` };
     // Problems with the range itself belong to the data; the rest come from what the spec asks of the data.
     if (/header|data range|rectangular|row \d+ of the data|empty/.test(message)) return { field: "source", message: plain };
     return { field: "spec", message: plain };

@@ -361,3 +361,10 @@ test("the summary job: defaults spelled out in its key, shared by identical requ
   assert.equal(r1.anova!.rows.length, 3);
   assert.deepEqual(r1.means.map((m) => [m.factor, m.over?.covariate]), [["treat", "time"]]);
 });
+
+test("Kenward-Roger refused by the engine (too large to compute) is said beside Fit, pointing at the df choice", async () => {
+  const { routeError } = await import("../../src/taskpane/controller");
+  const r = routeError(Object.assign(new Error("Kenward-Roger would take too long here: the rows form one linked block of 90000 rows and 3000 random effects (crossed factors link them); use ddf satterthwaite"), { name: "DataError" }), "fit");
+  assert.equal(r.field, "fit");
+  assert.match(r.message, /^Kenward-Roger would take too long here.*\(the df choice is under Output options\)$/);
+});

@@ -36,7 +36,7 @@ test("LMM.ANOVA: Type III (default) and Type I as lmerTest, residual df; every c
 });
 
 test("LMM.FIT with ddf \"containment\": nlme's df in the df column", async () => {
-  const t = await fit(rows, oats.spec, null, "containment", invocation());
+  const t = await fit(rows, oats.spec, null, "containment", null, invocation());
   const dfs = t.slice(1, 1 + oats.containment_fixef_df.length).map((r) => r[3]);
   assert.deepEqual(dfs, oats.containment_fixef_df);
 });
@@ -48,7 +48,7 @@ test("LMM.ANOVA and LMM.FIT with ddf \"kr\": Kenward-Roger as pbkrtest", async (
     closeRel(t[1 + i][4] as number, e.DenDF, 1e-4, `KR DenDF ${e.term}`);
     closeRel(t[1 + i][5] as number, e["F value"], 1e-4, `KR F ${e.term}`);
   });
-  const ft = await fit(rows, oats.spec, null, "kr", invocation());
+  const ft = await fit(rows, oats.spec, null, "kr", null, invocation());
   f.kr_fixef.df.forEach((d, i) => {
     closeRel(ft[1 + i][2] as number, f.kr_fixef.se[i], 1e-4, `KR SE ${ft[1 + i][0]}`);
     closeRel(ft[1 + i][3] as number, d, 1e-4, `KR df ${ft[1 + i][0]}`);
@@ -62,5 +62,5 @@ test("LMM.ANOVA and LMM.FIT: bad type, ddf, method or spec give #VALUE! with wha
   await expectValueError(anova(rows, oats.spec, null, "kr", "ML", invocation()), /Kenward-Roger df need a REML fit/);
   await expectValueError(anova(rows, oats.spec, null, null, "GLS", invocation()), /method must be "REML" or "ML"/);
   await expectValueError(anova(rows, "yield ~ Nx*Variety + (1|Block)", null, null, null, invocation()), /unknown column 'Nx'/);
-  await expectValueError(fit(rows, oats.spec, null, "between", invocation()), /ddf must be/);
+  await expectValueError(fit(rows, oats.spec, null, "between", null, invocation()), /ddf must be/);
 });

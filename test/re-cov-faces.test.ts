@@ -20,7 +20,7 @@ test("=LMM.FIT lists the ar1 term with sd and rho and their interval ends; =LMM.
   const ref = fitModel(loadTable(DATA), SPEC);
   const st = ref.re_structures![0];
   assert.equal(st.type, "ar1");
-  const t = await fit(rows, SPEC, null, null, invocation());
+  const t = await fit(rows, SPEC, null, null, null, invocation());
   const at = t.findIndex((r) => r[0] === "random structure");
   assert.ok(at > 0, "a 'random structure' row");
   assert.equal(t[at][1], "ar1(0 + factor(time) | tree)");
@@ -38,7 +38,7 @@ test("=LMM.FIT lists the ar1 term with sd and rho and their interval ends; =LMM.
   // The lag-1 rows show rho itself.
   const lag1 = corrRows.find((r) => r[1] === "factor(time)152, factor(time)174")!;
   closeRel(lag1[7] as number, st.params.rho, 1e-12, "lag-1 correlation = rho");
-  await expectValueError(fit(rows, "size ~ time + ar1(1 + factor(time) | tree)", null, null, invocation()), /ar1\(\.\.\.\) needs the indicator columns of one factor/);
+  await expectValueError(fit(rows, "size ~ time + ar1(1 + factor(time) | tree)", null, null, null, invocation()), /ar1\(\.\.\.\) needs the indicator columns of one factor/);
 });
 
 test("lmm fit --json: re_structures with sd and rho, and the text output names the structure", () => {

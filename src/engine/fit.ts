@@ -19,6 +19,11 @@ import { profileBetaIntervals, profileBetaRefusal } from "./inference/profile-be
 import { DataError } from "./errors";
 
 export function fitModel(table: DataTable, specText: string, opts: FitOptions = {}): FitResultWithRows {
+  return fitModelKept(table, specText, opts).result;
+}
+
+/** fitModel, also returning the fitted model, for what is computed from the same fit (inference/summary.ts: the pane's tests and means). */
+export function fitModelKept(table: DataTable, specText: string, opts: FitOptions = {}): { fit: LmmFit; result: FitResultWithRows } {
   checkFitArgs(table, specText, opts);
   const method: Method = opts.method ?? "REML";
   parseDdf(opts.ddf);
@@ -30,7 +35,7 @@ export function fitModel(table: DataTable, specText: string, opts: FitOptions = 
     if (why) throw new DataError(why);
   }
   const fit = fitPrepared(prep, method, opts.signal, opts.onProgress);
-  return summarize(fit, opts);
+  return { fit, result: summarize(fit, opts) };
 }
 
 function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {

@@ -37,3 +37,6 @@ export const contrastModel = guarded(contrastModel0);
 export type { LContrastResult, LContrastRow } from "./inference/lcontrast";
 import { predictModel as predictModel0 } from "./inference/predict";
 export const predictModel = guarded(predictModel0);
+import { fitSummary as fitSummary0 } from "./inference/summary";
+export const fitSummary = guarded(fitSummary0);
+export type { SummaryResult, SummaryTests, FactorMeans } from "./inference/summary";

@@ -2,7 +2,8 @@
 // ddf argument of LMM.FIT. No engine import: the functions' bundle stays small.
 import type { AnovaResult, DdfOption } from "../engine/types";
 import { InputError } from "./inputs";
-import type { Cell } from "./format";
+import { Num, Rich } from "./format";
+import * as NF from "./number-formats";
 
 const omitted = (v: unknown): boolean => v === null || v === undefined || v === 0 || (typeof v === "string" && v.trim() === "");
 
@@ -24,12 +25,28 @@ export function ddfArg(v: unknown): DdfOption | undefined {
   throw new InputError(`ddf must be "satterthwaite" (the default), "kr" (Kenward-Roger), "residual" (n - p) or "containment" (nlme's between/within df), not "${String(v)}"`);
 }
 
-const cell = (x: number | null | undefined): Cell => (x === null || x === undefined || !Number.isFinite(x) ? "" : x);
+/** LMM.FIT's `ci`: the fixed effects' intervals, "wald" (the default: estimate ± t quantile × SE) or "profile" (profile likelihood, as lme4's confint). */
+export function fixefCiArg(v: unknown): "t" | "profile" | undefined {
+  if (omitted(v)) return undefined;
+  const s = typeof v === "string" ? v.trim().toLowerCase() : "";
+  if (s === "wald" || s === "t") return undefined;
+  if (s === "profile") return "profile";
+  throw new InputError(`ci must be "wald" (the default: estimate ± t quantile × SE) or "profile" (profile likelihood, as lme4's confint(method = "profile")), not "${String(v)}"`);
+}
 
-/** lmerTest's anova table: a header row, one row per term, then a row naming the type and df method, then notes. */
-export function anovaTable(res: AnovaResult): Cell[][] {
-  const rows: Cell[][] = [["", "Sum Sq", "Mean Sq", "NumDF", "DenDF", "F value", "Pr(>F)"]];
-  for (const r of res.rows) rows.push([r.term, cell(r["Sum Sq"]), cell(r["Mean Sq"]), cell(r.NumDF), cell(r.DenDF), cell(r["F value"]), cell(r["Pr(>F)"])]);
+const cell = (x: number | null | undefined, format: string): Rich => (x === null || x === undefined || !Number.isFinite(x) ? "" : new Num(x, format));
+
+/**
+ * lmerTest's anova table: a header row, one row per term, then a row naming the type and df
+ * method, then notes. Each number carries its format (cell-values.ts): sums of squares to four
+ * significant digits, NumDF whole, DenDF one decimal, F two decimals, p as R prints it.
+ */
+export function anovaTable(res: AnovaResult): Rich[][] {
+  const rows: Rich[][] = [["", "Sum Sq", "Mean Sq", "NumDF", "DenDF", "F value", "Pr(>F)"]];
+  for (const r of res.rows) {
+    const ss = (x: number | null) => (x === null ? NF.INTEGER : NF.significant(x, 4));
+    rows.push([r.term, cell(r["Sum Sq"], ss(r["Sum Sq"])), cell(r["Mean Sq"], ss(r["Mean Sq"])), cell(r.NumDF, NF.INTEGER), cell(r.DenDF, NF.DF), cell(r["F value"], NF.T_VALUE), cell(r["Pr(>F)"], NF.P_VALUE)]);
+  }
   rows.push([`Type ${["I", "II", "III"][res.type - 1]}`, `${res.ddf} df`, res.method, "", "", "", ""]);
   for (const m of res.messages) rows.push(["note", m, "", "", "", "", ""]);
   return rows;

@@ -10,7 +10,7 @@
 import { lmmClient } from "../worker/shared";
 import { blupCells, fitCells, fittedCells, lrtCells, rlrtCells, varcompCells } from "./format";
 import { toExcel } from "./cell-values";
-import { anovaTable, anovaTypeArg, ddfArg } from "./anova-format";
+import { anovaTable, anovaTypeArg, ddfArg, fixefCiArg } from "./anova-format";
 import { candidatesArg, structuresCells } from "./structures-format";
 import { adjustArg, atArg, boolArg, contrastCells, emmeansCells, lMatrixArg, namesArg } from "./emmeans-format";
 import { newdataArg, predictIntervalArg, predictLevelArg, predictTable } from "./predict-format";
@@ -24,13 +24,15 @@ import { ciArg, dataArg, dataNotes, fail, fittedTypeArg, intArg, levelArg, metho
  * @param spec The model, e.g. "size ~ time*treat + (1|tree)"; add "; AR1(time | tree)" for correlated residuals.
  * @param [method] "REML" (the default) or "ML".
  * @param [ddf] Denominator df of the t tests: "satterthwaite" (the default, as lmerTest), "kr" (Kenward-Roger, as pbkrtest; REML), "residual" (n - p) or "containment" (nlme's between/within df).
+ * @param [ci] Intervals of the estimates: "wald" (the default: estimate ± t quantile × SE) or "profile" (profile likelihood, as lme4's confint(method = "profile"); models without a residual structure; refused, with the time it would take, on data too large).
  * @param invocation Cancellation handle (supplied by Excel).
  * @returns A table to spill: estimates, then fit statistics.
  */
-export async function fit(data: any[][], spec: string, method: string | null, ddf: string | null, invocation: CustomFunctions.CancelableInvocation): Promise<any[][]> {
+export async function fit(data: any[][], spec: string, method: string | null, ddf: string | null, ci: string | null, invocation: CustomFunctions.CancelableInvocation): Promise<any[][]> {
   try {
     const d = dataArg(data);
-    const r = await lmmClient.fit(d.rows, specArg(spec), { method: methodArg(method), ddf: ddfArg(ddf) }, onCancel(invocation));
+    const fixefCi = fixefCiArg(ci);
+    const r = await lmmClient.fit(d.rows, specArg(spec), { method: methodArg(method), ddf: ddfArg(ddf), ...(fixefCi ? { fixefCi } : {}) }, onCancel(invocation));
     return toExcel(fitCells(r, dataNotes(d)));
   } catch (e) {
     throw fail(e);
@@ -163,7 +165,7 @@ export async function anova(data: any[][], spec: string, type: any, ddf: string 
     const d = dataArg(data);
     const options = { type: anovaTypeArg(type), ddf: ddfArg(ddf), method: methodArg(method) };
     const r = await lmmClient.anova(d.rows, specArg(spec), options, onCancel(invocation));
-    return anovaTable(r);
+    return toExcel(anovaTable(r));
   } catch (e) {
     throw fail(e);
   }

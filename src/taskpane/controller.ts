@@ -20,6 +20,7 @@ import { writeDiagnostics } from "./diagnostics";
 import { cooksInput } from "./cooks";
 import { writeShrinkage } from "./shrinkage";
 import { writeStructures } from "./structures-sheet";
+import { meansStatus, testsRCode } from "./means";
 import { TEXT, dataFormat } from "./formats";
 import { SavedModel, addModel, newId, planComparison, removeModel } from "./store";
 
@@ -38,6 +39,8 @@ export interface PaneOptions {
   diagnostics?: boolean;
   /** Also write the lecture's shrinkage chart (fixed group effects vs random intercepts) on its own sheet. */
   shrinkage?: boolean;
+  /** Denominator df of the t tests, the Type III F tests and the means (default Satterthwaite). */
+  ddf?: "satterthwaite" | "kr";
 }
 
 export type Task = "read" | "fit" | "write" | "compare";
@@ -104,12 +107,17 @@ export function routeError(e: unknown, during: "read" | "fit" | "compare"): { fi
   if (during === "read") return { field: "source", message: plain };
   if (during === "compare") return { field: "compare", message: plain };
   if (err?.name === "DataError") {
+    // Kenward-Roger refused (too large, an ML fit): the df choice under Output options, said beside Fit.
+    if (/^Kenward-Roger/.test(message)) return { field: "fit", message: `${plain} (the df choice is under Output options)` };
     // Problems with the range itself belong to the data; the rest come from what the spec asks of the data.
     if (/header|data range|rectangular|row \d+ of the data|empty/.test(message)) return { field: "source", message: plain };
     return { field: "spec", message: plain };
   }
   return { field: "fit", message: plain };
 }
+
+/** Said beside Fit when Kenward-Roger is asked for an ML fit. */
+export const KR_NEEDS_REML = "Kenward-Roger df need a REML fit (as in pbkrtest and SAS DDFM=KR): choose REML under Estimation, or Satterthwaite df under Output options.";
 
 /** Let the page handle what is waiting (input, painting) before going on. */
 const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -368,6 +376,12 @@ export class PaneController {
     const specText = this.view.specText().trim();
     const opts = this.view.options();
     const choices = this.view.choices();
+    const ddf = opts.ddf ?? "satterthwaite";
+    if (ddf === "kr" && opts.method === "ML") {
+      this.view.setError("fit", KR_NEEDS_REML);
+      this.view.setStatus("Not fitted: Kenward-Roger df need a REML fit.", "warning");
+      return;
+    }
     const signal = this.begin("fit");
     const t0 = this.clock();
     let result: FitResultWithRows;
@@ -375,7 +389,10 @@ export class PaneController {
       this.view.setProgress("Fitting (in the background: Excel stays responsive)…", null);
       this.view.setNotes([]);
       const tf = clockMs();
-      result = await this.fitter.fit(data.data, specText, { method: opts.method, level: opts.level, ci: opts.ci, fitted: true });
+      // The tests of terms and the means of the factors come from the same fit, in the worker.
+      // (Live formulas get =LMM.ANOVA, sized by this table; the means are written as values only.)
+      const tests = { anova: 3 as const, means: !opts.live, covariate: chartRoles(spec, choices).time };
+      result = await this.fitter.fit(data.data, specText, { method: opts.method, level: opts.level, ci: opts.ci, fitted: true, ...(ddf === "kr" ? { ddf } : {}), tests });
       recordPhase("fit: request to result (worker, both ways)", clockMs() - tf);
     } catch (e) {
       this.end();
@@ -428,7 +445,7 @@ export class PaneController {
       const flags = [result.converged ? "converged" : "DID NOT CONVERGE", result.singular ? "singular (boundary) fit" : ""].filter(Boolean).join(", ");
       // The subset drawn is said in the chart's title; the status keeps to where the chart went or why there is none.
       const note = written.chartNote && /^no chart|data sheet/.test(written.chartNote) ? written.chartNote : null;
-      const chart = !note ? "" : /^no chart/.test(note) ? ` ${note.charAt(0).toUpperCase()}${note.slice(1)}.` : ` Chart: ${note}.`;
+      const chart = (!note ? "" : /^no chart/.test(note) ? ` ${note.charAt(0).toUpperCase()}${note.slice(1)}.` : ` Chart: ${note}.`) + meansStatus(result, written.meansNote);
       this.view.setStatus(
         `Fitted by ${result.method} in ${seconds.toFixed(1)} s: logLik ${result.logLik.toFixed(4)}, AIC ${result.AIC.toFixed(2)}, BIC ${result.BIC.toFixed(2)}; ${flags}. Written to '${written.summarySheet}' and '${written.detailSheet}'.${chart}${diag}`,
         result.converged && !result.singular ? "success" : "warning",
@@ -465,6 +482,8 @@ export class PaneController {
     let code: string | null = null;
     try {
       code = rCode(specText, result.method, { source: data.address, fit: result, level: opts.level, ci: opts.ci });
+      const tests = testsRCode(result, /library\(lmerTest\)/.test(code));
+      if (tests.length) code = `${code}\n${tests.join("\n")}`;
     } catch {
       code = null;
     }

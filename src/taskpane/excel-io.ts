@@ -12,6 +12,7 @@ import { clockMs, recordPhase } from "../worker/phases";
 import { TEXT } from "./formats";
 import type { DiagnosticsPlan } from "./diagnostics";
 import { writeDiagnosticsSheet } from "./diagnostics-io";
+import { addMeansCharts } from "./means-io";
 import { columnLetters, quoteSheet, rangeAddress, splitAddress, uniqueSheetNames, absoluteRef } from "./naming";
 import { MODELS_KEY, SavedModel, parseModels, serializeModels } from "./store";
 
@@ -191,6 +192,15 @@ export class ExcelWorkbook implements WorkbookPort {
       detail.load("name");
       writeSheetPlan(summary, out.summary);
       await ctx.sync();
+      let meansNote: string | null = null;
+      if (out.summary.meansCharts?.length) {
+        try {
+          addMeansCharts(summary, out.summary.meansCharts);
+          await ctx.sync();
+        } catch (e) {
+          meansNote = `no means chart: Excel refused it (${errorCode(e) || (e as Error).message}); the means tables and the chart data are on the summary sheet`;
+        }
+      }
       recordPhase("write: summary sheet", clockMs() - ts);
       // The estimates are there: show them while the rest is planned and written.
       summary.activate();
@@ -237,7 +247,7 @@ export class ExcelWorkbook implements WorkbookPort {
         recordPhase("write: chart", clockMs() - t0);
       }
       await ctx.sync();
-      return { summarySheet: summary.name, detailSheet: detail.name, chartNote };
+      return { summarySheet: summary.name, detailSheet: detail.name, chartNote, ...(meansNote ? { meansNote } : {}) };
     });
   }
 

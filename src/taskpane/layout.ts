@@ -7,11 +7,14 @@
 // cells and =LMM.FIT / =LMM.VARCOMP over the data. Detail sheet ("LMM k data"): BLUPs per
 // grouping factor with conditional SDs, fitted values and residuals per data row, and the
 // chart's data. Comparison sheet ("LMM compare k"): the specs and =LMM.LRT.
-import type { FitResultWithRows, LrtResult, Method, ResidualResult } from "../engine/types";
+import type { AnovaResult, FitResultWithRows, LrtResult, Method, ResidualResult } from "../engine/types";
+import { anovaTable as liveAnovaTable } from "../functions/anova-format";
 import { blupHeader, blupRow, ciLabels, fitTable, lrtTable, sdLabels, varcompTable } from "../functions/format";
 import * as F from "./formats";
 import { absoluteRef, cellAddress, rangeAddress } from "./naming";
 import { AxisBounds, SpaghettiData, chartTitle, niceBounds, seriesStyle } from "./chart";
+import type { FactorMeans } from "../engine/inference/summary";
+import { MeansChart, meansSection } from "./means";
 
 export type Cell = string | number | boolean;
 export type Style = "title" | "subtitle" | "heading" | "note" | "code" | "label" | "header";
@@ -53,6 +56,8 @@ export interface SheetPlan {
   widths: Record<number, number>;
   /** Where a chart may go: top-left and bottom-right cells (on screen: left of column J, near the top). */
   chartAnchor: { from: string; to: string };
+  /** Charts of the marginal means, their data on the same sheet (means.ts). */
+  meansCharts?: MeansChart[];
 }
 
 /** A table too tall for one request: written in row blocks. */
@@ -263,7 +268,7 @@ export function anovaTable(fit: object): (CellTable & { title: string }) | null 
     rows.push(row);
     formats.push(row.map((v, j) => F.cellFormat(v, fm[j])));
   }
-  const title = `Type ${a.type ?? 3} tests of the fixed effects (F, ${a.ddf ?? "Satterthwaite"} df)`;
+  const title = `Type ${["I", "II", "III"][(a.type ?? 3) - 1] ?? a.type} tests of the fixed effects (F, ${a.ddf ?? "Satterthwaite"} df)`;
   return { rows, formats, title };
 }
 
@@ -342,12 +347,22 @@ export function summaryPlan(fit: FitResultWithRows, ctx: SummaryContext): SheetP
       blocks.push({ row: row + 1, col: 0, values: notes, formats: notes.map(() => [F.TEXT, F.TEXT]), style: "label" });
       row += 1 + notes.length + 1;
     }
+    // The means of the factors with their charts, when the worker computed them (a summary job: means.ts).
+    const means = (fit as { means?: FactorMeans[] }).means;
+    let meansCharts: MeansChart[] | undefined;
+    if (means && means.length) {
+      const sec = meansSection(means, row, fit.spec.split("~")[0].trim() || "response");
+      blocks.push(...sec.blocks);
+      Object.assign(widths, sec.widths);
+      meansCharts = sec.charts;
+      row = sec.nextRow;
+    }
     if (ctx.rCode) {
       const lines = ctx.rCode.split("\n");
       blocks.push(block(row, 0, [["The same model in R (every number above)"]], { style: "heading" }));
       blocks.push(block(row + 1, 0, lines.map((l) => [l]), { style: "code", formats: lines.map(() => [F.TEXT]) }));
     }
-    return { blocks, reserved, widths, chartAnchor };
+    return { blocks, reserved, widths, chartAnchor, ...(meansCharts ? { meansCharts } : {}) };
   }
   // Live: the inputs in cells, the tables as formulas that recalculate when the data change.
   const inputs: [string, Cell, string][] = [
@@ -363,12 +378,24 @@ export function summaryPlan(fit: FitResultWithRows, ctx: SummaryContext): SheetP
   const fitDims = fitTable(fit);
   const vcDims = varcompTable(fit);
   const vcCol = fitDims[0].length + 1;
+  // Kenward-Roger chosen in the pane: the live formulas ask for it too.
+  const kr = fit.ddf === "Kenward-Roger";
+  const fitFormula = liveFormula("FIT", ctx.dataRef, specCell, methodCell);
   blocks.push(block(top, 0, [["Fixed effects and fit (=LMM.FIT)"]], { style: "heading" }));
-  blocks.push(block(top + 1, 0, [[liveFormula("FIT", ctx.dataRef, specCell, methodCell)]], { formulas: true }));
+  blocks.push(block(top + 1, 0, [[kr ? fitFormula.replace(/\)$/, ',"kr")') : fitFormula]], { formulas: true }));
   reserved.push({ row: top + 1, col: 0, nrow: fitDims.length, ncol: fitDims[0].length, what: "LMM.FIT" });
   blocks.push(block(top, vcCol, [["Variance components (=LMM.VARCOMP)"]], { style: "heading" }));
   blocks.push(block(top + 1, vcCol, [[liveFormula("VARCOMP", ctx.dataRef, specCell, methodCell, levelCell)]], { formulas: true }));
   reserved.push({ row: top + 1, col: vcCol, nrow: vcDims.length, ncol: vcDims[0].length, what: "LMM.VARCOMP" });
+  // The Type III tests under the variance components, when the worker sized them (a summary job).
+  const aov = (fit as { anova?: AnovaResult | null }).anova;
+  if (aov) {
+    const at = top + 1 + vcDims.length + 1;
+    const dims = liveAnovaTable(aov);
+    blocks.push(block(at, vcCol, [["Type III tests of the fixed effects (=LMM.ANOVA)"]], { style: "heading" }));
+    blocks.push(block(at + 1, vcCol, [[`=LMM.ANOVA(${ctx.dataRef},${specCell},3,${kr ? '"kr"' : ""},${methodCell})`]], { formulas: true }));
+    reserved.push({ row: at + 1, col: vcCol, nrow: dims.length, ncol: dims[0].length, what: "LMM.ANOVA" });
+  }
   // Beside the inputs (rows 4-8, columns A-B) the chart would cover the spills: it goes under the fit's spill, at the left.
   const chartRow = top + 1 + fitDims.length + 1;
   return { blocks, reserved, widths, chartAnchor: { from: cellAddress(chartRow, 0), to: cellAddress(chartRow + CHART_ROWS - 1, CHART_COLS - 1) } };

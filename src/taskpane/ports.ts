@@ -2,6 +2,7 @@
 // a fake in tests), the workbook (Office.js in the add-in, office-addin-mock or a scripted
 // workbook in tests), and the clipboard. The controller only talks to these.
 import type { FitResultWithRows, LrtResult, Method } from "../engine/types";
+import type { SummaryTests } from "../engine/inference/summary";
 import type { FitOutput, SheetPlan, StagedFitOutput } from "./layout";
 import type { SavedModel } from "./store";
 import type { DiagnosticsPlan } from "./diagnostics";
@@ -18,6 +19,10 @@ export interface FitRequest {
   level: number;
   ci: "auto" | "profile" | "wald" | "none";
   fitted: true;
+  /** Denominator df of the t tests, F tests and means (default Satterthwaite). */
+  ddf?: "satterthwaite" | "kr";
+  /** Add the tests of terms and the marginal means (a summary job: the result is a SummaryResult). */
+  tests?: SummaryTests;
 }
 
 export interface Fitter {
@@ -75,6 +80,8 @@ export interface WrittenFit {
   detailSheet: string;
   /** Where the chart went, or why there is none. */
   chartNote: string | null;
+  /** Why the means charts are missing, when Excel refused them. */
+  meansNote?: string | null;
 }
 
 export interface WorkbookPort {

@@ -8,7 +8,7 @@ import type { Field, PaneOptions, PaneView, Task } from "./controller";
 import type { ColumnInfo, ModelChoices, ResidualChoice } from "./spec-builder";
 import type { SavedModel } from "./store";
 import { modelLabel } from "./store";
-import { fixefTable, r2Of, varcompRows } from "./layout";
+import { anovaTable, fixefTable, r2Of, varcompRows } from "./layout";
 import { formatValue } from "./numfmt";
 import { CRITERION } from "./formats";
 
@@ -111,6 +111,7 @@ export class DomView implements PaneView {
       chartFactor: this.select("chart-factor").value || null,
       diagnostics: this.checked("diagnostics"),
       shrinkage: this.checked("shrinkage"),
+      ddf: this.select("ddf").value === "kr" ? "kr" : "satterthwaite",
     };
   }
 
@@ -372,7 +373,7 @@ export class DomView implements PaneView {
     if (code !== null) box.rows = Math.min(14, code.split("\n").length + 1);
   }
 
-  /** The key results in the pane: the fit line, the fixed effects with p-values, the variance components, R² when there is one. */
+  /** The key results in the pane: the fit line, the fixed effects with p-values, the Type III tests, the variance components, R² when there is one. */
   showResults(fit: FitResultWithRows | null, level = 0.95): void {
     const card = this.el("results");
     const body = this.el("results-body");
@@ -412,6 +413,9 @@ export class DomView implements PaneView {
     const fx = fixefTable(fit, level);
     const cols = [0, 1, 2, 5];
     table("Fixed effects", ["term", "Estimate", "SE", "p"], fx.rows.slice(1).map((r, i) => cols.map((j) => formatValue(r[j], fx.formats[i + 1][j]))));
+    // Is a factor significant as a whole? The Type III F tests, when the worker computed them.
+    const aov = anovaTable(fit);
+    if (aov) table("Type III tests", ["term", "F", "DenDF", "p"], aov.rows.slice(1).map((r, i) => [0, 5, 4, 6].map((j) => formatValue(r[j], aov.formats[i + 1][j]))));
     const vc = varcompRows(fit, level);
     const vcRows: string[][] = [];
     vc.rows.forEach((r, k) => {

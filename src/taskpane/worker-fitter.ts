@@ -3,6 +3,7 @@
 // releases our claim on the running jobs (the client stops a job nobody else waits for) and
 // settles our promises at once, even when a custom function still waits on the same fit.
 import type { FitResultWithRows, LrtResult, Method } from "../engine/types";
+import type { SummaryResult, SummaryTests } from "../engine/inference/summary";
 import type { FitData, FitRequest, Fitter } from "./ports";
 import type { InfluenceResult } from "../engine/inference/influence";
 import type { StructuresResult } from "../engine/inference/structures";
@@ -13,6 +14,8 @@ export interface ClientLike {
   lrt(data: FitData, specs: string[], options: { method?: Method }, onCancel?: (hook: () => void) => void): Promise<LrtResult>;
   influence?(data: FitData, spec: string, options: { method?: Method; groups?: string[]; rows?: boolean }, onCancel?: (hook: () => void) => void): Promise<InfluenceResult>;
   structures?(data: FitData, spec: string, options: { candidates?: string[] | null }, onCancel?: (hook: () => void) => void): Promise<StructuresResult>;
+  /** The fit with its tests and means (worker/client.ts summary); without it a fit asking for tests gets none. */
+  summary?(data: FitData, spec: string, options: FitRequest & { tests: SummaryTests }, onCancel?: (hook: () => void) => void): Promise<SummaryResult>;
   warm?(): void;
 }
 
@@ -28,7 +31,10 @@ export class ClientFitter implements Fitter {
   constructor(private readonly client: ClientLike) {}
 
   fit(data: FitData, spec: string, opts: FitRequest): Promise<FitResultWithRows> {
-    return this.track((onCancel) => this.client.fit(data, spec, opts, onCancel));
+    const { tests, ...fitOpts } = opts;
+    const client = this.client;
+    if (tests && client.summary) return this.track((onCancel) => client.summary!(data, spec, { ...fitOpts, tests }, onCancel));
+    return this.track((onCancel) => client.fit(data, spec, fitOpts, onCancel));
   }
 
   lrt(data: FitData, specs: string[], opts: { method: Method }): Promise<LrtResult> {

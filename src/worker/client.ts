@@ -7,9 +7,9 @@
 // a fake in tests.
 import type { AnovaResult, FitResultWithRows, LrtResult, Method, PredictResult, RlrtResult } from "../engine/types";
 import type { StructuresResult } from "../engine/inference/structures";
-import { AnovaJobOptions, ContrastJobOptions, EmmeansJobOptions, FitJobOptions, InfluenceJobOptions, Job, JobInput, JobResult, PredictJobOptions } from "./protocol";
+import { AnovaJobOptions, ContrastJobOptions, EmmeansJobOptions, FitJobOptions, InfluenceJobOptions, Job, JobInput, JobResult, PredictJobOptions, SummaryJobOptions } from "./protocol";
 import type { InfluenceResult } from "../engine/inference/influence";
-import type { EmmeansResult, LContrastResult } from "../engine";
+import type { EmmeansResult, LContrastResult, SummaryResult } from "../engine";
 import { JobData, dataCells, dataFromRows } from "./data";
 
 const input = (d: unknown[][] | JobData): JobInput => (Array.isArray(d) ? { rows: d } : { data: d });
@@ -47,8 +47,20 @@ export function canonicalJob(job: Job): Job {
   switch (job.kind) {
     case "fit": {
       const o = job.options;
-      const options: FitJobOptions = { method: o.method ?? "REML", level: o.level ?? 0.95, ci: o.ci ?? "auto", fitted: true, ...(o.ddf && o.ddf !== "satterthwaite" ? { ddf: o.ddf } : {}) };
+      const options: FitJobOptions = {
+        method: o.method ?? "REML", level: o.level ?? 0.95, ci: o.ci ?? "auto", fitted: true,
+        ...(o.ddf && o.ddf !== "satterthwaite" ? { ddf: o.ddf } : {}), ...(o.fixefCi === "profile" ? { fixefCi: "profile" as const } : {}),
+      };
       return { kind: "fit", data, spec: job.spec.trim(), options };
+    }
+    case "summary": {
+      const o = job.options;
+      const t = o.tests ?? {};
+      const options: SummaryJobOptions = {
+        method: o.method ?? "REML", level: o.level ?? 0.95, ci: o.ci ?? "auto", fitted: true, ...(o.ddf && o.ddf !== "satterthwaite" ? { ddf: o.ddf } : {}),
+        tests: { anova: t.anova === null ? null : (t.anova ?? 3), means: t.means ?? true, covariate: t.covariate ?? null },
+      };
+      return { kind: "summary", data, spec: job.spec.trim(), options };
     }
     case "lrt":
       return { kind: "lrt", data, specs: job.specs.map((s) => s.trim()), options: { method: job.options.method ?? "REML" } };
@@ -207,6 +219,11 @@ export class LmmClient {
   /** `data`: the rows (header first), or the compact columns the pane collected (DataCollector). */
   fit(data: unknown[][] | JobData, spec: string, options: FitJobOptions = {}, onCancel?: OnCancel): Promise<FitResultWithRows> {
     return this.request<FitResultWithRows>({ kind: "fit", ...input(data), spec, options }, onCancel);
+  }
+
+  /** A fit with its tests of terms and marginal means, from the one fit (the pane's summary sheet). */
+  summary(data: unknown[][] | JobData, spec: string, options: SummaryJobOptions, onCancel?: OnCancel): Promise<SummaryResult> {
+    return this.request<SummaryResult>({ kind: "summary", ...input(data), spec, options }, onCancel);
   }
 
   lrt(data: unknown[][] | JobData, specs: string[], options: { method?: Method } = {}, onCancel?: OnCancel): Promise<LrtResult> {

@@ -2,7 +2,7 @@
 // plain-data helpers only: this file must not import the engine (beyond the cell rules that
 // data.ts uses), so the page's bundles stay small and the engine is loaded once, inside the
 // worker (lmm-worker.js).
-import type { EmmeansOptions, EmmeansResult, LContrastResult } from "../engine";
+import type { EmmeansOptions, EmmeansResult, LContrastResult, SummaryResult, SummaryTests } from "../engine";
 import type { AnovaOptions, AnovaResult, FitOptions, FitResultWithRows, LrtResult, Method, PredictOptions, PredictResult, RlrtResult } from "../engine/types";
 import type { StructuresResult } from "../engine/inference/structures";
 import type { InfluenceOptions, InfluenceResult } from "../engine/inference/influence";
@@ -30,6 +30,7 @@ export type Job = (
   | { kind: "contrast"; spec: string; options: ContrastJobOptions }
   | { kind: "predict"; spec: string; options: PredictJobOptions }
   | { kind: "influence"; spec: string; options: InfluenceJobOptions }
+  | { kind: "summary"; spec: string; options: SummaryJobOptions }
 ) &
   JobInput;
 
@@ -47,6 +48,9 @@ export type InfluenceJobOptions = Omit<InfluenceOptions, "signal">;
 /** Options of a marginal-means job (everything but the signal). */
 export type EmmeansJobOptions = Omit<EmmeansOptions, "signal">;
 
+/** Options of a summary job (the pane's fit): the fit's options and which tests and means to add (engine/inference/summary.ts). */
+export type SummaryJobOptions = FitJobOptions & { tests: SummaryTests };
+
 /** Options of an L-contrast job. */
 export interface ContrastJobOptions {
   L: number[][];
@@ -55,7 +59,7 @@ export interface ContrastJobOptions {
   method?: Method;
 }
 
-export type JobResult = FitResultWithRows | LrtResult | RlrtResult | AnovaResult | StructuresResult | EmmeansResult | LContrastResult | PredictResult | InfluenceResult;
+export type JobResult = FitResultWithRows | SummaryResult | LrtResult | RlrtResult | AnovaResult | StructuresResult | EmmeansResult | LContrastResult | PredictResult | InfluenceResult;
 
 /** What the page posts: the job itself plus an id the answer repeats. */
 export type JobRequest = Job & { id: number };

@@ -1,7 +1,7 @@
 // Running one job with the engine: the only worker-side code. The browser worker, the Node
 // worker thread and the in-process runner all call `answer`/`runJob`, so every face gets the
 // same numbers and the same error messages.
-import { anovaModel, compareModels, compareStructures, contrastModel, emmeansModel, exactRlrt, fitModel, influenceModel, predictModel, tableFromRows } from "../engine";
+import { anovaModel, compareModels, compareStructures, contrastModel, emmeansModel, exactRlrt, fitModel, fitSummary, influenceModel, predictModel, tableFromRows } from "../engine";
 import { tableFromCellColumns } from "../engine/data/cell-columns";
 import type { DataTable, FitResultWithRows } from "../engine/types";
 import type { Job, JobRequest, JobResponse, JobResult, WorkerTiming } from "./protocol";
@@ -48,11 +48,16 @@ export function runJob(job: Job, signal?: { cancelled: boolean }, timing?: Worke
     case "influence":
       result = influenceModel(table, job.spec, { ...job.options, signal: probe });
       break;
+    case "summary": {
+      const { tests, ...o } = job.options;
+      result = fitSummary(table, job.spec, { ...o, signal: probe }, tests);
+      break;
+    }
     default:
       throw new Error(`unknown job kind '${(job as { kind: unknown }).kind}'`);
   }
   const t2 = now();
-  if (job.kind === "fit") packFitted(result as FitResultWithRows);
+  if (job.kind === "fit" || job.kind === "summary") packFitted(result as FitResultWithRows);
   if (timing) {
     timing.table = t1 - t0;
     timing.engine = t2 - t1;

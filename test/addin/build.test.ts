@@ -140,7 +140,7 @@ test("functions.json: the ids, matrix data and results, optional arguments, canc
   const byId = new Map(meta.functions.map((f) => [f.id, f]));
   assert.deepEqual([...byId.keys()].sort(), ["ANOVA", "BLUP", "CONTRAST", "EMMEANS", "FIT", "FITTED", "LRT", "PREDICT", "RLRT", "STRUCTURES", "VARCOMP"]);
   const params = (id: string) => byId.get(id)!.parameters.map((p) => `${p.name}${p.optional ? "?" : ""}`);
-  assert.deepEqual(params("FIT"), ["data", "spec", "method?", "ddf?"]);
+  assert.deepEqual(params("FIT"), ["data", "spec", "method?", "ddf?", "ci?"]);
   assert.deepEqual(params("ANOVA"), ["data", "spec", "type?", "ddf?", "method?"]);
   assert.deepEqual(params("EMMEANS"), ["data", "spec", "specs", "by?", "at?", "adjust?", "method?", "ddf?", "trend?"]);
   assert.deepEqual(params("CONTRAST"), ["data", "spec", "L", "joint?", "ddf?"]);
@@ -371,10 +371,10 @@ test("in Chromium: the functions fit in the Web Worker, share one fit, keep the 
       const w = window as unknown as { __cf: Record<string, Fn>; __lmmClient: { started: number }; __workers: { created: number } };
       const inv = () => ({ onCanceled: null });
       const spec = "size ~ time*treat + (1|tree)";
-      const [f, v, b] = await Promise.all([w.__cf.FIT(data, spec, null, null, inv()), w.__cf.VARCOMP(data, spec, null, null, null, inv()), w.__cf.BLUP(data, spec, null, null, inv())]);
+      const [f, v, b] = await Promise.all([w.__cf.FIT(data, spec, null, null, null, inv()), w.__cf.VARCOMP(data, spec, null, null, null, inv()), w.__cf.BLUP(data, spec, null, null, inv())]);
       let bad: unknown = null;
       try {
-        await w.__cf.FIT(data, "size ~ tme + (1|tree)", null, null, inv());
+        await w.__cf.FIT(data, "size ~ tme + (1|tree)", null, null, null, inv());
       } catch (e) {
         bad = { code: (e as { code: string }).code, message: (e as Error).message };
       }
@@ -403,7 +403,7 @@ test("in Chromium: the functions fit in the Web Worker, share one fit, keep the 
       async ([data, spec]) => {
         type Fn = (...a: unknown[]) => Promise<unknown[][]>;
         const w = window as unknown as { __cf: Record<string, Fn> };
-        const f = await w.__cf.FIT(data, spec, null, null, { onCanceled: null });
+        const f = await w.__cf.FIT(data, spec, null, null, null, { onCanceled: null });
         return f.find((r) => String(r[0]).includes("logLik"))![1] as number;
       },
       [crossed, crossedSpec] as const,

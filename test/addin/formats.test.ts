@@ -77,10 +77,10 @@ test("support is read from the requirement sets: Double with numberFormat (Excel
 });
 
 test("LMM.FIT on a host with data types: every number a Double with its format, values exact (the same as the plain fallback)", async () => {
-  const rich = await withHost(NEW, () => fit(sitka, SPEC, null, null, invocation()));
-  const plainOut = await withHost(undefined, () => fit(sitka, SPEC, null, null, invocation()));
-  const mid = await withHost(MID, () => fit(sitka, SPEC, null, null, invocation()));
-  const old = await withHost(OLD, () => fit(sitka, SPEC, null, null, invocation()));
+  const rich = await withHost(NEW, () => fit(sitka, SPEC, null, null, null, invocation()));
+  const plainOut = await withHost(undefined, () => fit(sitka, SPEC, null, null, null, invocation()));
+  const mid = await withHost(MID, () => fit(sitka, SPEC, null, null, null, invocation()));
+  const old = await withHost(OLD, () => fit(sitka, SPEC, null, null, null, invocation()));
   assert.deepEqual(old, plainOut, "an older host gets plain numbers");
   assert.equal(rich.length, plainOut.length);
   rich.forEach((row, i) =>
@@ -123,7 +123,7 @@ test("LMM.FIT on a host with data types: every number a Double with its format, 
 });
 
 test("LMM.FIT lays its statistics out as a two-column label/value block under the term names", async () => {
-  const t = await fit(sitka, SPEC, null, null, invocation());
+  const t = await fit(sitka, SPEC, null, null, null, invocation());
   const blank = t.findIndex((r) => r.every((c) => c === ""));
   assert.equal(blank, 5, "the blank row follows the four terms");
   assert.equal(t[0].length, 8, "as wide as the fixed-effects table, no wider");
@@ -141,7 +141,7 @@ test("LMM.FIT lays its statistics out as a two-column label/value block under th
     ["logLik", "AIC", "BIC", "parameters (df)", "sigma", "method", "n", "dropped", "groups", "R² marginal", "R² conditional", "ICC", "df method", "converged", "singular", "note"],
   );
   // With a residual structure: its name and parameters in the same block (a matrix takes a row per row).
-  const ar1 = await fit(sitka, "size ~ time*treat ; AR1(time | tree)", null, null, invocation());
+  const ar1 = await fit(sitka, "size ~ time*treat ; AR1(time | tree)", null, null, null, invocation());
   assert.equal(ar1[0].length, 8);
   const at = ar1.findIndex((r) => r[0] === "residual");
   assert.equal(ar1[at][1], "AR1 within tree over time");

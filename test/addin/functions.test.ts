@@ -37,7 +37,7 @@ const num = (x: unknown) => x as number;
 
 test("LMM.FIT: the lecture's random-intercept model, by REML and by ML, as lme4", async () => {
   for (const [method, name] of [[null, "sitka_ri_reml"], ["ML", "sitka_ri_ml"]] as const) {
-    const t = await fit(sitka, "size ~ time*treat + (1|tree)", method, null, invocation());
+    const t = await fit(sitka, "size ~ time*treat + (1|tree)", method, null, null, invocation());
     wellFormed(t);
     const want = fx(name);
     assert.deepEqual(t[0], ["", "Estimate", "Std. Error", "df", "t value", "Pr(>|t|)", "2.5 %", "97.5 %"]);
@@ -60,7 +60,7 @@ test("LMM.FIT: the lecture's random-intercept model, by REML and by ML, as lme4"
 });
 
 test("LMM.FIT: the intra-tree correlation of the lecture (0.37 / (0.37 + 0.038))", async () => {
-  const t = await fit(sitka, "size ~ time*treat + (1|tree)", null, null, invocation());
+  const t = await fit(sitka, "size ~ time*treat + (1|tree)", null, null, null, invocation());
   closeAbs(num(rowOf(t, "ICC")[1]), 0.907, 1e-3, "ICC");
 });
 
@@ -68,34 +68,34 @@ test("LMM.FIT: R² rows as performance::r2_nakagawa (1e-4), the df method, and t
   const fx = readJson<{ fixtures: { name: string; spec: string; r2?: { marginal: number; conditional: number } }[] }>("test/fixtures/anova.json").fixtures;
   for (const name of ["sitka_ri", "sitka_ri_ar1"]) {
     const f = fx.find((x) => x.name === name)!;
-    const t = await fit(sitka, f.spec, null, null, invocation());
+    const t = await fit(sitka, f.spec, null, null, null, invocation());
     closeRel(num(rowOf(t, "R² marginal")[1]), f.r2!.marginal, 1e-4, `${name}: R² marginal`);
     closeRel(num(rowOf(t, "R² conditional")[1]), f.r2!.conditional, 1e-4, `${name}: R² conditional`);
     assert.equal(rowOf(t, "df method")[1], "Satterthwaite");
     assert.ok(t.some((r) => r[0] === "note" && /^R²: .*Nakagawa/.test(String(r[1]))), `${name}: the definition is stated`);
   }
-  const kr = await fit(sitka, "size ~ time*treat + (1|tree)", null, "kr", invocation());
+  const kr = await fit(sitka, "size ~ time*treat + (1|tree)", null, "kr", null, invocation());
   assert.equal(rowOf(kr, "df method")[1], "Kenward-Roger");
 });
 
 test("LMM.FIT: the lecture's covariance structures (independence, CS, AR1, ARH1, UN) and the fixed-tree model", async () => {
   const specs = ["size ~ time*treat", "size ~ time*treat ; CS(1 | tree)", "size ~ time*treat ; AR1(time | tree)", "size ~ time*treat ; ARH1(time | tree)", "size ~ time*treat ; UN(time | tree)", "size ~ factor(tree) + time"];
   for (const spec of specs) {
-    const t = await fit(sitka, spec, null, null, invocation());
+    const t = await fit(sitka, spec, null, null, null, invocation());
     wellFormed(t);
     assert.ok(Number.isFinite(num(rowOf(t, /logLik/)[1])), `${spec}: a logLik`);
     if (spec.includes(";")) assert.ok(String(rowOf(t, "residual")[1]).startsWith(spec.split(";")[1].trim().split("(")[0]), `${spec}: the residual structure is reported`);
   }
-  const ar1 = await fit(sitka, "size ~ time*treat ; AR1(time | tree)", null, null, invocation());
+  const ar1 = await fit(sitka, "size ~ time*treat ; AR1(time | tree)", null, null, null, invocation());
   closeAbs(num(rowOf(ar1, /logLik/)[1]), -34.9311, 6e-5, "AR1 logLik (nlme gls)");
   const phi = ar1.find((r) => r[0] === "phi");
   assert.ok(phi && num(phi[1]) > 0.9 && num(phi[1]) < 1, "phi as a number");
-  const un = await fit(sitka, "size ~ time*treat ; UN(time | tree)", null, null, invocation());
+  const un = await fit(sitka, "size ~ time*treat ; UN(time | tree)", null, null, null, invocation());
   wellFormed(un);
   const corr = un.filter((r) => String(r[0]).startsWith("corr row"));
   assert.equal(corr.length, 5, "the UN correlation matrix, one row per occasion");
   corr.forEach((r, i) => closeAbs(num(r[i + 1]), 1, 1e-12, "the diagonal"));
-  const slope = await fit(sitka, "size ~ time + (time|tree)", "REML", null, invocation());
+  const slope = await fit(sitka, "size ~ time + (time|tree)", "REML", null, null, invocation());
   closeAbs(num(rowOf(slope, /logLik/)[1]), -62.48344, 5e-6, "random slope logLik (nlme)");
 });
 
@@ -212,30 +212,30 @@ test("one fit serves FIT, VARCOMP, BLUP and FITTED on the same inputs (in flight
   const before = runner.calls;
   // Separate copies of the range, as Excel passes each function its own array.
   const copy = () => sitka.map((r) => [...r]);
-  await Promise.all([fit(copy(), spec, null, null, invocation()), varcomp(copy(), spec, "REML", null, null, invocation()), blup(copy(), spec, null, null, invocation()), fitted(copy(), spec, "marginal", null, invocation())]);
+  await Promise.all([fit(copy(), spec, null, null, null, invocation()), varcomp(copy(), spec, "REML", null, null, invocation()), blup(copy(), spec, null, null, invocation()), fitted(copy(), spec, "marginal", null, invocation())]);
   assert.equal(runner.calls - before, 1, "one fit for the four concurrent calls");
-  await fit(copy(), ` ${spec}`, "reml", null, invocation());
+  await fit(copy(), ` ${spec}`, "reml", null, null, invocation());
   await varcomp(copy(), spec, null, 0.95, "auto", invocation());
   assert.equal(runner.calls - before, 1, "later calls with the same inputs use the cached fit");
   // Different options or data are different fits.
-  await fit(copy(), spec, "ML", null, invocation());
+  await fit(copy(), spec, "ML", null, null, invocation());
   assert.equal(runner.calls - before, 2, "ML is another fit");
   const changed = copy();
   changed[5][0] = 4.9;
-  await fit(changed, spec, null, null, invocation());
+  await fit(changed, spec, null, null, null, invocation());
   assert.equal(runner.calls - before, 3, "a changed cell is another fit");
 });
 
 test("a cancelled call leaves no work running; a shared job survives one caller cancelling", async () => {
   const inv = invocation();
-  const p = fit(sitka, "size ~ time*treat + (time|tree)", null, null, inv);
+  const p = fit(sitka, "size ~ time*treat + (time|tree)", null, null, null, inv);
   assert.equal(lmmClient.running(), 1);
   inv.cancel();
   await assert.rejects(p, /cancelled/);
   assert.equal(lmmClient.running(), 0);
   const a = invocation();
   const b = invocation();
-  const pa = fit(sitka, "size ~ time + (1|treat:tree)", null, null, a);
+  const pa = fit(sitka, "size ~ time + (1|treat:tree)", null, null, null, a);
   const pb = varcomp(sitka, "size ~ time + (1|treat:tree)", null, null, null, b);
   a.cancel();
   const [ra, rb] = await Promise.allSettled([pa, pb]);

@@ -59,6 +59,11 @@ async function settled(page: Page, done: RegExp, timeout = 90000): Promise<void>
   );
 }
 
+/** A summary-sheet cell as Excel shows it under the format the pane wrote. */
+function shownAt(out: Snapshot, row: number, col: number): string {
+  return formatValue(out.summary[row][col], out.info.formats[`${row},${col}`]);
+}
+
 async function errorsShown(page: Page): Promise<string[]> {
   return page.evaluate(() => Array.from(document.querySelectorAll(".err")).map((e) => e.textContent || "").filter((t) => t !== ""));
 }
@@ -148,6 +153,7 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
     assert.match(results, /time:treatozone/);
     assert.match(results, /< \.001/);
     assert.match(results, /Variance components[\s\S]*tree[\s\S]*Residual/);
+    assert.match(results, /Type III tests[\s\S]*time:treat14\.65314\.0< \.001/, "the F tests in the pane: F, DenDF, p as on the sheet");
     const out = await snap(page, "LMM 1", "LMM 1 data");
     assert.deepEqual(out.names, ["Sheet1", "LMM 1", "LMM 1 data"]);
     assert.equal(out.overwrites, 0, "nothing written onto the user's sheet or onto filled cells");
@@ -186,8 +192,8 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
     assert.equal(formatValue(out.detail[2][sizeCol], out.detailInfo.formats[`2,${sizeCol}`]), "4.51", "the observed 4.51 shows as in the data");
     assert.ok(out.detail[0].some((v) => /^Chart data/.test(String(v))), "the chart data are labelled");
     // the chart: 60 of 79 trees + two population lines, a legend for those two, bounds from the data, on screen
-    assert.equal(out.charts.length, 1);
-    const chart = out.charts[0];
+    assert.equal(out.charts.length, 2, "the spaghetti plot and the means chart");
+    const chart = out.charts.find((c) => c.name === "LMM spaghetti plot")!;
     assert.equal(chart.series.length, 62);
     assert.equal(chart.title, "size over time by tree (60 of 79 shown)");
     assert.equal(chart.legend, true);
@@ -203,6 +209,41 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
     const [, c1] = cellIndex(chart.position!.to!);
     const px = (c: number) => Array.from({ length: c }, (_, k) => ((out.info.widths[k] ?? 48) * 4) / 3).reduce((a, b) => a + b, 0);
     assert.ok(px(c0) < 600 && px(c1 + 1) < 1000, `the chart spans ${Math.round(px(c0))}-${Math.round(px(c1 + 1))} px from the left: on a laptop screen`);
+    // The Type III table (lmerTest) under the fixed effects; the means of treat (emmeans) with
+    // Tukey pairs, and over time; the means chart: a line per treatment with its CI segments
+    const at = (re: RegExp) => out.summary.findIndex((r) => re.test(String(r[0])));
+    const aov = readJson<{ fixtures: { name: string; anova: Record<string, { term: string; "F value": number; DenDF: number; "Pr(>F)": number }[]> }[] }>("test/fixtures/anova.json").fixtures.find((f) => f.name === "sitka_ri")!.anova["3"];
+    const a0 = at(/^Type III tests of the fixed effects \(F, Satterthwaite df\)$/);
+    assert.ok(a0 > 0 && a0 < out.summary.findIndex((r) => r[0] === "Residual"), "the Type III table sits above the variance components");
+    assert.deepEqual(out.summary[a0 + 1].slice(0, 7), ["term", "Sum Sq", "Mean Sq", "NumDF", "DenDF", "F value", "Pr(>F)"]);
+    aov.forEach((w, i) => {
+      const r = out.summary[a0 + 2 + i];
+      assert.equal(r[0], w.term);
+      closeRel(r[5] as number, w["F value"], 1e-4, `F of ${w.term}`);
+      closeRel(r[4] as number, w.DenDF, 1e-4, `DenDF of ${w.term}`);
+      closeRel(r[6] as number, w["Pr(>F)"], 1e-4, `p of ${w.term}`);
+    });
+    const emm = readJson<{ cases: { name: string; results: { satterthwaite: { emmeans: { levels: Record<string, string>; estimate: number; SE: number; "lower.CL": number; "upper.CL": number }[]; pairs: { tukey: { estimate: number; "p.value": number }[] } } } }[] }>("test/fixtures/emmeans.json").cases;
+    const m0 = at(/^Estimated marginal means of treat at time = 202\.4/);
+    assert.deepEqual(out.summary[m0 + 1].slice(0, 6), ["treat", "emmean", "SE", "df", "lower.CL", "upper.CL"]);
+    emm.find((c) => c.name === "sitka_treat")!.results.satterthwaite.emmeans.forEach((w, i) => {
+      const r = out.summary[m0 + 2 + i];
+      assert.equal(r[0], w.levels.treat);
+      closeRel(r[1] as number, w.estimate, 1e-4, `emmean of ${w.levels.treat}`);
+      closeRel(r[5] as number, w["upper.CL"], 1e-4, `upper.CL of ${w.levels.treat}`);
+    });
+    const p0 = at(/^Pairwise comparisons of treat \(Tukey adjustment\)$/);
+    assert.deepEqual(out.summary[p0 + 1].slice(0, 6), ["contrast", "estimate", "SE", "df", "t.ratio", "p.value"]);
+    closeRel(out.summary[p0 + 2][5] as number, emm.find((c) => c.name === "sitka_treat")!.results.satterthwaite.pairs.tukey[0]["p.value"], 1e-4, "Tukey p");
+    assert.equal(shownAt(out, p0 + 2, 5), "0.159");
+    assert.ok(at(/^Estimated marginal means of treat over time/) > p0);
+    const mc = out.charts.find((c) => c.name === "LMM means treat over time")!;
+    assert.equal(mc.title, "Estimated marginal means of size by treat over time");
+    assert.deepEqual(mc.axes, { x: "time", y: "size (mean, 95 % CI)" });
+    assert.deepEqual(mc.series.map((x) => x.name), ["control", "control 95 % CI", "ozone", "ozone 95 % CI"]);
+    assert.deepEqual(mc.legendShown, [0, 2], "the legend names the treatments, not their interval series");
+    assert.equal(mc.displayBlanksAs, "NotPlotted", "the interval series breaks between the bars");
+    assert.equal(cellIndex(mc.position!.from)[0], m0, "the chart sits beside the means tables");
     const shotDir = path.join(ROOT_DIR, process.env.LMM_UPDATE_SCREENSHOT ? "docs" : path.join("test", "out"));
     fs.mkdirSync(shotDir, { recursive: true });
     // the pane after a fit as the user sees it: the results on screen, the action bar below them
@@ -216,11 +257,17 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
     // the summary sheet and the chart as Excel would draw them from what was written
     const render = await page.context().browser()!.newPage();
     await render.setViewportSize({ width: 1000, height: 740 });
-    await render.setContent(sheetHtml("LMM 1", out.summary, out.info, out.detail, { nrows: 34, ncols: 11 }));
+    await render.setContent(sheetHtml("LMM 1", out.summary, out.info, out.detail, { nrows: 39, ncols: 11 }));
     await render.screenshot({ path: path.join(shotDir, "summary-sheet.png"), fullPage: true });
     await render.setViewportSize({ width: 680, height: 440 });
     await render.setContent(chartHtml(chart, out.detail, 680, 440));
     await render.screenshot({ path: path.join(shotDir, "chart.png") });
+    await render.setContent(chartHtml(mc, out.summary, 680, 440));
+    await render.screenshot({ path: path.join(shotDir, "means.png") });
+    // the means section of the summary sheet, tables and chart together
+    await render.setViewportSize({ width: 1100, height: 740 });
+    await render.setContent(sheetHtml("LMM 1", out.summary, out.info, out.detail, { nrows: at(/^The same model in R/), ncols: 14 }));
+    await render.screenshot({ path: path.join(ROOT_DIR, "test", "out", "summary-sheet-full.png"), fullPage: true });
     await render.close();
 
     // A fit that fails: the status does not stay "Fitting…"; the error sits under the spec, alone
@@ -265,7 +312,7 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
     await page.click("#fit");
     await settled(page, /Written to 'LMM 2'/);
     const live = await snap(page, "LMM 2", "LMM 2 data");
-    assert.deepEqual(Object.values(live.formulas), ["=LMM.FIT(Sheet1!$A$1:$D$396,$B$5,$B$6)", "=LMM.VARCOMP(Sheet1!$A$1:$D$396,$B$5,$B$6,$B$7)"]);
+    assert.deepEqual(Object.values(live.formulas), ["=LMM.FIT(Sheet1!$A$1:$D$396,$B$5,$B$6)", "=LMM.VARCOMP(Sheet1!$A$1:$D$396,$B$5,$B$6,$B$7)", "=LMM.ANOVA(Sheet1!$A$1:$D$396,$B$5,3,,$B$6)"]);
     // live: the chart at the left under the spill, not at column R
     assert.match(live.charts[0].position!.from, /^A\d+$/);
     await page.uncheck("#live");
@@ -359,6 +406,28 @@ test("the pane fits the lecture's model in Chromium and writes it to new sheets"
       await grid.close();
     }
     await page.uncheck("#diagnostics");
+    // Kenward-Roger under Output options: refused beside Fit for an ML fit, in words; by REML it
+    // reaches the Type III table (pbkrtest's KRmodcomp via lmerTest)
+    await page.selectOption("#ddf", "kr");
+    await page.check("#ml");
+    await page.click("#fit");
+    await page.waitForFunction(() => document.getElementById("fit-err")!.textContent !== "");
+    assert.match((await page.textContent("#fit-err"))!, /^Kenward-Roger df need a REML fit .*choose REML under Estimation, or Satterthwaite df under Output options\.$/);
+    await page.check("#reml");
+    await page.click("#fit");
+    await settled(page, /Written to 'LMM \d+'/);
+    assert.deepEqual(await errorsShown(page), []);
+    const krSheet = /Written to '(LMM \d+)'/.exec((await page.textContent("#status"))!)![1];
+    const kr = await snap(page, krSheet, "none");
+    const k0 = kr.summary.findIndex((r) => r[0] === "Type III tests of the fixed effects (F, Kenward-Roger df)");
+    assert.ok(k0 > 0, "the Type III table says its df");
+    const krFx = readJson<{ fixtures: { name: string; anova_kr: Record<string, { term: string; DenDF: number; "F value": number }[]> }[] }>("test/fixtures/anova.json").fixtures.find((f) => f.name === "sitka_ri")!.anova_kr["3"];
+    krFx.forEach((w, i) => {
+      closeRel(kr.summary[k0 + 2 + i][4] as number, w.DenDF, 1e-4, `KR DenDF of ${w.term}`);
+      closeRel(kr.summary[k0 + 2 + i][5] as number, w["F value"], 1e-4, `KR F of ${w.term}`);
+    });
+    assert.ok(kr.summary.some((r) => /^Estimated marginal means of treat .*\(Kenward-Roger df, 95 % CI\)$/.test(String(r[0]))));
+    await page.selectOption("#ddf", "satterthwaite");
     // The lecture's shrinkage figure on its own sheet: per tree, the fixed-effects-only line
     // (dashed) and the random-intercept line (solid) in one colour, a three-entry legend
     await page.fill("#spec", "size ~ time + (1|tree)");

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { OfficeMockObject } from "office-addin-mock";
-import { compareModels, fitModel, parseCsv } from "../../src/engine";
+import { compareModels, fitModel, fitSummary, parseCsv, tableFromRows } from "../../src/engine";
 import type { FitResultWithRows } from "../../src/engine/types";
 import { ExcelWorkbook, writeTall } from "../../src/taskpane/excel-io";
 import { PaneController, PaneOptions } from "../../src/taskpane/controller";
@@ -213,4 +213,42 @@ test("fitted models are kept in the workbook's settings", async () => {
   assert.deepEqual(await wb.loadModels(), [m]);
   book.settings.set("lmm.models.v1", "not json");
   assert.deepEqual(await wb.loadModels(), []);
+});
+
+test("the means charts (office-addin-mock): on the summary sheet beside their tables, data on the same sheet, marker and interval series, level labels", async () => {
+  const oats = csvRows("test/data/oats.csv");
+  const spec = "yield ~ N*Variety + (1|Block/Variety)";
+  const fit = fitSummary(tableFromRows(oats), spec, { fitted: true }, {});
+  const data: DataSet = { source: { kind: "selection" }, address: "Sheet1!A1:E73", ref: "Sheet1!$A$1:$E$73", table: null, headerRow: 1, header: oats[0], nrow: oats.length - 1, sample: oats, data: dataFromRows(oats), note: null };
+  const pc = new PaneController(null as never, null as never, null as never, null as never);
+  const o: PaneOptions = { method: "REML", level: 0.95, ci: "wald", live: false, chart: false, chartFactor: null };
+  const out = await pc.output(fit, data, parseSpec(spec), spec, o, emptyChoices());
+  const book = mockBook({ sheets: { Sheet1: oats }, selection: { sheet: "Sheet1", row: 0, col: 0, rows: 73, cols: 5 } });
+  const w = await new ExcelWorkbook(book.run).writeFit(out, () => undefined, { cancelled: false });
+  assert.equal(w.meansNote, undefined, "no chart refused");
+  assert.deepEqual(book.charts.map((c) => c.name), ["LMM means N", "LMM means Variety"]);
+  const s = book.written("LMM 1");
+  for (const c of book.charts) {
+    assert.equal(c.host, "LMM 1");
+    assert.equal(c.displayBlanksAs, "NotPlotted");
+    assert.equal(c.axes.categoryAxis.tickLabelPosition, "None", "the positions 1..k are not numbered");
+    assert.equal(c.legend.visible, false);
+    const levels = c.list.filter((_, k) => k % 2 === 0);
+    levels.forEach((pt, i) => {
+      assert.equal(pt.marker?.style, "Circle");
+      assert.equal(pt.dataLabels?.showSeriesName, true, "each point carries its level's name");
+      const bar = c.list[2 * i + 1];
+      assert.equal(bar.marker?.style, "None");
+      assert.equal(bar.line.lineStyle, "Continuous");
+      assert.ok(pt.y!.startsWith("'LMM 1'!") && bar.y!.startsWith("'LMM 1'!") && bar.x!.startsWith("'LMM 1'!"), `the data are on the summary sheet (${pt.y})`);
+    });
+    // the first point's mean is the table's first emmean
+    const head = s.findIndex((r) => r[0] === `Estimated marginal means of ${c.name.replace("LMM means ", "")} (Satterthwaite df, 95 % CI)`);
+    const cellRef = levels[0].y!.split("!")[1];
+    const [, r0] = /(\d+)/.exec(cellRef)!;
+    const m = /^([A-Z]+)/.exec(cellRef)![1];
+    const col = m.split("").reduce((k, ch) => k * 26 + ch.charCodeAt(0) - 64, 0) - 1;
+    assert.equal(s[Number(r0) - 1][col], s[head + 2][1]);
+    assert.equal(c.position![0], `I${head + 1}`);
+  }
 });

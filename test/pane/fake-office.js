@@ -273,7 +273,7 @@
         },
       };
       // Excel's automatic bounds: null until set (Excel then starts at 0 when min < 5/6 max).
-      const axis = () => ({ title: { text: "" }, minimum: null, maximum: null, majorUnit: null });
+      const axis = () => ({ title: { text: "" }, minimum: null, maximum: null, majorUnit: null, tickLabelPosition: "NextToAxis" });
       this.axes = { categoryAxis: axis(), valueAxis: axis() };
       this.displayBlanksAs = "NotPlotted";
       this.position = null;
@@ -331,6 +331,14 @@
         },
         set markerForegroundColor(v) {
           s.marker = Object.assign(s.marker || {}, { border: v });
+        },
+        // Data labels (the means charts name each level's point): recorded for the renderer.
+        set hasDataLabels(v) {
+          s.dataLabels = v ? s.dataLabels || { showSeriesName: false, showValue: true, position: null } : null;
+        },
+        get dataLabels() {
+          if (!s.dataLabels) s.dataLabels = { showSeriesName: false, showValue: true, position: null };
+          return s.dataLabels;
         },
       };
       return s;
@@ -701,7 +709,9 @@
           y: { min: c.axes.valueAxis.minimum, max: c.axes.valueAxis.maximum, major: c.axes.valueAxis.majorUnit },
         },
         titleSize: c.title.format.font.size,
-        series: c.seriesList.map((x) => ({ name: x.name, x: x.x, y: x.y, xSheet: x.xSheet, ySheet: x.ySheet, line: Object.assign({}, x.line), marker: x.marker ? Object.assign({}, x.marker) : null, fill: x.fill || null, gapWidth: x.gapWidth ?? null })),
+        name: c.name,
+        xTickLabels: c.axes.categoryAxis.tickLabelPosition !== "None",
+        series: c.seriesList.map((x) => ({ name: x.name, x: x.x, y: x.y, xSheet: x.xSheet, ySheet: x.ySheet, line: Object.assign({}, x.line), marker: x.marker ? Object.assign({}, x.marker) : null, dataLabels: x.dataLabels ? Object.assign({}, x.dataLabels) : null, fill: x.fill || null, gapWidth: x.gapWidth ?? null })),
       })),
       frozenRows: s.frozenRows,
       widths: Object.fromEntries(s.widths),

@@ -31,6 +31,9 @@ export interface FakeSeries {
   x: string | null;
   y: string | null;
   line: Record<string, unknown>;
+  /** Marker and data-label settings (the means charts), as set. */
+  marker?: Record<string, unknown>;
+  dataLabels?: Record<string, unknown> | null;
 }
 
 export interface FakeChart {
@@ -242,6 +245,24 @@ export function mockBook(opts: { sheets: Record<string, unknown[][]>; selection:
           setXAxisValues: (r: Any) => (s.x = r.__address),
           setValues: (r: Any) => (s.y = r.__address),
           format: { line: s.line },
+          set markerStyle(v: string) {
+            s.marker = { ...s.marker, style: v };
+          },
+          set markerSize(v: number) {
+            s.marker = { ...s.marker, size: v };
+          },
+          set markerBackgroundColor(v: string) {
+            s.marker = { ...s.marker, color: v };
+          },
+          set markerForegroundColor(v: string) {
+            s.marker = { ...s.marker, border: v };
+          },
+          set hasDataLabels(v: boolean) {
+            s.dataLabels = v ? (s.dataLabels ?? {}) : null;
+          },
+          get dataLabels() {
+            return (s.dataLabels ??= {});
+          },
         });
         const chart: FakeChart = {
           host: name,

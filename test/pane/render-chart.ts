@@ -11,8 +11,11 @@ export interface ChartInfo {
   legendShown: number[];
   axes: { x: string; y: string };
   bounds: { x: { min: number | null; max: number | null; major: number | null }; y: { min: number | null; max: number | null; major: number | null } };
-  series: { name: string; x: string; y: string; line: { color?: string; weight?: number; lineStyle?: string }; marker?: { style?: string; size?: number; color?: string } | null; fill?: string | null; gapWidth?: number | null }[];
+  series: { name: string; x: string; y: string; line: { color?: string; weight?: number; lineStyle?: string }; marker?: { style?: string; size?: number; color?: string } | null; dataLabels?: { showSeriesName?: boolean; showValue?: boolean; position?: string | null } | null; fill?: string | null; gapWidth?: number | null }[];
   displayBlanksAs?: string;
+  /** False when the x axis' numbers are hidden (tickLabelPosition "None"). */
+  xTickLabels?: boolean;
+  name?: string;
 }
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -44,6 +47,8 @@ function autoBounds(lo: number, hi: number): { min: number; max: number; major: 
 }
 
 const DASH: Record<string, string> = { Continuous: "", Dash: "9 5", RoundDot: "1.5 4", DashDot: "9 4 2 4", LongDash: "14 5", LongDashDot: "14 4 2 4" };
+
+let clipIds = 0;
 
 const tick = (x: number) => String(Math.abs(x) < 1e-12 ? 0 : Number(x.toPrecision(10)));
 
@@ -82,13 +87,15 @@ export function chartSvg(ch: ChartInfo, data: unknown[][], width: number, height
   }
   for (let v = bx.min; v <= bx.max + 1e-9 * (bx.max - bx.min); v += bx.major) {
     out.push(`<line x1="${sx(v)}" x2="${sx(v)}" y1="${pad.t + H}" y2="${pad.t + H + 4}" stroke="#bfbfbf"/>`);
-    out.push(`<text x="${sx(v)}" y="${pad.t + H + 17}" font-size="12" text-anchor="middle" fill="#595959">${tick(v)}</text>`);
+    if (ch.xTickLabels !== false) out.push(`<text x="${sx(v)}" y="${pad.t + H + 17}" font-size="12" text-anchor="middle" fill="#595959">${tick(v)}</text>`);
   }
   out.push(`<line x1="${pad.l}" x2="${pad.l + W}" y1="${pad.t + H}" y2="${pad.t + H}" stroke="#bfbfbf"/>`);
   out.push(`<text x="${pad.l + W / 2}" y="${pad.t + H + 34}" font-size="13" text-anchor="middle" fill="#595959">${esc(ch.axes.x)}</text>`);
   out.push(`<text transform="translate(16 ${pad.t + H / 2}) rotate(-90)" font-size="13" text-anchor="middle" fill="#595959">${esc(ch.axes.y)}</text>`);
   // lines: thin ones first, as Excel draws in series order
-  out.push(`<clipPath id="plot"><rect x="${pad.l}" y="${pad.t}" width="${W}" height="${H}"/></clipPath><g clip-path="url(#plot)">`);
+  // One id per chart: several charts on one page (a sheet with two) must not share a clip path.
+  const clip = `plot${++clipIds}`;
+  out.push(`<clipPath id="${clip}"><rect x="${pad.l}" y="${pad.t}" width="${W}" height="${H}"/></clipPath><g clip-path="url(#${clip})">`);
   for (const s of series) {
     if (s.marker && s.marker.style && s.marker.style !== "None") {
       const r = ((s.marker.size ?? 5) * 2) / 3;
@@ -101,6 +108,16 @@ export function chartSvg(ch: ChartInfo, data: unknown[][], width: number, height
     out.push(`<path d="${d}" fill="none" stroke="${s.line.color ?? "#4472C4"}" stroke-width="${w}" stroke-linejoin="round"${dash ? ` stroke-dasharray="${dash}"` : ""}/>`);
   }
   out.push(`</g>`);
+  // data labels: the series name and/or the value, right of (or above) each point
+  for (const s of series) {
+    const dl = s.dataLabels;
+    if (!dl) continue;
+    for (const p of s.pts) {
+      const text = [dl.showSeriesName ? s.name : "", dl.showValue ? tick(Number(p[1].toPrecision(4))) : ""].filter(Boolean).join(", ");
+      const right = dl.position !== "Top";
+      out.push(`<text x="${(sx(p[0]) + (right ? 8 : 0)).toFixed(1)}" y="${(sy(p[1]) + (right ? 4 : -8)).toFixed(1)}" font-size="12" text-anchor="${right ? "start" : "middle"}" fill="#404040">${esc(text)}</text>`);
+    }
+  }
   // legend at the bottom
   if (shown.length) {
     const items = shown.map((i) => series[i]);

@@ -97,7 +97,10 @@ export function sheetHtml(name: string, values: unknown[][], info: SheetInfo, da
       const [r1, c1] = cellIndex(ch.position!.to ?? ch.position!.from);
       const x = ROWNUM_PX + left[c0], y = HEAD_PX + r0 * ROW_PX;
       const w = left[Math.min(c1 + 1, view.ncols)] - left[c0], h = (r1 - r0 + 1) * ROW_PX;
-      return `<div class="chart" style="left:${x}px;top:${y}px;width:${w}px;height:${h}px">${data ? chartSvg(ch, data, w, h) : ""}</div>`;
+      // A chart whose data sit on this sheet (the means plots) reads them here; the spaghetti plot reads the data sheet.
+      const own = (ch.series[0] as { ySheet?: string } | undefined)?.ySheet === name;
+      const src = own ? values : data;
+      return `<div class="chart" style="left:${x}px;top:${y}px;width:${w}px;height:${h}px">${src ? chartSvg(ch, src, w, h) : ""}</div>`;
     })
     .join("");
   const W = ROWNUM_PX + left[view.ncols], H = HEAD_PX + view.nrows * ROW_PX;

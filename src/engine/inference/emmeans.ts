@@ -215,8 +215,9 @@ export function emmeansFit(fit: LmmFit, table: DataTable, opts: EmmeansOptions):
   });
   if (nonEst.length) notes.push(`not estimable (NA): ${nonEst.join(", ")} (the data have no rows for some cells these means average over, and the model has an interaction there)`);
   if (averaged.length) notes.push(`Results are averaged over the levels of: ${averaged.join(", ")}`);
-  // emmeans's warning when a factor shown interacts with one averaged over.
-  if (trend === null && averaged.length && interacts(fit, [...specs, ...by], averaged)) notes.push("Results may be misleading due to involvement in interactions");
+  // emmeans's warning when a factor shown interacts with a predictor not shown: one averaged over, or a covariate held at its mean.
+  const notShown = grid.vars.map((v) => v.name).filter((nm) => !specs.includes(nm) && !by.includes(nm));
+  if (trend === null && notShown.length && interacts(fit, [...specs, ...by], notShown)) notes.push("Results may be misleading due to involvement in interactions");
   const contrasts: ContrastRow[] = [];
   const specVars = keep.slice(0, specs.length);
   const byVars = keep.slice(specs.length);

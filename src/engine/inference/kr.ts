@@ -95,6 +95,21 @@ export const KR_MAX_WORK = 3e10;
  * use the dense Q x Q algebra below instead when that is cheaper.
  */
 export function krContext(fit: LmmFit, path?: "clusters" | "dense"): KrContext {
+  // One fit's pieces serve its t tests, F tests and means (the pane's summary asks for all of
+  // them): they depend on the optimum only, so they are kept with the fit object.
+  if (!path) {
+    const hit = krMemo.get(fit);
+    if (hit) return hit;
+    const ctx = krContextNow(fit);
+    krMemo.set(fit, ctx);
+    return ctx;
+  }
+  return krContextNow(fit, path);
+}
+
+const krMemo = new WeakMap<LmmFit, KrContext>();
+
+function krContextNow(fit: LmmFit, path?: "clusters" | "dense"): KrContext {
   if (fit.method !== "REML") {
     throw new DataError("Kenward-Roger df need a REML fit (as pbkrtest and lmerTest): use method REML, or ddf satterthwaite, residual or containment for an ML fit");
   }

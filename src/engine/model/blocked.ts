@@ -338,7 +338,13 @@ export class BlockedModel {
         }
       }
     }
-    fma += (QD * QD * QD) / 6 + pp * QD * QD + pp * pp * QD;
+    // The dense block's Cholesky and L_FD's solve run in the 4 x 2 tile kernel (dense.ts, SIMD
+    // where available): measured 1.3-5e9 multiply-adds per second at QD ~ 1000 under load, the
+    // plain-JS tile about 0.6e9, against 1e9 / 4 for the scattered small-block work the rest of
+    // this count (and cost.ts's factor of 4) describes. So those multiply-adds count a
+    // twentieth (InstEval: 60 ms estimated per evaluation, 40-80 ms measured on 2 shared cores).
+    const tiled = QD >= 64 ? 0.05 : 1;
+    fma += tiled * ((QD * QD * QD) / 6 + (pp * QD * QD) / 2) + pp * pp * QD;
     return fma / 1e6;
   }
 

@@ -9,6 +9,7 @@ import { unscaledVcov } from "../model/solve";
 import { workingFromLme4 } from "../model/theta";
 import { lme4Theta } from "../model/components";
 import { hessian, jacobian } from "./numderiv";
+import { rememberVarparHessian } from "./shared-hessian";
 import { pT2, qT } from "./dist";
 
 /**
@@ -144,6 +145,7 @@ export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): st
     const levels = cost * 4 < 1500 ? 4 : cost * 2 < 3000 ? 2 : 1;
     const scales = varparScales(fit, vp);
     const H = hessian(dev, vp, levels, scales);
+    if (levels < 4 && ne === 0 && fit.opt.converged) rememberVarparHessian(fit, vp, H);
     const A = pinvSym(H, k).map((v) => 2 * v);
     const vcovAt = (x: Float64Array): Float64Array => {
       const f = at(x);

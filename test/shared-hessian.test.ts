@@ -29,3 +29,13 @@ test("pullBack refuses a map that does not reproduce the Hessian's point, or fai
   assert.equal(pullBack(A, Float64Array.from([1, 1, 1]), eta0, g), null);
   assert.equal(pullBack(A, vp0, eta0, (e) => (e[0] > eta0[0] ? null : g(e))), null);
 });
+
+test("hessian's shared stencil agrees with numDeriv's four-point one on a smooth function", () => {
+  const fn = (v: Float64Array): number => Math.exp(0.3 * v[0] - 0.2 * v[1]) + v[0] * v[0] * v[2] + Math.sin(v[1] * v[2]) + Math.log(1 + v[2] * v[2]);
+  const x0 = [0.4, -1.1, 0.8];
+  for (const levels of [1, 2, 4]) {
+    const four = hessian(fn, x0, levels), two = hessian(fn, x0, levels, undefined, true);
+    const tol = levels === 4 ? 1e-7 : levels === 2 ? 1e-4 : 2e-2;
+    for (let i = 0; i < 9; i++) assert.ok(Math.abs(four[i] - two[i]) < tol * (1 + Math.abs(four[i])), `levels ${levels}, entry ${i}: ${two[i]} vs ${four[i]}`);
+  }
+});

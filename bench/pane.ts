@@ -5,13 +5,26 @@
 // while the pane works (the UI must not freeze: target, none over 200 ms). Generating the rows
 // in the page happens before and is not counted.
 // `node build/bench/pane.js [rows] [--spec "..."]`
+import * as fs from "node:fs";
 import { openPane } from "../test/pane/browser";
 
 const args = process.argv.slice(2);
 const specAt = args.indexOf("--spec");
 const spec = specAt >= 0 ? args.splice(specAt, 2)[1] : "y ~ time + x1 + grp + (time | subject)";
-const rows = Number(args[0] ?? 1000000);
+// `--csv FILE`: seed the sheet with that file's cells instead (e.g. InstEval, bench/insteval.ts).
+const csvAt = args.indexOf("--csv");
+const csvFile = csvAt >= 0 ? args.splice(csvAt, 2)[1] : null;
+const csvCells = csvFile ? csvGrid(fs.readFileSync(csvFile, "utf8")) : null;
+const rows = csvCells ? csvCells.length - 1 : Number(args[0] ?? 1000000);
 const groups = Math.round(rows / 20);
+
+/** A plain CSV (no quoted commas) as sheet cells: numbers where they parse, else text. */
+function csvGrid(text: string): (string | number)[][] {
+  return text.trim().split(/\r?\n/).map((line) => line.split(",").map((c) => {
+    const v = c.replace(/^"(.*)"$/, "$1");
+    return v !== "" && Number.isFinite(Number(v)) ? Number(v) : v;
+  }));
+}
 const LONG = 200;
 
 // Generated in the page (no 40 MB of JSON): y = 1 + 0.3 t + 0.5 x1 + group effects + noise.
@@ -25,6 +38,8 @@ const seedScript = `(() => {
   }
   window.__fakeExcel.seedGrid("Sheet1", rows);
 })();`;
+
+const seed = csvCells ? `window.__fakeExcel.seedGrid("Sheet1", ${JSON.stringify(csvCells)});` : seedScript;
 
 interface Phase {
   name: string;
@@ -40,10 +55,10 @@ const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`.padStart(8);
 
 async function main(): Promise<void> {
   const t0 = Date.now();
-  const h = await openPane(seedScript);
+  const h = await openPane(seed);
   const { page } = h;
   const text = (id: string) => page.evaluate((i) => document.getElementById(i)!.textContent ?? "", id);
-  console.log(`pane benchmark: ${rows.toLocaleString("en-US")} rows, ${groups.toLocaleString("en-US")} groups, ${spec}; browser and page ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`pane benchmark: ${rows.toLocaleString("en-US")} rows, ${csvFile ? csvFile : `${groups.toLocaleString("en-US")} groups`}, ${spec}; browser and page ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const start = await page.evaluate(() => performance.now());
   const tRead = Date.now();
   await page.click("#read");

@@ -5,6 +5,7 @@
 //   3. AR1 residuals on 1,000,000 rows (50,000 groups x 20 occasions): GLS and random intercept + AR1
 //   4. Kenward-Roger on the 1M-row model, and against pbkrtest on Sitka and 4,000 simulated rows
 //   5. influence: hat values and Cook's distances at 1,000,000 rows; group deletion (bench/influence.ts)
+//   6. lme4's InstEval through R (bench/insteval.ts), with lme4's fit and the task pane in the same run
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
@@ -13,6 +14,7 @@ import { fitPrepared, prepareFit } from "../src/engine/model/prepared";
 import { writeInstEvalLike, writeLongitudinal } from "./simulate";
 import { benchKr } from "./kr";
 import { benchInfluence } from "./influence";
+import { benchInstEval } from "./insteval";
 
 const ROOT = path.join(__dirname, "..", "..");
 const OUT = path.join(ROOT, "bench", "out");
@@ -106,6 +108,7 @@ function main(): void {
     benchKr("random intercept + AR1, 1,000,000 rows (no R equivalent)", big, "y ~ time + x1 + grp + (1 | subject) ; AR1(time | subject)", null, hasR, ROOT);
   }
   if (!only || only === "influence") benchInfluence(OUT, hasR);
+  if (!only || only === "insteval") benchInstEval(ROOT, OUT, hasR, !process.env.LMM_BENCH_NO_PANE);
 }
 
 main();

@@ -10,11 +10,13 @@ import { LmmFit, estimatedMs, fitPrepared } from "../model/prepared";
 import { PROFILE_MS, profileMs } from "../model/cost";
 import { bobyqa } from "../optim";
 import { cholCopy } from "../linalg/dense";
-import type { ReMat } from "../model/remat";
+import { ReMat, fillTerm } from "../model/remat";
+import { varparTheta } from "../model/theta";
 import { varcompRows } from "../model/components";
 import type { ReStructureResult } from "../types";
 import { spreadIntervals } from "../model/re-cov/report";
 import { hessian } from "./numderiv";
+import { pullBack, varparHessian } from "./shared-hessian";
 import { pinvSym } from "./fixef";
 import { qChisq, qNorm } from "./dist";
 
@@ -508,7 +510,20 @@ function waldIntervals(fit: LmmFit, rows: VarcompRow[], pars: Par[], z: number):
   };
   const cost = estimatedMs(fit) * 10 * k * k;
   const levels = cost * 4 < 1500 ? 4 : cost * 2 < 3000 ? 2 : 1;
-  const H = k > 0 ? hessian(devSub, sub, levels) : new Float64Array(0);
+  // Where the Hessian would be cut short for cost, Satterthwaite's (same point, same deviance)
+  // is pulled back to this scale instead (shared-hessian.ts), when nothing is on a boundary.
+  const shared = levels < 4 && k === pars.length ? varparHessian(fit) : undefined;
+  const pulled = shared ? pullBack(shared.H, shared.vp, sub, (e) => {
+    const phi = toPhi(e);
+    if (!thetaFromSdcor(remats, phi, th)) return null;
+    const T = remats.map((r) => {
+      const t = new Float64Array(r.q * r.q);
+      fillTerm(r, th, t);
+      return t;
+    });
+    return Float64Array.from([...varparTheta(remats, th, T), phi[phi.length - 1]]);
+  }) : null;
+  const H = pulled ?? (k > 0 ? hessian(devSub, sub, levels) : new Float64Array(0));
   const finite = H.every((v) => Number.isFinite(v));
   const covSub = finite && k > 0 ? pinvSym(H, k).map((v) => 2 * v) : new Float64Array(k * k).fill(NaN);
   const missing: number[] = [];

@@ -132,6 +132,8 @@ export class BlockedModel {
   private classes: LevelClasses | null = null;
   /** Crossed scalar terms: the first factor's levels grouped by Z_c'Z_c (crossed-classes.ts). */
   private crossed: CrossedClasses | null = null;
+  /** theta of the last successful factor() while A and L are unchanged since; else null. */
+  private fullAt: Float64Array | null = null;
   private wClass = new Float64Array(0);
   /** How many classes evaluate() factors per call (0: it factors level by level). */
   get levelClassCount(): number {
@@ -338,7 +340,13 @@ export class BlockedModel {
         }
       }
     }
-    fma += (QD * QD * QD) / 6 + pp * QD * QD + pp * pp * QD;
+    // The dense block's Cholesky and L_FD's solve run in the 4 x 2 tile kernel (dense.ts, SIMD
+    // where available): measured 1.3-5e9 multiply-adds per second at QD ~ 1000 under load, the
+    // plain-JS tile about 0.6e9, against 1e9 / 4 for the scattered small-block work the rest of
+    // this count (and cost.ts's factor of 4) describes. So those multiply-adds count a
+    // twentieth (InstEval: 60 ms estimated per evaluation, 40-80 ms measured on 2 shared cores).
+    const tiled = QD >= 64 ? 0.05 : 1;
+    fma += tiled * ((QD * QD * QD) / 6 + (pp * QD * QD) / 2) + pp * pp * QD;
     return fma / 1e6;
   }
 
@@ -350,6 +358,7 @@ export class BlockedModel {
    */
   accumulate(X: Float64Array, y: Float64Array, zs: Float64Array[] = this.remats.map((r) => r.z), dense = true): void {
     const { remats, m, n, p, pp, QD } = this;
+    this.fullAt = null;
     for (const a of this.Ajj) a.fill(0);
     for (const row of this.Aij) for (const a of row) a.fill(0);
     for (const a of this.ADj) a.fill(0);
@@ -454,13 +463,27 @@ export class BlockedModel {
    * then left stale, and factor() forms them when modes or conditional variances are wanted.
    */
   factorObjective(theta: ArrayLike<number>): boolean {
+    if (this.classes || this.crossed) this.fullAt = null;
     if (this.classes) return this.factorByClass(theta, this.classes);
     if (this.crossed) return this.factorCrossedByClass(theta, this.crossed);
     return this.factor(theta);
   }
 
-  /** The blocked Cholesky factorization for theta. False if a pivot is not positive. */
+  /**
+   * The blocked Cholesky factorization for theta. False if a pivot is not positive. A repeat at
+   * the theta of the last successful call, with nothing formed since, is free: fitModel puts the
+   * model back at its optimum (restore) half a dozen times, ~0.1 s each on a crossed model.
+   */
   factor(theta: ArrayLike<number>): boolean {
+    const at = this.fullAt;
+    if (at && at.length === theta.length && at.every((v, i) => v === theta[i])) return true;
+    this.fullAt = null;
+    const ok = this.factorNow(theta);
+    if (ok) this.fullAt = Float64Array.from(theta);
+    return ok;
+  }
+
+  private factorNow(theta: ArrayLike<number>): boolean {
     const { remats, m, pp, QD } = this;
     for (let t = 0; t < this.k; t++) fillTerm(remats[t], theta, this.T[t]);
     // (A lone term in the dense block, coupled by a residual structure, takes the general path.)

@@ -27,6 +27,12 @@ const GRAD_TOL = 2e-3;
  */
 const CHECK_MAX_ROWS = 1e5;
 const CHECK_BUDGET_MS = 1500;
+/**
+ * lme4's own limit for its derivative check. From here to CHECK_MAX_ROWS the check runs only
+ * where it is cheap (a tenth of CHECK_BUDGET_MS): on InstEval (73k rows, a dense crossed block)
+ * it doubled the fit, 39 evaluations on top of BOBYQA's 32, and moved the logLik by < 1e-6.
+ */
+const LME4_CHECK_ROWS = 1e4;
 
 export function minimizeTheta(
   f: (theta: Float64Array) => number,
@@ -124,7 +130,8 @@ export function minimizeTheta(
   // on finite-difference derivatives finish the job and measure the remaining step.
   // The check costs 1 + 2k^2 evaluations; skip it where that would take seconds.
   const k = theta.length;
-  const affordable = estimatedMs * (1 + 2 * k * k) < CHECK_BUDGET_MS && !budget?.exhausted;
+  const checkBudget = nobs > LME4_CHECK_ROWS ? CHECK_BUDGET_MS / 10 : CHECK_BUDGET_MS;
+  const affordable = estimatedMs * (1 + 2 * k * k) < checkBudget && !budget?.exhausted;
   const checked = nobs <= CHECK_MAX_ROWS && affordable;
   if (nobs <= CHECK_MAX_ROWS && !affordable) messages.push("the finite-difference convergence check was skipped: each evaluation of this model takes long");
   const polish = (): Check | null => {

@@ -2,6 +2,7 @@
 // conditional modes of the random effects and their conditional covariance blocks. All of it
 // uses the blocks of L only (ARCHITECTURE.md §3.5); nothing touches the rows.
 import { invFromChol, solveLower, solveLowerT } from "../linalg/dense";
+import { invFromCholTiled } from "../linalg/inverse";
 import type { BlockedModel } from "./blocked";
 import { originalBeta, originalVcov } from "./fixed-basis";
 
@@ -93,7 +94,7 @@ export function workingModes(model: BlockedModel, u: Float64Array[]): Float64Arr
  */
 export function conditionalBlocks(model: BlockedModel): Float64Array[] {
   const { remats, m, QD } = model;
-  const Sinv = QD > 0 ? invFromChol(model.LDD, QD) : new Float64Array(0);
+  const Sinv = QD > 0 ? invFromCholTiled(model.LDD, QD) : new Float64Array(0);
   const out: Float64Array[] = remats.map((r) => new Float64Array(r.ell * r.q * r.q));
   for (let t = m; t < model.k; t++) {
     const { ell, q } = remats[t];

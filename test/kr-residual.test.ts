@@ -87,6 +87,15 @@ const CASES: [string, DataTable, string][] = [
   ["varIdent GLS (diagonal R)", sitka, "size ~ time*treat ; varIdent(treat)"],
   ["crossed random intercepts + AR1 (one linked block)", crossed, "y ~ x + (1|subject) + (1|item) ; AR1(t | subject)"],
   ["crossed random intercepts, no residual structure", crossed, "y ~ x + (1|subject) + (1|item)"],
+  // The generic path (model/residual-blocks.ts genericBlocks: derivatives of the structure's own maps).
+  ["TOEP GLS", sitka, "size ~ time*treat ; TOEP(time | tree)"],
+  ["TOEP(bands = 2) + random intercept", sitka, "size ~ time*treat + (1|tree) ; TOEP(time | tree, bands = 2)"],
+  ["CSH GLS", sitka, "size ~ time*treat ; CSH(time | tree)"],
+  // (Not with a nugget: on Sitka it sits at its bound 0, where KR depends on the parameterization.)
+  ["EXP + random intercept", sitka, "size ~ time*treat + (1|tree) ; EXP(time | tree)"],
+  ["ARMA(1,1) GLS", sitka, "size ~ time*treat ; ARMA(time | tree, p = 1, q = 1)"],
+  ["AR1 + varPower(time) GLS", sitka, "size ~ time*treat ; AR1(time | tree) ; varPower(time)"],
+  ["varPower(time) + random intercept", sitka, "size ~ time + treat + (1|tree) ; varPower(time)"],
 ];
 
 for (const [name, table, spec] of CASES) {

@@ -20,6 +20,9 @@ import { parseSpec } from "../../src/engine/formula/parse";
 
 type M = number[][];
 
+/** Structures whose R the reference builds from closed forms, differentiated numerically. */
+const GENERIC = new Set(["TOEP", "CSH", "EXP", "ARMA"]);
+
 const zeros = (r: number, c: number): M => Array.from({ length: r }, () => new Array<number>(c).fill(0));
 function mul(A: M, B: M): M {
   const r = A.length, k = B.length, c = B[0]?.length ?? 0;
@@ -131,40 +134,104 @@ export function denseKr(table: DataTable, specText: string): DenseKr {
     if (type === "CS") return par.rho!;
     return par.corr![occ[i]][occ[j]];
   };
-  const R = zeros(n, n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) R[i][j] = sd(i) * sd(j) * corr(i, j);
-  G.push(R);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) V[i][j] += s2 * R[i][j];
-  // dV / d (natural residual parameter) = sigma^2 dR.
-  const same = (i: number, j: number) => grp[i] === grp[j];
-  const dR = (f: (i: number, j: number) => number): M => {
-    const D = zeros(n, n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) D[i][j] = s2 * f(i, j);
-    return D;
-  };
-  if (type === "AR1" || type === "ARH1") {
-    const ph = par.phi!;
-    G.push(dR((i, j) => {
-      const l = Math.abs(occ[i] - occ[j]);
-      return i !== j && same(i, j) ? sd(i) * sd(j) * l * Math.pow(ph, l - 1) : 0;
-    }));
-  } else if (type === "CAR1") {
-    const ph = par.phi!;
-    G.push(dR((i, j) => {
-      const l = Math.abs(time[i] - time[j]);
-      return i !== j && same(i, j) ? sd(i) * sd(j) * l * Math.pow(ph, l - 1) : 0;
-    }));
-  } else if (type === "CS") {
-    G.push(dR((i, j) => (i !== j && same(i, j) ? sd(i) * sd(j) : 0)));
-  } else if (type === "UN") {
-    const k = distinct.length;
-    for (let u = 0; u < k; u++) for (let v = u + 1; v < k; v++) {
-      G.push(dR((i, j) => (i !== j && same(i, j) && ((occ[i] === u && occ[j] === v) || (occ[i] === v && occ[j] === u)) ? sd(i) * sd(j) : 0)));
+  // The other structures and variance functions: R from closed forms in the reported
+  // parameters (TOEP's lag correlations, CSH's rho, EXP's range and nugget, ARMA(1,1)'s phi and
+  // theta, varPower's power), differentiated by central differences in those parameters.
+  const vp = spec.varFuncs ?? [];
+  if ((type && GENERIC.has(type)) || vp.length > 0) {
+    const named = par as Record<string, number | number[] | undefined>;
+    const keys = Object.keys(named).filter((k) => typeof named[k] === "number" || (Array.isArray(named[k]) && (named[k] as unknown[]).every((x) => typeof x === "number")));
+    const flat: { key: string; idx: number }[] = [];
+    for (const k of keys) {
+      const v = named[k];
+      if (typeof v === "number") flat.push({ key: k, idx: -1 });
+      else (v as number[]).forEach((_, i) => { if (!(k === "sd_ratio" && i === 0)) flat.push({ key: k, idx: i }); });
     }
+    const get = (q: Record<string, number | number[]>, f: { key: string; idx: number }) => (f.idx < 0 ? (q[f.key] as number) : (q[f.key] as number[])[f.idx]);
+    const covar = vp.map((v) => Array.from({ length: n }, (_, i) => Number(cell(v.covariate, i))));
+    const Rof = (q: Record<string, number | number[]>): M => {
+      const ratio = q.sd_ratio as number[] | undefined;
+      const sdq = (i: number) => {
+        let v = ratio ? ratio[occ[i]] : 1;
+        vp.forEach((f, k) => {
+          if (f.kind !== "varPower" || f.strata) throw new Error(`dense-kr: ${f.kind} not in the reference`);
+          v *= Math.pow(Math.abs(covar[k][i]), q.varPower_power as number);
+        });
+        return v;
+      };
+      const c = (i: number, j: number): number => {
+        if (i === j) return 1;
+        if (!type || grp[i] !== grp[j]) return 0;
+        const lag = Math.abs(occ[i] - occ[j]);
+        if (type === "AR1" || type === "ARH1") return Math.pow(q.phi as number, lag);
+        if (type === "CAR1") return Math.pow(q.phi as number, Math.abs(time[i] - time[j]));
+        if (type === "CS") return q.rho as number;
+        if (type === "TOEP") return lag <= (q.rho as number[]).length ? (q.rho as number[])[lag - 1] : 0;
+        if (type === "CSH") return q.rho as number;
+        if (type === "EXP") return (1 - ((q.nugget as number | undefined) ?? 0)) * Math.exp(-Math.abs(time[i] - time[j]) / (q.range as number));
+        if (type === "ARMA") {
+          const ph = q.Phi1 as number, th = q.Theta1 as number;
+          const r1 = ((1 + ph * th) * (ph + th)) / (1 + 2 * ph * th + th * th);
+          return r1 * Math.pow(ph, lag - 1);
+        }
+        return corr(i, j);
+      };
+      const out = zeros(n, n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[i][j] = sdq(i) * sdq(j) * c(i, j);
+      return out;
+    };
+    const base = named as Record<string, number | number[]>;
+    const R = Rof(base);
+    G.push(R);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) V[i][j] += s2 * R[i][j];
+    for (const f of flat) {
+      const x0 = get(base, f), h = 1e-5 * Math.max(1, Math.abs(x0));
+      const at = (x: number) => {
+        const q: Record<string, number | number[]> = { ...base };
+        if (f.idx < 0) q[f.key] = x;
+        else q[f.key] = (base[f.key] as number[]).map((v, i) => (i === f.idx ? x : v));
+        return Rof(q);
+      };
+      const Rp = at(x0 + h), Rm = at(x0 - h);
+      G.push(Rp.map((r, i) => r.map((v, j) => (s2 * (v - Rm[i][j])) / (2 * h))));
+    }
+  } else {
+    const R = zeros(n, n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) R[i][j] = sd(i) * sd(j) * corr(i, j);
+    G.push(R);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) V[i][j] += s2 * R[i][j];
+    // dV / d (natural residual parameter) = sigma^2 dR.
+    const same = (i: number, j: number) => grp[i] === grp[j];
+    const dR = (f: (i: number, j: number) => number): M => {
+      const D = zeros(n, n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) D[i][j] = s2 * f(i, j);
+      return D;
+    };
+    if (type === "AR1" || type === "ARH1") {
+      const ph = par.phi!;
+      G.push(dR((i, j) => {
+        const l = Math.abs(occ[i] - occ[j]);
+        return i !== j && same(i, j) ? sd(i) * sd(j) * l * Math.pow(ph, l - 1) : 0;
+      }));
+    } else if (type === "CAR1") {
+      const ph = par.phi!;
+      G.push(dR((i, j) => {
+        const l = Math.abs(time[i] - time[j]);
+        return i !== j && same(i, j) ? sd(i) * sd(j) * l * Math.pow(ph, l - 1) : 0;
+      }));
+    } else if (type === "CS") {
+      G.push(dR((i, j) => (i !== j && same(i, j) ? sd(i) * sd(j) : 0)));
+    } else if (type === "UN") {
+      const k = distinct.length;
+      for (let u = 0; u < k; u++) for (let v = u + 1; v < k; v++) {
+        G.push(dR((i, j) => (i !== j && same(i, j) && ((occ[i] === u && occ[j] === v) || (occ[i] === v && occ[j] === u)) ? sd(i) * sd(j) : 0)));
+      }
+    }
+    // SD ratios (the ratios themselves): d R_ij / d r = R_ij ([i uses r] + [j uses r]) / r.
+    if (ratios) for (let k = 1; k < ratios.length; k++) G.push(dR((i, j) => (R[i][j] * ((occ[i] === k ? 1 : 0) + (occ[j] === k ? 1 : 0))) / ratios[k]));
+    if (vi) for (let k = 1; k < vi.length; k++) G.push(dR((i, j) => (R[i][j] * ((stratum[i] === k ? 1 : 0) + (stratum[j] === k ? 1 : 0))) / vi[k]));
+
   }
-  // SD ratios (the ratios themselves): d R_ij / d r = R_ij ([i uses r] + [j uses r]) / r.
-  if (ratios) for (let k = 1; k < ratios.length; k++) G.push(dR((i, j) => (R[i][j] * ((occ[i] === k ? 1 : 0) + (occ[j] === k ? 1 : 0))) / ratios[k]));
-  if (vi) for (let k = 1; k < vi.length; k++) G.push(dR((i, j) => (R[i][j] * ((stratum[i] === k ? 1 : 0) + (stratum[j] === k ? 1 : 0))) / vi[k]));
 
   const Vi = inv(V);
   const ViX = mul(Vi, X);

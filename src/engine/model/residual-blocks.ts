@@ -8,7 +8,12 @@
 //    so a change of time unit leaves kappa unchanged;
 //  - CS: rho; UN: each correlation c_uv of occasions u < v;
 //  - SD ratios (ARH1 and UN per occasion, varIdent per stratum): their logs (eta itself).
+// Every other structure and variance function (CSH, TOEP, ARMA, the spatial family, varPower,
+// varExp, varConstPower, varFixed) goes through genericBlocks: the optimizer's eta themselves,
+// with dR by central differences of the structure's own maps (CorrStructure.set + its verb, and
+// the variance functions' apply), so a new structure gets Kenward-Roger without code here.
 import type { ResidualModel } from "./residual";
+import type { CorrStructure } from "./residual/types";
 import { DataError } from "../errors";
 
 /** The structures whose blocks this file knows; the others are refused with what works. */
@@ -35,10 +40,7 @@ export function residualBlocks(res: ResidualModel, eta: Float64Array): ResidualB
   const nOcc = lay.nOcc;
   const nCorr = lay.nCorr, nOccVar = lay.nOccVar, nIdent = lay.nIdent;
   const nPar = nCorr + nOccVar + nIdent;
-  if ((type !== null && !KR_TYPES.has(type)) || nPar !== res.nPar) {
-    const what = type !== null && !KR_TYPES.has(type) ? `the ${type} structure` : "variance functions other than varIdent";
-    throw new DataError(`Kenward-Roger is computed for AR1, ARH1, CAR1, CS, UN and varIdent residual structures, not yet for ${what}: use ddf satterthwaite, residual or containment`);
-  }
+  if ((type !== null && !KR_TYPES.has(type)) || nPar !== res.nPar) return genericBlocks(res, eta);
   // CAR1: log phi per unit time from eta as residual/markov.ts maps it (the correlation at the
   // mean gap on the logit scale), so phi^lag = exp(lag log phi) keeps its digits near phi = 1.
   const e0 = nCorr > 0 ? eta[0] : 0;
@@ -110,4 +112,99 @@ export function residualBlocks(res: ResidualModel, eta: Float64Array): ResidualB
 function addSym(M: Float64Array, off: number, a: number, b: number, m: number, v: number): void {
   M[off + a * m + b] += v;
   if (a !== b) M[off + b * m + a] += v;
+}
+
+/** Relative step of the central differences (their error ~1e-10, far below KR's own). */
+const FD = 1e-5;
+
+/**
+ * R_g and dR_g / d eta_k for any structure: the correlation's derivatives by central differences
+ * of the structure's map (set at eta +- h, then its verb for the group), the SD ratios' by those
+ * of the variance functions (precomputed per row for each of their parameters: 2 n per parameter).
+ */
+export function genericBlocks(res: ResidualModel, eta: Float64Array): ResidualBlocks {
+  const nCorr = res.layout.nCorr, nPar = res.nPar;
+  const structure = res.structure;
+  const n = res.sd.length;
+  const names = Array.from({ length: nPar }, (_, k) => (k < nCorr ? `correlation parameter ${k + 1}` : `variance-function parameter ${k - nCorr + 1}`));
+  const step = (k: number) => FD * Math.max(1, Math.abs(eta[k]));
+  const sdAt = (e: Float64Array): Float64Array => {
+    const sd = new Float64Array(n).fill(1);
+    let off = nCorr;
+    for (const v of res.vars) {
+      v.apply(e.subarray(off, off + v.nPar), sd);
+      off += v.nPar;
+    }
+    return sd;
+  };
+  const sd = sdAt(eta);
+  const sdP: Float64Array[] = [], sdM: Float64Array[] = [];
+  const e = Float64Array.from(eta);
+  for (let k = nCorr; k < nPar; k++) {
+    const h = step(k);
+    e[k] = eta[k] + h;
+    sdP.push(sdAt(e));
+    e[k] = eta[k] - h;
+    sdM.push(sdAt(e));
+    e[k] = eta[k];
+  }
+  const etaCorr = Float64Array.from(eta.subarray(0, nCorr));
+  const ec = Float64Array.from(etaCorr);
+  const maxM = res.layout.maxSize;
+  const C = new Float64Array(maxM * maxM), Cp = new Float64Array(maxM * maxM), Cm = new Float64Array(maxM * maxM);
+  const lc = { r: 0, one: 1 };
+  const setAt = (x: Float64Array) => {
+    if (!structure!.set(x)) throw new DataError("Kenward-Roger: the residual correlation is at the edge of its parameter space (its derivatives are not defined there): use ddf satterthwaite");
+  };
+
+  const fill: ResidualBlocks["fill"] = (rows, o, m, R, dR, doff) => {
+    for (let k = 0; k < nPar; k++) dR[k].fill(0, doff, doff + m * m);
+    if (structure) {
+      for (let k = 0; k < nCorr; k++) {
+        const h = step(k);
+        ec[k] = etaCorr[k] + h;
+        setAt(ec);
+        corrInto(structure, rows, o, m, Cp, lc);
+        ec[k] = etaCorr[k] - h;
+        setAt(ec);
+        corrInto(structure, rows, o, m, Cm, lc);
+        ec[k] = etaCorr[k];
+        for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) {
+          const ra = rows[o + a], rb = rows[o + b];
+          dR[k][doff + a * m + b] = (sd[ra] * sd[rb] * (Cp[a * m + b] - Cm[a * m + b])) / (2 * h);
+        }
+      }
+      setAt(etaCorr);
+      corrInto(structure, rows, o, m, C, lc);
+    } else for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) C[a * m + b] = a === b ? 1 : 0;
+    for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) {
+      const ra = rows[o + a], rb = rows[o + b], c = C[a * m + b];
+      R[a * m + b] = sd[ra] * sd[rb] * c;
+      for (let v = 0; v < sdP.length; v++) {
+        dR[nCorr + v][doff + a * m + b] = ((sdP[v][ra] * sdP[v][rb] - sdM[v][ra] * sdM[v][rb]) * c) / (2 * step(nCorr + v));
+      }
+    }
+  };
+  return { nPar, names, fill };
+}
+
+/** The group's full m x m correlation from the structure's verb (at its last set()). */
+function corrInto(s: CorrStructure, rows: Int32Array, o: number, m: number, C: Float64Array, lc: { r: number; one: number }): void {
+  if (s.kind === "dense") {
+    s.fill(rows, o, m, C);
+    for (let a = 0; a < m; a++) for (let b = 0; b < a; b++) C[b * m + a] = C[a * m + b];
+    return;
+  }
+  if (s.kind === "cs") {
+    const r = s.rho();
+    for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) C[a * m + b] = a === b ? 1 : r;
+    return;
+  }
+  // Markov: the correlation of rows a > b is the product of the neighbours' correlations between them.
+  for (let a = 0; a < m; a++) {
+    C[a * m + a] = 1;
+    if (a === 0) continue;
+    s.lag(rows[o + a], rows[o + a - 1], lc);
+    for (let b = 0; b < a; b++) C[a * m + b] = C[b * m + a] = C[(a - 1) * m + b] * lc.r;
+  }
 }

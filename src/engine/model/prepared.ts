@@ -16,6 +16,8 @@ import { bobyqa } from "../optim";
 import { CancelledError } from "../errors";
 import { FixedBasis, fixedBasis } from "./fixed-basis";
 import { Budget, Progress, checkCost, optimizerMs } from "./cost";
+import { DenseBlocks } from "./residual-gradient";
+import { fitByGradient } from "./residual-fit";
 
 export interface PreparedModel {
   spec: ModelSpec;
@@ -262,6 +264,20 @@ export function fitPrepared(prep: PreparedModel, method: Method, signal?: { canc
     // From the moment start the optimum is near: a smaller first trust region saves the first
     // steps (Powell: rhobeg about a tenth of the largest expected change).
     opt = minimizeTheta((th) => model.evaluate(th, reml), start, lower, signal, prep.design.n, estimatedMs(prep), start === theta ? 0.25 : 0.1, budget);
+  } else if (DenseBlocks.of(prep)) {
+    // Small independent blocks (residual-gradient.ts): a joint quasi-Newton search on the
+    // analytic gradient, then the ordinary theta check at its eta (cheap, on the blocks).
+    const g = fitByGradient(prep, DenseBlocks.of(prep)!, reml, budget, signal);
+    eta = g.eta;
+    residual.apply(eta);
+    const finalBudget = new Budget(budget.evalMs, budget.limitMs / 4, onProgress, "fitting");
+    opt = minimizeTheta((th) => model.evaluate(th, reml), g.theta, lower, signal, prep.design.n, estimatedMs(prep), 0, finalBudget);
+    opt.evaluations += g.evaluations;
+    opt.optimizer = "bfgs";
+    if (!g.converged) {
+      opt.converged = false;
+      opt.messages.push(...g.messages);
+    }
   } else {
     const r = outerSearch(prep, reml, lower, budget, signal);
     const nth = theta.length, k = nth + r.eta.length;

@@ -9,6 +9,7 @@ import { unscaledVcov } from "../model/solve";
 import { workingFromLme4 } from "../model/theta";
 import { lme4Theta } from "../model/components";
 import { hessian, jacobian } from "./numderiv";
+import { varparHessian } from "./varpar-hessian";
 import { pT2, qT } from "./dist";
 
 /**
@@ -143,7 +144,7 @@ export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): st
     const cost = estimatedMs(fit) * 10 * k * k;
     const levels = cost * 4 < 1500 ? 4 : cost * 2 < 3000 ? 2 : 1;
     const scales = varparScales(fit, vp);
-    const H = hessian(dev, vp, levels, scales);
+    const H = varparHessian(fit, vp) ?? hessian(dev, vp, levels, scales);
     const A = pinvSym(H, k).map((v) => 2 * v);
     const vcovAt = (x: Float64Array): Float64Array => {
       const f = at(x);

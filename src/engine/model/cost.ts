@@ -14,6 +14,8 @@
 import { DataError } from "../errors";
 import type { PreparedModel } from "./prepared";
 import { estimatedMs } from "./prepared";
+import { DenseBlocks } from "./residual-gradient";
+import { denseEvalMs } from "./residual-fit";
 
 /** A fit whose typical cost is above this is refused up front (estimated ms). */
 export const REFUSE_MS = 5000;
@@ -94,6 +96,17 @@ export function fitCost(prep: PreparedModel): FitCost {
   const evalMs = evaluationMs(prep) + optimizerMs(nTheta);
   const plainEvals = 60 * (nTheta + 1) + 2 * nTheta * nTheta;
   if (!prep.residual) return { nTheta, nEta, evalMs, outerMs: 0, typicalMs: plainEvals * evalMs };
+  const dense = DenseBlocks.of(prep);
+  if (dense) {
+    // The gradient path (residual-fit.ts): BFGS from two starts, some tens of iterations plus
+    // about 1.5 per parameter each (measured: 60-100 evaluations for 14-78 parameters on Sitka and
+    // the 960-row panels), the Newton finish's 2k + 4 up to 20 parameters, then the theta check.
+    const k = nTheta + nEta;
+    const evals = 2 * (40 + 1.5 * k) + (k <= 20 ? 2 * k + 4 : 0);
+    const denseMs = denseEvalMs(dense.work, k) + 1e-5 * k * k;
+    const checkEvals = 1 + 2 * nTheta * nTheta;
+    return { nTheta, nEta, evalMs, outerMs: denseMs, typicalMs: evals * denseMs + checkEvals * evalMs };
+  }
   const cols = prep.design.p + 1 + prep.model.remats.reduce((s, r) => s + r.q, 0);
   const innerEvals = nTheta === 0 ? 1 : 5 * (nTheta + 1);
   const outerMs = prep.design.n * cols * WHITEN_MS_PER_CELL + innerEvals * evalMs + optimizerMs(nEta);

@@ -15,6 +15,8 @@ export interface QuasiNewtonResult {
   iterations: number;
   status: "converged" | "maxiter" | "failed" | "cancelled";
   message: string;
+  /** The inverse-Hessian approximation at the end (k x k). */
+  invHessian: Float64Array;
 }
 
 export interface QuasiNewtonOptions {
@@ -37,17 +39,17 @@ export function bfgs(fg: ValueGrad, x0: Float64Array, opts: QuasiNewtonOptions =
   };
   const x = Float64Array.from(x0), g = new Float64Array(k);
   let f = call(x, g);
-  if (!Number.isFinite(f)) return { x, f, grad: g, evaluations, iterations: 0, status: "failed", message: "the objective is not finite at the start" };
+  if (!Number.isFinite(f)) return { x, f, grad: g, evaluations, iterations: 0, status: "failed", message: "the objective is not finite at the start", invHessian: new Float64Array(k * k) };
   const H = new Float64Array(k * k);
   for (let i = 0; i < k; i++) H[i * k + i] = 1;
   let scaled = false;
   const d = new Float64Array(k), xn = new Float64Array(k), gn = new Float64Array(k), s = new Float64Array(k), yv = new Float64Array(k), Hy = new Float64Array(k);
   let small = 0;
   for (let it = 0; it < maxIter; it++) {
-    if (opts.shouldStop?.()) return { x, f, grad: g, evaluations, iterations: it, status: "cancelled", message: "stopped" };
+    if (opts.shouldStop?.()) return { x, f, grad: g, evaluations, iterations: it, status: "cancelled", message: "stopped", invHessian: H };
     let gmax = 0;
     for (let i = 0; i < k; i++) gmax = Math.max(gmax, Math.abs(g[i]));
-    if (gmax < gtol) return { x, f, grad: g, evaluations, iterations: it, status: "converged", message: "gradient below tolerance" };
+    if (gmax < gtol) return { x, f, grad: g, evaluations, iterations: it, status: "converged", message: "gradient below tolerance", invHessian: H };
     // d = -H g; fall back to steepest descent when H has lost descent.
     let slope = 0;
     for (let i = 0; i < k; i++) {
@@ -83,7 +85,7 @@ export function bfgs(fg: ValueGrad, x0: Float64Array, opts: QuasiNewtonOptions =
       }
       t *= fn === Infinity ? 0.1 : 0.5;
     }
-    if (!ok) return { x, f, grad: g, evaluations, iterations: it, status: "converged", message: "no further decrease along the search direction" };
+    if (!ok) return { x, f, grad: g, evaluations, iterations: it, status: "converged", message: "no further decrease along the search direction", invHessian: H };
     let sy = 0, yy = 0;
     for (let i = 0; i < k; i++) {
       s[i] = xn[i] - x[i];
@@ -115,10 +117,25 @@ export function bfgs(fg: ValueGrad, x0: Float64Array, opts: QuasiNewtonOptions =
       for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) H[i * k + j] += c * s[i] * s[j] - rho * (Hy[i] * s[j] + s[i] * Hy[j]);
     }
     if (decrease < ftol * (1 + Math.abs(f))) {
-      if (++small >= 2) return { x, f, grad: g, evaluations, iterations: it + 1, status: "converged", message: "the objective no longer decreases" };
+      if (++small >= 2) return { x, f, grad: g, evaluations, iterations: it + 1, status: "converged", message: "the objective no longer decreases", invHessian: H };
     } else small = 0;
   }
-  return { x, f, grad: g, evaluations, iterations: maxIter, status: "maxiter", message: `no convergence in ${maxIter} iterations` };
+  return { x, f, grad: g, evaluations, iterations: maxIter, status: "maxiter", message: `no convergence in ${maxIter} iterations`, invHessian: H };
+}
+
+/**
+ * The scaled gradient of optimize.ts at the end of a BFGS run, from its inverse-Hessian
+ * approximation B instead of a finite-difference Hessian: min(sqrt(g'Bg), max |g_i|) (|L^-1 g| is
+ * sqrt(g'H^-1 g) in norm). For many parameters, where 2k more gradients would double the fit.
+ */
+export function scaledGradient(r: QuasiNewtonResult): number {
+  const k = r.x.length, g = r.grad, B = r.invHessian;
+  let q = 0, gmax = 0;
+  for (let i = 0; i < k; i++) {
+    gmax = Math.max(gmax, Math.abs(g[i]));
+    for (let j = 0; j < k; j++) q += g[i] * B[i * k + j] * g[j];
+  }
+  return Math.min(Math.sqrt(Math.max(q, 0)), gmax);
 }
 
 export interface NewtonCheck {
@@ -133,12 +150,12 @@ export interface NewtonCheck {
   evaluations: number;
 }
 
-/** Central-difference Hessian of the gradient at x (2k gradient evaluations). */
-export function hessianOfGradient(fg: ValueGrad, x: Float64Array, rel = 1e-4): Float64Array {
+/** Central-difference Hessian of the gradient at x (2k gradient evaluations; steps rel * scales, or rel * max(1, |x|)). */
+export function hessianOfGradient(fg: ValueGrad, x: Float64Array, rel = 1e-4, scales?: ArrayLike<number>): Float64Array {
   const k = x.length, H = new Float64Array(k * k);
   const xp = Float64Array.from(x), gp = new Float64Array(k), gm = new Float64Array(k);
   for (let j = 0; j < k; j++) {
-    const h = rel * Math.max(1, Math.abs(x[j]));
+    const h = rel * (scales ? scales[j] : Math.max(1, Math.abs(x[j])));
     xp[j] = x[j] + h;
     fg(xp, gp);
     xp[j] = x[j] - h;

@@ -6,13 +6,14 @@
 // the nested derivative-free search (prepared.ts's outerSearch) wherever the blocks are small.
 import type { PreparedModel } from "./prepared";
 import { DenseBlocks, canonicalTheta } from "./residual-gradient";
-import { bfgs, newtonFinish, QuasiNewtonResult } from "./quasi-newton";
+import { bfgs, newtonFinish, QuasiNewtonResult, scaledGradient } from "./quasi-newton";
 import { thetaStart } from "./remat";
 import { residualStart } from "./residual-start";
 import type { Budget } from "./cost";
 import { CancelledError } from "../errors";
 
 const GRAD_TOL = 2e-3;
+const NEWTON_MAX = 20;
 
 export interface GradientFit {
   theta: Float64Array;
@@ -20,8 +21,6 @@ export interface GradientFit {
   converged: boolean;
   messages: string[];
   evaluations: number;
-  /** Hessian of the objective in (theta, eta) at the end (unconstrained theta). */
-  hessian: Float64Array;
 }
 
 /** Estimated ms of one dense evaluation with its gradient (cost.ts's units; measured on Sitka and panels). */
@@ -49,17 +48,26 @@ export function fitByGradient(prep: PreparedModel, dense: DenseBlocks, reml: boo
     if (!best || r.f < best.f) best = r;
   }
   const messages: string[] = [];
-  const fin = newtonFinish(fg, best!.x, best!.f);
-  evaluations += fin.evaluations;
-  let converged = best!.status !== "maxiter" && best!.status !== "failed" && fin.size <= GRAD_TOL && Number.isFinite(fin.f);
+  // Up to NEWTON_MAX parameters a Newton finish on the Hessian of the gradient (2k gradients)
+  // polishes the end and measures it; beyond, BFGS's own inverse Hessian measures it.
+  let x = best!.x, size: number, definite = true, f = best!.f;
+  if (k <= NEWTON_MAX) {
+    const fin = newtonFinish(fg, best!.x, best!.f);
+    evaluations += fin.evaluations;
+    x = fin.x;
+    f = fin.f;
+    size = fin.size;
+    definite = fin.definite;
+  } else size = scaledGradient(best!);
+  let converged = best!.status !== "maxiter" && best!.status !== "failed" && size <= GRAD_TOL && Number.isFinite(f);
   if (budget.exhausted) {
     converged = false;
     messages.push(budget.message);
   } else if (!converged) {
-    messages.push(fin.definite
-      ? `the fit may not have converged: the Newton step from the optimum is ${fin.size.toPrecision(3)} (tol = ${GRAD_TOL}) in the covariance and residual-structure parameters`
-      : `the fit may not have converged: the objective's Hessian in the covariance and residual-structure parameters is not positive definite there and its scaled gradient is ${fin.size.toPrecision(3)} (tol = ${GRAD_TOL})`);
+    messages.push(definite
+      ? `the fit may not have converged: the Newton step from the optimum is ${size.toPrecision(3)} (tol = ${GRAD_TOL}) in the covariance and residual-structure parameters`
+      : `the fit may not have converged: the objective's Hessian in the covariance and residual-structure parameters is not positive definite there and its scaled gradient is ${size.toPrecision(3)} (tol = ${GRAD_TOL})`);
   }
-  const theta = canonicalTheta(prep, fin.x.subarray(0, dense.nTheta));
-  return { theta, eta: Float64Array.from(fin.x.subarray(dense.nTheta)), converged, messages, evaluations, hessian: fin.hessian };
+  const theta = canonicalTheta(prep, x.subarray(0, dense.nTheta));
+  return { theta, eta: Float64Array.from(x.subarray(dense.nTheta)), converged, messages, evaluations };
 }

@@ -66,6 +66,14 @@ export class DenseBlocks {
   private readonly lambdas: Float64Array[];
   private readonly Us: Float64Array[];
   private readonly lc = { r: 0, one: 1 };
+  /**
+   * When every correlation is a function of the two rows' occasions (all structures but CS and
+   * the spatial ones on several coordinates), P is summed per pair of occasions (nOcc^2) and the
+   * structure's entries are differenced once, on one representative row per occasion, instead of
+   * per group: the correlation part then costs O(sum m_g^2 + nCorr nOcc^2), not O(nCorr sum m_g^2).
+   */
+  private readonly rep: Int32Array | null;
+  private readonly occSum: Float64Array;
 
   private constructor(private readonly prep: PreparedModel, private readonly res: ResidualModel, blocks: { bptr: Int32Array; bgrp: Int32Array; gptr: Int32Array; grows: Int32Array; maxM: number; work: number }) {
     const { model, basis, design } = prep;
@@ -87,7 +95,15 @@ export class DenseBlocks {
       const m = this.gptr[g + 1] - this.gptr[g];
       this.poff[g + 1] = this.poff[g] + m * m;
     }
-    this.pbuf = new Float64Array(res.structure ? this.poff[ng] : 0);
+    const lay = res.layout, st = res.structure;
+    const nOcc = lay.nOcc;
+    const byOcc = !!st && st.kind !== "cs" && !!lay.occasion && lay.dims <= 1 && nOcc * nOcc <= this.poff[ng];
+    if (byOcc) {
+      this.rep = new Int32Array(nOcc).fill(-1);
+      for (let i = 0; i < this.n; i++) if (this.rep[lay.occasion![i]] < 0) this.rep[lay.occasion![i]] = i;
+    } else this.rep = null;
+    this.occSum = new Float64Array(byOcc ? nOcc * nOcc : st?.kind === "cs" ? 1 : 0);
+    this.pbuf = new Float64Array(st && !byOcc && st.kind !== "cs" ? this.poff[ng] : 0);
     this.sd = new Float64Array(this.n);
     this.tmp = new Float64Array(this.n);
     this.qv = new Float64Array(this.n);
@@ -97,7 +113,7 @@ export class DenseBlocks {
     this.V = new Float64Array(mm);
     this.R = new Float64Array(mm);
     this.Li = new Float64Array(mm);
-    this.Cg = new Float64Array(mm);
+    this.Cg = new Float64Array(Math.max(mm, this.rep ? res.layout.nOcc * res.layout.nOcc : 0));
     this.lagR = new Float64Array(M);
     this.Xw = new Float64Array(M * Math.max(this.p, 1));
     this.yw = new Float64Array(M);
@@ -197,8 +213,12 @@ export class DenseBlocks {
 
   /** The correlation of group g's rows (lower triangle, m x m) into out, for the structure as set. */
   private fillCorr(g: number, out: Float64Array): void {
+    this.fillRows(this.grows, this.gptr[g], this.gptr[g + 1] - this.gptr[g], out);
+  }
+
+  /** The correlation of rows[o .. o+m) (lower triangle, m x m; in time order) into out. */
+  private fillRows(rows: Int32Array, o: number, m: number, out: Float64Array): void {
     const st = this.res.structure!;
-    const o = this.gptr[g], m = this.gptr[g + 1] - o, rows = this.grows;
     if (st.kind === "dense") {
       st.fill(rows, o, m, out);
       return;
@@ -313,8 +333,13 @@ export class DenseBlocks {
     this.prep.model.remats.forEach((r, t) => fillTemplate(x, r.thetaOffset, r.q, this.lambdas[t]));
   }
 
-  /** The objective (up to a constant) at x = [theta, eta]; with `grad`, its gradient into grad. */
-  evaluate(x: Float64Array, reml: boolean, grad?: Float64Array): number {
+  /**
+   * The objective (up to a constant) at x = [theta, eta]; with `grad`, its gradient into grad.
+   * With `sigma`, the deviance with sigma not profiled (lmerTest's devfun_vp, without its 2 pi
+   * terms): log|V| + 2 n log sigma + [REML] (log|X'V^-1X| - 2 p log sigma) + RSS / sigma^2, whose
+   * gradient has c = 1/sigma^2 in place of d/RSS, and d/dsigma in grad[x.length].
+   */
+  evaluate(x: Float64Array, reml: boolean, grad?: Float64Array, sigma?: number): number {
     const eta = x.subarray(this.nTheta);
     const res = this.res, st = res.structure;
     if (!this.setSd(eta)) return Infinity;
@@ -361,7 +386,8 @@ export class DenseBlocks {
     for (let i = 0; i < p; i++) rss -= w[i] * w[i];
     if (!(rss > 0)) return Infinity;
     const d = reml ? n - p : n;
-    const f = acc[0] + (reml ? ldX : 0) + d * Math.log(rss);
+    const s2 = sigma === undefined ? 0 : sigma * sigma;
+    const f = sigma === undefined ? acc[0] + (reml ? ldX : 0) + d * Math.log(rss) : acc[0] + (reml ? ldX : 0) + d * Math.log(s2) + rss / s2;
     if (!grad) return f;
     // beta = L'^-1 w; G = L'^-1 L^-1.
     const beta = Float64Array.from(w);
@@ -378,18 +404,20 @@ export class DenseBlocks {
         Linv[a * p + c] = s / XtX[a * p + a];
       }
     }
-    this.gradient(x, reml, beta, Linv, d / rss, rows, grad);
+    this.gradient(x, reml, beta, Linv, sigma === undefined ? d / rss : 1 / s2, rows, grad);
+    if (sigma !== undefined) grad[x.length] = (2 * d) / sigma - (2 * rss) / (s2 * sigma);
     return f;
   }
 
   /** Second pass: M per block, contracted with dV/dtheta, the variance and correlation maps. */
   private gradient(x: Float64Array, reml: boolean, beta: Float64Array, GL: Float64Array, cres: number, rows: Int32Array, grad: Float64Array): void {
-    grad.fill(0);
+    grad.fill(0, 0, x.length);
     const p = this.p, nb = this.bptr.length - 1;
     const { V, R, Li, Xw, yw, B, U, qv, gptr, pbuf, poff, sd } = this;
     const remats = this.prep.model.remats;
     const st = this.res.structure;
     for (const u of this.Us) u.fill(0);
+    this.occSum.fill(0);
     const acc = new Float64Array(1);
     const bw = new Float64Array(p);
     for (let b = 0; b < nb; b++) {
@@ -447,10 +475,19 @@ export class DenseBlocks {
       }
       // Correlation: P_ab = M_ab s_a s_b per group, kept for the differences below.
       if (st) {
+        const occ = this.res.layout.occasion, nOcc = this.res.layout.nOcc, os = this.occSum;
         let pos = 0;
         for (let e = this.bptr[b]; e < this.bptr[b + 1]; e++) {
           const g = this.bgrp[e], mg = gptr[g + 1] - gptr[g], o = poff[g];
-          for (let a = 0; a < mg; a++) for (let c = 0; c < a; c++) pbuf[o + a * mg + c] = V[(pos + a) * m + pos + c] * sd[rows[pos + a]] * sd[rows[pos + c]];
+          for (let a = 0; a < mg; a++) {
+            const ra = rows[pos + a];
+            for (let c = 0; c < a; c++) {
+              const rc = rows[pos + c], v = V[(pos + a) * m + pos + c] * sd[ra] * sd[rc];
+              if (this.rep) os[occ![ra] * nOcc + occ![rc]] += v;
+              else if (st.kind === "cs") os[0] += v;
+              else pbuf[o + a * mg + c] = v;
+            }
+          }
           pos += mg;
         }
       }
@@ -493,6 +530,12 @@ export class DenseBlocks {
     const tmp = this.tmp;
     for (const v of this.res.vars) {
       const e = Float64Array.from(eta.subarray(off, off + v.nPar));
+      if (v.gradLog) {
+        // Prior weights scale the SDs by constants: they leave d log s unchanged.
+        v.gradLog(e, qv, grad.subarray(this.nTheta + off, this.nTheta + off + v.nPar));
+        off += v.nPar;
+        continue;
+      }
       for (let j = 0; j < v.nPar; j++) {
         const h = FD * Math.max(1, Math.abs(e[j])), e0 = e[j];
         e[j] = e0 + h;
@@ -515,6 +558,13 @@ export class DenseBlocks {
       const ng = gptr.length - 1;
       const contract = (): number => {
         let s = 0;
+        if (st.kind === "cs") return 2 * this.occSum[0] * st.rho();
+        if (this.rep) {
+          const no = lay.nOcc, os = this.occSum;
+          this.fillRows(this.rep, 0, no, C);
+          for (let a = 1; a < no; a++) for (let c = 0; c < a; c++) s += os[a * no + c] * C[a * no + c];
+          return 2 * s;
+        }
         for (let g = 0; g < ng; g++) {
           const mg = gptr[g + 1] - gptr[g];
           if (mg < 2) continue;

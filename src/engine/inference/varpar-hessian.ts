@@ -40,6 +40,7 @@ export function varparHessian(fit: LmmFit, vp: Float64Array): Float64Array | nul
   // Steps: 1e-4 of each working theta and eta (at least 1e-4), and of sigma itself.
   const scales = Float64Array.from(w0, (v, i) => (i === nth + ne ? v : Math.max(1, Math.abs(v))));
   const Hw = hessianOfGradient(fg, w0, 1e-4, scales);
+  dense.reset(fit.eta);
   if (!Hw.every(Number.isFinite)) return null;
   if (nth === 0) return Hw;
   // J = d(working theta)/d(lme4 theta) by central differences of the map (cheap: q x q per term).

@@ -269,6 +269,7 @@ export function fitPrepared(prep: PreparedModel, method: Method, signal?: { canc
     // analytic gradient, then the ordinary theta check at its eta (cheap, on the blocks).
     const g = fitByGradient(prep, DenseBlocks.of(prep)!, reml, budget, signal);
     eta = g.eta;
+    DenseBlocks.of(prep)!.reset(eta);
     residual.apply(eta);
     const finalBudget = new Budget(budget.evalMs, budget.limitMs / 4, onProgress, "fitting");
     opt = minimizeTheta((th) => model.evaluate(th, reml), g.theta, lower, signal, prep.design.n, estimatedMs(prep), 0, finalBudget);

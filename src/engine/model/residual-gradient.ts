@@ -33,6 +33,8 @@ export class DenseBlocks {
   /** Parameters: theta (the templates' entries, in theta's order), then eta. */
   readonly nTheta: number;
   readonly nEta: number;
+  /** r'V^-1 r at the last evaluation (sigma^2 = rss / (n - p) under REML, rss / n under ML). */
+  lastRss = NaN;
   /** Multiply-adds of one evaluation, about sum_b m_b^2 (m_b + p) (for the cost model). */
   readonly work: number;
   private readonly n: number;
@@ -189,6 +191,15 @@ export class DenseBlocks {
     const fillAt = count.slice(0, nb), bgrp = new Int32Array(ng);
     for (let g = 0; g < ng; g++) bgrp[fillAt[blockOf[find(grows[gptr[g]])]]++] = g;
     return new DenseBlocks(prep, res, { bptr: count, bgrp, gptr, grows, maxM, work });
+  }
+
+  /**
+   * Put the residual structure back at eta: evaluate() leaves it where it last evaluated (the
+   * structures keep their parameters as state, which the whitening and the crossed-term
+   * precisions read), and Whitening.apply skips an eta it has already seen.
+   */
+  reset(eta: Float64Array): void {
+    this.res.structure?.set(eta.subarray(0, this.res.layout.nCorr));
   }
 
   /** build(), once per prepared model (the cost model and the fit both ask). */
@@ -385,6 +396,7 @@ export class DenseBlocks {
     let rss = yty;
     for (let i = 0; i < p; i++) rss -= w[i] * w[i];
     if (!(rss > 0)) return Infinity;
+    this.lastRss = rss;
     const d = reml ? n - p : n;
     const s2 = sigma === undefined ? 0 : sigma * sigma;
     const f = sigma === undefined ? acc[0] + (reml ? ldX : 0) + d * Math.log(rss) : acc[0] + (reml ? ldX : 0) + d * Math.log(s2) + rss / s2;

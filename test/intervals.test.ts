@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import { fitModel } from "../src/engine";
 import type { FitResult, Method } from "../src/engine/types";
 import { loadTable, readJson } from "./helpers/fixtures";
+import { formatFit } from "../src/cli/format";
+import { plain, varcompCells } from "../src/functions/format";
 
 interface Row { name: string; lower: number; est: number; upper: number }
 interface Case {
@@ -79,4 +81,25 @@ test("property: intervals are invariant to a shift of y and scale with y (SDs) o
     near(b.residual!.intervals![i].lower, p.lower!, 1e-5, `${p.name} lower`);
     near(b.residual!.intervals![i].upper, p.upper!, 1e-5, `${p.name} upper`);
   });
+});
+
+test("the intervals reach lmm fit's text, its JSON keys and =LMM.VARCOMP's cells", () => {
+  const data = loadTable("assets/examples/sitka.csv");
+  const fit = fitModel(data, "size ~ time*treat + (1|tree) ; ARH1(time | tree)");
+  const text = formatFit(fit, "sitka.csv");
+  assert.match(text, /Approximate 95% intervals \(nlme's intervals\(\)\)/);
+  assert.match(text, /correlation Phi\s+0\.93\d+\s+0\.96\d+\s+0\.98\d+/);
+  assert.match(text, /variance 174\s/);
+  // JSON: keys added beside params, never renamed.
+  const json = JSON.parse(JSON.stringify(fit)) as FitResult;
+  assert.ok(json.residual && "params" in json.residual && Array.isArray(json.residual.intervals) && json.residual.intervals_level === 0.95);
+  assert.deepEqual(Object.keys(json.residual.intervals![0]).sort(), ["estimate", "lower", "name", "part", "upper"]);
+  const cells = plain(varcompCells(fit, 0.95));
+  assert.deepEqual(cells[0].slice(-1), ["estimate"]);
+  const phi = cells.find((r) => r[1] === "Phi");
+  assert.ok(phi && phi[0] === "ARH1 correlation", "a Phi row");
+  const iv = fit.residual!.intervals!.find((p) => p.name === "Phi")!;
+  assert.ok(Math.abs(Number(phi[4]) - iv.lower!) < 1e-12 && Math.abs(Number(phi[5]) - iv.upper!) < 1e-12 && Math.abs(Number(phi[phi.length - 1]) - iv.estimate) < 1e-12);
+  const tree = cells.find((r) => r[0] === "tree")!;
+  assert.ok(typeof tree[4] === "number" && typeof tree[5] === "number", "the tree SD has its interval");
 });

@@ -15,7 +15,7 @@ import { momentStart } from "./moment-start";
 import { bobyqa } from "../optim";
 import { CancelledError } from "../errors";
 import { FixedBasis, fixedBasis } from "./fixed-basis";
-import { Budget, Progress, checkCost, optimizerMs } from "./cost";
+import { Budget, Progress, checkCost, optimizerMs, usesGradient } from "./cost";
 import { DenseBlocks } from "./residual-gradient";
 import { fitByGradient } from "./residual-fit";
 
@@ -264,7 +264,7 @@ export function fitPrepared(prep: PreparedModel, method: Method, signal?: { canc
     // From the moment start the optimum is near: a smaller first trust region saves the first
     // steps (Powell: rhobeg about a tenth of the largest expected change).
     opt = minimizeTheta((th) => model.evaluate(th, reml), start, lower, signal, prep.design.n, estimatedMs(prep), start === theta ? 0.25 : 0.1, budget);
-  } else if (DenseBlocks.of(prep)) {
+  } else if (usesGradient(prep)) {
     // Small independent blocks (residual-gradient.ts): a joint quasi-Newton search on the
     // analytic gradient, then the ordinary theta check at its eta (cheap, on the blocks).
     const g = fitByGradient(prep, DenseBlocks.of(prep)!, reml, budget, signal);

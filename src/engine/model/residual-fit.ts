@@ -23,15 +23,19 @@ export interface GradientFit {
   evaluations: number;
 }
 
-/** Estimated ms of one dense evaluation with its gradient (cost.ts's units; measured on Sitka and panels). */
-export function denseEvalMs(work: number, k: number): number {
-  return 0.02 + 6e-6 * work * (1 + 0.1 * k);
+/**
+ * Estimated ms of one dense evaluation with its gradient (cost.ts's units): the blocks' algebra,
+ * and about 0.6 us per row of per-block work (measured: 0.3-0.45 ms on Sitka, 3.5 ms on UN over
+ * 12 occasions of 80 groups, 0.67 s for a million one-row blocks).
+ */
+export function denseEvalMs(work: number, k: number, n: number): number {
+  return 0.02 + 6e-6 * work * (1 + 0.05 * k) + 6e-4 * n;
 }
 
 export function fitByGradient(prep: PreparedModel, dense: DenseBlocks, reml: boolean, budget: Budget, signal?: { cancelled: boolean }): GradientFit {
   const res = prep.residual!.res;
   const k = dense.nTheta + dense.nEta;
-  const evalMs = denseEvalMs(dense.work, k);
+  const evalMs = denseEvalMs(dense.work, k, prep.design.n);
   const fg = (x: Float64Array, g: Float64Array): number => {
     if (signal?.cancelled) throw new CancelledError();
     budget.spendMs(evalMs);

@@ -286,7 +286,7 @@ export class DenseBlocks {
       }
       pos += mg;
     }
-    V.set(R.subarray(0, m * m));
+    for (let i = 0; i < m * m; i++) V[i] = R[i];
     // Random effects: V_ab += (Lambda' z_a) . (Lambda' z_b) for rows at the same level.
     const remats = this.prep.model.remats;
     for (let t = 0; t < remats.length; t++) {

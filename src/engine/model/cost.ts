@@ -55,7 +55,9 @@ export function evaluationMs(prep: PreparedModel): number {
     const rate = shared ? 5e-5 : 2e-4;
     return s + r.q * r.q * (1e-3 * Math.min(r.ell, 1000) + rate * Math.max(0, r.ell - 1000));
   }, 0);
-  return 0.01 + levelWork + 0.02 * remats.length + 4 * estimatedMs(prep);
+  // The blocked factorization only: an inner evaluation does not whiten (a residual structure's
+  // pass over the rows is counted once per outer evaluation, in fitCost's outerMs).
+  return 0.01 + levelWork + 0.02 * remats.length + 4 * prep.model.estimatedMs();
 }
 
 /**

@@ -13,7 +13,6 @@
 // whitening pass of a residual structure.
 import { DataError } from "../errors";
 import type { PreparedModel } from "./prepared";
-import { estimatedMs } from "./prepared";
 import { DenseBlocks } from "./residual-gradient";
 import { denseEvalMs } from "./residual-fit";
 

@@ -72,7 +72,7 @@ for (const spec of SPECS) {
 }
 
 test("varpar Hessian from the gradient = Richardson Hessian of the deviance (1e-6 of its largest entry)", () => {
-  for (const spec of ["size ~ time*treat ; UN(time | tree)", "size ~ time*treat + (1|tree) ; AR1(time | tree)", "size ~ time*treat ; CSH(time | tree) ; varIdent(treat)"]) {
+  for (const spec of ["size ~ time*treat ; UN(time | tree)", "size ~ time*treat + (1|tree) ; ARH1(time | tree)", "size ~ time*treat ; CSH(time | tree) ; varIdent(treat)"]) {
     for (const method of ["REML", "ML"] as const) {
       const fit = fitPrepared(prepareFit(sitka, spec, false), method);
       const vp = varparHat(fit);

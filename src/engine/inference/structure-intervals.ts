@@ -79,7 +79,8 @@ function naturalValues(fit: LmmFit, w: Float64Array, meta: Natural[] | null): Fl
   else if (type === "CAR1") push(logit(p.phi as number), { part: "corStruct", name: "Phi", back: logistic });
   else if (type === "CS" || type === "CSH") {
     const inf = res.layout.csInf, rho = p.rho as number;
-    push(Math.log((rho - inf) / (1 - rho)), { part: "corStruct", name: "Rho", back: (u) => (Math.exp(u) + inf) / (Math.exp(u) + 1) });
+    const back = (u: number) => (u > 0 ? (1 + inf * Math.exp(-u)) / (1 + Math.exp(-u)) : (Math.exp(u) + inf) / (Math.exp(u) + 1));
+    push(Math.log((rho - inf) / (1 - rho)), { part: "corStruct", name: "Rho", back });
   } else if (type === "UN") {
     const C = p.corr as number[][];
     for (let i = 0; i < C.length; i++) for (let j = i + 1; j < C.length; j++) push(fisher(C[i][j]), { part: "corStruct", name: `cor(${i + 1},${j + 1})`, back: unFisher });
@@ -170,7 +171,7 @@ function compute(fit: LmmFit, level: number): StructureIntervals {
     for (let i = 0; i < m; i++) J[i * k + j] = (up[i] - um[i]) / (2 * h);
   }
   const z = qNorm(1 - (1 - level) / 2);
-  const missing: string[] = [];
+  const missing: string[] = [], overflow: string[] = [];
   meta.forEach((par, i) => {
     let v = 0;
     for (let a = 0; a < k; a++) {
@@ -180,8 +181,14 @@ function compute(fit: LmmFit, level: number): StructureIntervals {
     }
     const ok = Number.isFinite(u0[i]) && v >= 0 && Number.isFinite(v);
     const se = ok ? Math.sqrt(v) : NaN;
-    const lower = ok ? par.back(u0[i] - z * se) : null, upper = ok ? par.back(u0[i] + z * se) : null;
+    // A bound beyond what a double holds (exp of a huge log-SD at an extreme level) is left empty.
+    const end = (u: number): number | null => {
+      const v = par.back(u);
+      return Number.isFinite(v) ? v : null;
+    };
+    const lower = ok ? end(u0[i] - z * se) : null, upper = ok ? end(u0[i] + z * se) : null;
     if (!ok) missing.push(par.name);
+    else if (lower === null || upper === null) overflow.push(par.name);
     const estimate = par.back(u0[i]);
     if (par.row) result.rows.set(rowKey(par.row.group, par.row.effect, par.row.effect2), [lower, upper]);
     if (par.part === "corStruct" || par.part === "varStruct") result.params.push({ part: par.part, name: par.name, lower, estimate, upper });
@@ -190,6 +197,7 @@ function compute(fit: LmmFit, level: number): StructureIntervals {
   const t = fit.residual!.res.type;
   if (t === "TOEP" || t === "ARMA" || ["EXP", "GAUS", "SPHER", "LIN", "RATIO"].includes(t)) result.messages.push(`the ${t} correlation parameters get no interval (nlme's unconstrained scale for them is not implemented); the intervals of the other parameters account for them`);
   if (missing.length > 0) result.messages.push(`no interval for ${missing.join(", ")}: the estimate is on the boundary (an SD of 0 or a correlation of ±1)`);
+  if (overflow.length > 0) result.messages.push(`the interval of ${overflow.join(", ")} has an end beyond any representable number (the data hardly determine it): that end is left empty`);
   return result;
 }
 

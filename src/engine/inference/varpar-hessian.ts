@@ -5,12 +5,15 @@
 // UN with 12 occasions (78 parameters) is 25,000 evaluations. The gradient is taken in the
 // working theta (remat.ts) and carried to lme4's theta through the Jacobian of the map, exact at
 // the optimum (where the gradient vanishes, the map's curvature does not enter).
-// Null where the gradient path does not apply (large or crossed blocks, no residual structure) or
-// a template diagonal is at 0 (there the map |.| has a kink): the callers then difference the deviance.
+// Null where the gradient path does not apply (large or crossed blocks, no residual structure), a
+// template diagonal is at 0 (there the map |.| has a kink), or the model has at most SMALL
+// parameters: the callers then difference the deviance.
 import type { LmmFit } from "../model/prepared";
 import { DenseBlocks } from "../model/residual-gradient";
 import { hessianOfGradient } from "../model/quasi-newton";
 import { workingFromLme4 } from "../model/theta";
+
+const SMALL = 5;
 
 export function varparHessian(fit: LmmFit, vp: Float64Array): Float64Array | null {
   if (!fit.residual) return null;
@@ -18,7 +21,10 @@ export function varparHessian(fit: LmmFit, vp: Float64Array): Float64Array | nul
   if (!dense) return null;
   const remats = fit.model.remats;
   const nth = dense.nTheta, ne = dense.nEta, k = nth + ne + 1;
-  if (vp.length !== k) return null;
+  // Up to SMALL parameters Richardson's Hessian of the deviance is cheap (a few hundred
+  // evaluations) and more exact (second differences of the gradient carry the structures'
+  // differenced entries' rounding, ~1e-7 relative): the callers keep it there.
+  if (vp.length !== k || k <= SMALL) return null;
   for (const r of remats) {
     let o = r.thetaOffset;
     for (let j = 0; j < r.q; j++) {

@@ -21,7 +21,9 @@ p <- read.csv("bench/out/panel-80x12.csv", stringsAsFactors = TRUE)
 p$g <- factor(p$g); p <- p[order(p$g, p$time), ]
 p$occasion <- p$time + 1; p$time_f <- factor(p$time)
 m$UN12x80 <- function() gls(y ~ time, correlation = corSymm(form = ~ occasion | g), weights = varIdent(form = ~ 1 | time_f), data = p)
-m$varIdent60.RI <- function() lme(y ~ time, random = ~ 1 | g, weights = varIdent(form = ~ 1 | h), data = p)
+# nlme's default control stops at its iteration limit here ("iteration limit reached"): more iterations.
+m$varIdent60.RI <- function() lme(y ~ time, random = ~ 1 | g, weights = varIdent(form = ~ 1 | h), data = p,
+                                  control = lmeControl(maxIter = 1000, msMaxIter = 1000))
 for (k in names(m)) {
   f <- tryCatch(m[[k]](), error = function(e) NULL)
   if (is.null(f)) next

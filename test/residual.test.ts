@@ -49,11 +49,16 @@ test("a structure with varIdent fits at least as well as the structures nested i
   }
 });
 
-test("variance-component intervals with a residual structure: none for every ci choice, said in the notes (not Wald at fixed residual parameters)", () => {
+test("variance-component intervals with a residual structure: nlme's intervals() for every ci choice, said in the notes; none with ci = none", () => {
+  // Issue 15: these used to get no interval (a Wald interval at fixed residual parameters would be
+  // too narrow); they now get nlme's, joint with the residual parameters (test/intervals.test.ts).
   const data = loadTable("assets/examples/sitka.csv");
   for (const ci of ["auto", "wald", "profile"] as const) {
     const fit = fitModel(data, "size ~ time*treat + (1|tree) ; AR1(time | tree)", { ci });
-    assert.ok(fit.varcomp.every((r) => r.sd_lower === null && r.sd_upper === null), `ci = ${ci}: no interval`);
-    assert.ok(fit.messages.includes("variance-component intervals are not computed for models with a residual structure"), `ci = ${ci}: the note`);
+    assert.ok(fit.varcomp.every((r) => r.sd_lower !== null && r.sd_upper !== null), `ci = ${ci}: an interval for every row`);
+    assert.ok(fit.messages.some((m) => m.includes("nlme's intervals()")), `ci = ${ci}: the note`);
+    assert.ok(fit.residual?.intervals?.some((r) => r.name === "Phi"), `ci = ${ci}: phi's interval`);
   }
+  const none = fitModel(data, "size ~ time*treat + (1|tree) ; AR1(time | tree)", { ci: "none" });
+  assert.ok(none.varcomp.every((r) => r.sd_lower === null) && none.residual?.intervals === undefined);
 });

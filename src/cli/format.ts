@@ -55,6 +55,13 @@ export function formatFit(fit: FitResult, dataName = "", level = 0.95): string {
   if (fit.residual) {
     out.push(`Residual structure: ${fit.residual.type}${fit.residual.group ? ` within ${fit.residual.group}` : ""}${fit.residual.time ? ` over ${fit.residual.time}` : ""}`);
     for (const [k, v] of Object.entries(fit.residual.params)) out.push(`  ${k}:${formatParam(v)}`);
+    const iv = fit.residual.intervals ?? [];
+    if (iv.length > 0) {
+      // nlme's intervals() layout: the parameter, lower, est., upper.
+      out.push(`  Approximate ${pct(fit.residual.intervals_level ?? level)}% intervals (nlme's intervals()):`);
+      const ivRows = iv.map((r) => [`    ${r.part === "corStruct" ? "correlation" : "variance"} ${r.name}`, num(r.lower, 5), num(r.estimate, 5), num(r.upper, 5)]);
+      out.push(table(["", "lower", "est.", "upper"], ivRows, " "));
+    }
     out.push("");
   }
   if (mixed) {

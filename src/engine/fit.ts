@@ -17,6 +17,7 @@ import { standardized } from "./inference/residuals";
 import { ddfName, fixedDf, parseDdf, setFixefDf, setFixefKr } from "./inference/anova";
 import { profileBetaIntervals, profileBetaRefusal } from "./inference/profile-beta";
 import { DataError } from "./errors";
+import { residualIntervals } from "./inference/structure-intervals";
 
 export function fitModel(table: DataTable, specText: string, opts: FitOptions = {}): FitResultWithRows {
   return fitModelKept(table, specText, opts).result;
@@ -109,7 +110,7 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
     fixef: fixefRows,
     varcomp,
     ...(reStructures.length > 0 ? { re_structures: reStructures } : {}),
-    residual: fit.residual ? { type: fit.residual.res.type, group: fit.residual.res.group, time: fit.residual.res.time, params: fit.residual.res.params(fit.eta) } : null,
+    residual: fit.residual ? { type: fit.residual.res.type, group: fit.residual.res.group, time: fit.residual.res.time, params: fit.residual.res.params(fit.eta), ...residualIntervals(fit, opts.ci ?? "auto", level) } : null,
     blups,
     optimizer: { name: fit.opt.optimizer, evaluations: fit.opt.evaluations, theta, objective: fit.objective },
   };

@@ -256,6 +256,23 @@ export interface ResidualResult {
   time: string | null;
   /** phi / rho, per-occasion sd_ratio, UN corr matrix, varIdent ratios with varIdent_levels. */
   params: Record<string, number | number[] | number[][] | string[]>;
+  /**
+   * Approximate intervals of the correlation and variance-function parameters, as nlme's
+   * intervals() (named as nlme prints them: Phi, Rho, cor(1,2), the varIdent levels, power ...);
+   * absent when intervals were not asked for (ci = "none"), empty when they could not be computed.
+   */
+  intervals?: ResidualInterval[];
+  /** Confidence level of `intervals`. */
+  intervals_level?: number;
+}
+
+/** One approximate interval of a residual-structure parameter (inference/structure-intervals.ts). */
+export interface ResidualInterval {
+  part: "corStruct" | "varStruct" | "reStruct" | "sigma";
+  name: string;
+  lower: number | null;
+  estimate: number;
+  upper: number | null;
 }
 
 export interface FitResult {

@@ -153,8 +153,11 @@ export function sdLabels(level: number): [string, string] {
  */
 export function varcompCells(fit: FitResult, level = 0.95): Rich[][] {
   const hasCorr = fit.varcomp.some((r) => r.effect2 !== null);
+  // A residual structure's parameters (nlme's intervals()) follow, with their estimate last.
+  const structure = fit.residual?.intervals ?? [];
   const head: Rich[] = ["group", "effect", "variance", "sd", ...sdLabels(level), "var_prop"];
   if (hasCorr) head.push("corr");
+  if (structure.length > 0) head.push("estimate");
   const rows: Rich[][] = [head];
   for (const r of fit.varcomp) {
     if (r.effect2 === null) {
@@ -166,6 +169,13 @@ export function varcompCells(fit: FitResult, level = 0.95): Rich[][] {
       // A correlation row: its interval (lme4's confint) sits under sd_2.5 / sd_97.5.
       rows.push([r.group, `${r.effect ?? ""}, ${r.effect2}`, "", "", n(r.sd_lower, NF.PROPORTION), n(r.sd_upper, NF.PROPORTION), "", n(r.corr, NF.PROPORTION)]);
     }
+  }
+  for (const p of structure) {
+    const f = NF.bySE(p.estimate, p.estimate);
+    const row: Rich[] = [`${fit.residual!.type} ${p.part === "corStruct" ? "correlation" : "variance"}`, p.name, "", "", n(p.lower, f), n(p.upper, f), ""];
+    if (hasCorr) row.push("");
+    row.push(n(p.estimate, f));
+    rows.push(row);
   }
   return rect(rows);
 }

@@ -40,7 +40,7 @@ export async function fit(data: any[][], spec: string, method: string | null, dd
 }
 
 /**
- * The variance components, as the lecture's Table 1: group, effect, variance, sd, the profile-likelihood interval of the sd, and the share of the total variance; correlation rows for correlated effects.
+ * The variance components, as the lecture's Table 1: group, effect, variance, sd, the profile-likelihood interval of the sd, and the share of the total variance; correlation rows for correlated effects. With a residual structure, nlme's approximate intervals() for the SDs and, in rows after them, for the structure's parameters (phi, correlations, variance ratios, power) with their estimate.
  * Example: =LMM.VARCOMP(A1:D396, "size ~ time*treat + (1|tree)")
  * @customfunction VARCOMP
  * @param data The data with a header row.

@@ -11,6 +11,7 @@ import { fixedEffects } from "../model/solve";
 import { devianceVarpar, factoredAt, pinvSym, restore, varparHat } from "./fixef";
 import { hessian, jacobian } from "./numderiv";
 import { pFUpper } from "./dist";
+import { varparHessian } from "./varpar-hessian";
 
 /** What every F test of a fit needs: beta, vcov, and the varpar covariance and Jacobian. */
 export interface TestContext {
@@ -47,7 +48,7 @@ export function testContext(fit: LmmFit, satterthwaite: boolean): TestContext {
     // The same Richardson levels as the t tests (fixef.ts): four unless evaluations are slow.
     const cost = estimatedMs(fit) * 10 * k * k;
     const levels = cost * 4 < 1500 ? 4 : cost * 2 < 3000 ? 2 : 1;
-    const H = hessian(devianceVarpar(fit, at), vp, levels);
+    const H = varparHessian(fit, vp) ?? hessian(devianceVarpar(fit, at), vp, levels);
     A = pinvSym(H, k).map((v) => 2 * v);
     J = jacobian((x) => {
       const f = at(x);

@@ -9,6 +9,7 @@ import { unscaledVcov } from "../model/solve";
 import { varparTheta, workingFromLme4 } from "../model/theta";
 import { hessian, jacobian } from "./numderiv";
 import { rememberVarparHessian } from "./shared-hessian";
+import { varparHessian } from "./varpar-hessian";
 import { pT2, qT } from "./dist";
 
 /**
@@ -148,8 +149,9 @@ export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): st
     const cost = estimatedMs(fit) * 10 * k * k;
     const levels = cost * 4 < 1500 ? 4 : cost * 2 < 3000 ? 2 : 1;
     const scales = varparScales(fit, vp);
-    // Cut to fewer levels for cost, the cross derivatives share the diagonal's points too.
-    const H = hessian(dev, vp, levels, scales, levels < 4);
+    // Cut to fewer levels for cost, the cross derivatives share the diagonal's points too; the
+    // analytic-gradient Hessian (varpar-hessian.ts) where the residual-gradient path applies.
+    const H = varparHessian(fit, vp) ?? hessian(dev, vp, levels, scales, levels < 4);
     if (levels < 4 && ne === 0 && fit.opt.converged) rememberVarparHessian(fit, vp, H);
     const A = pinvSym(H, k).map((v) => 2 * v);
     const vcovAt = (x: Float64Array): Float64Array => {

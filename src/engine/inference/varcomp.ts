@@ -19,6 +19,7 @@ import { hessian } from "./numderiv";
 import { pullBack, varparHessian } from "./shared-hessian";
 import { pinvSym } from "./fixef";
 import { qChisq, qNorm } from "./dist";
+import { rowKey, structureIntervals } from "./structure-intervals";
 
 /** One entry of the sd/cor parameter vector: which row of the varcomp table it fills. */
 interface Par {
@@ -171,10 +172,12 @@ function intervals(fit: LmmFit, rows: VarcompRow[], level: number, how: string, 
   const remats = model.remats;
   const pars = parList(remats);
   const z = qNorm(1 - (1 - level) / 2);
-  // Neither kind is implemented jointly with the residual-structure parameters (a Wald interval
-  // at fixed residual parameters would be too narrow): none, at any size, said plainly.
+  // With a residual structure: nlme's intervals(), jointly with the structure's parameters
+  // (structure-intervals.ts), for every ci choice.
   if (fit.residual) {
-    messages.push("variance-component intervals are not computed for models with a residual structure");
+    const si = structureIntervals(fit, level);
+    for (const row of rows) [row.sd_lower, row.sd_upper] = si.rows.get(rowKey(row.group, row.effect, row.effect2)) ?? [null, null];
+    messages.push(...si.messages);
     return;
   }
   if (remats.length === 0) {

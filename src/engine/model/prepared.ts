@@ -16,7 +16,9 @@ import { fittedCovariate, fittedValues, needsFitted } from "./fitted-covariate";
 import { bobyqa } from "../optim";
 import { CancelledError } from "../errors";
 import { FixedBasis, fixedBasis } from "./fixed-basis";
-import { Budget, Progress, checkCost, optimizerMs } from "./cost";
+import { Budget, Progress, checkCost, optimizerMs, usesGradient } from "./cost";
+import { DenseBlocks } from "./residual-gradient";
+import { fitByGradient } from "./residual-fit";
 
 export interface PreparedModel {
   spec: ModelSpec;
@@ -343,6 +345,21 @@ function fitOnce(prep: PreparedModel, method: Method, signal?: { cancelled: bool
     // steps (Powell: rhobeg about a tenth of the largest expected change).
     opt = minimizeTheta((th) => model.evaluate(th, reml), start, lower, signal, prep.design.n, estimatedMs(prep), start === theta ? 0.25 : 0.1, budget);
     if (hasStructured(model.remats)) opt = towardsZeroResidual(prep, reml, opt, lower, budget, signal);
+  } else if (usesGradient(prep)) {
+    // Small independent blocks (residual-gradient.ts): a joint quasi-Newton search on the
+    // analytic gradient, then the ordinary theta check at its eta (cheap, on the blocks).
+    const g = fitByGradient(prep, DenseBlocks.of(prep)!, reml, budget, signal);
+    eta = g.eta;
+    DenseBlocks.of(prep)!.reset(eta);
+    residual.apply(eta);
+    const finalBudget = new Budget(budget.evalMs, budget.limitMs / 4, onProgress, "fitting");
+    opt = minimizeTheta((th) => model.evaluate(th, reml), g.theta, lower, signal, prep.design.n, estimatedMs(prep), 0, finalBudget);
+    opt.evaluations += g.evaluations;
+    opt.optimizer = "bfgs";
+    if (!g.converged) {
+      opt.converged = false;
+      opt.messages.push(...g.messages);
+    }
   } else {
     const r = outerSearch(prep, reml, lower, budget, signal);
     const nth = theta.length, k = nth + r.eta.length;

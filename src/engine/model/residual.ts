@@ -214,7 +214,8 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
 
   const sdRow = new Float64Array(n).fill(1);
   const isd = new Float64Array(n).fill(1);
-  const Cg = new Float64Array(Math.max(maxSize * maxSize, 1));
+  // The dense structures factor one group at a time (scratch of the largest group squared).
+  const Cg = new Float64Array(structure?.kind === "dense" ? Math.max(maxSize * maxSize, 1) : 1);
   const markov = structure?.kind === "markov";
   const arR = new Float64Array(markov ? n : 0), arC = new Float64Array(markov ? n : 0);
   const lc = { r: 0, one: 1 };

@@ -82,6 +82,11 @@ export type CorrStructure = MarkovCorr | CsCorr | DenseCorr;
 export interface VarFunction {
   readonly nPar: number;
   apply(eta: Float64Array, sd: Float64Array): number;
+  /**
+   * Optional: out[j] = sum_i q[i] d log ratio_i / d eta_j (the gradient's contraction,
+   * residual-gradient.ts); without it the gradient differences apply() per parameter.
+   */
+  gradLog?(eta: Float64Array, q: Float64Array, out: Float64Array): void;
   /** Start from OLS residuals u; divides u by the start's ratios in place. */
   start(u: Float64Array): Float64Array;
   params(eta: Float64Array): ParamReport;

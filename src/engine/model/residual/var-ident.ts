@@ -21,6 +21,11 @@ export function varIdent(strata: Int32Array, nStrata: number, report: (ratios: n
       }
       return ls;
     },
+    gradLog(_eta, q, out) {
+      // d log ratio_i / d eta_j is 1 for the rows of stratum j + 1.
+      out.fill(0);
+      for (let i = 0; i < q.length; i++) if (strata[i] > 0) out[strata[i] - 1] += q[i];
+    },
     start(u) {
       // Log of each stratum's RMS relative to stratum 0.
       const ss = new Float64Array(nStrata), cnt = new Float64Array(nStrata);

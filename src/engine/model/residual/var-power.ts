@@ -42,6 +42,22 @@ export function varOfCovariate(kind: VarKind, label: string, v: Float64Array, st
       }
       return ls;
     },
+    gradLog(eta, q, out) {
+      // varPower: d/d delta = log|v|; varExp: v; varConstPower: d/d log c = c / (c + |v|^d),
+      // d/d d = log|v| |v|^d / (c + |v|^d); varFixed: no parameter.
+      out.fill(0);
+      if (kind === "varFixed") return;
+      for (let i = 0; i < n; i++) {
+        const s = strata ? strata[i] : 0;
+        if (kind === "varPower") out[s] += q[i] * logv[i];
+        else if (kind === "varExp") out[s] += q[i] * v[i];
+        else {
+          const c = Math.exp(eta[2 * s]), pw = Math.exp(eta[2 * s + 1] * logv[i]), den = c + pw;
+          out[2 * s] += (q[i] * c) / den;
+          out[2 * s + 1] += (q[i] * logv[i] * pw) / den;
+        }
+      }
+    },
     start() {
       // nlme starts at delta = 0 (and c = 1); the residuals are left as they are.
       return new Float64Array(per * ns);

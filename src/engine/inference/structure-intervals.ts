@@ -10,8 +10,10 @@
 //     varExp's exponents as they are, varConstPower's constant on the log scale.
 // The Hessian is taken in our own parameters (working theta, eta, log sigma) by central differences
 // of the analytic gradient (model/residual-gradient.ts) and carried to nlme's by the delta method
-// (exact at the optimum, where the gradient vanishes). TOEP, ARMA and the spatial structures have
-// unconstrained scales of their own in nlme; their parameters get no interval here (said).
+// (exact at the optimum, where the gradient vanishes). The spatial structures' range on the log
+// scale and nugget on the logit, ARMA(1,0)/(0,1)/(1,1)'s coefficients by Fisher's z (nlme's
+// partial-autocorrelation scale at order 1). TOEP (not in nlme) and higher ARMA orders get no
+// interval for their own parameters (said).
 import type { LmmFit } from "../model/prepared";
 import type { ResidualInterval } from "../types";
 import { DenseBlocks } from "../model/residual-gradient";
@@ -45,6 +47,13 @@ const ident = (u: number) => u;
 export const rowKey = (group: string, effect: string | null, effect2: string | null) => `${group}|${effect ?? ""}|${effect2 ?? ""}`;
 
 const CACHE = new WeakMap<LmmFit, StructureIntervals>();
+const SPATIAL = new Set(["EXP", "GAUS", "SPHER", "LIN", "RATIO"]);
+
+/** The orders of an ARMA structure from its reported coefficients (Phi1 .., Theta1 ..). */
+function armaOrder(p: Record<string, unknown>): { p: number; q: number } {
+  const keys = Object.keys(p);
+  return { p: keys.filter((k) => /^Phi\d+$/.test(k)).length, q: keys.filter((k) => /^Theta\d+$/.test(k)).length };
+}
 
 /**
  * The natural parameters of the fit at w = (working theta, eta, log sigma): their values, and
@@ -84,6 +93,14 @@ function naturalValues(fit: LmmFit, w: Float64Array, meta: Natural[] | null): Fl
   } else if (type === "UN") {
     const C = p.corr as number[][];
     for (let i = 0; i < C.length; i++) for (let j = i + 1; j < C.length; j++) push(fisher(C[i][j]), { part: "corStruct", name: `cor(${i + 1},${j + 1})`, back: unFisher });
+  } else if (SPATIAL.has(type)) {
+    // nlme's corSpatial: log range, logit nugget.
+    push(Math.log(p.range as number), { part: "corStruct", name: "range", back: Math.exp });
+    if (typeof p.nugget === "number") push(logit(p.nugget), { part: "corStruct", name: "nugget", back: logistic });
+  } else if (type === "ARMA" && armaOrder(p).p <= 1 && armaOrder(p).q <= 1) {
+    // nlme's corARMA: Fisher z of the partial autocorrelations of each part; with one
+    // coefficient per part that is the coefficient itself.
+    for (const key of ["Phi1", "Theta1"]) if (typeof p[key] === "number") push(fisher(p[key] as number), { part: "corStruct", name: key, back: unFisher });
   }
   // Variance functions (in eta order): ratios on the log scale, exponents as they are.
   if (Array.isArray(p.sd_ratio)) {
@@ -195,7 +212,11 @@ function compute(fit: LmmFit, level: number): StructureIntervals {
   });
   result.messages.push(`the intervals of the variance components and residual-structure parameters are nlme's intervals(): approximate (Wald on nlme's scales: log SD, Fisher z for correlations, log ratios), from the Hessian of the ${fit.method} log-likelihood`);
   const t = fit.residual!.res.type;
-  if (t === "TOEP" || t === "ARMA" || ["EXP", "GAUS", "SPHER", "LIN", "RATIO"].includes(t)) result.messages.push(`the ${t} correlation parameters get no interval (nlme's unconstrained scale for them is not implemented); the intervals of the other parameters account for them`);
+  const higherArma = t === "ARMA" && (() => {
+    const o = armaOrder(fit.residual!.res.params(fit.eta));
+    return o.p > 1 || o.q > 1;
+  })();
+  if (t === "TOEP" || higherArma) result.messages.push(`the ${t} correlation parameters get no interval (${t === "TOEP" ? "nlme has no Toeplitz structure to take the scale from" : "nlme's partial-autocorrelation scale for ARMA orders above 1 is not implemented"}); the intervals of the other parameters account for them`);
   if (missing.length > 0) result.messages.push(`no interval for ${missing.join(", ")}: the estimate is on the boundary (an SD of 0 or a correlation of ±1)`);
   if (overflow.length > 0) result.messages.push(`the interval of ${overflow.join(", ")} has an end beyond any representable number (the data hardly determine it): that end is left empty`);
   return result;

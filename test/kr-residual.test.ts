@@ -96,6 +96,8 @@ const CASES: [string, DataTable, string][] = [
   ["ARMA(1,1) GLS", sitka, "size ~ time*treat ; ARMA(time | tree, p = 1, q = 1)"],
   ["AR1 + varPower(time) GLS", sitka, "size ~ time*treat ; AR1(time | tree) ; varPower(time)"],
   ["varPower(time) + random intercept", sitka, "size ~ time + treat + (1|tree) ; varPower(time)"],
+  // A random term with a covariance structure (model/re-cov/, inference/kr-structured.ts).
+  ["random intercept + ar1 over the days", sleep, "Reaction ~ Days + (1|Subject) + ar1(0 + factor(Days) | Subject)"],
 ];
 
 for (const [name, table, spec] of CASES) {
@@ -156,8 +158,25 @@ test("Kenward-Roger with residual structures: shifting y and permuting rows chan
   }
 });
 
+test("Kenward-Roger with random-effect structures equals that of the same covariance written without them", () => {
+  const machines = parseCsv(fs.readFileSync(path.join(ROOT, "test/data/machines.csv"), "utf8"));
+  const full = parseCsv(fs.readFileSync(path.join(ROOT, "test/data/sleepstudy.csv"), "utf8"));
+  for (const [table, a, b] of [
+    [machines, "score ~ Machine + homcs(0 + Machine | Worker)", "score ~ Machine + (1|Worker) + (1|Worker:Machine)"],
+    [full, "Reaction ~ Days + diag(1 + Days | Subject)", "Reaction ~ Days + (1 + Days || Subject)"],
+  ] as const) {
+    const x = krRows(table, a), y = krRows(table, b);
+    x.forEach((r, i) => {
+      rel(r.se, y[i].se, `${a}: KR SE of ${r.term}`, 1e-6);
+      rel(r.df, y[i].df!, `${a}: KR df of ${r.term}`, 1e-6);
+    });
+  }
+});
+
 test("Kenward-Roger is refused with a message where it is undefined", () => {
   assert.throws(() => fitModel(sitka, "size ~ time + (1|tree) ; AR1(time | tree)", { ddf: "kr", method: "ML", ci: "none" }), /Kenward-Roger df need a REML fit.*use method REML/);
+  // ar1 over every occasion on Sitka: sigma is estimated at its bound 0 (the residual AR1 model).
+  assert.throws(() => fitModel(sitka, "size ~ time*treat + ar1(0 + factor(time) | tree)", { ddf: "kr", ci: "none" }), /Kenward-Roger is not defined here: the residual SD is estimated as \(nearly\) 0/);
   // CS and a random intercept on the same trees: the same covariance twice.
   assert.throws(() => fitModel(sitka, "size ~ time*treat + (1|tree) ; CS(1 | tree)", { ddf: "kr", ci: "none" }), /not identifiable from each other.*use ddf satterthwaite/);
 });

@@ -96,6 +96,24 @@ export function denseKr(table: DataTable, specText: string): DenseKr {
       for (let a = 0; a < q; a++) for (let b = 0; b < q; b++) v += term.z[i * q + a] * D[a * q + b] * term.z[j * q + b];
       V[i][j] += v;
     }
+    if (r.structure.type === "ar1") {
+      // D_ab = sd^2 rho^|a-b| in the reported sd and rho (closed-form derivatives).
+      const sd = Math.sqrt(D[0]), rho = D[1] / D[0];
+      const dSd = (a: number, b: number) => 2 * sd * Math.pow(rho, Math.abs(a - b));
+      const dRho = (a: number, b: number) => (a === b ? 0 : sd * sd * Math.abs(a - b) * Math.pow(rho, Math.abs(a - b) - 1));
+      for (const dD of [dSd, dRho]) {
+        const Gr = zeros(n, n);
+        for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+          if (term.refs[i] !== term.refs[j]) continue;
+          let v = 0;
+          for (let a = 0; a < q; a++) for (let b = 0; b < q; b++) v += term.z[i * q + a] * dD(a, b) * term.z[j * q + b];
+          Gr[i][j] = v;
+        }
+        G.push(Gr);
+      }
+      return;
+    }
+    if (r.structure.type !== "us") throw new Error(`dense-kr: the ${r.structure.type} structure is not in the reference`);
     for (let a = 0; a < q; a++) for (let b = a; b < q; b++) {
       const Gr = zeros(n, n);
       for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {

@@ -17,6 +17,8 @@ import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import { pFUpper } from "./dist";
 import type { FRow } from "./ddf";
 import { KrPieces, clusterPieces, clusterSizes } from "./kr-clusters";
+import { structuredPieces } from "./kr-structured";
+import { zeroResidualNote } from "../model/re-cov/report";
 
 /** Largest random-effects dimension for which the dense Q x Q algebra is done (about 18 MB a matrix). */
 export const KR_MAX_Q = 1500;
@@ -116,11 +118,12 @@ function krContextNow(fit: LmmFit, path?: "clusters" | "dense"): KrContext {
   const { design, model } = fit;
   const { n, p } = design;
   if (n - p <= 0) throw new DataError("Kenward-Roger df need more rows than fixed-effect columns");
-  const structured = model.remats.find((r) => r.structure.type !== "us");
-  if (structured) {
-    // KR's G_r are the derivatives of a covariance linear in its parameters (every element of an
-    // unstructured term); a cs / ar1 / ... term's covariance is not linear in its parameters.
-    throw new DataError(`Kenward-Roger df are not available with a random-effect covariance structure (${structured.structure.type} on '${structured.group}'): use ddf satterthwaite (the default), residual or containment`);
+  // A cs / ar1 / ... term: the pieces in its covariance's elements, carried to its own parameters.
+  const structured = model.remats.some((r) => r.structure.type !== "us");
+  if (structured && zeroResidualNote(model.remats, fit.theta, model.remats.map((r) => r.label))) {
+    // sigma at its bound 0 (the structure explains all within-group variation): at a boundary the
+    // adjustment depends on how the covariance is written, so there is no one answer to give.
+    throw new DataError("Kenward-Roger is not defined here: the residual SD is estimated as (nearly) 0 beside the structured random term (a boundary of the parameter space, where its adjustment depends on how the model is written); fit the simpler model the note names, or use ddf satterthwaite");
   }
   restore(fit);
   const sizes = clusterSizes(fit);
@@ -136,6 +139,7 @@ function krContextNow(fit: LmmFit, path?: "clusters" | "dense"): KrContext {
     }
     pieces = clusterPieces(fit, sizes);
   }
+  if (structured) pieces = structuredPieces(fit, pieces);
   restore(fit);
   const sigma2 = model.pwrss / (n - p);
   const beta = fixedEffects(model);

@@ -21,6 +21,7 @@ import { hessianOfGradient } from "../model/quasi-newton";
 import { fillTemplate } from "../model/remat";
 import { relativeCovariance } from "../model/components";
 import { qNorm } from "./dist";
+import { cholLower, invFromChol } from "../linalg/dense";
 
 /** One parameter on nlme's natural scale: where it reports, and how its value maps back. */
 interface Natural {
@@ -226,34 +227,7 @@ function compute(fit: LmmFit, level: number): StructureIntervals {
 function inverseSpd(H: Float64Array, k: number): Float64Array | null {
   if (!H.every(Number.isFinite)) return null;
   const L = Float64Array.from(H);
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = L[i * k + j];
-      for (let m = 0; m < j; m++) s -= L[i * k + m] * L[j * k + m];
-      if (i === j) {
-        if (!(s > 0)) return null;
-        L[i * k + i] = Math.sqrt(s);
-      } else L[i * k + j] = s / L[j * k + j];
-    }
-  }
-  const inv = new Float64Array(k * k);
-  const col = new Float64Array(k);
-  for (let c = 0; c < k; c++) {
-    col.fill(0);
-    col[c] = 1;
-    for (let i = 0; i < k; i++) {
-      let s = col[i];
-      for (let m = 0; m < i; m++) s -= L[i * k + m] * col[m];
-      col[i] = s / L[i * k + i];
-    }
-    for (let i = k - 1; i >= 0; i--) {
-      let s = col[i];
-      for (let m = i + 1; m < k; m++) s -= L[m * k + i] * col[m];
-      col[i] = s / L[i * k + i];
-    }
-    for (let i = 0; i < k; i++) inv[i * k + c] = col[i];
-  }
-  return inv;
+  return cholLower(L, k) ? invFromChol(L, k) : null;
 }
 
 /** The `intervals` keys of a fit's residual result (none when ci = "none"). */

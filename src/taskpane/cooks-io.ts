@@ -4,6 +4,7 @@
 // the largest distance. A column chart's category axis has no numeric bounds: only its title.
 import type { DiagChart } from "./diagnostics";
 import { supports } from "./excel-io";
+import { chartSeries } from "./chart-series";
 
 export function addColumnChart(sheet: Excel.Worksheet, plan: DiagChart): Excel.Chart {
   const s0 = plan.series[0];
@@ -17,10 +18,7 @@ export function addColumnChart(sheet: Excel.Worksheet, plan: DiagChart): Excel.C
   chart.axes.valueAxis.maximum = plan.y.max;
   chart.axes.valueAxis.majorUnit = plan.y.major;
   plan.series.forEach((s, k) => {
-    const series = k === 0 ? chart.series.getItemAt(0) : chart.series.add(s.name);
-    series.name = s.name;
-    series.setXAxisValues(sheet.getRange(s.x));
-    series.setValues(sheet.getRange(s.y));
+    const series = chartSeries(chart, k, s.name, sheet, s.x, s.y);
     series.format.fill.setSolidColor(s.color);
     if (supports("ExcelApi", "1.8")) series.gapWidth = 30;
   });

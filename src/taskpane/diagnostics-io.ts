@@ -6,6 +6,7 @@ import type { DiagChart, DiagnosticsPlan } from "./diagnostics";
 import { createSheets, supports, writeBlock } from "./excel-io";
 import { addColumnChart } from "./cooks-io";
 import { columnLetters } from "./naming";
+import { chartLegend, chartSeries, seriesLine, seriesMarkers } from "./chart-series";
 
 export async function writeDiagnosticsSheet(ctx: Excel.RequestContext, plan: DiagnosticsPlan, base = "Diagnostics"): Promise<string> {
   const [sheet] = await createSheets(ctx, base, [""]);
@@ -39,35 +40,11 @@ export function addDiagChart(sheet: Excel.Worksheet, plan: DiagChart): Excel.Cha
   }
   if (supports("ExcelApi", "1.8")) chart.displayBlanksAs = "NotPlotted";
   plan.series.forEach((s, k) => {
-    const series = k === 0 ? chart.series.getItemAt(0) : chart.series.add(s.name);
-    series.name = s.name;
-    series.setXAxisValues(sheet.getRange(s.x));
-    series.setValues(sheet.getRange(s.y));
-    const line = series.format.line;
-    if (s.line) {
-      line.color = s.color;
-      line.weight = 1.5;
-      line.lineStyle = s.dash;
-    } else {
-      line.lineStyle = "None";
-    }
-    if (s.markers) {
-      series.markerStyle = "Circle";
-      series.markerSize = 4;
-      series.markerBackgroundColor = s.color;
-      series.markerForegroundColor = s.color;
-    } else {
-      series.markerStyle = "None";
-    }
+    const series = chartSeries(chart, k, s.name, sheet, s.x, s.y);
+    seriesLine(series, s.color, s.line ? { weight: 1.5, style: s.dash } : null);
+    seriesMarkers(series, s.color, s.markers ? 4 : null);
   });
-  chart.legend.visible = plan.legend;
-  if (plan.legend) chart.legend.position = "Bottom";
-  if (plan.legend && plan.legendEntries) {
-    const show = new Set(plan.legendEntries);
-    plan.series.forEach((_, k) => {
-      if (!show.has(k)) chart.legend.legendEntries.getItemAt(k).visible = false;
-    });
-  }
+  chartLegend(chart, plan.series.length, plan.legend, plan.legendEntries ? new Set(plan.legendEntries) : null);
   chart.setPosition(plan.anchor.from, plan.anchor.to);
   return chart;
 }

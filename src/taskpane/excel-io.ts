@@ -15,6 +15,7 @@ import { writeDiagnosticsSheet } from "./diagnostics-io";
 import { addMeansCharts } from "./means-io";
 import { columnLetters, quoteSheet, rangeAddress, splitAddress, uniqueSheetNames, absoluteRef } from "./naming";
 import { MODELS_KEY, SavedModel, parseModels, serializeModels } from "./store";
+import { chartLegend, chartSeries, seriesLine } from "./chart-series";
 
 /** Excel.run, or a stand-in (tests). */
 export type Runner = <T>(batch: (ctx: Excel.RequestContext) => Promise<T>) => Promise<T>;
@@ -458,25 +459,9 @@ export function addChart(host: Excel.Worksheet, data: Excel.Worksheet, plan: Cha
     axis.majorUnit = b.major;
   }
   if (supports("ExcelApi", "1.8")) chart.displayBlanksAs = "Interplotted";
-  plan.series.forEach((s, k) => {
-    const series = k === 0 ? chart.series.getItemAt(0) : chart.series.add(s.name);
-    series.name = s.name;
-    series.setXAxisValues(data.getRange(s.x));
-    series.setValues(data.getRange(s.y));
-    const line = series.format.line;
-    line.color = s.color;
-    line.weight = s.weight;
-    line.lineStyle = s.dash as Excel.ChartLineStyle;
-  });
+  plan.series.forEach((s, k) => seriesLine(chartSeries(chart, k, s.name, data, s.x, s.y), s.color, { weight: s.weight, style: s.dash }));
   // The legend names the population lines only (one entry per factor level, not 60 groups).
-  chart.legend.visible = plan.legend.length > 0;
-  if (plan.legend.length > 0) {
-    chart.legend.position = "Bottom";
-    const show = new Set(plan.legend);
-    plan.series.forEach((_, k) => {
-      if (!show.has(k)) chart.legend.legendEntries.getItemAt(k).visible = false;
-    });
-  }
+  chartLegend(chart, plan.series.length, plan.legend.length > 0, new Set(plan.legend));
   chart.setPosition(anchor.from, anchor.to);
   return chart;
 }

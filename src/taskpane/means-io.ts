@@ -6,6 +6,7 @@
 // hence the segments.
 import type { MeansChart } from "./means";
 import { supports } from "./excel-io";
+import { chartLegend, chartSeries, seriesLine, seriesMarkers } from "./chart-series";
 
 export function addMeansChart(sheet: Excel.Worksheet, plan: MeansChart): Excel.Chart {
   const chart = sheet.charts.add("XYScatterLinesNoMarkers", sheet.getRange(plan.series[0].y), "Columns");
@@ -26,26 +27,9 @@ export function addMeansChart(sheet: Excel.Worksheet, plan: MeansChart): Excel.C
     if (!plan.xLabels) xAxis.tickLabelPosition = "None";
   }
   plan.series.forEach((s, k) => {
-    const series = k === 0 ? chart.series.getItemAt(0) : chart.series.add(s.name);
-    series.name = s.name;
-    series.setXAxisValues(sheet.getRange(s.x));
-    series.setValues(sheet.getRange(s.y));
-    const line = series.format.line;
-    if (s.line) {
-      line.color = s.color;
-      line.weight = s.marker ? 2 : 1.5;
-      line.lineStyle = "Continuous";
-    } else {
-      line.lineStyle = "None";
-    }
-    if (s.marker) {
-      series.markerStyle = "Circle";
-      series.markerSize = 7;
-      series.markerBackgroundColor = s.color;
-      series.markerForegroundColor = s.color;
-    } else {
-      series.markerStyle = "None";
-    }
+    const series = chartSeries(chart, k, s.name, sheet, s.x, s.y);
+    seriesLine(series, s.color, s.line ? { weight: s.marker ? 2 : 1.5, style: "Continuous" } : null);
+    seriesMarkers(series, s.color, s.marker ? 7 : null);
     if (s.label && v18) {
       series.hasDataLabels = true;
       const dl = series.dataLabels;
@@ -55,13 +39,7 @@ export function addMeansChart(sheet: Excel.Worksheet, plan: MeansChart): Excel.C
     }
   });
   const named = plan.series.map((s, k) => (s.legend ? k : -1)).filter((k) => k >= 0);
-  chart.legend.visible = named.length > 0;
-  if (named.length > 0) {
-    chart.legend.position = "Bottom";
-    plan.series.forEach((s, k) => {
-      if (!s.legend) chart.legend.legendEntries.getItemAt(k).visible = false;
-    });
-  }
+  chartLegend(chart, plan.series.length, named.length > 0, new Set(named));
   chart.setPosition(plan.anchor.from, plan.anchor.to);
   return chart;
 }

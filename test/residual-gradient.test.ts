@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { fitModel, tableFromRows } from "../src/engine";
 import type { DataTable } from "../src/engine/types";
 import { prepareFit, fitPrepared } from "../src/engine/model/prepared";
-import { DenseBlocks } from "../src/engine/model/residual-gradient";
+import { BlockEvaluator, DenseBlocks } from "../src/engine/model/residual-gradient";
 import { thetaStart } from "../src/engine/model/remat";
 import { residualStart } from "../src/engine/model/residual-start";
 import { varparHessian } from "../src/engine/inference/varpar-hessian";
@@ -34,7 +34,7 @@ const SPECS = [
 ];
 
 /** A point away from the optimum: theta shrunk, eta moved from its start. */
-function point(t: DataTable, spec: string): { d: DenseBlocks; x: Float64Array; prep: ReturnType<typeof prepareFit> } {
+function point(t: DataTable, spec: string): { d: BlockEvaluator; x: Float64Array; prep: ReturnType<typeof prepareFit> } {
   const prep = prepareFit(t, spec, false);
   const d = DenseBlocks.of(prep);
   assert.ok(d, `${spec}: small blocks take the gradient path`);

@@ -14,7 +14,6 @@
 import { DataError } from "../errors";
 import type { PreparedModel } from "./prepared";
 import { DenseBlocks } from "./residual-gradient";
-import { denseEvalMs } from "./residual-fit";
 
 /** A fit whose typical cost is above this is refused up front (estimated ms). */
 export const REFUSE_MS = 5000;
@@ -130,12 +129,16 @@ function gradientCost(prep: PreparedModel, nTheta: number, nEta: number, evalMs:
   const dense = DenseBlocks.of(prep);
   const k = nTheta + nEta;
   // One parameter (AR1, CS, CAR1 ... without random effects): BOBYQA's line search over it takes
-  // fewer passes than BFGS's two starts and Newton finish (measured on Sitka: 4-9 ms against 18-37).
-  if (!dense || k < 2) return null;
+  // fewer passes than BFGS's two starts and Newton finish (measured on Sitka: 4-9 ms against 18-37),
+  // unless the blocks pool (residual/pooled.ts), where an evaluation no longer passes over the rows.
+  if (!dense || (k < 2 && !dense.pooled)) return null;
   const evals = 2 * (40 + 1.5 * k) + (k <= 20 ? 2 * k + 4 : 0);
-  const denseMs = denseEvalMs(dense.work, k, prep.design.n) + 1e-5 * k * k;
+  const denseMs = dense.evalMs(k) + 1e-5 * k * k;
   const checkEvals = 1 + 2 * nTheta * nTheta;
-  return { nTheta, nEta, evalMs, outerMs: denseMs, typicalMs: evals * denseMs + checkEvals * evalMs, gradient: true };
+  // After the search: the pooled cross-products (once), one whitening pass at the estimates and the theta check.
+  const cols = prep.design.p + 1 + prep.model.remats.reduce((s, r) => s + r.q, 0);
+  const finishMs = dense.setupMs() + prep.design.n * cols * WHITEN_MS_PER_CELL;
+  return { nTheta, nEta, evalMs, outerMs: denseMs, typicalMs: evals * denseMs + checkEvals * evalMs + finishMs, gradient: true };
 }
 
 /** Whether a fit takes the gradient path: it applies, and its typical cost is the lower. */

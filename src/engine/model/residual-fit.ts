@@ -5,7 +5,7 @@
 // scaled gradient decides "converged" (lme4's criterion and tolerance, as optimize.ts). Replaces
 // the nested derivative-free search (prepared.ts's outerSearch) wherever the blocks are small.
 import type { PreparedModel } from "./prepared";
-import { DenseBlocks, canonicalTheta } from "./residual-gradient";
+import { BlockEvaluator, canonicalTheta } from "./residual-gradient";
 import { bfgs, newtonFinish, QuasiNewtonResult, scaledGradient } from "./quasi-newton";
 import { thetaStart } from "./remat";
 import { residualStart } from "./residual-start";
@@ -23,19 +23,11 @@ export interface GradientFit {
   evaluations: number;
 }
 
-/**
- * Estimated ms of one dense evaluation with its gradient (cost.ts's units): the blocks' algebra,
- * and about 0.6 us per row of per-block work (measured: 0.3-0.45 ms on Sitka, 3.5 ms on UN over
- * 12 occasions of 80 groups, 0.67 s for a million one-row blocks).
- */
-export function denseEvalMs(work: number, k: number, n: number): number {
-  return 0.02 + 6e-6 * work * (1 + 0.05 * k) + 6e-4 * n;
-}
-
-export function fitByGradient(prep: PreparedModel, dense: DenseBlocks, reml: boolean, budget: Budget, signal?: { cancelled: boolean }): GradientFit {
+export function fitByGradient(prep: PreparedModel, dense: BlockEvaluator, reml: boolean, budget: Budget, signal?: { cancelled: boolean }): GradientFit {
   const res = prep.residual!.res;
   const k = dense.nTheta + dense.nEta;
-  const evalMs = denseEvalMs(dense.work, k, prep.design.n);
+  const evalMs = dense.evalMs(k);
+  budget.spendMs(dense.setupMs());
   const fg = (x: Float64Array, g: Float64Array): number => {
     if (signal?.cancelled) throw new CancelledError();
     budget.spendMs(evalMs);

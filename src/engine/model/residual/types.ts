@@ -90,6 +90,10 @@ export interface VarFunction {
   /** Start from OLS residuals u; divides u by the start's ratios in place. */
   start(u: Float64Array): Float64Array;
   params(eta: Float64Array): ParamReport;
+  /** The per-row inputs the ratios are a function of (rows with equal inputs have equal ratios). */
+  readonly inputs: ArrayLike<number>[];
+  /** The same function on the rows `rows` only (row i of the result is row rows[i] of this one). */
+  restrict(rows: Int32Array): VarFunction;
 }
 
 export const logistic = (x: number) => 1 / (1 + Math.exp(-x));

@@ -8,6 +8,8 @@ export function varIdent(strata: Int32Array, nStrata: number, report: (ratios: n
   const ratio = new Float64Array(nStrata);
   return {
     nPar: nStrata - 1,
+    inputs: [strata],
+    restrict: (rows) => varIdent(Int32Array.from(rows, (r) => strata[r]), nStrata, report),
     apply(eta, sd) {
       ratio[0] = 1;
       for (let k = 1; k < nStrata; k++) ratio[k] = Math.exp(eta[k - 1]);

@@ -25,6 +25,8 @@ export function varOfCovariate(kind: VarKind, label: string, v: Float64Array, st
   const names = kind === "varConstPower" ? ["const", "power"] : kind === "varExp" ? ["expon"] : ["power"];
   return {
     nPar: per * ns,
+    inputs: strata ? [v, strata] : [v],
+    restrict: (rows) => varOfCovariate(kind, label, Float64Array.from(rows, (r) => v[r]), strata ? Int32Array.from(rows, (r) => strata[r]) : null, levels),
     apply(eta, sd) {
       let ls = 0;
       for (let i = 0; i < n; i++) {

@@ -63,8 +63,9 @@ function columnByName(table: DataTable, name: string): Column {
 
 /** Codes and sorted level labels of a column over the used rows (numbers sort numerically). */
 function codesOf(col: Column, rows: Int32Array): { codes: Int32Array; levels: string[] } {
+  if (col.kind === "factor") return factorCodes(col.levels, col.codes, rows);
   const raw: string[] = [];
-  const key = (r: number) => (col.kind === "numeric" ? String(col.values[r]) : col.levels[col.codes[r]]);
+  const key = (r: number) => String(col.values[r]);
   const seen = new Map<string, number>();
   for (const r of rows) {
     const k = key(r);
@@ -80,6 +81,19 @@ function codesOf(col: Column, rows: Int32Array): { codes: Int32Array; levels: st
   const codes = new Int32Array(rows.length);
   rows.forEach((r, i) => (codes[i] = seen.get(key(r))!));
   return { codes, levels: raw };
+}
+
+/** codesOf for a factor: the same codes and levels, sorting the levels used rather than the rows' labels. */
+function factorCodes(labels: string[], src: Int32Array, rows: Int32Array): { codes: Int32Array; levels: string[] } {
+  const used = new Uint8Array(labels.length);
+  for (const r of rows) used[src[r]] = 1;
+  const distinct = Array.from(new Set(labels.filter((_, k) => used[k])));
+  const numeric = distinct.every((s) => s !== "" && !Number.isNaN(Number(s)));
+  const coll = new Intl.Collator("en");
+  distinct.sort((a, b) => (numeric ? Number(a) - Number(b) : coll.compare(a, b)));
+  const rankOf = new Map(distinct.map((k, i) => [k, i]));
+  const rank = Int32Array.from(labels, (l, k) => (used[k] ? rankOf.get(l)! : -1));
+  return { codes: Int32Array.from(rows, (r) => rank[src[r]]), levels: distinct };
 }
 
 function numericColumn(table: DataTable, name: string, rows: Int32Array, what: string, role = ""): Float64Array {
@@ -108,14 +122,24 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
   if (groupName) {
     const parts = groupName.split(":");
     const keyCodes = parts.map((p) => codesOf(columnByName(table, p), rows));
-    const map = new Map<string, number>();
-    for (let i = 0; i < n; i++) {
-      const k = keyCodes.map((kc) => kc.codes[i]).join(":");
-      let g = map.get(k);
-      if (g === undefined) map.set(k, (g = map.size));
-      groupOf[i] = g;
+    if (keyCodes.length === 1) {
+      // One column: groups numbered in order of first appearance, as the joined keys below.
+      const kc = keyCodes[0].codes, first = new Int32Array(keyCodes[0].levels.length).fill(-1);
+      ngroups = 0;
+      for (let i = 0; i < n; i++) {
+        if (first[kc[i]] < 0) first[kc[i]] = ngroups++;
+        groupOf[i] = first[kc[i]];
+      }
+    } else {
+      const map = new Map<string, number>();
+      for (let i = 0; i < n; i++) {
+        const k = keyCodes.map((kc) => kc.codes[i]).join(":");
+        let g = map.get(k);
+        if (g === undefined) map.set(k, (g = map.size));
+        groupOf[i] = g;
+      }
+      ngroups = map.size;
     }
-    ngroups = map.size;
   }
   // Time and occasions (coordinates for the spatial structures).
   const type = res?.type ?? null;
@@ -318,12 +342,19 @@ function checkIdentifiable(lay: ResidualLayout, res: ModelSpec["residual"], ngro
   const { nOcc, gptr, grows, occasion } = lay;
   const t = res.type;
   if (t === "UN") {
-    const pairs = new Set<number>();
+    const seen = new Uint8Array(nOcc * nOcc);
+    let pairs = 0;
     for (let g = 0; g < ngroups; g++) {
-      for (let a = gptr[g]; a < gptr[g + 1]; a++) for (let b = gptr[g]; b < a; b++) pairs.add(occasion![grows[a]] * nOcc + occasion![grows[b]]);
+      for (let a = gptr[g]; a < gptr[g + 1]; a++) for (let b = gptr[g]; b < a; b++) {
+        const k = occasion![grows[a]] * nOcc + occasion![grows[b]];
+        if (!seen[k]) {
+          seen[k] = 1;
+          pairs++;
+        }
+      }
     }
-    if (pairs.size < (nOcc * (nOcc - 1)) / 2 || ngroups < nOcc) {
-      throw new DataError(`UN with ${nOcc} occasions of '${res.time}' cannot be identified from these data (${ngroups} groups${pairs.size < (nOcc * (nOcc - 1)) / 2 ? ", and some pairs of occasions never occur in the same group" : ""}); use AR1, ARH1 or CS, or fewer occasions`);
+    if (pairs < (nOcc * (nOcc - 1)) / 2 || ngroups < nOcc) {
+      throw new DataError(`UN with ${nOcc} occasions of '${res.time}' cannot be identified from these data (${ngroups} groups${pairs < (nOcc * (nOcc - 1)) / 2 ? ", and some pairs of occasions never occur in the same group" : ""}); use AR1, ARH1 or CS, or fewer occasions`);
     }
   }
   if (lay.maxSize < 2 && t !== "ARH1" && t !== "CSH") {

@@ -650,9 +650,15 @@ export class PooledBlocks {
       }
       off += v.nPar;
     }
-    // Correlation: 2 sum_(a > b, same group) M_ab s_a s_b dC_ab, by central differences.
+    // Correlation: 2 sum_(a > b, same group) M_ab s_a s_b dC_ab: summed per pair of occasions
+    // for a structure with an analytic contraction, else by central differences of its entries.
     const st = this.res.structure;
-    if (st) {
+    if (st && st.kind === "dense" && st.contractByOccasion && lay.occasion) {
+      const no = lay.nOcc, occ = lay.occasion, Pocc = new Float64Array(no * no);
+      this.forPairs((a, b, v) => (Pocc[occ[rep[a]] * no + occ[rep[b]]] += v));
+      st.contractByOccasion(Pocc, grad.subarray(this.nTheta, this.nTheta + lay.nCorr));
+      for (let j = 0; j < lay.nCorr; j++) grad[this.nTheta + j] *= 2;
+    } else if (st) {
       const nc = lay.nCorr, ec = Float64Array.from(eta.subarray(0, nc)), Cg = this.Cg;
       const contract = (): number => {
         let s = 0;
@@ -683,6 +689,23 @@ export class PooledBlocks {
         grad[this.nTheta + j] = (fp - fm) / (2 * h);
       }
       st.set(ec);
+    }
+  }
+
+  /** Calls f(a, b, M_ab s_a s_b) for each pair of representative rows a > b of one residual group. */
+  private forPairs(f: (a: number, b: number, v: number) => void): void {
+    const { moff, sd } = this;
+    for (let P = 0; P < this.nPatterns; P++) {
+      const o0 = this.rptr[P], m = this.rptr[P + 1] - o0, M = this.Mbuf, mo = moff[P];
+      let pos = 0;
+      for (let e = this.gptrP[P]; e < this.gptrP[P + 1]; e++) {
+        const mg = this.gsz[e];
+        for (let a = 1; a < mg; a++) {
+          const ra = o0 + pos + a;
+          for (let c = 0; c < a; c++) f(ra, o0 + pos + c, M[mo + (pos + a) * m + pos + c] * sd[ra] * sd[o0 + pos + c]);
+        }
+        pos += mg;
+      }
     }
   }
 }

@@ -71,6 +71,12 @@ export interface DenseCorr extends CorrBase {
   readonly kind: "dense";
   /** Lower triangle (a >= b) of the correlation of rows rows[o + a], rows[o + b] into out[a*m + b]. */
   fill(rows: Int32Array, o: number, m: number, out: Float64Array): void;
+  /**
+   * Optional, for a correlation that is a function of the two rows' occasions: out[k] = sum over
+   * occasions u > v of P[u * nOcc + v] dC_uv / d eta_k at the last set() (the gradient's
+   * contraction, residual/pooled.ts), analytic where differencing set() would cost O(nPar) calls.
+   */
+  contractByOccasion?(P: Float64Array, out: Float64Array): void;
 }
 
 export type CorrStructure = MarkovCorr | CsCorr | DenseCorr;

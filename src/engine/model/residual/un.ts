@@ -49,12 +49,40 @@ export function unAngles(Lc: Float64Array, m: number, eta: Float64Array): void {
 export function un(lay: ResidualLayout): DenseCorr {
   const m = lay.nOcc, occ = lay.occasion!;
   const L = new Float64Array(m * m), C = new Float64Array(m * m);
+  const last = new Float64Array((m * (m - 1)) / 2), GL = new Float64Array(m * m), rest = new Float64Array(m + 1);
   return {
     kind: "dense",
     nPar: (m * (m - 1)) / 2,
     set(eta) {
+      last.set(eta);
       unCorrelation(eta, m, L, C);
       return true;
+    },
+    contractByOccasion(P, out) {
+      // f = sum_(u > v) P_uv C_uv with C = L L': df = sum_ij (Ps L)_ij dL_ij (Ps = P mirrored,
+      // zero diagonal), then back through each row's angles (row i's depend on its own eta only).
+      for (let i = 0; i < m; i++) for (let j = 0; j <= i; j++) {
+        let s = 0;
+        for (let g = 0; g < m; g++) {
+          if (g === i) continue;
+          const pig = g < i ? P[i * m + g] : P[g * m + i];
+          s += pig * L[g * m + j];
+        }
+        GL[i * m + j] = s;
+      }
+      let k = 0;
+      for (let i = 1; i < m; i++) {
+        rest[0] = 1;
+        for (let j = 0; j < i; j++) rest[j + 1] = rest[j] * Math.sin(Math.PI * logistic(last[k + j]));
+        let grest = GL[i * m + i];
+        for (let j = i - 1; j >= 0; j--) {
+          const lg = logistic(last[k + j]), alpha = Math.PI * lg, c = Math.cos(alpha), sn = Math.sin(alpha);
+          const gAlpha = -GL[i * m + j] * rest[j] * sn + grest * rest[j] * c;
+          out[k + j] = gAlpha * Math.PI * lg * (1 - lg);
+          grest = GL[i * m + j] * c + grest * sn;
+        }
+        k += i;
+      }
     },
     fill(rows, o, g, out) {
       for (let a = 0; a < g; a++) {

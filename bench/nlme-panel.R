@@ -38,7 +38,7 @@ m <- list(
   CS.varIdent = g(corCompSymm(form = ~ 1 | subject), varIdent(form = ~ 1 | grp)),
   ARH1.RI = l(corAR1(form = ~ 1 | subject), byOcc),
   EXPnug.RI = l(corExp(form = ~ time | subject, nugget = TRUE)),
-  AR1.varPower.x1 = g(corAR1(form = ~ 1 | subject), varPower(form = ~ x1))
+  AR1.varExp.x1 = g(corAR1(form = ~ 1 | subject), varExp(form = ~ x1))
 )
 for (k in args[-1]) {
   if (is.null(m[[k]])) { cat(k, "none\n"); next }

@@ -150,10 +150,11 @@ export class DenseBlocks implements BlockEvaluator {
   /**
    * The block evaluator of a prepared model: pooled over patterns of blocks where they repeat
    * (residual/pooled.ts), else one dense block at a time; null when the blocks are too large (a
-   * crossed design, one long series) or the model has no residual structure. `pool` false: never
-   * pooled (the tests compare the two).
+   * crossed design, one long series) or the model has no residual structure. `mode` "dense" or
+   * "pooled" forces the one evaluator (the tests compare the two; "pooled" still needs patterns
+   * within PooledBlocks' memory limit).
    */
-  static build(prep: PreparedModel, pool = true): BlockEvaluator | null {
+  static build(prep: PreparedModel, mode: "auto" | "dense" | "pooled" = "auto"): BlockEvaluator | null {
     const res = prep.residual?.res;
     if (!res) return null;
     // dV/dtheta below assumes theta holds the lower-triangle template entries (unstructured
@@ -217,7 +218,7 @@ export class DenseBlocks implements BlockEvaluator {
     const fillAt = count.slice(0, nb), bgrp = new Int32Array(ng);
     for (let g = 0; g < ng; g++) bgrp[fillAt[blockOf[find(grows[gptr[g]])]]++] = g;
     const blocks = { bptr: count, bgrp, gptr, grows, maxM, work };
-    const pooled = pool ? PooledBlocks.build(prep, res, blocks) : null;
+    const pooled = mode === "dense" ? null : PooledBlocks.build(prep, res, blocks, mode === "pooled");
     if (pooled) return pooled;
     if (work > MAX_WORK) return null;
     return new DenseBlocks(prep, res, blocks);

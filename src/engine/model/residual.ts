@@ -83,6 +83,23 @@ function codesOf(col: Column, rows: Int32Array): { codes: Int32Array; levels: st
   return { codes, levels: raw };
 }
 
+/**
+ * Codes of a grouping column over the used rows: only which rows share a value matters (groups
+ * are numbered by first appearance), so a factor's codes serve without sorting its levels.
+ */
+function groupCodes(col: Column, rows: Int32Array): { codes: Int32Array; levels: unknown[] } {
+  if (col.kind === "numeric") return codesOf(col, rows);
+  const first = new Int32Array(col.levels.length).fill(-1);
+  const codes = new Int32Array(rows.length);
+  let k = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const c = col.codes[rows[i]];
+    if (first[c] < 0) first[c] = k++;
+    codes[i] = first[c];
+  }
+  return { codes, levels: new Array<unknown>(k) };
+}
+
 /** codesOf for a factor: the same codes and levels, sorting the levels used rather than the rows' labels. */
 function factorCodes(labels: string[], src: Int32Array, rows: Int32Array): { codes: Int32Array; levels: string[] } {
   const used = new Uint8Array(labels.length);
@@ -99,7 +116,9 @@ function factorCodes(labels: string[], src: Int32Array, rows: Int32Array): { cod
 function numericColumn(table: DataTable, name: string, rows: Int32Array, what: string, role = ""): Float64Array {
   const c = columnByName(table, name);
   if (c.kind !== "numeric") throw new DataError(`the ${role}column '${name}' of ${what} has text; it must be numeric${what.startsWith("a spatial") ? " (a distance needs numbers: coordinates or times)" : ""}`);
-  return Float64Array.from(rows, (r) => c.values[r]);
+  const out = new Float64Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = c.values[rows[i]];
+  return out;
 }
 
 export function buildResidual(table: DataTable, spec: ModelSpec, design: Design): ResidualModel | null {
@@ -121,7 +140,7 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
   let ngroups = 1;
   if (groupName) {
     const parts = groupName.split(":");
-    const keyCodes = parts.map((p) => codesOf(columnByName(table, p), rows));
+    const keyCodes = parts.map((p) => groupCodes(columnByName(table, p), rows));
     if (keyCodes.length === 1) {
       // One column: groups numbered in order of first appearance, as the joined keys below.
       const kc = keyCodes[0].codes, first = new Int32Array(keyCodes[0].levels.length).fill(-1);
@@ -185,7 +204,10 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
   for (let g = 0; g < ngroups; g++) {
     const seg = grows.subarray(gptr[g], gptr[g + 1]);
     if (time) {
-      seg.sort((a, b) => cmp(a, b) || a - b);
+      // Data usually come in time order within groups: sort only when they do not.
+      let ordered = true;
+      for (let k = 1; k < seg.length && ordered; k++) ordered = cmp(seg[k - 1], seg[k]) < 0 || (cmp(seg[k - 1], seg[k]) === 0 && seg[k - 1] < seg[k]);
+      if (!ordered) seg.sort((a, b) => cmp(a, b) || a - b);
       for (let k = 1; k < seg.length; k++) {
         if (cmp(seg[k], seg[k - 1]) === 0) {
           const where = coords && dims > 1 ? `the same ${[res!.time, ...(res!.coords ?? [])].join(", ")}` : `${res!.time} = ${time[seg[k]]}`;

@@ -136,7 +136,7 @@ export class PooledBlocks {
    * The pooled evaluator when the blocks share few enough patterns that an evaluation is GAIN
    * times cheaper than the per-block path's (or that path is out of reach), else null.
    */
-  static build(prep: PreparedModel, res: ResidualModel, blocks: RowBlocks): PooledBlocks | null {
+  static build(prep: PreparedModel, res: ResidualModel, blocks: RowBlocks, force = false): PooledBlocks | null {
     const { bptr, bgrp, gptr, grows } = blocks;
     if (blocks.maxM > MAX_M) return null;
     const nb = bptr.length - 1;
@@ -243,7 +243,7 @@ export class PooledBlocks {
       setupWork += (count[P] * (m * w) ** 2) / 2;
     }
     // Against the per-block path: its factorization and gradient, about 3 m^2 (m + p) per block.
-    if (GAIN * work > 3 * blocks.work && blocks.work <= 3e8 && blocks.maxM <= 400) return null;
+    if (!force && GAIN * work > 3 * blocks.work && blocks.work <= 3e8) return null;
     const pat = { rptr, rep: Int32Array.from(repList), count, gptrP, gsz: Int32Array.from(gszList) };
     return new PooledBlocks(prep, res, blocks, patOf, pat, work, setupWork);
   }

@@ -2,7 +2,8 @@
 // model in lme4 (when Rscript is present) in the same run, with ratios.
 //   1. 1,000,000 rows, 50,000 subjects: y ~ time + x1 + grp + (time | subject), balanced and not
 //   2. InstEval's shape: 73k rows, 2,972 x 1,128 crossed + a 14-level factor
-//   3. AR1 residuals on 1,000,000 rows (50,000 groups x 20 occasions): GLS and random intercept + AR1
+//   3. AR1 residuals on 1,000,000 rows (50,000 groups x 20 occasions): GLS and random intercept + AR1;
+//      then every residual structure on the same rows against AR1 (bench/ar1-structures.ts)
 //   4. Kenward-Roger on the 1M-row model, and against pbkrtest on Sitka and 4,000 simulated rows
 //   5. influence: hat values and Cook's distances at 1,000,000 rows; group deletion (bench/influence.ts)
 //   6. lme4's InstEval through R (bench/insteval.ts), with lme4's fit and the task pane in the same run
@@ -15,6 +16,7 @@ import { writeInstEvalLike, writeLongitudinal } from "./simulate";
 import { benchKr } from "./kr";
 import { benchInfluence } from "./influence";
 import { benchInstEval } from "./insteval";
+import { benchStructures } from "./ar1-structures";
 
 const ROOT = path.join(__dirname, "..", "..");
 const OUT = path.join(ROOT, "bench", "out");
@@ -97,6 +99,10 @@ function main(): void {
     bench("random intercept + AR1, 40,000 rows", small, "y ~ time + x1 + grp + (1 | subject) ; AR1(time | subject)", null, "REML", "lme");
     bench("AR1 GLS, 1,000,000 rows", big, "y ~ time + x1 + grp ; AR1(time | subject)", null);
     bench("random intercept + AR1, 1,000,000 rows", big, "y ~ time + x1 + grp + (1 | subject) ; AR1(time | subject)", null);
+    // Every other residual structure at 1M rows against AR1 in the same run, and against nlme on 4,000 rows.
+    const panel4k = path.join(OUT, "longitudinal-4k.csv");
+    if (!fs.existsSync(panel4k)) writeLongitudinal(panel4k, 200, 20, 5);
+    benchStructures(ROOT, big, panel4k, hasR);
   }
   if (!only || only === "kr") {
     const kr4k = path.join(OUT, "longitudinal-4k.csv");

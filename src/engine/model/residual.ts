@@ -262,6 +262,9 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
   const isd = new Float64Array(n).fill(1);
   // The dense structures factor one group at a time (scratch of the largest group squared).
   const Cg = new Float64Array(structure?.kind === "dense" ? Math.max(maxSize * maxSize, 1) : 1);
+  // A dense correlation depends on the rows' positions only: a group at the same positions as
+  // the one before it (every group of a balanced panel) reuses its factor.
+  const samePositions = structure?.kind === "dense" ? positionsRepeat(layout) : null;
   const markov = structure?.kind === "markov";
   const arR = new Float64Array(markov ? n : 0), arC = new Float64Array(markov ? n : 0);
   const lc = { r: 0, one: 1 };
@@ -294,7 +297,7 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
       } else if (structure.kind === "markov") logdet += whitenMarkov(structure, grows, o, m, isd, cols, arR, arC, lc);
       else if (structure.kind === "cs") logdet += whitenCs(structure, grows, o, m, isd, cols);
       else {
-        const ld = whitenDense(structure, grows, o, m, isd, cols, Cg);
+        const ld = whitenDense(structure, grows, o, m, isd, cols, Cg, !!samePositions![g]);
         if (!Number.isFinite(ld)) return Infinity;
         logdet += ld;
       }
@@ -334,6 +337,24 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
     corr,
     sd: sdRow,
   };
+}
+
+/** Per group: 1 when it has the same size, times and coordinates as the group before it. */
+function positionsRepeat(lay: ResidualLayout): Uint8Array {
+  const { gptr, grows, time, coords, dims } = lay;
+  const ng = gptr.length - 1, out = new Uint8Array(ng);
+  for (let g = 1; g < ng; g++) {
+    const o = gptr[g], p = gptr[g - 1], m = gptr[g + 1] - o;
+    if (m !== o - p) continue;
+    let same = true;
+    for (let k = 0; k < m && same; k++) {
+      const a = grows[o + k], b = grows[p + k];
+      if (coords) for (let d = 0; d < dims; d++) same = same && coords[a * dims + d] === coords[b * dims + d];
+      else if (time) same = time[a] === time[b];
+    }
+    out[g] = same ? 1 : 0;
+  }
+  return out;
 }
 
 /** The correlation structure of a spec (one constructor per family). */

@@ -62,9 +62,10 @@ export function whitenCs(c: CsCorr, grows: Int32Array, o: number, m: number, isd
 /**
  * Dense: the in-place Cholesky factor L of the group's correlation (cost m^3/6, the groups are
  * small), then forward substitution L dst = src / s, column by column. Cg: scratch of m*m.
+ * `reuse`: Cg already holds the factor (the previous group's, at the same positions).
  */
-export function whitenDense(c: DenseCorr, grows: Int32Array, o: number, m: number, isd: Float64Array, cols: Col[], Cg: Float64Array): number {
-  if (!denseFactor(c, grows, o, m, Cg)) return Infinity;
+export function whitenDense(c: DenseCorr, grows: Int32Array, o: number, m: number, isd: Float64Array, cols: Col[], Cg: Float64Array, reuse = false): number {
+  if (!reuse && !denseFactor(c, grows, o, m, Cg)) return Infinity;
   let logdet = 0;
   for (let a = 0; a < m; a++) logdet += 2 * Math.log(Cg[a * m + a]);
   for (const col of cols) {

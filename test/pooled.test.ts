@@ -21,11 +21,12 @@ const sitka = loadTable("assets/examples/sitka.csv");
 
 /**
  * 240 subjects x 6 occasions; a subject misses occasions by one of four templates (so the blocks
- * fall into a few patterns per treatment), x varies by row, trt is a per-subject factor.
+ * fall into a few patterns per treatment), x varies by row, trt is a per-subject factor, and the
+ * prior weight wt is a function of the occasion.
  */
 function panelRows(seed = 3): string[][] {
   const rng = new Rng(seed);
-  const rows: string[][] = [["y", "time", "x", "trt", "subj", "visit"]];
+  const rows: string[][] = [["y", "time", "x", "trt", "subj", "visit", "wt"]];
   const miss = [[], [5], [2, 3], [0]];
   for (let s = 0; s < 240; s++) {
     const b0 = 0.7 * rng.normal(), b1 = 0.15 * rng.normal(), trt = s % 3;
@@ -36,7 +37,7 @@ function panelRows(seed = 3): string[][] {
       const x = rng.normal();
       if (skip.includes(t)) continue;
       const y = 2 + 0.4 * t + 0.3 * x + [0, 0.5, -0.3][trt] + b0 + b1 * t + e;
-      rows.push([y.toFixed(5), String(t), x.toFixed(4), ["a", "b", "c"][trt], `S${s}`, String(t + 1)]);
+      rows.push([y.toFixed(5), String(t), x.toFixed(4), ["a", "b", "c"][trt], `S${s}`, String(t + 1), String(1 + (t % 2))]);
     }
   }
   return rows;
@@ -53,6 +54,7 @@ const PANEL_SPECS = [
   "y ~ time + x ; ARMA(time | subj, p = 1, q = 1) ; varPower(visit | trt)",
   "y ~ time + x ; CAR1(time | subj) ; varConstPower(visit)",
   "y ~ time + x + (1 | subj) ; varIdent(trt)",
+  "y ~ time + x ; AR1(time | subj) ; weights(wt)",
 ];
 const SITKA_SPECS = [
   "size ~ time*treat ; UN(time | tree)",
@@ -130,7 +132,7 @@ test("property: pooled fits are invariant to row order, relabelled subjects, and
   const head = base[0], body = base.slice(1);
   const rng = new Rng(11);
   const perm = body.map((r) => [rng.uniform(), r] as const).sort((a, b) => a[0] - b[0]).map(([, r]) => r);
-  const moved = tableFromRows([head, ...perm.map((r) => [String(10 * Number(r[0]) + 100), r[1], r[2], r[3], `Q${1000 - Number(r[4].slice(1))}`, r[5]])]);
+  const moved = tableFromRows([head, ...perm.map((r) => [String(10 * Number(r[0]) + 100), r[1], r[2], r[3], `Q${1000 - Number(r[4].slice(1))}`, r[5], r[6]])]);
   for (const spec of ["y ~ time + x + (1 | subj) ; ARH1(time | subj)", "y ~ time + x ; UN(time | subj)", "y ~ time + x ; EXP(time | subj, nugget) ; varPower(visit | trt)"]) {
     const a = fitModel(panel, spec, { ci: "none" }), b = fitModel(moved, spec, { ci: "none" });
     assert.ok(a.converged && b.converged, spec);

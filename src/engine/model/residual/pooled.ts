@@ -33,9 +33,9 @@ export interface RowBlocks {
   work: number;
 }
 
-/** Largest pattern (rows), and the most doubles the pooled cross-products may take (120 MB). */
+/** Largest pattern (rows), and the most doubles the pooled cross-products may take (48 MB). */
 const MAX_M = 400;
-const MAX_CELLS = 1.5e7;
+const MAX_CELLS = 6e6;
 /** Pool only when an evaluation is at least this many times cheaper than the per-block path's. */
 const GAIN = 4;
 /** Blocks gathered per chunk of the cross-product pass. */
@@ -554,7 +554,7 @@ export class PooledBlocks {
   private gradient(x: Float64Array, reml: boolean, beta: Float64Array, G: Float64Array, cres: number, grad: Float64Array): void {
     grad.fill(0, 0, x.length);
     const { p, w, C, coff, moff, rep, qv, sd } = this;
-    const ww = w * w, np = this.nPatterns;
+    const np = this.nPatterns;
     const remats = this.prep.model.remats;
     const u = new Float64Array(w);
     for (let i = 0; i < p; i++) u[i] = -beta[i];

@@ -14,7 +14,9 @@
 // O(patterns (m^3 + m^2 (p+1)^2)), whatever the number of rows: a balanced panel of a million
 // rows is one pattern of 20 occasions. Where blocks do not share patterns (jittered times,
 // variance functions of continuous covariates, crossed random effects) build() says null and the
-// per-block path or the whitening search is used instead.
+// per-block path or the whitening search is used instead. Only the optimizer's path uses this
+// (residual-fit.ts, and the Hessians of the intervals and Satterthwaite); the fit then whitens
+// the rows once at the optimum (prepared.ts), so every reported number comes from the usual path.
 import type { PreparedModel } from "../prepared";
 import type { ResidualModel } from "../residual";
 import type { VarFunction } from "./types";

@@ -34,7 +34,7 @@ export function fitByGradient(prep: PreparedModel, dense: BlockEvaluator, reml: 
     return dense.evaluate(x, reml, g);
   };
   const th0 = thetaStart(prep.model.remats);
-  const starts = [Float64Array.from([...th0, ...residualStart(res, prep.basis.X, prep.basis.y, prep.design.p)]), Float64Array.from([...th0, ...new Float64Array(dense.nEta)])];
+  const starts = [Float64Array.from([...th0, ...residualStart(res, prep.basis.X, prep.basis.y, prep.design.p, true)]), Float64Array.from([...th0, ...new Float64Array(dense.nEta)])];
   let best: QuasiNewtonResult | null = null;
   let evaluations = 0;
   for (const s of starts) {

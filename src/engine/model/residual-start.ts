@@ -36,10 +36,13 @@ function olsResiduals(X: Float64Array, y: Float64Array, p: number): Float64Array
   return e;
 }
 
-/** Starting eta for a residual model (same order and scales as its eta). */
-export function residualStart(res: ResidualModel, X: Float64Array, y: Float64Array, p: number): Float64Array {
+/**
+ * Starting eta for a residual model (same order and scales as its eta). `yIsResidual`: y is
+ * already its OLS residual on X (the working basis, fixed-basis.ts), so the pass is skipped.
+ */
+export function residualStart(res: ResidualModel, X: Float64Array, y: Float64Array, p: number, yIsResidual = false): Float64Array {
   const eta = new Float64Array(res.nPar);
-  const u = olsResiduals(X, y, p);
+  const u = yIsResidual ? Float64Array.from(y) : olsResiduals(X, y, p);
   if (u.every((v) => v === 0)) return eta;
   let off = res.layout.nCorr;
   for (const v of res.vars) {

@@ -172,9 +172,19 @@ export function buildResidual(table: DataTable, spec: ModelSpec, design: Design)
     if (!res!.time || res!.time === "1") throw new DataError(`${type} needs a ${isSpatial ? "distance (time or coordinate) column" : "time column"}, as in ${type}(${isSpatial ? "x" : "time"} | ${groupName ?? "group"})`);
     const what = isSpatial ? `a spatial structure ${type}` : type;
     time = numericColumn(table, res!.time, rows, what, isSpatial ? "" : "time ");
-    const distinct = Array.from(new Set(time)).sort((a, b) => a - b);
-    const rank = new Map(distinct.map((v, i) => [v, i]));
-    occasion = Int32Array.from(time, (v) => rank.get(v)!);
+    const distinct = Float64Array.from(new Set(time)).sort();
+    occasion = new Int32Array(n);
+    // Each row's rank among the distinct times, by bisection (a Map of doubles is slower at 1M rows).
+    for (let i = 0; i < n; i++) {
+      let lo = 0, hi = distinct.length - 1;
+      const v = time[i];
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (distinct[mid] < v) lo = mid + 1;
+        else hi = mid;
+      }
+      occasion[i] = lo;
+    }
     nOcc = distinct.length;
     if (isSpatial) {
       const extra = (res!.coords ?? []).map((c) => numericColumn(table, c, rows, what));

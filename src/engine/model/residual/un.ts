@@ -95,14 +95,21 @@ export function un(lay: ResidualLayout): DenseCorr {
       const eta = new Float64Array((m * (m - 1)) / 2);
       const { gptr, grows } = lay;
       const sxy = new Float64Array(m * m), sxx = new Float64Array(m * m);
+      // Each group's occasions and residuals gathered first (the pairs then read them in order).
+      const go = new Int32Array(lay.maxSize), gu = new Float64Array(lay.maxSize);
       for (let g = 0; g + 1 < gptr.length; g++) {
-        for (let a = gptr[g]; a < gptr[g + 1]; a++) {
-          for (let b = gptr[g]; b < a; b++) {
-            const i = occ[grows[a]], j = occ[grows[b]];
+        const o = gptr[g], mg = gptr[g + 1] - o;
+        for (let a = 0; a < mg; a++) {
+          go[a] = occ[grows[o + a]];
+          gu[a] = u[grows[o + a]];
+        }
+        for (let a = 0; a < mg; a++) {
+          for (let b = 0; b < a; b++) {
+            const i = go[a], j = go[b];
             const hi = Math.max(i, j), lo = Math.min(i, j);
-            sxy[hi * m + lo] += u[grows[a]] * u[grows[b]];
+            sxy[hi * m + lo] += gu[a] * gu[b];
             // Both squares, so the pair's correlation uses the rows where both occasions are seen.
-            const ui = i === hi ? u[grows[a]] : u[grows[b]], uj = i === hi ? u[grows[b]] : u[grows[a]];
+            const ui = i === hi ? gu[a] : gu[b], uj = i === hi ? gu[b] : gu[a];
             sxx[hi * m + lo] += ui * ui;
             sxx[lo * m + hi] += uj * uj;
           }

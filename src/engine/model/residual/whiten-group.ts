@@ -68,18 +68,32 @@ export function whitenDense(c: DenseCorr, grows: Int32Array, o: number, m: numbe
   if (!reuse && !denseFactor(c, grows, o, m, Cg)) return Infinity;
   let logdet = 0;
   for (let a = 0; a < m; a++) logdet += 2 * Math.log(Cg[a * m + a]);
+  // Each column block's rows of the group gathered into contiguous scratch, solved row by row
+  // there, then written back: the subtractions run in the same order as column by column (the
+  // same results), without the indirect addressing in the inner loop.
   for (const col of cols) {
     const w = col.width, src = col.src, dst = col.dst;
-    for (let j = 0; j < w; j++) {
-      for (let a = 0; a < m; a++) {
-        let s = src[grows[o + a] * w + j] * isd[grows[o + a]];
-        for (let k = 0; k < a; k++) s -= Cg[a * m + k] * dst[grows[o + k] * w + j];
-        dst[grows[o + a] * w + j] = s / Cg[a * m + a];
+    if (scratch.length < m * w) scratch = new Float64Array(m * w);
+    const b = scratch;
+    for (let a = 0; a < m; a++) {
+      const ra = grows[o + a] * w, ia = isd[grows[o + a]], ba = a * w;
+      for (let j = 0; j < w; j++) b[ba + j] = src[ra + j] * ia;
+    }
+    for (let a = 0; a < m; a++) {
+      const row = a * m, ba = a * w;
+      for (let k = 0; k < a; k++) {
+        const l = Cg[row + k], bk = k * w;
+        for (let j = 0; j < w; j++) b[ba + j] -= l * b[bk + j];
       }
+      const d = Cg[row + a], ra = grows[o + a] * w;
+      for (let j = 0; j < w; j++) dst[ra + j] = b[ba + j] /= d;
     }
   }
   return logdet;
 }
+
+/** whitenDense's gather buffer (grown to the largest group times column block, then reused). */
+let scratch = new Float64Array(0);
 
 /** The group's correlation into Cg and its lower Cholesky factor in place; false if not PD. */
 export function denseFactor(c: DenseCorr, grows: Int32Array, o: number, m: number, Cg: Float64Array): boolean {

@@ -1,7 +1,7 @@
 // Issue 15's acceptance case: every residual structure on the 1M-row benchmark (bench/out/
 // longitudinal-1M.csv, 50,000 subjects x 20 occasions) against AR1 in the same run, each with the
 // cost check on (a refusal is reported as such), timed as "fit" = design + cross-products +
-// optimize (the same phases as bench/run.ts's "fit"). nlme cannot fit most of these at a million
+// optimize (the same phases as bench/run.ts's "fit"), the faster of two rounds. nlme cannot fit most of these at a million
 // rows in reasonable time (its gls forms each subject's 20 x 20 factor at every one of its
 // iterations, in R), so the same models are compared with nlme's gls/lme on a 200-subject panel
 // of the same design (bench/out/longitudinal-4k.csv, 4,000 rows, bench/nlme-panel.R), logLik
@@ -95,10 +95,16 @@ function nlmeOnSubset(root: string, file: string, names: string[]): Map<string, 
 }
 
 export function benchStructures(root: string, big: string, subset: string, hasR: boolean): void {
-  console.log("\n== every residual structure at 1,000,000 rows (50,000 subjects x 20 occasions), REML, cost check on");
+  console.log("\n== every residual structure at 1,000,000 rows (50,000 subjects x 20 occasions), REML, cost check on, faster of two rounds");
   console.log("   (nlme is not run at this size: its AR1 gls alone takes ~1 s at 40,000 rows above and its UN over 20 occasions over 60 s at 4,000; see the 4,000-row comparison below)");
   const table = withVisit(parseCsv(fs.readFileSync(big, "utf8")));
+  // Two rounds over the whole list, each structure's faster one kept: the machine is shared, and
+  // a burst of load during one fit should not decide its ratio.
   const rows = STRUCTURE_SPECS.map(([name, spec]) => fitOne(table, name, spec));
+  STRUCTURE_SPECS.forEach(([name, spec], i) => {
+    const again = fitOne(table, name, spec);
+    if (again.s < rows[i].s) rows[i] = again;
+  });
   const ar1 = rows[0].s;
   console.log("   structure              fit s   / AR1   evals   logLik           path");
   for (const r of rows) {

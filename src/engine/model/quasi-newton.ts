@@ -114,7 +114,11 @@ export function bfgs(fg: ValueGrad, x0: Float64Array, opts: QuasiNewtonOptions =
         yHy += yv[i] * v;
       }
       const c = (1 + rho * yHy) * rho;
-      for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) H[i * k + j] += c * s[i] * s[j] - rho * (Hy[i] * s[j] + s[i] * Hy[j]);
+      // Entry (i, j) gains c s_i s_j - rho (Hy_i s_j + s_i Hy_j) = a_i s_j - b_i Hy_j (k^2 work with k = 200 parameters: hoisted).
+      for (let i = 0; i < k; i++) {
+        const a = c * s[i] - rho * Hy[i], b = rho * s[i], row = i * k;
+        for (let j = 0; j < k; j++) H[row + j] += a * s[j] - b * Hy[j];
+      }
     }
     if (decrease < ftol * (1 + Math.abs(f))) {
       if (++small >= 2) return { x, f, grad: g, evaluations, iterations: it + 1, status: "converged", message: "the objective no longer decreases", invHessian: H };

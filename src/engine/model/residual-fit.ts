@@ -3,7 +3,8 @@
 // independence (these likelihoods can have several local optima: ARH1 on the Sitka data has two),
 // the better end polished by Newton steps on the finite-difference Hessian of the gradient, whose
 // scaled gradient decides "converged" (lme4's criterion and tolerance, as optimize.ts). Replaces
-// the nested derivative-free search (prepared.ts's outerSearch) wherever the blocks are small.
+// the nested derivative-free search (prepared.ts's outerSearch) wherever the blocks are small or
+// repeat (residual/pooled.ts: then an evaluation costs the same at a million rows as at a thousand).
 import type { PreparedModel } from "./prepared";
 import { BlockEvaluator, canonicalTheta } from "./residual-gradient";
 import { bfgs, newtonFinish, QuasiNewtonResult, scaledGradient } from "./quasi-newton";

@@ -68,25 +68,34 @@ export function whitenDense(c: DenseCorr, grows: Int32Array, o: number, m: numbe
   if (!reuse && !denseFactor(c, grows, o, m, Cg)) return Infinity;
   let logdet = 0;
   for (let a = 0; a < m; a++) logdet += 2 * Math.log(Cg[a * m + a]);
-  // Each column block's rows of the group gathered into contiguous scratch, solved row by row
-  // there, then written back: the subtractions run in the same order as column by column (the
-  // same results), without the indirect addressing in the inner loop.
-  for (const col of cols) {
-    const w = col.width, src = col.src, dst = col.dst;
-    if (scratch.length < m * w) scratch = new Float64Array(m * w);
-    const b = scratch;
-    for (let a = 0; a < m; a++) {
-      const ra = grows[o + a] * w, ia = isd[grows[o + a]], ba = a * w;
-      for (let j = 0; j < w; j++) b[ba + j] = src[ra + j] * ia;
+  // The group's rows of every column block gathered side by side into contiguous scratch (W
+  // values a row), solved row by row there, then written back: each value's subtractions run in
+  // the same order as column by column (the same results), without indirect addressing inside.
+  let W = 0;
+  for (const col of cols) W += col.width;
+  if (scratch.length < m * W) scratch = new Float64Array(m * W);
+  const b = scratch;
+  for (let a = 0; a < m; a++) {
+    const r = grows[o + a], ia = isd[r];
+    let at = a * W;
+    for (const col of cols) {
+      const w = col.width, ra = r * w, src = col.src;
+      for (let j = 0; j < w; j++) b[at + j] = src[ra + j] * ia;
+      at += w;
     }
-    for (let a = 0; a < m; a++) {
-      const row = a * m, ba = a * w;
-      for (let k = 0; k < a; k++) {
-        const l = Cg[row + k], bk = k * w;
-        for (let j = 0; j < w; j++) b[ba + j] -= l * b[bk + j];
-      }
-      const d = Cg[row + a], ra = grows[o + a] * w;
-      for (let j = 0; j < w; j++) dst[ra + j] = b[ba + j] /= d;
+  }
+  for (let a = 0; a < m; a++) {
+    const row = a * m, ba = a * W;
+    for (let k = 0; k < a; k++) {
+      const l = Cg[row + k], bk = k * W;
+      for (let j = 0; j < W; j++) b[ba + j] -= l * b[bk + j];
+    }
+    const d = Cg[row + a], r = grows[o + a];
+    let at = ba;
+    for (const col of cols) {
+      const w = col.width, ra = r * w, dst = col.dst;
+      for (let j = 0; j < w; j++) dst[ra + j] = b[at + j] /= d;
+      at += w;
     }
   }
   return logdet;

@@ -2,12 +2,13 @@
 // blocked model, optimizer, then the tables users read. Inference that needs refits (profile
 // CIs, Satterthwaite) lives in inference/ and is called from here.
 import type { DataTable, FitOptions, FitResultWithRows, FixefRow, Method } from "./types";
-import { conditionalBlocks, fixedEffects, sphericalModes, unscaledVcov, workingModes } from "./model/solve";
+import { fixedEffects, sphericalModes, unscaledVcov, workingModes } from "./model/solve";
+import { conditionalCovariances } from "./model/conditional-blocks";
 import { blupTables, isSingular, lme4Theta, varcompRows } from "./model/components";
 import { fixefInference } from "./inference/fixef";
 import { varcompIntervals } from "./inference/varcomp";
 import { LmmFit, fitPrepared, nParams, prepareFit } from "./model/prepared";
-import { restore } from "./inference/fixef";
+import { restore, restoreObjective } from "./inference/fixef";
 import { checkFitArgs } from "./options";
 import { checkIdentifiable, ridgeNotes } from "./model/confounding";
 import { reTermText, singularMessages } from "./model/singular";
@@ -43,7 +44,9 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   const { model, design, spec } = fit;
   const reml = fit.method === "REML";
   const n = design.n, p = design.p;
-  restore(fit);
+  // The tables up to the BLUPs need the objective's factorization only; the full one (modes,
+  // conditional variances) is formed once, after the Hessian's points, where restore() is called.
+  restoreObjective(fit);
   const dof = reml ? n - p : n;
   const sigma2 = model.pwrss / dof;
   const beta = fixedEffects(model);
@@ -66,7 +69,7 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   const ddf = parseDdf(opts.ddf);
   // Every ddf choice fills df, p and the interval through reportDf (fixef.ts) and its notes.
   let vcovKr: Float64Array | null = null;
-  if (ddf === "satterthwaite") messages.push(...fixefInference(fit, fixefRows, level));
+  if (ddf === "satterthwaite") messages.push(...fixefInference(fit, fixefRows, level, true));
   else if (ddf === "residual" || ddf === "containment") messages.push(...setFixefDf(fixefRows, fixedDf(fit, ddf), level, ddfName(ddf)));
   else {
     const kr = setFixefKr(fit, fixefRows, level);
@@ -90,7 +93,7 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   restore(fit);
   const u = sphericalModes(model);
   const bWork = workingModes(model, u);
-  const blups = blupTables(model.remats, T, bWork, conditionalBlocks(model), sigma2);
+  const blups = blupTables(model.remats, T, bWork, conditionalCovariances(model), sigma2);
   const groups: Record<string, number> = {};
   for (const r of model.remats) groups[r.group] = r.ell;
   const result: FitResultWithRows = {

@@ -2,8 +2,7 @@
 // blocked model, optimizer, then the tables users read. Inference that needs refits (profile
 // CIs, Satterthwaite) lives in inference/ and is called from here.
 import type { DataTable, FitOptions, FitResultWithRows, FixefRow, Method } from "./types";
-import { fixedEffects, sphericalModes, unscaledVcov, workingModes } from "./model/solve";
-import { conditionalCovariances } from "./model/conditional-blocks";
+import { conditionalBlocks, fixedEffects, sphericalModes, unscaledVcov, workingModes } from "./model/solve";
 import { blupTables, isSingular, lme4Theta, varcompRows } from "./model/components";
 import { fixefInference } from "./inference/fixef";
 import { varcompIntervals } from "./inference/varcomp";
@@ -93,7 +92,7 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   restore(fit);
   const u = sphericalModes(model);
   const bWork = workingModes(model, u);
-  const blups = blupTables(model.remats, T, bWork, conditionalCovariances(model), sigma2);
+  const blups = blupTables(model.remats, T, bWork, conditionalBlocks(model), sigma2);
   const groups: Record<string, number> = {};
   for (const r of model.remats) groups[r.group] = r.ell;
   const result: FitResultWithRows = {

@@ -9,7 +9,8 @@
 // minute and several minutes.
 //
 // The parameters are worked on in eta: log for SDs, atanh of the range mapped to (-1, 1) for
-// bounded ones (correlations), where the profile is close to linear. Anything unusual, an
+// bounded ones, where the profile is close to linear (varcomp.ts uses this path for SDs only:
+// with correlations the inner problem can have stationary points that are not its minimum). Anything unusual, an
 // estimate on its boundary, a deviance that cannot be evaluated, a profile that flattens before
 // reaching the target (an SD whose lower end is 0), no convergence in MAX_ITER, returns undefined
 // for that end, and the caller walks the profile there instead (exact, slower).
@@ -29,19 +30,19 @@ const GRAD_STEP = 3e-4;
 const HESS_STEP = 0.02;
 
 /** The iteration stops where what is left moves the end by less than this (eta units: relative, for an SD). */
-const STOP = 1e-6;
-/** Typical Newton iterations per end (for the cost estimate): 2-4 (InstEval: 20 for its 8 ends). */
+const STOP = 5e-7;
+/** Typical Newton iterations per end (for the cost estimate): 2-5 (InstEval: 24 for its 8 ends). */
 const TYPICAL_ITER = 3;
 
 /**
  * Estimated ms of profile intervals of k parameters by this path: the starting Hessian
  * (1 + 2k + k(k - 1) deviances), per end TYPICAL_ITER iterations of 2k + 1, and the ML refit of a
- * REML fit, warm-started at the REML optimum: half a fit's typical evaluations (cost.ts; InstEval:
- * 24 against 35 from the moment start). Measured on InstEval: 227 deviances (this counts 296).
+ * REML fit (a fit's typical cost, cost.ts). Measured on InstEval: 249 deviances, the refit's 35
+ * included (this counts 237 and the refit's typical 118).
  */
 export function newtonProfileMs(prep: PreparedModel, k: number, refit: boolean): number {
   const evals = 1 + 2 * k + k * (k - 1) + 2 * k * TYPICAL_ITER * (2 * k + 1);
-  const fit = refit ? fitCost(prep).typicalMs / 2 : 0;
+  const fit = refit ? fitCost(prep).typicalMs : 0;
   return evals * evaluationMs(prep) + fit;
 }
 

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { fitModel, parseCsv } from "../src/engine";
 import { fitPrepared, prepareFit } from "../src/engine/model/prepared";
+import { BlockedModel } from "../src/engine/model/blocked";
 
 const SPEC = "y ~ service + (1|s) + (1|d) + (1|dept)";
 
@@ -62,6 +63,20 @@ export function benchInstEval(root: string, out: string, hasR: boolean, pane: bo
   console.log(`   ours: design + cross-products ${tPrep.toFixed(2)} s | optimize ${tOpt.toFixed(2)} s (${evals} evaluations, ${(tOpt * 1000 / evals).toFixed(0)} ms each; one evaluation alone ${perEval.toFixed(0)} ms)`);
   console.log(`         fit ${tFit.toFixed(2)} s | fitModel (Satterthwaite df, Wald intervals, BLUPs and conditional SDs) ${tFull.toFixed(2)} s, of which inference ${(tFull - tFit).toFixed(2)} s | logLik ${full.logLik.toFixed(6)}`);
   if (full.messages.length) console.log(`         notes: ${full.messages.join(" | ")}`);
+  // Profile-likelihood intervals of the variance components, asked for (Newton's method on the
+  // profile system, inference/profile-newton.ts): the deviances they took and their time.
+  const factorObjective = BlockedModel.prototype.factorObjective;
+  let deviances = 0;
+  BlockedModel.prototype.factorObjective = function (this: BlockedModel, th: ArrayLike<number>) {
+    deviances++;
+    return factorObjective.call(this, th);
+  };
+  const t5 = process.hrtime.bigint();
+  const prof = fitModel(table, SPEC, { method: "REML", ci: "profile" });
+  const tProf = secs(t5);
+  BlockedModel.prototype.factorObjective = factorObjective;
+  const ends = prof.varcomp.map((v) => `${v.group} [${v.sd_lower?.toFixed(4)}, ${v.sd_upper?.toFixed(4)}]`).join(", ");
+  console.log(`         fitModel with profile intervals ${tProf.toFixed(2)} s, of which the intervals ${(tProf - tFull).toFixed(2)} s (${deviances} deviances in all, the fit's included): ${ends}`);
   const cli = timed(process.execPath, [path.join(root, "bin", "lmm.js"), "fit", file, SPEC, "--json"]);
   console.log(`   whole \`lmm fit ... --json\`: ${cli.wall.toFixed(2)} s, peak RSS ${cli.rssMB.toFixed(0)} MB${cli.ok ? "" : " (FAILED)"}`);
   const r = timed("Rscript", [path.join(root, "bench", "lme4.R"), file, SPEC.replace(/\(1\|/g, "(1 | "), "REML"]);

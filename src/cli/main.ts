@@ -15,20 +15,17 @@
 // line and exits with 130; long fits show progress on a terminal.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseCsv, parseDdf } from "../engine";
+import { guarded } from "../engine/errors";
+import { parseCsv as parseCsv0 } from "../engine/data/csv";
+import { parseDdf } from "../engine/inference/ddf-option";
 import type { DataTable, FitResultWithRows, LrtResult, Method, RlrtResult } from "../engine/types";
 import { decodeText } from "../engine/data/decode";
 import { nearest } from "../engine/options";
 import { runEngine } from "./progress";
 import { formatRows } from "./rows-format";
 import { formatFit, formatLrt, formatRlrt } from "./format";
-import { runDemo } from "./demo";
-import { runAnova } from "./anova";
 import { formatStructures, splitCandidates } from "./structures";
 import type { StructuresResult } from "../engine/inference/structures";
-import { formatInfluence, runInfluence } from "./influence";
-import { runEmmeans } from "./emmeans";
-import { PredictUsageError, formatPredict, runPredict } from "./predict";
 
 const USAGE = `usage:
   lmm fit  DATA.csv "SPEC" [--method REML|ML] [--json] [--ci auto|profile|wald|none] [--level 0.95]
@@ -169,6 +166,9 @@ function intFlag(args: Args, name: string, dflt: number, lo: number, hi: number)
   return n;
 }
 
+/** The engine's parseCsv (engine/index.ts), without loading the rest of the engine into this thread. */
+const parseCsv = guarded(parseCsv0);
+
 function readTable(file: string | undefined): DataTable {
   if (!file) throw new UsageError("missing the data file");
   let bytes: Buffer;
@@ -226,7 +226,7 @@ export async function main(argv: string[]): Promise<number> {
         const spec = weighted(spec0, args);
         const ddfFlag = args.flags.get("--ddf");
         const opts = { method: methodOf(args), ci: ciOf(args), level: levelOf(args), ddf: parseDdf(ddfFlag === true ? "" : ddfFlag), fixefCi: fixefCiOf(args), ...(args.flags.has("--rows") ? { fitted: true } : {}) };
-        const fit = await runEngine<FitResultWithRows>({ kind: "fit", table: readTable(file), spec, options: opts });
+        const fit = await runEngine<FitResultWithRows>(() => ({ kind: "fit", table: readTable(file), spec, options: opts }));
         if (fit.fitted) {
           // Typed arrays from the worker print as objects in JSON: plain arrays.
           const f = fit.fitted as unknown as Record<string, ArrayLike<number>>;
@@ -242,7 +242,7 @@ export async function main(argv: string[]): Promise<number> {
         if (specs0.length < 2) throw new UsageError("lrt needs at least two model specs");
         const specs = specs0.map((s) => weighted(s, args));
         const method = methodOf(args);
-        const res = await runEngine<LrtResult>({ kind: "lrt", table: readTable(file), specs, options: { method } });
+        const res = await runEngine<LrtResult>(() => ({ kind: "lrt", table: readTable(file), specs, options: { method } }));
         if (json) print(res);
         else process.stdout.write(formatLrt(res) + "\n");
         return 0;
@@ -255,7 +255,7 @@ export async function main(argv: string[]): Promise<number> {
         const spec = weighted(spec0, args);
         const nsim = intFlag(args, "--nsim", 10000, 1, 1_000_000);
         const seed = intFlag(args, "--seed", 1, 0, 4294967295);
-        const res = await runEngine<RlrtResult>({ kind: "rlrt", table: readTable(file), spec, options: { nsim, seed } });
+        const res = await runEngine<RlrtResult>(() => ({ kind: "rlrt", table: readTable(file), spec, options: { nsim, seed } }));
         if (json) print(res);
         else process.stdout.write(formatRlrt(res, spec) + "\n");
         return 0;
@@ -265,6 +265,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!file) throw new UsageError("missing the data file and the model spec");
         if (!spec0) throw new UsageError("missing the model spec");
         noExtra(extra);
+        const { runAnova } = await import("./anova");
         const res = runAnova(readTable(file), weighted(spec0, args), args.flags, methodOf(args));
         if (json) print(res.json);
         else process.stdout.write(res.text + "\n");
@@ -278,7 +279,7 @@ export async function main(argv: string[]): Promise<number> {
         const c = args.flags.get("--candidates");
         if (c === true) throw new UsageError("--candidates needs a list, as --candidates \"CS,AR1,UN\"");
         const candidates = c === undefined ? null : splitCandidates(c);
-        const res = await runEngine<StructuresResult>({ kind: "structures", table: readTable(file), spec: weighted(spec, args), options: { candidates } });
+        const res = await runEngine<StructuresResult>(() => ({ kind: "structures", table: readTable(file), spec: weighted(spec, args), options: { candidates } }));
         if (json) print(res);
         else process.stdout.write(formatStructures(res) + "\n");
         return 0;
@@ -289,6 +290,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!spec) throw new UsageError("missing the model spec");
         noExtra(extra);
         const g = args.flags.get("--group");
+        const { formatInfluence, runInfluence } = await import("./influence");
         const res = runInfluence(readTable(file), weighted(spec, args), g === undefined ? undefined : String(g).trim(), methodOf(args));
         if (json) print(res);
         else process.stdout.write(formatInfluence(res) + "\n");
@@ -299,6 +301,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!file) throw new UsageError("missing the data file and the model spec");
         if (!spec) throw new UsageError("missing the model spec");
         noExtra(extra);
+        const { runEmmeans } = await import("./emmeans");
         const res = runEmmeans(readTable(file), weighted(spec, args), args.flags, methodOf(args), levelOf(args));
         if (json) print(res.json);
         else process.stdout.write(res.text + "\n");
@@ -310,6 +313,7 @@ export async function main(argv: string[]): Promise<number> {
         if (!spec) throw new UsageError("missing the model spec and the new data file");
         if (!newFile) throw new UsageError("missing the new data file (a CSV whose header names the model's columns)");
         noExtra(extra);
+        const { PredictUsageError, formatPredict, runPredict } = await import("./predict");
         let res;
         try {
           res = runPredict(readTable(file), spec, readTable(newFile), args.flags, methodOf(args));
@@ -323,6 +327,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       default: {
         if (args.positional.length > 0) throw new UsageError(`'lmm ${cmd}' takes no arguments, not '${args.positional[0]}'`);
+        const { runDemo } = await import("./demo");
         process.stdout.write(runDemo() + "\n");
         return 0;
       }

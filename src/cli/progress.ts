@@ -1,9 +1,11 @@
 // Long work in the `lmm` command: the engine is synchronous, so it runs in a worker thread while
 // the main thread stays free to answer Ctrl-C at once (one line on stderr, exit code 130) and to
 // show progress. The progress line goes to stderr only when stderr is a terminal, so --json
-// output, pipes and tests stay clean. The worker is this same file (isMainThread decides).
-import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { compareModels, compareStructures, exactRlrt, fitModel } from "../engine";
+// output, pipes and tests stay clean. The worker (engine-worker.ts) is started before the data
+// file is read: its loading of the engine (~0.1 s) overlaps the main thread's reading and parsing
+// of the file, and the main thread never loads the engine for these commands.
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
 import type { DataTable, FitOptions } from "../engine/types";
 
 export type EngineCall =
@@ -12,15 +14,28 @@ export type EngineCall =
   | { kind: "rlrt"; table: DataTable; spec: string; options: { nsim?: number; seed?: number } }
   | { kind: "structures"; table: DataTable; spec: string; options: { candidates?: string[] | null } };
 
-type Message = { progress: [number, string] } | { result: unknown } | { error: { name: string; message: string } };
+export type Message = { progress: [number, string] } | { result: unknown } | { error: { name: string; message: string } };
 
 /** Minimum milliseconds between progress lines (display only; the engine never reads the clock for this). */
 const PROGRESS_EVERY_MS = 500;
 
-/** Runs one engine call in a worker thread; Ctrl-C ends the command with exit code 130. */
-export function runEngine<T>(call: EngineCall): Promise<T> {
+/**
+ * Runs one engine call in a worker thread; Ctrl-C ends the command with exit code 130. `make`
+ * builds the call (reads the data file) once the worker is starting; if it throws, the worker is
+ * stopped and the promise rejects with its error.
+ */
+export function runEngine<T>(make: () => EngineCall): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const worker = new Worker(__filename, { workerData: call });
+    const worker = new Worker(path.join(__dirname, "engine-worker.js"));
+    let call: EngineCall;
+    try {
+      call = make();
+    } catch (e) {
+      void worker.terminate();
+      reject(e);
+      return;
+    }
+    worker.postMessage(call);
     const tty = !!process.stderr.isTTY;
     let shown = false, last = 0;
     const clear = () => {
@@ -61,27 +76,4 @@ export function runEngine<T>(call: EngineCall): Promise<T> {
       reject(e);
     });
   });
-}
-
-function work(call: EngineCall): unknown {
-  const onProgress = (evaluations: number, phase: string) => parentPort!.postMessage({ progress: [evaluations, phase] } satisfies Message);
-  switch (call.kind) {
-    case "fit":
-      return fitModel(call.table, call.spec, { ...call.options, onProgress });
-    case "lrt":
-      return compareModels(call.table, call.specs, { ...call.options, onProgress });
-    case "rlrt":
-      return exactRlrt(call.table, call.spec, call.options);
-    case "structures":
-      return compareStructures(call.table, call.spec, { ...call.options, onProgress });
-  }
-}
-
-if (!isMainThread && parentPort && (workerData as EngineCall | undefined)?.kind) {
-  try {
-    parentPort.postMessage({ result: work(workerData as EngineCall) } satisfies Message);
-  } catch (e) {
-    const err = e as Error;
-    parentPort.postMessage({ error: { name: err?.name ?? "Error", message: err?.message ?? String(e) } } satisfies Message);
-  }
 }

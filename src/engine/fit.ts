@@ -7,7 +7,7 @@ import { blupTables, isSingular, lme4Theta, varcompRows } from "./model/componen
 import { fixefInference } from "./inference/fixef";
 import { varcompIntervals } from "./inference/varcomp";
 import { LmmFit, fitPrepared, nParams, prepareFit } from "./model/prepared";
-import { restore } from "./inference/fixef";
+import { restore, restoreObjective } from "./inference/fixef";
 import { checkFitArgs } from "./options";
 import { checkIdentifiable, ridgeNotes } from "./model/confounding";
 import { reTermText, singularMessages } from "./model/singular";
@@ -43,7 +43,9 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   const { model, design, spec } = fit;
   const reml = fit.method === "REML";
   const n = design.n, p = design.p;
-  restore(fit);
+  // The tables up to the BLUPs need the objective's factorization only; the full one (modes,
+  // conditional variances) is formed once, after the Hessian's points, where restore() is called.
+  restoreObjective(fit);
   const dof = reml ? n - p : n;
   const sigma2 = model.pwrss / dof;
   const beta = fixedEffects(model);
@@ -66,7 +68,7 @@ function summarize(fit: LmmFit, opts: FitOptions): FitResultWithRows {
   const ddf = parseDdf(opts.ddf);
   // Every ddf choice fills df, p and the interval through reportDf (fixef.ts) and its notes.
   let vcovKr: Float64Array | null = null;
-  if (ddf === "satterthwaite") messages.push(...fixefInference(fit, fixefRows, level));
+  if (ddf === "satterthwaite") messages.push(...fixefInference(fit, fixefRows, level, true));
   else if (ddf === "residual" || ddf === "containment") messages.push(...setFixefDf(fixefRows, fixedDf(fit, ddf), level, ddfName(ddf)));
   else {
     const kr = setFixefKr(fit, fixefRows, level);

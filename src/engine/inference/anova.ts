@@ -3,6 +3,7 @@
 // Satterthwaite, residual (n - rank X, SAS DDFM=RESIDUAL) or nlme's containment df.
 import type { AnovaOptions, AnovaResult, AnovaRow, DataTable, DdfName, DdfOption, FixefRow, Method } from "../types";
 import { DataError } from "../errors";
+import { parseDdf } from "./ddf-option";
 import type { LmmFit } from "../model/prepared";
 import { fitPrepared, prepareFit } from "../model/prepared";
 import { AnovaType, termContrasts } from "./contrast";
@@ -13,16 +14,6 @@ import { krContext, krT, krTest } from "./kr";
 
 const DDF_NAMES: Record<DdfOption, DdfName> = { satterthwaite: "Satterthwaite", kr: "Kenward-Roger", residual: "residual", containment: "containment" };
 
-/** A ddf choice as users write it (case-insensitive; "Kenward-Roger" and "KR" alike). */
-export function parseDdf(x: unknown): DdfOption {
-  if (x === null || x === undefined || x === "") return "satterthwaite";
-  const s = String(x).trim().toLowerCase().replace(/[\s_]/g, "-");
-  if (s === "satterthwaite" || s === "satt") return "satterthwaite";
-  if (s === "kr" || s === "kenward-roger" || s === "kenwardroger") return "kr";
-  if (s === "residual" || s === "resid") return "residual";
-  if (s === "containment" || s === "contain" || s === "between-within") return "containment";
-  throw new DataError(`ddf must be satterthwaite, kenward-roger (kr), residual or containment, not '${String(x)}'`);
-}
 
 /** An anova type: 1, 2, 3 (or I, II, III). */
 export function parseAnovaType(x: unknown): AnovaType {
@@ -161,3 +152,5 @@ export function setFixefKr(fit: LmmFit, rows: FixefRow[], level: number): { vcov
 export function setFixefDf(rows: FixefRow[], dfs: number[], level: number, method: string): string[] {
   return reportDf(rows, dfs, level, method);
 }
+
+export { parseDdf };

@@ -46,33 +46,54 @@ export interface Factored {
  * deviance in closed form, so the Hessian's and Jacobian's points that move only sigma, or
  * revisit a theta, cost no new factorization (on a large crossed model each one is ~0.1 s).
  */
-export function factoredAt(fit: LmmFit): (vp: Float64Array) => Factored | null {
+export function factoredAt(fit: LmmFit, seed?: { vp: Float64Array; f: Factored }): (vp: Float64Array) => Factored | null {
   const { model } = fit;
-  const p = fit.design.p;
   const nth = fit.theta.length, ne = fit.eta.length;
   const memo = new Map<string, Factored | null>();
+  const keyOf = (vp: Float64Array) => Array.prototype.join.call(vp.subarray(0, nth + ne), ",");
+  if (seed) memo.set(keyOf(seed.vp), seed.f);
   return (vp) => {
-    const key = Array.prototype.join.call(vp.subarray(0, nth + ne), ",");
+    const key = keyOf(vp);
     const hit = memo.get(key);
     if (hit !== undefined) return hit;
     const logdet = fit.residual ? fit.residual.apply(vp.subarray(nth, nth + ne)) : 0;
     const th = workingFromLme4(model.remats, vp.subarray(0, nth));
-    let out: Factored | null = null;
-    if (Number.isFinite(logdet) && model.factorObjective(th)) {
-      const vc = unscaledVcov(model);
-      const vdiag = new Float64Array(p);
-      for (let i = 0; i < p; i++) vdiag[i] = vc[i * p + i];
-      out = { ldL2: model.ldL2, ldRX2: model.ldRX2, pwrss: model.pwrss, logdet, vdiag, vc };
-    }
+    const out = Number.isFinite(logdet) && model.factorObjective(th) ? factoredNow(fit, logdet) : null;
     memo.set(key, out);
     return out;
   };
 }
 
-/** varpar at the optimum: lme4's theta, the residual parameters and sigma. */
-export function varparHat(fit: LmmFit): Float64Array {
+/** The Factored of the model's current factorization (`logdet`: the whitening's, 0 without a residual structure). */
+export function factoredNow(fit: LmmFit, logdet: number): Factored {
+  const { model } = fit;
+  const p = fit.design.p;
+  const vc = unscaledVcov(model);
+  const vdiag = new Float64Array(p);
+  for (let i = 0; i < p; i++) vdiag[i] = vc[i * p + i];
+  return { ldL2: model.ldL2, ldRX2: model.ldRX2, pwrss: model.pwrss, logdet, vdiag, vc };
+}
+
+/**
+ * The model at the fit's optimum for what needs only the objective's pieces (ldL2, ldRX2, pwrss,
+ * L_FF: beta and its covariance): factorObjective, which with level classes skips the blocks that
+ * the modes and conditional variances need (restore forms those, at about three times the cost on
+ * a large crossed model). Returns the whitening's log-determinant (0 without a residual structure).
+ */
+export function restoreObjective(fit: LmmFit): number {
+  const logdet = fit.residual ? fit.residual.apply(fit.eta) : 0;
+  fit.model.factorObjective(fit.theta);
+  return logdet;
+}
+
+/**
+ * varpar at the optimum: lme4's theta, the residual parameters and sigma; the model is left
+ * factored there (objective only). `factored`: it already is (restoreObjective was the last
+ * factorization), which saves one on a large model.
+ */
+export function varparHat(fit: LmmFit, factored = false): Float64Array {
   const { model, design } = fit;
-  restore(fit);
+  if (!factored) restoreObjective(fit);
   const dof = fit.method === "REML" ? design.n - design.p : design.n;
   const thetaO = varparTheta(model.remats, fit.theta, model.T);
   return Float64Array.from([...thetaO, ...fit.eta, Math.sqrt(model.pwrss / dof)]);
@@ -131,13 +152,15 @@ export function pinvSym(H: Float64Array, n: number, tol = 1e-8): Float64Array {
   return out;
 }
 
-export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number): string[] {
+/** `factored`: the model is factored at the optimum (restoreObjective or restore was the last factorization). */
+export function fixefInference(fit: LmmFit, rows: FixefRow[], level: number, factored = false): string[] {
   const p = fit.design.p;
   if (p === 0) return [];
-  const vp = varparHat(fit);
+  const vp = varparHat(fit, factored);
   const k = vp.length;
   const nth = fit.theta.length, ne = fit.eta.length;
-  const at = factoredAt(fit);
+  // varparHat left the model factored at the optimum: that factorization is the Hessian's centre.
+  const at = factoredAt(fit, { vp, f: factoredNow(fit, fit.residual ? fit.residual.apply(fit.eta) : 0) });
   const dev = devianceVarpar(fit, at);
   let dfs: number[];
   if (nth + ne === 0) {

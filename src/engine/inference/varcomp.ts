@@ -20,6 +20,10 @@ import { pullBack, varparHessian } from "./shared-hessian";
 import { pinvSym } from "./fixef";
 import { qChisq, qNorm } from "./dist";
 import { rowKey, structureIntervals } from "./structure-intervals";
+import { etaOf, newtonProfileEnds, newtonProfileMs } from "./profile-newton";
+
+/** Profile intervals estimated above this are Wald intervals even when asked for (estimated ms). */
+const ASKED_PROFILE_MS = 60000;
 
 /** One entry of the sd/cor parameter vector: which row of the varcomp table it fills. */
 interface Par {
@@ -184,10 +188,14 @@ function intervals(fit: LmmFit, rows: VarcompRow[], level: number, how: string, 
     sigmaInterval(fit, rowFor(rows, remats, pars[pars.length - 1]), level, messages);
     return;
   }
-  // The estimate is deterministic (cost.ts). Beyond PROFILE_MS profiles are Wald intervals, and
-  // beyond twice that even when asked for, so that no interval request can run for minutes.
-  const estimate = profileMs(fit, pars.length);
-  if (how === "profile" && estimate > 2 * PROFILE_MS) {
+  // The estimate is deterministic (cost.ts, profile-newton.ts). Beyond PROFILE_MS profiles are
+  // Wald intervals unless asked for, and beyond ASKED_PROFILE_MS even when asked for, so that no
+  // interval request can run for minutes. With every estimate inside its range the ends come from
+  // Newton's method on the profile system (profile-newton.ts); an estimate on a boundary (an SD of
+  // 0, a correlation of ±1) has them walked, at the walk's cost.
+  const newton = newtonApplies(pars) && phiFromRows(rows, remats, pars).every((v, i) => Number.isFinite(etaOf(v, pars[i])));
+  const estimate = newton ? newtonProfileMs(fit, pars.length, fit.method === "REML") : profileMs(fit, pars.length);
+  if (how === "profile" && estimate > ASKED_PROFILE_MS) {
     messages.push(`profile-likelihood intervals for ${pars.length} parameters would take about ${Math.round(estimate / 1000)} s; Wald intervals on the log-SD scale are shown instead (simplify the random effects to get profile intervals)`);
     how = "wald";
   }
@@ -206,6 +214,8 @@ function intervals(fit: LmmFit, rows: VarcompRow[], level: number, how: string, 
   // lme4's definition: the ML deviance (REML fits are refitted by ML first), profiled from the ML
   // estimates. Its interval is about the ML estimate, so for a REML fit it can miss the REML
   // estimate shown (most often sigma when p is large against n, or an SD from few groups).
+  // From the moment start, as a fit: warm-started at the REML optimum the refit of a hard model (a
+  // random slope on a factor) can stop at another local optimum.
   const ml = fit.method === "ML" ? fit : fitPrepared(fit, "ML");
   const n = fit.design.n, p = fit.design.p;
   const th = new Float64Array(fit.theta.length);
@@ -333,6 +343,16 @@ function parName(remats: ReMat[], par: Par): string {
 }
 
 /**
+ * Newton's method on the profile system (profile-newton.ts) is used for SDs only. With
+ * correlations the inner problem can have stationary points that are not its minimum (on a
+ * random slope on a factor, whose correlations run to ±1 along the profiles): Newton converged to
+ * them, ends up to 25% inside the walk's, which re-minimizes at every point and is kept there.
+ */
+function newtonApplies(pars: Par[]): boolean {
+  return pars.every((p) => p.kind !== "cor");
+}
+
+/**
  * Profile-likelihood ends for the parameters `which` of the deviance `dev` (in the sd/cor/sigma
  * scale, minimal at phiHat): for each, the points where the signed root of the deviance rise
  * crosses -z and z. null where the profile could not be evaluated.
@@ -395,8 +415,15 @@ function profileEnds(dev: (phi: Float64Array) => number, phiHat: Float64Array, p
   };
   const out: (number | null)[][] = pars.map(() => [null, null]);
   if (!Number.isFinite(devMin)) return out;
+  // Newton's method on the profile system first; where it gives up, the walk below.
+  const fast: (number | undefined)[][] = newtonApplies(pars) ? newtonProfileEnds(dev, phiHat, pars, which, z, devMin) : pars.map(() => [undefined, undefined]);
   for (const j of which) {
     for (const [side, dir] of [[0, -1], [1, 1]] as const) {
+      const end = fast[j][side];
+      if (end !== undefined) {
+        out[j][side] = end;
+        continue;
+      }
       warm = Float64Array.from(phiHat);
       out[j][side] = findEnd(zeta, j, phiHat[j], dir, dir * z, lowerB[j], upperB[j], scale[j]);
     }

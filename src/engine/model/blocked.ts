@@ -15,11 +15,16 @@ import { cholLower, logDiagSum, rdivLowerT } from "../linalg/dense";
 import { ReMat, fillTerm } from "./remat";
 import { DataError } from "../errors";
 import { arena } from "../linalg/simd";
+import { BLOCK_ROWS, cholBlocked } from "../linalg/chol-blocked";
+import { helper } from "../linalg/threads";
 import { LevelClasses, downdateByClass, levelClasses } from "./level-classes";
 import { accumulateOneTerm } from "./one-term";
 import { CrossedClasses, classWeights, crossedClasses, downdateByClasses } from "./crossed-classes";
 import { addGram } from "../linalg/gram";
 import type { FixedMap } from "./fixed-basis";
+
+/** Dense blocks from this size are shared with a second thread where there is one (threads.ts). */
+const THREAD_MIN = 384;
 
 /** Largest dense block (crossed factors) we accept: QD^2 doubles must fit comfortably in memory. */
 const MAX_DENSE = 8000;
@@ -230,7 +235,8 @@ export class BlockedModel {
     }
     this.ADD = new Float64Array(QD * QD);
     // L_DD and L_FD where the SIMD kernel can read them (their solves are the O(QD^3) part).
-    [this.LDD, this.LFD] = arena([QD * QD, pp * QD]);
+    // In a shared memory where there is one, for the second thread of chol-blocked.ts.
+    [this.LDD, this.LFD] = arena([QD * QD, pp * QD], QD >= THREAD_MIN);
     this.AFD = new Float64Array(pp * QD);
     this.LFDt = new Float64Array(pp * QD);
     this.AFF = new Float64Array(pp * pp);
@@ -524,7 +530,7 @@ export class BlockedModel {
   private finish(ld: number): boolean {
     const { pp, QD, LFF } = this;
     if (QD > 0) {
-      if (!cholLower(this.LDD, QD)) return false;
+      if (!this.denseCholesky()) return false;
       ld += logDiagSum(this.LDD, QD);
       rdivLowerT(this.LFD, pp, QD, 0, QD, this.LDD, 0, QD);
       const LFD = this.LFD;
@@ -543,6 +549,16 @@ export class BlockedModel {
     const last = LFF[pp * pp - 1];
     this.pwrss = last * last;
     return true;
+  }
+
+  /**
+   * L_DD's factor in place: by blocks of rows from 2 blocks on (the same numbers with or without
+   * the second thread, which large blocks get where the runtime has one, threads.ts).
+   */
+  private denseCholesky(): boolean {
+    const QD = this.QD;
+    if (QD < 2 * BLOCK_ROWS) return cholLower(this.LDD, QD);
+    return cholBlocked(this.LDD, QD, 0, QD, QD >= THREAD_MIN ? helper() : null);
   }
 
   /** The objective's pieces for crossed scalar terms, the first factor class by class. */

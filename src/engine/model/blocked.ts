@@ -11,12 +11,14 @@
 //    block. The block of D rows under chain term j is sparse: per level of j, the D rows that
 //    co-occur with it (plus the fill from its children), each row holding q_j values.
 //  - the fixed block F = [X y]: dense pp x pp, pp = p + 1; its last diagonal of L is sqrt(r^2).
-import { cholLower, logDiagSum, rdivLowerT } from "../linalg/dense";
+import { cholLower, logDiagSum, rdivLowerT, subtractGram } from "../linalg/dense";
 import { ReMat, fillTerm } from "./remat";
 import { DataError } from "../errors";
 import { arena } from "../linalg/simd";
 import { BLOCK_ROWS, cholBlocked } from "../linalg/chol-blocked";
 import { helper } from "../linalg/threads";
+import { TailPieces, minimizeTail, symmetricEigen } from "./tail-profile";
+import type { ProfiledParameter } from "./optimize";
 import { LevelClasses, downdateByClass, levelClasses } from "./level-classes";
 import { accumulateOneTerm } from "./one-term";
 import { CrossedClasses, classWeights, crossedClasses, downdateByClasses } from "./crossed-classes";
@@ -25,6 +27,9 @@ import type { FixedMap } from "./fixed-basis";
 
 /** Dense blocks from this size are shared with a second thread where there is one (threads.ts). */
 const THREAD_MIN = 384;
+
+/** Most levels of a last dense term that is profiled out of the search (tail-profile.ts). */
+const TAIL_MAX = 64;
 
 /** Largest dense block (crossed factors) we accept: QD^2 doubles must fit comfortably in memory. */
 const MAX_DENSE = 8000;
@@ -559,6 +564,86 @@ export class BlockedModel {
     const QD = this.QD;
     if (QD < 2 * BLOCK_ROWS) return cholLower(this.LDD, QD);
     return cholBlocked(this.LDD, QD, 0, QD, QD >= THREAD_MIN ? helper() : null);
+  }
+
+  /**
+   * Where the last term is a small scalar part of the dense block of crossed scalar terms (behind
+   * at least one other dense term), its theta index: the optimizer may then profile it out
+   * (tail-profile.ts, tailMinimum). Else -1.
+   */
+  get tailIndex(): number {
+    const { k, m, remats } = this;
+    if (!this.crossed || k < m + 2) return -1;
+    const r = remats[k - 1];
+    if (r.q !== 1 || r.structure.type !== "us" || r.ell > TAIL_MAX || this.dOff[k - 1] < 1) return -1;
+    return r.thetaOffset;
+  }
+
+  /**
+   * The minimum of the objective over the tail term's theta (tailIndex) with the others as in
+   * theta, and where it is: one factorization of everything before the tail, then the explicit
+   * function of tail-profile.ts. The blocks of L are left holding intermediate values (the next
+   * evaluate or factor forms them anew). Null where there is no tail or a factor fails.
+   */
+  tailMinimum(theta: ArrayLike<number>, reml: boolean): { t: number; f: number } | null {
+    const pieces = this.tailPieces(theta, reml);
+    return pieces ? minimizeTail(pieces) : null;
+  }
+
+  /** The tail as a parameter the optimizer can profile out (optimize.ts), or null. */
+  tailProfile(reml: boolean): ProfiledParameter | null {
+    const index = this.tailIndex;
+    if (index < 0) return null;
+    return { index, minimum: (theta) => this.tailMinimum(theta, reml) };
+  }
+
+  /** The t-free blocks of tail-profile.ts for theta (its tail entry unused). */
+  tailPieces(theta: ArrayLike<number>, reml: boolean): TailPieces | null {
+    const cc = this.crossed, idx = this.tailIndex;
+    if (!cc || idx < 0) return null;
+    this.fullAt = null;
+    const { remats, QD, pp, LDD, LFD, LFF } = this;
+    for (let t = 0; t < this.k; t++) fillTerm(remats[t], theta, this.T[t]);
+    // The tail's rows unscaled (t = 1) and without the identity on their diagonal.
+    this.T[this.k - 1][0] = 1;
+    const r0 = this.dOff[this.k - 1], nt = QD - r0;
+    const ldFirst = classWeights(cc, this.T[0][0], this.wClass);
+    this.scaleScalarDense();
+    for (let r = r0; r < QD; r++) LDD[r * QD + r] = this.ADD[r * QD + r];
+    LFF.set(this.AFF);
+    downdateByClasses(cc, this.wClass, this.tD, LDD, this.AFD, LFD, LFF, this.LFDt);
+    // Eliminate the prefix: its factor, the tail's rows and the fixed rows against it.
+    const ok = r0 < 2 * BLOCK_ROWS ? cholLower(LDD, r0, 0, QD) : cholBlocked(LDD, r0, 0, QD, r0 >= THREAD_MIN ? helper() : null);
+    if (!ok) return null;
+    rdivLowerT(LDD, nt, r0, r0 * QD, QD, LDD, 0, QD);
+    subtractGram(LDD, 0, QD, r0, QD, r0, r0);
+    rdivLowerT(LFD, pp, r0, 0, QD, LDD, 0, QD);
+    const Btt = new Float64Array(nt * nt), BFt = new Float64Array(pp * nt), BFF = new Float64Array(pp * pp);
+    for (let i = 0; i < nt; i++) for (let j = 0; j <= i; j++) Btt[i * nt + j] = Btt[j * nt + i] = LDD[(r0 + i) * QD + r0 + j];
+    for (let f = 0; f < pp; f++) {
+      const rf = f * QD;
+      for (let i = 0; i < nt; i++) {
+        const ri = (r0 + i) * QD;
+        let s = LFD[rf + r0 + i];
+        for (let k = 0; k < r0; k++) s -= LFD[rf + k] * LDD[ri + k];
+        BFt[f * nt + i] = s;
+      }
+      for (let g = 0; g <= f; g++) {
+        const rg = g * QD;
+        let s = LFF[f * pp + g];
+        for (let k = 0; k < r0; k++) s -= LFD[rf + k] * LFD[rg + k];
+        BFF[f * pp + g] = s;
+      }
+    }
+    const { lam, V } = symmetricEigen(Btt, nt);
+    const C = new Float64Array(pp * nt);
+    for (let f = 0; f < pp; f++) for (let i = 0; i < nt; i++) {
+      let s = 0;
+      for (let j = 0; j < nt; j++) s += BFt[f * nt + j] * V[j * nt + i];
+      C[f * nt + i] = s;
+    }
+    const ldRest = 2 * (ldFirst + logDiagSum(LDD, r0, 0, QD));
+    return { ldRest, lam, C, BFF, pp, p: this.p, n: this.n, reml, logDetT2: this.fixedMap ? 2 * this.fixedMap.logDetT : 0 };
   }
 
   /** The objective's pieces for crossed scalar terms, the first factor class by class. */

@@ -1,50 +1,52 @@
-// The dense block's Cholesky factor by blocks of rows, cut into row tasks that two threads can
-// share (threads.ts). Row-major lower triangle, in place, as cholLower. For each block of NB
-// rows [i0, i1):
-//   1. solve: the block's first i0 columns, L10 = A10 L00^-T; rows are independent, so the rows
-//      are split between the threads;
-//   2. gram: A11 -= L10 L10' (lower triangle), again split by rows, once every row of step 1 is done;
-//   3. the NB x NB Cholesky of A11 (cholLower), on this thread: NB^3 / 6 of the n^3 / 6 work.
-// Nearly all the work is in 1 and 2. Every task is a fixed range of rows, and an entry's
-// arithmetic depends only on its range (dense.ts), so the factor is the same to the last bit
-// whether a range runs here or on the other thread: without a helper both ranges run here.
+// The dense block's Cholesky factor by blocks of rows, cut into row chunks that two threads can
+// share (threads.ts). Row-major lower triangle, in place, as cholLower. For each block of
+// BLOCK_ROWS rows [i0, i1):
+//   1. solve: the block's first i0 columns, L10 = A10 L00^-T; rows are independent;
+//   2. gram: A11 -= L10 L10' (lower triangle), once every row of step 1 is done;
+//   3. the block's own Cholesky (cholLower), on this thread: ~1% of the n^3 / 6 work.
+// Steps 1 and 2 run chunk by chunk (CHUNK_ROWS rows), each chunk taken by whichever thread is
+// free, so a thread the machine's load holds back just takes fewer. A chunk's rows are fixed and
+// an entry's arithmetic depends only on its chunk (dense.ts), so the factor is the same to the
+// last bit whichever thread ran what, and without a helper (every chunk here).
 import { cholLower, rdivLowerT, subtractGram } from "./dense";
 
-/** Rows per block: small enough that step 3 is ~1% of the work, large enough that the hand-overs (2 per block) cost nothing. */
+/** Rows per block: small enough that step 3 stays ~1% of the work, large enough that hand-overs (2 per block) cost nothing. */
 export const BLOCK_ROWS = 96;
+/** Rows per chunk (a multiple of the kernels' 4-row tiles). */
+export const CHUNK_ROWS = 8;
 
 export const SOLVE = 1;
 export const GRAM = 2;
 
-/** One row task on a: rows [ra, rb) of the block starting at row i0. */
-export function runRows(a: Float64Array, off: number, ld: number, kind: number, i0: number, ra: number, rb: number): void {
+/** Chunk c of the block [i0, i1) on a. */
+export function runChunk(a: Float64Array, off: number, ld: number, kind: number, i0: number, i1: number, c: number): void {
+  const ra = i0 + c * CHUNK_ROWS, rb = Math.min(i1, ra + CHUNK_ROWS);
   if (ra >= rb) return;
   if (kind === SOLVE) rdivLowerT(a, rb - ra, i0, off + ra * ld, ld, a, off, ld);
   else subtractGram(a, off, ld, ra, rb, i0, i0);
 }
 
-/** A second thread: runs rows [ra, rb) while `here` runs on this one; false if it could not (the caller then runs them). */
+/** Number of chunks of a block of rows [i0, i1). */
+export const chunksOf = (i0: number, i1: number): number => Math.ceil((i1 - i0) / CHUNK_ROWS);
+
+/** A second thread that shares a step's chunks with this one; false if it could not (the caller then runs them all). */
 export interface Helper {
-  share(a: Float64Array, off: number, ld: number, kind: number, i0: number, ra: number, rb: number, here: () => void): boolean;
+  share(a: Float64Array, off: number, ld: number, kind: number, i0: number, i1: number): boolean;
 }
 
 /** In-place lower Cholesky factor by blocks (see above); false if not positive definite. */
 export function cholBlocked(a: Float64Array, n: number, off = 0, ld = n, helper: Helper | null = null): boolean {
-  const both = (kind: number, i0: number, split: number, i1: number): void => {
-    const here = () => runRows(a, off, ld, kind, i0, i0, split);
-    if (!helper || !helper.share(a, off, ld, kind, i0, split, i1, here)) {
-      here();
-      runRows(a, off, ld, kind, i0, split, i1);
-    }
+  const step = (kind: number, i0: number, i1: number): void => {
+    if (helper && helper.share(a, off, ld, kind, i0, i1)) return;
+    for (let c = 0, nc = chunksOf(i0, i1); c < nc; c++) runChunk(a, off, ld, kind, i0, i1, c);
   };
   for (let i0 = 0; i0 < n; i0 += BLOCK_ROWS) {
-    const i1 = Math.min(n, i0 + BLOCK_ROWS), nb = i1 - i0;
+    const i1 = Math.min(n, i0 + BLOCK_ROWS);
     if (i0 > 0) {
-      // Halves in rows for the solve (every row costs ~i0^2 / 2), in area for the gram's triangle.
-      both(SOLVE, i0, i0 + 4 * Math.round(nb / 8), i1);
-      both(GRAM, i0, i0 + 4 * Math.round(nb / Math.SQRT2 / 4), i1);
+      step(SOLVE, i0, i1);
+      step(GRAM, i0, i1);
     }
-    if (!cholLower(a, nb, off + i0 * ld + i0, ld)) return false;
+    if (!cholLower(a, i1 - i0, off + i0 * ld + i0, ld)) return false;
   }
   return true;
 }

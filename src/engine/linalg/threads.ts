@@ -1,19 +1,25 @@
 // A second thread for the dense Cholesky (chol-blocked.ts), where the runtime has one to give:
 // Node with worker_threads and shared WebAssembly memory. One worker per process, started on
-// first use and unref'd (it never keeps a command alive); it waits on a shared control block
-// (Atomics) and runs row tasks on the arena that holds the matrix (simd.ts's shared arena), with
-// its own kernel scratch. Anywhere else (a browser or Excel's Web Worker, a bundle, no shared
-// memory, one core, LMM_THREADS=0) helper() returns null and the factor runs on this thread
-// alone, with the same row tasks and so the same numbers.
+// first use and unref'd (it never keeps a command alive). For each step the main thread posts
+// the step on a shared control block and wakes the worker; both then take chunks from a shared
+// counter until none are left, and the main thread waits only for a chunk the worker still has
+// in hand. The counter carries the step's sequence number, so a worker that wakes late can never
+// take a chunk of a later step. Anywhere else (a browser or Excel's Web Worker, a bundle, no
+// shared memory, one core, LMM_THREADS=0) helper() returns null and every chunk runs on this
+// thread: the same chunks, so the same numbers.
 import { sharedArenaOf } from "./simd";
-import type { Helper } from "./chol-blocked";
+import { Helper, chunksOf, runChunk } from "./chol-blocked";
 
-/** Control block (Int32): the task's sequence number, then its fields, then the worker's answer. */
-export const C_SEQ = 0, C_DONE = 1, C_KIND = 2, C_I0 = 3, C_RA = 4, C_RB = 5, C_OFF = 6, C_LD = 7, C_BYTE = 8, C_LEN = 9, C_MEM = 10, C_STATUS = 11, C_OUT = 12;
+/** Control block (Int32): the step's sequence number and fields, the chunk counter, the worker's count and answer. */
+export const C_SEQ = 0, C_KIND = 1, C_I0 = 2, C_I1 = 3, C_OFF = 4, C_LD = 5, C_BYTE = 6, C_LEN = 7, C_MEM = 8, C_OUT = 9;
+export const C_NEXT = 10, C_WDONE = 11, C_FAIL = 12;
 export const CONTROL_INTS = 16;
-/** C_KIND value that ends the worker. */
-export const STOP = -1;
-/** How long to wait for the worker before taking its rows back (it only ever takes milliseconds). */
+/** C_FAIL values: the worker could not start a step (took no chunk), or failed inside one. */
+export const FAIL_START = 1, FAIL_IN_CHUNK = 2;
+/** The chunk counter: step sequence (low 16 bits) above, chunk index below. */
+export const SEQ_SHIFT = 16;
+export const SEQ_MASK = 0xffff;
+/** How long to wait for a chunk the worker has in hand (it takes milliseconds) before giving up on threads. */
 const WAIT_MS = 20000;
 
 interface NodeWorker {
@@ -46,6 +52,16 @@ function threadsWanted(): boolean {
   return !(env && env.LMM_THREADS === "0");
 }
 
+/** Take the next chunk of step `seq` from the counter, or -1 when none is left (or the step is over). */
+export function takeChunk(ctl: Int32Array, seq: number, count: number): number {
+  for (;;) {
+    const v = Atomics.load(ctl, C_NEXT);
+    const idx = v & ((1 << SEQ_SHIFT) - 1);
+    if (v >>> SEQ_SHIFT !== (seq & SEQ_MASK) || idx >= count) return -1;
+    if (Atomics.compareExchange(ctl, C_NEXT, v, v + 1) === v) return idx;
+  }
+}
+
 class WorkerHelper implements Helper {
   private seq = 0;
   private memId = 0;
@@ -54,45 +70,51 @@ class WorkerHelper implements Helper {
 
   constructor(private readonly ctl: Int32Array, private readonly port: NodePort) {}
 
-  share(a: Float64Array, off: number, ld: number, kind: number, i0: number, ra: number, rb: number, here: () => void): boolean {
+  share(a: Float64Array, off: number, ld: number, kind: number, i0: number, i1: number): boolean {
     const arenaOf = sharedArenaOf(a);
-    if (this.broken || !arenaOf || ra >= rb) return false;
+    if (this.broken || !arenaOf) return false;
     const ctl = this.ctl;
     if (arenaOf.mem !== this.lastMem) {
-      // The worker keeps one memory at a time: a new arena is sent before its first task.
+      // The worker keeps one memory at a time: a new arena is sent before its first step.
       this.lastMem = arenaOf.mem;
       this.memId++;
       this.port.postMessage({ id: this.memId, mem: arenaOf.mem });
     }
+    const seq = (this.seq = (this.seq + 1) & SEQ_MASK);
     ctl[C_KIND] = kind;
     ctl[C_I0] = i0;
-    ctl[C_RA] = ra;
-    ctl[C_RB] = rb;
+    ctl[C_I1] = i1;
     ctl[C_OFF] = off;
     ctl[C_LD] = ld;
     ctl[C_BYTE] = a.byteOffset;
     ctl[C_LEN] = a.length;
     ctl[C_MEM] = this.memId;
     ctl[C_OUT] = arenaOf.workerOut;
-    const seq = ++this.seq;
+    Atomics.store(ctl, C_WDONE, 0);
+    // Publishing the counter with the new sequence opens the step's chunks.
+    Atomics.store(ctl, C_NEXT, seq << SEQ_SHIFT);
     Atomics.store(ctl, C_SEQ, seq);
     Atomics.notify(ctl, C_SEQ);
-    here();
-    // Spin briefly (the halves are balanced), then sleep until the worker says it is done.
+    const count = chunksOf(i0, i1);
+    let mine = 0;
+    for (let c; (c = takeChunk(ctl, seq, count)) >= 0; mine++) runChunk(a, off, ld, kind, i0, i1, c);
+    // Every chunk is taken: wait for those the worker has in hand.
     const t0 = Date.now();
-    for (let spins = 0; Atomics.load(ctl, C_DONE) !== seq; spins++) {
-      if (spins < 2000) continue;
-      Atomics.wait(ctl, C_DONE, Atomics.load(ctl, C_DONE), 50);
-      if (Atomics.load(ctl, C_DONE) !== seq && Date.now() - t0 > WAIT_MS) {
+    for (let spins = 0; mine + Atomics.load(ctl, C_WDONE) < count; spins++) {
+      if (Atomics.load(ctl, C_FAIL) === FAIL_IN_CHUNK) {
+        // Rows it had half done cannot be redone from where they are (never seen: no chunk allocates or throws).
         this.broken = true;
-        return false;
+        throw new Error("the dense Cholesky's helper thread failed");
+      }
+      if (spins < 1000) continue;
+      Atomics.wait(ctl, C_WDONE, Atomics.load(ctl, C_WDONE), 20);
+      if (Date.now() - t0 > WAIT_MS) {
+        this.broken = true;
+        throw new Error("the dense Cholesky's helper thread stopped answering");
       }
     }
-    if (Atomics.load(ctl, C_STATUS) !== 0) {
-      // The worker could not run it (no kernel for this memory, or an error): never again.
-      this.broken = true;
-      return false;
-    }
+    // A worker that could not take part (no kernel for this memory) took no chunk: go on without it.
+    if (Atomics.load(ctl, C_FAIL) !== 0) this.broken = true;
     return true;
   }
 }

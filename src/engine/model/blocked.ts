@@ -117,6 +117,8 @@ export class BlockedModel {
   readonly LDD: Float64Array;
   readonly LFD: Float64Array;
   readonly LFF: Float64Array;
+  /** L_FD and zero rows after it (a whole number of 4-row tiles, for the solve in finish). */
+  private readonly LFDx: Float64Array;
   /** L_FD transposed, scratch for its update in denseBlocks. */
   private readonly LFDt: Float64Array;
 
@@ -241,7 +243,10 @@ export class BlockedModel {
     this.ADD = new Float64Array(QD * QD);
     // L_DD and L_FD where the SIMD kernel can read them (their solves are the O(QD^3) part).
     // In a shared memory where there is one, for the second thread of chol-blocked.ts.
-    [this.LDD, this.LFD] = arena([QD * QD, pp * QD], QD >= THREAD_MIN);
+    // L_FD gets zero rows up to a multiple of 4, so that its solve runs in the 4-row tiles too.
+    const ppTiles = Math.ceil(pp / 4) * 4;
+    [this.LDD, this.LFDx] = arena([QD * QD, ppTiles * QD], QD >= THREAD_MIN);
+    this.LFD = this.LFDx.subarray(0, pp * QD);
     this.AFD = new Float64Array(pp * QD);
     this.LFDt = new Float64Array(pp * QD);
     this.AFF = new Float64Array(pp * pp);
@@ -537,7 +542,7 @@ export class BlockedModel {
     if (QD > 0) {
       if (!this.denseCholesky()) return false;
       ld += logDiagSum(this.LDD, QD);
-      rdivLowerT(this.LFD, pp, QD, 0, QD, this.LDD, 0, QD);
+      rdivLowerT(this.LFDx, this.LFDx.length / QD, QD, 0, QD, this.LDD, 0, QD);
       const LFD = this.LFD;
       for (let f = 0; f < pp; f++) {
         for (let g = 0; g <= f; g++) {
@@ -617,7 +622,7 @@ export class BlockedModel {
     if (!ok) return null;
     rdivLowerT(LDD, nt, r0, r0 * QD, QD, LDD, 0, QD);
     subtractGram(LDD, 0, QD, r0, QD, r0, r0);
-    rdivLowerT(LFD, pp, r0, 0, QD, LDD, 0, QD);
+    rdivLowerT(this.LFDx, this.LFDx.length / QD, r0, 0, QD, LDD, 0, QD);
     const Btt = new Float64Array(nt * nt), BFt = new Float64Array(pp * nt), BFF = new Float64Array(pp * pp);
     for (let i = 0; i < nt; i++) for (let j = 0; j <= i; j++) Btt[i * nt + j] = Btt[j * nt + i] = LDD[(r0 + i) * QD + r0 + j];
     for (let f = 0; f < pp; f++) {

@@ -21,7 +21,7 @@ import { TailPieces, minimizeTail, symmetricEigen } from "./tail-profile";
 import type { ProfiledParameter } from "./optimize";
 import { LevelClasses, downdateByClass, levelClasses } from "./level-classes";
 import { accumulateOneTerm } from "./one-term";
-import { CrossedClasses, classWeights, crossedClasses, downdateByClasses } from "./crossed-classes";
+import { CrossedClasses, classWeights, crossedClasses, denseByClasses, fixedByClasses } from "./crossed-classes";
 import { addGram } from "../linalg/gram";
 import type { FixedMap } from "./fixed-basis";
 
@@ -456,7 +456,7 @@ export class BlockedModel {
       }
     }
     if (m === 1 && remats[0].q === 1 && this.scalarD) {
-      this.crossed = crossedClasses(this.Ajj[0], this.AFj[0], this.ADj[0], remats[0].ell, pp, QD, this.dPat[0], this.dByRow[0]);
+      this.crossed = crossedClasses(this.Ajj[0], this.AFj[0], this.ADj[0], this.ADD, remats[0].ell, pp, QD, this.dPat[0], this.dByRow[0]);
       if (this.crossed && this.wClass.length < this.crossed.count) this.wClass = new Float64Array(this.crossed.count);
     }
   }
@@ -613,10 +613,10 @@ export class BlockedModel {
     this.T[this.k - 1][0] = 1;
     const r0 = this.dOff[this.k - 1], nt = QD - r0;
     const ldFirst = classWeights(cc, this.T[0][0], this.wClass);
-    this.scaleScalarDense();
-    for (let r = r0; r < QD; r++) LDD[r * QD + r] = this.ADD[r * QD + r];
+    this.templateValues();
+    denseByClasses(cc, this.wClass, this.tD, LDD, r0);
     LFF.set(this.AFF);
-    downdateByClasses(cc, this.wClass, this.tD, LDD, this.AFD, LFD, LFF, this.LFDt);
+    fixedByClasses(cc, this.wClass, this.tD, this.AFD, LFD, LFF, this.LFDt);
     // Eliminate the prefix: its factor, the tail's rows and the fixed rows against it.
     const ok = r0 < 2 * BLOCK_ROWS ? cholLower(LDD, r0, 0, QD) : cholBlocked(LDD, r0, 0, QD, r0 >= THREAD_MIN ? helper() : null);
     if (!ok) return null;
@@ -656,9 +656,10 @@ export class BlockedModel {
     const { remats } = this;
     for (let t = 0; t < this.k; t++) fillTerm(remats[t], theta, this.T[t]);
     const ld = classWeights(cc, this.T[0][0], this.wClass);
-    this.scaleScalarDense();
+    this.templateValues();
+    denseByClasses(cc, this.wClass, this.tD, this.LDD);
     this.LFF.set(this.AFF);
-    downdateByClasses(cc, this.wClass, this.tD, this.LDD, this.AFD, this.LFD, this.LFF, this.LFDt);
+    fixedByClasses(cc, this.wClass, this.tD, this.AFD, this.LFD, this.LFF, this.LFDt);
     return this.finish(ld);
   }
 
@@ -1017,12 +1018,18 @@ export class BlockedModel {
    */
   private scaleScalarDense(): void {
     const { QD, ADD, LDD } = this, tv = this.tD;
-    for (let r = 0; r < QD; r++) tv[r] = this.T[this.dTerm[r]][0];
+    this.templateValues();
     for (let r = 0; r < QD; r++) {
       const ro = r * QD, tr = tv[r];
       for (let c = 0; c < r; c++) LDD[ro + c] = tr * tv[c] * ADD[ro + c];
       LDD[ro + r] = tr * tr * ADD[ro + r] + 1;
     }
+  }
+
+  /** Each scalar dense row's template value, into tD. */
+  private templateValues(): void {
+    const tv = this.tD;
+    for (let r = 0; r < this.QD; r++) tv[r] = this.T[this.dTerm[r]][0];
   }
 
   /** M (rows x QD) <- M Λ_D: each q_t-column block times its template. */

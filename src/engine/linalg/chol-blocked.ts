@@ -36,17 +36,19 @@ export interface Helper {
 
 /** In-place lower Cholesky factor by blocks (see above); false if not positive definite. */
 export function cholBlocked(a: Float64Array, n: number, off = 0, ld = n, helper: Helper | null = null): boolean {
-  const step = (kind: number, i0: number, i1: number): void => {
-    if (helper && helper.share(a, off, ld, kind, i0, i1)) return;
-    for (let c = 0, nc = chunksOf(i0, i1); c < nc; c++) runChunk(a, off, ld, kind, i0, i1, c);
-  };
   for (let i0 = 0; i0 < n; i0 += BLOCK_ROWS) {
     const i1 = Math.min(n, i0 + BLOCK_ROWS);
     if (i0 > 0) {
-      step(SOLVE, i0, i1);
-      step(GRAM, i0, i1);
+      step(a, off, ld, SOLVE, i0, i1, helper);
+      step(a, off, ld, GRAM, i0, i1, helper);
     }
     if (!cholLower(a, i1 - i0, off + i0 * ld + i0, ld)) return false;
   }
   return true;
+}
+
+/** One step's chunks: shared with the helper, or all here. */
+function step(a: Float64Array, off: number, ld: number, kind: number, i0: number, i1: number, helper: Helper | null): void {
+  if (helper && helper.share(a, off, ld, kind, i0, i1)) return;
+  for (let c = 0, nc = chunksOf(i0, i1); c < nc; c++) runChunk(a, off, ld, kind, i0, i1, c);
 }

@@ -17,7 +17,7 @@ import { DataError } from "../errors";
 import { arena } from "../linalg/simd";
 import { BLOCK_ROWS, cholBlocked } from "../linalg/chol-blocked";
 import { helper } from "../linalg/threads";
-import { TailPieces, minimizeTail, symmetricEigen } from "./tail-profile";
+import { TailPieces, TailWork, minimizeTail, symmetricEigen } from "./tail-profile";
 import type { ProfiledParameter } from "./optimize";
 import { LevelClasses, downdateByClass, levelClasses } from "./level-classes";
 import { accumulateOneTerm } from "./one-term";
@@ -144,6 +144,8 @@ export class BlockedModel {
   private classes: LevelClasses | null = null;
   /** Crossed scalar terms: the first factor's levels grouped by Z_c'Z_c (crossed-classes.ts). */
   private crossed: CrossedClasses | null = null;
+  /** Buffers of the tail profile (tailPieces), made on first use. */
+  private tailWork: TailWork | null = null;
   /** theta of the last successful factor() while A and L are unchanged since; else null. */
   private fullAt: Float64Array | null = null;
   private wClass = new Float64Array(0);
@@ -592,7 +594,7 @@ export class BlockedModel {
    */
   tailMinimum(theta: ArrayLike<number>, reml: boolean): { t: number; f: number } | null {
     const pieces = this.tailPieces(theta, reml);
-    return pieces ? minimizeTail(pieces) : null;
+    return pieces ? minimizeTail(pieces, this.tailWork!.S) : null;
   }
 
   /** The tail as a parameter the optimizer can profile out (optimize.ts), or null. */
@@ -623,7 +625,8 @@ export class BlockedModel {
     rdivLowerT(LDD, nt, r0, r0 * QD, QD, LDD, 0, QD);
     subtractGram(LDD, 0, QD, r0, QD, r0, r0);
     rdivLowerT(this.LFDx, this.LFDx.length / QD, r0, 0, QD, LDD, 0, QD);
-    const Btt = new Float64Array(nt * nt), BFt = new Float64Array(pp * nt), BFF = new Float64Array(pp * pp);
+    const work = (this.tailWork ??= new TailWork(nt, pp, this.p, this.n));
+    const { Btt, BFt, V, pieces } = work, { lam, C, BFF } = pieces;
     for (let i = 0; i < nt; i++) for (let j = 0; j <= i; j++) Btt[i * nt + j] = Btt[j * nt + i] = LDD[(r0 + i) * QD + r0 + j];
     for (let f = 0; f < pp; f++) {
       const rf = f * QD;
@@ -640,15 +643,16 @@ export class BlockedModel {
         BFF[f * pp + g] = s;
       }
     }
-    const { lam, V } = symmetricEigen(Btt, nt);
-    const C = new Float64Array(pp * nt);
+    symmetricEigen(Btt, nt, lam, V);
     for (let f = 0; f < pp; f++) for (let i = 0; i < nt; i++) {
       let s = 0;
       for (let j = 0; j < nt; j++) s += BFt[f * nt + j] * V[j * nt + i];
       C[f * nt + i] = s;
     }
-    const ldRest = 2 * (ldFirst + logDiagSum(LDD, r0, 0, QD));
-    return { ldRest, lam, C, BFF, pp, p: this.p, n: this.n, reml, logDetT2: this.fixedMap ? 2 * this.fixedMap.logDetT : 0 };
+    pieces.ldRest = 2 * (ldFirst + logDiagSum(LDD, r0, 0, QD));
+    pieces.reml = reml;
+    pieces.logDetT2 = this.fixedMap ? 2 * this.fixedMap.logDetT : 0;
+    return pieces;
   }
 
   /** The objective's pieces for crossed scalar terms, the first factor class by class. */

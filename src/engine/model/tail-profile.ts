@@ -75,8 +75,7 @@ const T_MAX = 1e4;
  * The minimum over t >= 0 of the tail objective: t = 0 and a log-spaced scan, then golden
  * section between the best point's neighbours down to a relative width of 1e-12.
  */
-export function minimizeTail(P: TailPieces): { t: number; f: number } {
-  const S = new Float64Array(P.pp * P.pp);
+export function minimizeTail(P: TailPieces, S: Float64Array = new Float64Array(P.pp * P.pp)): { t: number; f: number } {
   const f = (t: number) => tailObjective(P, t, S);
   let bestT = 0, bestF = f(0), bestK = -1;
   const step = Math.log(T_MAX / T_MIN) / (SCAN - 1);
@@ -113,10 +112,12 @@ export function minimizeTail(P: TailPieces): { t: number; f: number } {
   return ft < bestF ? { t, f: ft } : { t: bestT, f: bestF };
 }
 
-/** Eigenvalues and vectors (columns of V) of a symmetric n x n (full storage), cyclic Jacobi. */
-export function symmetricEigen(S: Float64Array, n: number): { lam: Float64Array; V: Float64Array } {
-  const a = Float64Array.from(S);
-  const v = new Float64Array(n * n);
+/**
+ * Eigenvalues (into lam) and vectors (columns of v) of a symmetric n x n held in a (full
+ * storage, overwritten), by cyclic Jacobi.
+ */
+export function symmetricEigen(a: Float64Array, n: number, lam: Float64Array, v: Float64Array): void {
+  v.fill(0);
   for (let i = 0; i < n; i++) v[i * n + i] = 1;
   for (let sweep = 0; sweep < 60; sweep++) {
     let off = 0, diag = 0;
@@ -150,7 +151,22 @@ export function symmetricEigen(S: Float64Array, n: number): { lam: Float64Array;
       }
     }
   }
-  const lam = new Float64Array(n);
   for (let i = 0; i < n; i++) lam[i] = a[i * n + i];
-  return { lam, V: v };
+}
+
+/** The buffers of one tail profile (allocated once per model). */
+export class TailWork {
+  readonly Btt: Float64Array;
+  readonly BFt: Float64Array;
+  readonly V: Float64Array;
+  readonly S: Float64Array;
+  readonly pieces: TailPieces;
+
+  constructor(nt: number, pp: number, p: number, n: number) {
+    this.Btt = new Float64Array(nt * nt);
+    this.BFt = new Float64Array(pp * nt);
+    this.V = new Float64Array(nt * nt);
+    this.S = new Float64Array(pp * pp);
+    this.pieces = { ldRest: 0, lam: new Float64Array(nt), C: new Float64Array(pp * nt), BFF: new Float64Array(pp * pp), pp, p, n, reml: true, logDetT2: 0 };
+  }
 }

@@ -219,7 +219,7 @@ function searchProfiled(pr: ProfiledParameter, start: Float64Array, lower: Float
   // levels, along which the objective is flat) is profiled out, and the others start closer, as
   // measured on InstEval (from the moment start: 24 evaluations at rhobeg 0.1, 19 at 0.05).
   const rhobeg = 0.5 * (opts.rhobeg ?? 0.25);
-  const r = bobyqa(g, keep.map((i) => start[i]), { ...opts, rhobeg, rhoend: Math.min(opts.rhoend ?? 1e-7, rhobeg), lower: keep.map((i) => lower[i]) });
+  const r = bobyqa(g, keep.map((i) => start[i]), { ...opts, rhobeg, rhoend: Math.min(opts.rhoend ?? 1e-7, rhobeg), lower: keep.map((i) => lower[i]), flatStop: true });
   const x = Float64Array.from(start);
   keep.forEach((i, k) => (x[i] = r.x[k]));
   x[pr.index] = bestT;

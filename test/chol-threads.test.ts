@@ -12,6 +12,9 @@ import { BLOCK_ROWS, cholBlocked } from "../src/engine/linalg/chol-blocked";
 import { helper } from "../src/engine/linalg/threads";
 import { Rng } from "../src/engine/inference/rng";
 
+// The helper whatever the machine's load (threads.ts otherwise leaves it out on a busy machine).
+if (process.env.LMM_THREADS === undefined) process.env.LMM_THREADS = "1";
+
 /** A random symmetric positive definite n x n (lower triangle), well conditioned. */
 function spd(n: number, seed: number): Float64Array {
   const rng = new Rng(seed);
@@ -41,7 +44,7 @@ for (const n of [2 * BLOCK_ROWS + 37, 3 * BLOCK_ROWS, 517]) {
     const serial = Float64Array.from(a);
     const h = helper();
     // Node from 20.16 has what threads.ts needs (getBuiltinModule, shared memory, workers).
-    if (typeof (process as { getBuiltinModule?: unknown }).getBuiltinModule === "function" && !process.env.LMM_THREADS) assert.ok(h, "a helper thread");
+    if (typeof (process as { getBuiltinModule?: unknown }).getBuiltinModule === "function" && process.env.LMM_THREADS === "1") assert.ok(h, "a helper thread");
     a.set(src);
     assert.ok(cholBlocked(a, n, 0, n, h));
     for (let i = 0; i < n * n; i++) if (a[i] !== serial[i]) assert.fail(`entry ${i}: ${a[i]} with the helper, ${serial[i]} without`);
@@ -88,6 +91,33 @@ test("the helper thread never keeps the process alive, and LMM_THREADS=0 means n
   const r = spawnSync(process.execPath, ["-e", code], { encoding: "utf8", timeout: 20000 });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^(helper|none) true/);
+  const r1 = spawnSync(process.execPath, ["-e", code], { encoding: "utf8", timeout: 20000, env: { ...process.env, LMM_THREADS: "1" } });
+  assert.equal(r1.status, 0, r1.stderr);
+  if (typeof (process as { getBuiltinModule?: unknown }).getBuiltinModule === "function") assert.equal(r1.stdout.trim(), "helper true");
   const off = spawnSync(process.execPath, ["-e", code], { encoding: "utf8", timeout: 20000, env: { ...process.env, LMM_THREADS: "0" } });
   assert.equal(off.stdout.trim(), "none true");
+});
+
+test("a crossed model's objective and estimates are the same to the last bit with and without the helper thread", () => {
+  const engine = path.join(__dirname, "..", "src", "engine");
+  const code = [
+    `const { tableFromRows } = require(${JSON.stringify(path.join(engine, "index.js"))});`,
+    `const { prepareFit, fitPrepared } = require(${JSON.stringify(path.join(engine, "model", "prepared.js"))});`,
+    "let seed = 7; const u = () => (seed = (seed * 16807) % 2147483647) / 2147483647;",
+    "const nd = 420, ud = Array.from({ length: nd }, () => u() - 0.5), rows = [['y', 's', 'd', 'g']];",
+    "for (let i = 0; i < 900; i++) { const us = u() - 0.5, k = 3 + Math.floor(u() * 5);",
+    "  for (let j = 0; j < k; j++) { const d = Math.floor(u() * nd); rows.push([String(us + ud[d] + 0.3 * (d % 9) / 9 + u()), 's' + i, 'd' + d, 'g' + (d % 9)]); } }",
+    "const prep = prepareFit(tableFromRows(rows), 'y ~ 1 + (1|s) + (1|d) + (1|g)');",
+    "const vals = [[0.5, 0.7, 0.2], [1, 1, 1], [0.1, 2, 0.05]].map((th) => prep.model.evaluate(th, true));",
+    "const fit = fitPrepared(prep, 'REML');",
+    "console.log(JSON.stringify({ QD: prep.model.QD, vals, theta: Array.from(fit.theta), obj: fit.objective }));",
+  ].join("\n");
+  const run = (threads: string) => {
+    const r = spawnSync(process.execPath, ["-e", code], { encoding: "utf8", timeout: 120000, env: { ...process.env, LMM_THREADS: threads } });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout.trim().split("\n").pop()!) as { QD: number; vals: number[]; theta: number[]; obj: number };
+  };
+  const one = run("0"), two = run("1");
+  assert.ok(one.QD >= 384, `a dense block of ${one.QD} rows, large enough for the helper`);
+  assert.deepEqual(two, one);
 });

@@ -6,7 +6,7 @@
 // in hand. The counter carries the step's sequence number, so a worker that wakes late can never
 // take a chunk of a later step. Anywhere else (a browser or Excel's Web Worker, a bundle, no
 // shared memory, one core, LMM_THREADS=0) helper() returns null and every chunk runs on this
-// thread: the same chunks, so the same numbers.
+// thread: the same chunks, so the same numbers. So does a busy machine (coreFree).
 import { sharedArenaOf } from "./simd";
 import { Helper, chunksOf, runChunk } from "./chol-blocked";
 
@@ -47,9 +47,13 @@ function builtin<T>(name: string): T | undefined {
   }
 }
 
+/** LMM_THREADS=0: never a second thread; =1: one whatever the machine's load (tests, benchmarks). */
+function threadsSetting(): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.LMM_THREADS;
+}
+
 function threadsWanted(): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  return !(env && env.LMM_THREADS === "0");
+  return threadsSetting() !== "0";
 }
 
 /** Take the next chunk of step `seq` from the counter, or -1 when none is left (or the step is over). */
@@ -120,18 +124,38 @@ class WorkerHelper implements Helper {
 }
 
 let team: WorkerHelper | null | undefined;
+/** The machine's load and core count, when known (Node). */
+let loadAvg: (() => number[]) | null = null;
+let coreCount = 1;
 
-/** The helper thread, started on first call; null where there is none (see above). */
+/**
+ * Whether a second core is likely free: the run queue's average (which counts this thread)
+ * leaves room for one more. On a busy machine the worker gets descheduled holding a chunk and
+ * the main thread waits for it at every step (measured: slower than one thread), so the
+ * factor then runs here alone. Results are the same either way (chol-blocked.ts).
+ */
+function coreFree(): boolean {
+  if (!loadAvg || threadsSetting() === "1") return true;
+  try {
+    return loadAvg()[0] <= coreCount - 0.5;
+  } catch {
+    return true;
+  }
+}
+
+/** The helper thread, started on first call; null where there is none (see above) or the machine is busy. */
 export function helper(): Helper | null {
-  if (team !== undefined) return team && !team.broken ? team : null;
+  if (team !== undefined) return team && !team.broken && coreFree() ? team : null;
   team = null;
   if (!threadsWanted() || typeof SharedArrayBuffer !== "function" || typeof Atomics !== "object") return null;
   const wt = builtin<WorkerThreads>("node:worker_threads");
-  const os = builtin<{ availableParallelism?: () => number; cpus: () => unknown[] }>("node:os");
+  const os = builtin<{ availableParallelism?: () => number; cpus: () => unknown[]; loadavg?: () => number[] }>("node:os");
   const path = builtin<{ join: (...p: string[]) => string }>("node:path");
   if (!wt || !os || !path || !wt.isMainThread) return null;
   const cores = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
   if (cores < 2) return null;
+  coreCount = cores;
+  loadAvg = typeof os.loadavg === "function" ? os.loadavg : null;
   try {
     const ctl = new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
     const { port1, port2 } = new wt.MessageChannel();
@@ -145,5 +169,5 @@ export function helper(): Helper | null {
   } catch {
     team = null;
   }
-  return team;
+  return team && coreFree() ? team : null;
 }

@@ -129,15 +129,17 @@ let loadAvg: (() => number[]) | null = null;
 let coreCount = 1;
 
 /**
- * Whether a second core is likely free: the run queue's average (which counts this thread)
- * leaves room for one more. On a busy machine the worker gets descheduled holding a chunk and
- * the main thread waits for it at every step (measured: slower than one thread), so the
- * factor then runs here alone. Results are the same either way (chol-blocked.ts).
+ * Whether a second core is likely to be had: the run queue's 1-minute average (which counts
+ * this thread) at most one above the cores. On a machine busier than that the worker gets
+ * descheduled holding a chunk and the main thread waits for it at every step, so the factor
+ * then runs here alone. Measured on InstEval, 2 cores: at load ~2.2 two threads 1.28 s against
+ * 1.46 s for one; at load ~6 two threads no faster or slower. Results are the same either way
+ * (chol-blocked.ts).
  */
 function coreFree(): boolean {
   if (!loadAvg || threadsSetting() === "1") return true;
   try {
-    return loadAvg()[0] <= coreCount - 0.5;
+    return loadAvg()[0] <= coreCount + 0.5;
   } catch {
     return true;
   }

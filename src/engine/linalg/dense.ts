@@ -301,3 +301,57 @@ export function cholCopy(a: ArrayLike<number>, n: number): Float64Array | null {
   }
   return l;
 }
+
+/**
+ * a[r][c] -= sum_{k < kEnd} a[r][k] a[c][k] for rows ra <= r < rb and columns c0 <= c <= r: the
+ * update of a diagonal block of the blocked Cholesky (chol-blocked.ts) from the columns left of
+ * it, four rows by two columns at a time like rows4. Rows c0..rb-1 must have their first kEnd
+ * columns done. The arithmetic of an entry depends only on whether its row is in a group of four
+ * counted from ra, so the same row ranges give the same numbers on any thread.
+ */
+export function subtractGram(a: Float64Array, off: number, ld: number, ra: number, rb: number, c0: number, kEnd: number): void {
+  const kern = kEnd >= 32 ? kernelFor(a) : null;
+  const even = kern ? kEnd & ~1 : 0;
+  const ab = a.byteOffset;
+  let r = ra;
+  for (; r + 3 < rb; r += 4) {
+    const p0 = off + r * ld, p1 = p0 + ld, p2 = p1 + ld, p3 = p2 + ld;
+    for (let c = c0; c <= r + 3; c += 2) {
+      const q0 = off + c * ld, q1 = c + 1 <= r + 3 ? q0 + ld : q0;
+      let s00: number, s01: number, s10: number, s11: number, s20: number, s21: number, s30: number, s31: number;
+      if (kern) {
+        kern.tile(ab + p0 * 8, ab + p1 * 8, ab + p2 * 8, ab + p3 * 8, ab + q0 * 8, ab + q1 * 8, even * 8, kern.outByte);
+        const o = kern.out;
+        s00 = o[0]; s01 = o[1]; s10 = o[2]; s11 = o[3]; s20 = o[4]; s21 = o[5]; s30 = o[6]; s31 = o[7];
+      } else {
+        s00 = s01 = s10 = s11 = s20 = s21 = s30 = s31 = 0;
+      }
+      for (let k = even; k < kEnd; k++) {
+        const v0 = a[q0 + k], v1 = a[q1 + k];
+        const x0 = a[p0 + k], x1 = a[p1 + k], x2 = a[p2 + k], x3 = a[p3 + k];
+        s00 += x0 * v0; s01 += x0 * v1;
+        s10 += x1 * v0; s11 += x1 * v1;
+        s20 += x2 * v0; s21 += x2 * v1;
+        s30 += x3 * v0; s31 += x3 * v1;
+      }
+      const two = q1 !== q0;
+      if (c <= r) a[p0 + c] -= s00;
+      if (two && c + 1 <= r) a[p0 + c + 1] -= s01;
+      if (c <= r + 1) a[p1 + c] -= s10;
+      if (two && c + 1 <= r + 1) a[p1 + c + 1] -= s11;
+      if (c <= r + 2) a[p2 + c] -= s20;
+      if (two && c + 1 <= r + 2) a[p2 + c + 1] -= s21;
+      a[p3 + c] -= s30;
+      if (two) a[p3 + c + 1] -= s31;
+    }
+  }
+  for (; r < rb; r++) {
+    const pr = off + r * ld;
+    for (let c = c0; c <= r; c++) {
+      const qc = off + c * ld;
+      let s = 0;
+      for (let k = 0; k < kEnd; k++) s += a[pr + k] * a[qc + k];
+      a[pr + c] -= s;
+    }
+  }
+}

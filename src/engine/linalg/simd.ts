@@ -74,9 +74,14 @@ function tileBody(): number[] {
   return [...u32(code.length), ...code];
 }
 
-function moduleBytes(): ArrayBuffer {
+/** Largest memory a module may import, in 64 KiB pages (all of wasm32's 4 GiB). */
+const MAX_PAGES = 65536;
+
+/** `shared`: the module imports a shared memory (one that worker threads also see, threads.ts). */
+function moduleBytes(shared: boolean): ArrayBuffer {
   const type = section(1, vec([[0x60, ...vec(Array.from({ length: 8 }, () => [I32])), ...vec([])]]));
-  const imports = section(2, vec([[...name("env"), ...name("mem"), 0x02, 0x00, ...u32(1)]]));
+  const limits = shared ? [0x03, ...u32(1), ...u32(MAX_PAGES)] : [0x00, ...u32(1)];
+  const imports = section(2, vec([[...name("env"), ...name("mem"), 0x02, ...limits]]));
   const funcs = section(3, vec([u32(0)]));
   const exports = section(7, vec([[...name("tile42"), 0x00, ...u32(0)]]));
   const code = section(10, vec([tileBody()]));
@@ -92,20 +97,23 @@ export interface Kernel {
   outByte: number;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
-function module(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
-  compiled = null;
+const compiled: (WebAssembly.Module | null | undefined)[] = [undefined, undefined];
+function module(shared: boolean): WebAssembly.Module | null {
+  const i = shared ? 1 : 0;
+  if (compiled[i] !== undefined) return compiled[i]!;
+  compiled[i] = null;
   try {
-    const bytes = moduleBytes();
-    if (typeof WebAssembly === "object" && WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
+    const bytes = moduleBytes(shared);
+    if (typeof WebAssembly === "object" && WebAssembly.validate(bytes)) compiled[i] = new WebAssembly.Module(bytes);
   } catch {
-    compiled = null;
+    compiled[i] = null;
   }
-  return compiled;
+  return compiled[i]!;
 }
 
 const kernels = new WeakMap<ArrayBufferLike, Kernel>();
+/** Shared arenas: their memory and where a second thread's kernel writes its sums. */
+const sharedArenas = new WeakMap<ArrayBufferLike, { mem: WebAssembly.Memory; workerOut: number }>();
 
 /** Set LMM_NO_SIMD=1 (Node) to force the pure-JS kernels, e.g. to compare them. */
 function disabled(): boolean {
@@ -113,20 +121,33 @@ function disabled(): boolean {
   return !!env && !!env.LMM_NO_SIMD;
 }
 
+function bind(mod: WebAssembly.Module, mem: WebAssembly.Memory, outByte: number): Kernel {
+  const inst = new WebAssembly.Instance(mod, { env: { mem } });
+  return { tile: inst.exports.tile42 as Tile, out: new Float64Array(mem.buffer, outByte, 8), outByte };
+}
+
 /**
  * Float64Arrays of the given lengths, all in one WebAssembly memory when SIMD is available (so
  * the kernel can read them), else ordinary arrays. Allocated once per model, never grown.
+ * `shared`: in a shared memory where the runtime has one (Node), so that a worker thread can
+ * work on the same arrays (threads.ts); it then also holds a second thread's scratch.
  */
-export function arena(lengths: number[]): Float64Array[] {
-  const mod = disabled() ? null : module();
+export function arena(lengths: number[], shared = false): Float64Array[] {
+  const canShare = shared && typeof SharedArrayBuffer === "function";
+  const mod = disabled() ? null : module(canShare);
   let total = 0;
   for (const len of lengths) total += Math.ceil(len / 2) * 2;
   if (!mod || total < 4096) return lengths.map((len) => new Float64Array(len));
   const outByte = total * 8;
-  const mem = new WebAssembly.Memory({ initial: Math.ceil((outByte + 64) / 65536) });
-  const inst = new WebAssembly.Instance(mod, { env: { mem } });
-  const kernel: Kernel = { tile: inst.exports.tile42 as Tile, out: new Float64Array(mem.buffer, outByte, 8), outByte };
-  kernels.set(mem.buffer, kernel);
+  const pages = Math.ceil((outByte + 128) / 65536);
+  let mem: WebAssembly.Memory;
+  try {
+    mem = new WebAssembly.Memory(canShare ? { initial: pages, maximum: pages, shared: true } : { initial: pages });
+  } catch {
+    return canShare ? arena(lengths, false) : lengths.map((len) => new Float64Array(len));
+  }
+  kernels.set(mem.buffer, bind(mod, mem, outByte));
+  if (canShare) sharedArenas.set(mem.buffer, { mem, workerOut: outByte + 64 });
   let at = 0;
   return lengths.map((len) => {
     const a = new Float64Array(mem.buffer, at * 8, len);
@@ -138,4 +159,18 @@ export function arena(lengths: number[]): Float64Array[] {
 /** The kernel that can read `a`, if it lives in an arena. */
 export function kernelFor(a: Float64Array): Kernel | null {
   return kernels.get(a.buffer) ?? null;
+}
+
+/** The shared memory holding `a` and the second thread's scratch byte, if `a` is in a shared arena. */
+export function sharedArenaOf(a: Float64Array): { mem: WebAssembly.Memory; workerOut: number } | null {
+  return sharedArenas.get(a.buffer) ?? null;
+}
+
+/** In a worker thread: bind the kernel to a shared arena's memory, writing its sums at outByte. */
+export function attachShared(mem: WebAssembly.Memory, buf: ArrayBufferLike, outByte: number): boolean {
+  const mod = disabled() ? null : module(true);
+  if (!mod) return false;
+  const inst = new WebAssembly.Instance(mod, { env: { mem } });
+  kernels.set(buf, { tile: inst.exports.tile42 as Tile, out: new Float64Array(buf, outByte, 8), outByte });
+  return true;
 }

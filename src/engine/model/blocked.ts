@@ -11,15 +11,25 @@
 //    block. The block of D rows under chain term j is sparse: per level of j, the D rows that
 //    co-occur with it (plus the fill from its children), each row holding q_j values.
 //  - the fixed block F = [X y]: dense pp x pp, pp = p + 1; its last diagonal of L is sqrt(r^2).
-import { cholLower, logDiagSum, rdivLowerT } from "../linalg/dense";
+import { cholLower, logDiagSum, rdivLowerT, subtractGram } from "../linalg/dense";
 import { ReMat, fillTerm } from "./remat";
 import { DataError } from "../errors";
 import { arena } from "../linalg/simd";
+import { BLOCK_ROWS, cholBlocked } from "../linalg/chol-blocked";
+import { helper } from "../linalg/threads";
+import { TailPieces, TailWork, minimizeTail, symmetricEigen } from "./tail-profile";
+import type { ProfiledParameter } from "./optimize";
 import { LevelClasses, downdateByClass, levelClasses } from "./level-classes";
 import { accumulateOneTerm } from "./one-term";
-import { CrossedClasses, classWeights, crossedClasses, downdateByClasses } from "./crossed-classes";
+import { CrossedClasses, classWeights, crossedClasses, denseByClasses, fixedByClasses } from "./crossed-classes";
 import { addGram } from "../linalg/gram";
 import type { FixedMap } from "./fixed-basis";
+
+/** Dense blocks from this size are shared with a second thread where there is one (threads.ts). */
+const THREAD_MIN = 384;
+
+/** Most levels of a last dense term that is profiled out of the search (tail-profile.ts). */
+const TAIL_MAX = 64;
 
 /** Largest dense block (crossed factors) we accept: QD^2 doubles must fit comfortably in memory. */
 const MAX_DENSE = 8000;
@@ -107,6 +117,8 @@ export class BlockedModel {
   readonly LDD: Float64Array;
   readonly LFD: Float64Array;
   readonly LFF: Float64Array;
+  /** L_FD and zero rows after it (a whole number of 4-row tiles, for the solve in finish). */
+  private readonly LFDx: Float64Array;
   /** L_FD transposed, scratch for its update in denseBlocks. */
   private readonly LFDt: Float64Array;
 
@@ -132,6 +144,8 @@ export class BlockedModel {
   private classes: LevelClasses | null = null;
   /** Crossed scalar terms: the first factor's levels grouped by Z_c'Z_c (crossed-classes.ts). */
   private crossed: CrossedClasses | null = null;
+  /** Buffers of the tail profile (tailPieces), made on first use. */
+  private tailWork: TailWork | null = null;
   /** theta of the last successful factor() while A and L are unchanged since; else null. */
   private fullAt: Float64Array | null = null;
   private wClass = new Float64Array(0);
@@ -230,7 +244,11 @@ export class BlockedModel {
     }
     this.ADD = new Float64Array(QD * QD);
     // L_DD and L_FD where the SIMD kernel can read them (their solves are the O(QD^3) part).
-    [this.LDD, this.LFD] = arena([QD * QD, pp * QD]);
+    // In a shared memory where there is one, for the second thread of chol-blocked.ts.
+    // L_FD gets zero rows up to a multiple of 4, so that its solve runs in the 4-row tiles too.
+    const ppTiles = Math.ceil(pp / 4) * 4;
+    [this.LDD, this.LFDx] = arena([QD * QD, ppTiles * QD], QD >= THREAD_MIN);
+    this.LFD = this.LFDx.subarray(0, pp * QD);
     this.AFD = new Float64Array(pp * QD);
     this.LFDt = new Float64Array(pp * QD);
     this.AFF = new Float64Array(pp * pp);
@@ -440,7 +458,7 @@ export class BlockedModel {
       }
     }
     if (m === 1 && remats[0].q === 1 && this.scalarD) {
-      this.crossed = crossedClasses(this.Ajj[0], this.AFj[0], this.ADj[0], remats[0].ell, pp, QD, this.dPat[0], this.dByRow[0]);
+      this.crossed = crossedClasses(this.Ajj[0], this.AFj[0], this.ADj[0], this.ADD, remats[0].ell, pp, QD, this.dPat[0], this.dByRow[0]);
       if (this.crossed && this.wClass.length < this.crossed.count) this.wClass = new Float64Array(this.crossed.count);
     }
   }
@@ -524,9 +542,9 @@ export class BlockedModel {
   private finish(ld: number): boolean {
     const { pp, QD, LFF } = this;
     if (QD > 0) {
-      if (!cholLower(this.LDD, QD)) return false;
+      if (!this.denseCholesky()) return false;
       ld += logDiagSum(this.LDD, QD);
-      rdivLowerT(this.LFD, pp, QD, 0, QD, this.LDD, 0, QD);
+      rdivLowerT(this.LFDx, this.LFDx.length / QD, QD, 0, QD, this.LDD, 0, QD);
       const LFD = this.LFD;
       for (let f = 0; f < pp; f++) {
         for (let g = 0; g <= f; g++) {
@@ -545,14 +563,107 @@ export class BlockedModel {
     return true;
   }
 
+  /**
+   * L_DD's factor in place: by blocks of rows from 2 blocks on (the same numbers with or without
+   * the second thread, which large blocks get where the runtime has one, threads.ts).
+   */
+  private denseCholesky(): boolean {
+    const QD = this.QD;
+    if (QD < 2 * BLOCK_ROWS) return cholLower(this.LDD, QD);
+    return cholBlocked(this.LDD, QD, 0, QD, QD >= THREAD_MIN ? helper() : null);
+  }
+
+  /**
+   * Where the last term is a small scalar part of the dense block of crossed scalar terms (behind
+   * at least one other dense term), its theta index: the optimizer may then profile it out
+   * (tail-profile.ts, tailMinimum). Else -1.
+   */
+  get tailIndex(): number {
+    const { k, m, remats } = this;
+    if (!this.crossed || k < m + 2) return -1;
+    const r = remats[k - 1];
+    if (r.q !== 1 || r.structure.type !== "us" || r.ell > TAIL_MAX || this.dOff[k - 1] < 1) return -1;
+    return r.thetaOffset;
+  }
+
+  /**
+   * The minimum of the objective over the tail term's theta (tailIndex) with the others as in
+   * theta, and where it is: one factorization of everything before the tail, then the explicit
+   * function of tail-profile.ts. The blocks of L are left holding intermediate values (the next
+   * evaluate or factor forms them anew). Null where there is no tail or a factor fails.
+   */
+  tailMinimum(theta: ArrayLike<number>, reml: boolean): { t: number; f: number } | null {
+    const pieces = this.tailPieces(theta, reml);
+    return pieces ? minimizeTail(pieces, this.tailWork!.S) : null;
+  }
+
+  /** The tail as a parameter the optimizer can profile out (optimize.ts), or null. */
+  tailProfile(reml: boolean): ProfiledParameter | null {
+    const index = this.tailIndex;
+    if (index < 0) return null;
+    return { index, minimum: (theta) => this.tailMinimum(theta, reml) };
+  }
+
+  /** The t-free blocks of tail-profile.ts for theta (its tail entry unused). */
+  tailPieces(theta: ArrayLike<number>, reml: boolean): TailPieces | null {
+    const cc = this.crossed, idx = this.tailIndex;
+    if (!cc || idx < 0) return null;
+    this.fullAt = null;
+    const { remats, QD, pp, LDD, LFD, LFF } = this;
+    for (let t = 0; t < this.k; t++) fillTerm(remats[t], theta, this.T[t]);
+    // The tail's rows unscaled (t = 1) and without the identity on their diagonal.
+    this.T[this.k - 1][0] = 1;
+    const r0 = this.dOff[this.k - 1], nt = QD - r0;
+    const ldFirst = classWeights(cc, this.T[0][0], this.wClass);
+    this.templateValues();
+    denseByClasses(cc, this.wClass, this.tD, LDD, r0);
+    LFF.set(this.AFF);
+    fixedByClasses(cc, this.wClass, this.tD, this.AFD, LFD, LFF, this.LFDt);
+    // Eliminate the prefix: its factor, the tail's rows and the fixed rows against it.
+    const ok = r0 < 2 * BLOCK_ROWS ? cholLower(LDD, r0, 0, QD) : cholBlocked(LDD, r0, 0, QD, r0 >= THREAD_MIN ? helper() : null);
+    if (!ok) return null;
+    rdivLowerT(LDD, nt, r0, r0 * QD, QD, LDD, 0, QD);
+    subtractGram(LDD, 0, QD, r0, QD, r0, r0);
+    rdivLowerT(this.LFDx, this.LFDx.length / QD, r0, 0, QD, LDD, 0, QD);
+    const work = (this.tailWork ??= new TailWork(nt, pp, this.p, this.n));
+    const { Btt, BFt, V, pieces } = work, { lam, C, BFF } = pieces;
+    for (let i = 0; i < nt; i++) for (let j = 0; j <= i; j++) Btt[i * nt + j] = Btt[j * nt + i] = LDD[(r0 + i) * QD + r0 + j];
+    for (let f = 0; f < pp; f++) {
+      const rf = f * QD;
+      for (let i = 0; i < nt; i++) {
+        const ri = (r0 + i) * QD;
+        let s = LFD[rf + r0 + i];
+        for (let k = 0; k < r0; k++) s -= LFD[rf + k] * LDD[ri + k];
+        BFt[f * nt + i] = s;
+      }
+      for (let g = 0; g <= f; g++) {
+        const rg = g * QD;
+        let s = LFF[f * pp + g];
+        for (let k = 0; k < r0; k++) s -= LFD[rf + k] * LFD[rg + k];
+        BFF[f * pp + g] = s;
+      }
+    }
+    symmetricEigen(Btt, nt, lam, V);
+    for (let f = 0; f < pp; f++) for (let i = 0; i < nt; i++) {
+      let s = 0;
+      for (let j = 0; j < nt; j++) s += BFt[f * nt + j] * V[j * nt + i];
+      C[f * nt + i] = s;
+    }
+    pieces.ldRest = 2 * (ldFirst + logDiagSum(LDD, r0, 0, QD));
+    pieces.reml = reml;
+    pieces.logDetT2 = this.fixedMap ? 2 * this.fixedMap.logDetT : 0;
+    return pieces;
+  }
+
   /** The objective's pieces for crossed scalar terms, the first factor class by class. */
   private factorCrossedByClass(theta: ArrayLike<number>, cc: CrossedClasses): boolean {
     const { remats } = this;
     for (let t = 0; t < this.k; t++) fillTerm(remats[t], theta, this.T[t]);
     const ld = classWeights(cc, this.T[0][0], this.wClass);
-    this.scaleScalarDense();
+    this.templateValues();
+    denseByClasses(cc, this.wClass, this.tD, this.LDD);
     this.LFF.set(this.AFF);
-    downdateByClasses(cc, this.wClass, this.tD, this.LDD, this.AFD, this.LFD, this.LFF, this.LFDt);
+    fixedByClasses(cc, this.wClass, this.tD, this.AFD, this.LFD, this.LFF, this.LFDt);
     return this.finish(ld);
   }
 
@@ -911,12 +1022,18 @@ export class BlockedModel {
    */
   private scaleScalarDense(): void {
     const { QD, ADD, LDD } = this, tv = this.tD;
-    for (let r = 0; r < QD; r++) tv[r] = this.T[this.dTerm[r]][0];
+    this.templateValues();
     for (let r = 0; r < QD; r++) {
       const ro = r * QD, tr = tv[r];
       for (let c = 0; c < r; c++) LDD[ro + c] = tr * tv[c] * ADD[ro + c];
       LDD[ro + r] = tr * tr * ADD[ro + r] + 1;
     }
+  }
+
+  /** Each scalar dense row's template value, into tD. */
+  private templateValues(): void {
+    const tv = this.tD;
+    for (let r = 0; r < this.QD; r++) tv[r] = this.T[this.dTerm[r]][0];
   }
 
   /** M (rows x QD) <- M Λ_D: each q_t-column block times its template. */

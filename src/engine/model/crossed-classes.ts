@@ -26,11 +26,17 @@ export interface CrossedClasses {
   /** Per class, sum A_Fc A_Dc[r] (QD x pp, row r contiguous). */
   readonly H: Float64Array;
   /**
-   * The dense block's products sum_{c in k} A_Dc[r] A_Dc[s] (s <= r), by row and within a row by
-   * class, columns ascending, each (r, s, k) once: row r's class k at seg[r K + k]..seg[r K + k + 1]-1.
+   * The dense block by (row r, column s <= r) pairs where A_DD or the first factor's part is
+   * nonzero, columns ascending within a row: row r's pairs are rowPair[r]..rowPair[r+1]-1, pair
+   * x at column pairCol[x] with A_DD's value pairA[x], and its class sums
+   * sum_{c in k} A_Dc[r] A_Dc[s] at pairEnt[x]..pairEnt[x+1]-1 (class cls[e], value val[e]).
+   * Each evaluation then writes each cell of L_DD once, from a sum held in a register.
    */
-  readonly seg: Int32Array;
-  readonly col: Int32Array;
+  readonly rowPair: Int32Array;
+  readonly pairCol: Int32Array;
+  readonly pairA: Float64Array;
+  readonly pairEnt: Int32Array;
+  readonly cls: Int32Array;
   readonly val: Float64Array;
 }
 
@@ -43,7 +49,7 @@ const MAX_WORK = 1 << 23;
  * classes would not save work or memory would be large.
  */
 export function crossedClasses(
-  a: Float64Array, AF: Float64Array, AD: Float64Array, ell: number, pp: number, QD: number,
+  a: Float64Array, AF: Float64Array, AD: Float64Array, ADD: Float64Array, ell: number, pp: number, QD: number,
   pat: { ptr: Int32Array; idx: Int32Array },
   byRow: { ptr: Int32Array; idx: Int32Array; lev: Int32Array },
 ): CrossedClasses | null {
@@ -78,13 +84,22 @@ export function crossedClasses(
       for (let g = 0; g < pp; g++) H[h + g] += AF[of + g] * v;
     }
   }
-  // Sums per (row, column, class), merged (students who share two lecturers add into one entry)
-  // and in column order, so the per-evaluation pass streams and never updates one cell twice.
-  const seg = new Int32Array(QD * count + 1), col = new Int32Array(entries), val = new Float64Array(entries);
+  // Sums per (row, column, class), merged (students who share two lecturers add into one entry),
+  // then by column with their classes, so the per-evaluation pass streams and never updates one
+  // cell twice.
   const acc = new Float64Array(count * QD), seen = new Uint8Array(count * QD);
   const touched = new Int32Array(count * QD), nTouched = new Int32Array(count);
-  let w = 0;
-  for (let r = 0; r < QD; r++) {
+  const perCol = new Int32Array(QD), colMark = new Int32Array(QD).fill(-1), rowCols = new Int32Array(QD);
+  const rowPair = new Int32Array(QD + 1);
+  let nnzA = 0;
+  for (let r = 0; r < QD; r++) for (let s = 0; s <= r; s++) if (ADD[r * QD + s] !== 0) nnzA++;
+  const pairCol = new Int32Array(Math.min(entries + nnzA, (QD * (QD + 1)) / 2)), pairA = new Float64Array(pairCol.length), pairEnt = new Int32Array(pairCol.length + 1);
+  const cls = new Int32Array(entries), val = new Float64Array(entries);
+  let np = 0, ne = 0;
+  // One row at a time in a function of its own: called QD times, it is compiled after the first
+  // few (one long loop nest would run interpreted until on-stack replacement; measured 2x slower
+  // for InstEval's one call).
+  const buildRow = (r: number): void => {
     for (let x = byRow.ptr[r]; x < byRow.ptr[r + 1]; x++) {
       const e = byRow.idx[x], c = byRow.lev[x], v = AD[e], k = classOf[c], base = k * QD;
       for (let f = pat.ptr[c]; f <= e; f++) {
@@ -96,20 +111,58 @@ export function crossedClasses(
         acc[base + s] += v * AD[f];
       }
     }
+    // The row's columns: A_DD's nonzeros and every class's, each once, ascending.
+    let nc = 0;
+    const ro = r * QD;
+    for (let s = 0; s <= r; s++) {
+      if (ADD[ro + s] !== 0 && colMark[s] !== r) {
+        colMark[s] = r;
+        rowCols[nc++] = s;
+      }
+    }
     for (let k = 0; k < count; k++) {
-      const base = k * QD, list = touched.subarray(base, base + nTouched[k]).sort();
-      for (let i = 0; i < list.length; i++) {
-        const s = list[i];
-        col[w] = s;
-        val[w++] = acc[base + s];
+      for (let i = 0; i < nTouched[k]; i++) {
+        const s = touched[k * QD + i];
+        perCol[s]++;
+        if (colMark[s] !== r) {
+          colMark[s] = r;
+          rowCols[nc++] = s;
+        }
+      }
+    }
+    const cols = rowCols.subarray(0, nc).sort();
+    // Slots: pair of each column, its entries counted above; then fill class by class.
+    for (let i = 0; i < nc; i++) {
+      const s = cols[i];
+      pairCol[np] = s;
+      pairA[np] = ADD[ro + s];
+      pairEnt[np] = ne;
+      ne += perCol[s];
+      perCol[s] = pairEnt[np];
+      np++;
+    }
+    for (let k = 0; k < count; k++) {
+      const base = k * QD;
+      for (let i = 0; i < nTouched[k]; i++) {
+        const s = touched[base + i], at = perCol[s]++;
+        cls[at] = k;
+        val[at] = acc[base + s];
         acc[base + s] = 0;
         seen[base + s] = 0;
+        perCol[s] = at + 1;
       }
       nTouched[k] = 0;
-      seg[r * count + k + 1] = w;
     }
-  }
-  return { count, pp, QD, a: Float64Array.from(values), size, GF, H, seg, col: col.slice(0, w), val: val.slice(0, w) };
+    for (let i = 0; i < nc; i++) {
+      const s = cols[i];
+      perCol[s] = 0;
+      colMark[s] = -1;
+    }
+    rowPair[r + 1] = np;
+  };
+  for (let r = 0; r < QD; r++) buildRow(r);
+  pairEnt[np] = ne;
+  return { count, pp, QD, a: Float64Array.from(values), size, GF, H, rowPair, pairCol: pairCol.slice(0, np), pairA: pairA.slice(0, np), pairEnt: pairEnt.slice(0, np + 1), cls: cls.slice(0, ne), val: val.slice(0, ne) };
 }
 
 /**
@@ -128,21 +181,31 @@ export function classWeights(cc: CrossedClasses, t: number, w: Float64Array): nu
 }
 
 /**
- * LDD (lower triangle, already t_r t_s A_DD + I) -= the first factor's Schur complement; LFD
- * (pp x QD) = (A_FD - its part) Λ_D; LFF (already A_FF) -= its part. `LFDt`: QD x pp scratch.
+ * L_DD's lower triangle before its factor: t_r t_s (A_DD - the first factor's part) + I, row
+ * by row (cholLower never reads the upper triangle). Rows from `unitFrom` get no identity
+ * (tail-profile.ts's unscaled tail).
  */
-export function downdateByClasses(cc: CrossedClasses, w: Float64Array, tv: Float64Array, LDD: Float64Array, AFD: Float64Array, LFD: Float64Array, LFF: Float64Array, LFDt: Float64Array): void {
-  const { count, pp, QD, seg, col, val, H, GF } = cc;
+export function denseByClasses(cc: CrossedClasses, w: Float64Array, tv: Float64Array, LDD: Float64Array, unitFrom = cc.QD): void {
+  const { QD, rowPair, pairCol, pairA, pairEnt, cls, val } = cc;
   for (let r = 0; r < QD; r++) {
-    const ro = r * QD;
-    for (let k = 0; k < count; k++) {
-      const wk = w[k] * tv[r], end = seg[r * count + k + 1];
-      for (let x = seg[r * count + k]; x < end; x++) {
-        const s = col[x];
-        LDD[ro + s] -= wk * tv[s] * val[x];
-      }
+    const ro = r * QD, tr = tv[r];
+    LDD.fill(0, ro, ro + r + 1);
+    for (let x = rowPair[r]; x < rowPair[r + 1]; x++) {
+      let sum = 0;
+      for (let e = pairEnt[x]; e < pairEnt[x + 1]; e++) sum += w[cls[e]] * val[e];
+      const s = pairCol[x];
+      LDD[ro + s] = tr * tv[s] * (pairA[x] - sum);
     }
+    if (r < unitFrom) LDD[ro + r] += 1;
   }
+}
+
+/**
+ * LFD (pp x QD) = (A_FD - the first factor's part) Λ_D; LFF (already A_FF) -= its part.
+ * `LFDt`: QD x pp scratch.
+ */
+export function fixedByClasses(cc: CrossedClasses, w: Float64Array, tv: Float64Array, AFD: Float64Array, LFD: Float64Array, LFF: Float64Array, LFDt: Float64Array): void {
+  const { count, pp, QD, H, GF } = cc;
   // Class by class over H, which is stored row-contiguous, so every pass streams.
   for (let g = 0; g < pp; g++) for (let r = 0; r < QD; r++) LFDt[r * pp + g] = AFD[g * QD + r];
   const len = QD * pp;

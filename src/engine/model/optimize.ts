@@ -4,6 +4,7 @@
 // gradient check whose outcome is reported, never hidden.
 import { CancelledError } from "../errors";
 import { bobyqa, nelderMead, OptimResult } from "../optim";
+import type { OptimOptions } from "../optim/types";
 import type { Budget } from "./cost";
 
 export interface ThetaFit {
@@ -34,6 +35,17 @@ const CHECK_BUDGET_MS = 1500;
  */
 const LME4_CHECK_ROWS = 1e4;
 
+/**
+ * A parameter the search can leave out: for the others fixed, the minimum over it (at lower
+ * bound 0) costs about one evaluation (BlockedModel.tailMinimum). The search then runs over the
+ * others only, on the profiled objective: fewer dimensions, fewer evaluations.
+ */
+export interface ProfiledParameter {
+  index: number;
+  /** min over theta[index] >= 0 of the objective with the other entries as in theta, and where; null if undefined. */
+  minimum(theta: Float64Array): { t: number; f: number } | null;
+}
+
 export function minimizeTheta(
   f: (theta: Float64Array) => number,
   start: Float64Array,
@@ -43,6 +55,7 @@ export function minimizeTheta(
   estimatedMs = 0,
   rhobeg = 0.25,
   budget?: Budget,
+  profiled?: ProfiledParameter | null,
 ): ThetaFit {
   const messages: string[] = [];
   let evaluations = 0;
@@ -76,7 +89,13 @@ export function minimizeTheta(
   const opts = { lower, rhobeg, rhoend: 1e-7, ftolAbs: 1e-8, ftolRel: 1e-12, maxfun: 2000 * nth, shouldStop };
   // rhobeg 0: the start is already the search's end (a residual structure's joint finish):
   // only the polish and the check below, whose own search again runs if the check fails.
-  let res: OptimResult = rhobeg > 0 ? bobyqa(counted, start, opts) : { x: Float64Array.from(start), fval: counted(start), nfev: 1, status: "converged", message: "started at the outer search's end" };
+  const profile = profiled && nth >= 2 && rhobeg > 0 && lower[profiled.index] === 0 ? profiled : null;
+  let res: OptimResult = profile
+    ? searchProfiled(profile, start, lower, opts, () => {
+        evaluations++;
+        budget?.spend();
+      })
+    : rhobeg > 0 ? bobyqa(counted, start, opts) : { x: Float64Array.from(start), fval: counted(start), nfev: 1, status: "converged", message: "started at the outer search's end" };
   let name = "bobyqa";
   if (overBudget(res)) return stoppedAt(res, name);
   if (res.status !== "converged" || !Number.isFinite(res.fval)) {
@@ -174,6 +193,37 @@ export function minimizeTheta(
       : `the fit may not have converged: the objective's Hessian in the covariance parameters is not positive definite there and its scaled gradient is ${check.size.toPrecision(3)} (tol = ${GRAD_TOL})`);
   }
   return { theta, objective: fval, evaluations, msPerEvaluation: msPer(), optimizer: name, converged, messages };
+}
+
+/**
+ * BOBYQA over every parameter but the profiled one, on the profiled objective; the result is the
+ * full theta, the profiled parameter at its minimum for the best point.
+ */
+function searchProfiled(pr: ProfiledParameter, start: Float64Array, lower: Float64Array, opts: OptimOptions, count: () => void): OptimResult {
+  const keep: number[] = [];
+  for (let i = 0; i < start.length; i++) if (i !== pr.index) keep.push(i);
+  const full = Float64Array.from(start);
+  let bestF = Infinity, bestT = start[pr.index];
+  const g = (x: Float64Array): number => {
+    count();
+    keep.forEach((i, k) => (full[i] = x[k]));
+    const m = pr.minimum(full);
+    if (!m || !Number.isFinite(m.f)) return Infinity;
+    if (m.f < bestF) {
+      bestF = m.f;
+      bestT = m.t;
+    }
+    return m.f;
+  };
+  // Half the first trust region: what the start knew least (the variance of a factor with few
+  // levels, along which the objective is flat) is profiled out, and the others start closer, as
+  // measured on InstEval (from the moment start: 24 evaluations at rhobeg 0.1, 19 at 0.05).
+  const rhobeg = 0.5 * (opts.rhobeg ?? 0.25);
+  const r = bobyqa(g, keep.map((i) => start[i]), { ...opts, rhobeg, rhoend: Math.min(opts.rhoend ?? 1e-7, rhobeg), lower: keep.map((i) => lower[i]), flatStop: true });
+  const x = Float64Array.from(start);
+  keep.forEach((i, k) => (x[i] = r.x[k]));
+  x[pr.index] = bestT;
+  return { ...r, x };
 }
 
 interface Check {

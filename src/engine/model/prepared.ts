@@ -343,7 +343,7 @@ function fitOnce(prep: PreparedModel, method: Method, signal?: { cancelled: bool
     const start = warmStart && warmStart.length === theta.length ? Float64Array.from(warmStart) : betterStart(model, reml, theta);
     // From the moment start the optimum is near: a smaller first trust region saves the first
     // steps (Powell: rhobeg about a tenth of the largest expected change).
-    opt = minimizeTheta((th) => model.evaluate(th, reml), start, lower, signal, prep.design.n, estimatedMs(prep), start === theta ? 0.25 : 0.1, budget);
+    opt = minimizeTheta((th) => model.evaluate(th, reml), start, lower, signal, prep.design.n, estimatedMs(prep), start === theta ? 0.25 : 0.1, budget, model.tailProfile(reml));
     if (hasStructured(model.remats)) opt = towardsZeroResidual(prep, reml, opt, lower, budget, signal);
   } else if (usesGradient(prep)) {
     // Small independent blocks (residual-gradient.ts): a joint quasi-Newton search on the

@@ -50,7 +50,7 @@ export function bobyqa(f: (x: Float64Array) => number, x0: ArrayLike<number>, op
   const rhoend = Math.min(opts.rhoend ?? 1e-8, rhobeg);
   if (!(rhoend > 0)) return p.result("failed", "rhoend must be positive");
   const maxfun = Math.max(opts.maxfun ?? 1000 * n, 2 * n + 2);
-  const out = new Run(n, lower, upper, p.call, p.x0, rhobeg, rhoend, maxfun, opts.shouldStop, opts.ftolAbs ?? 0, opts.ftolRel ?? 0).minimize();
+  const out = new Run(n, lower, upper, p.call, p.x0, rhobeg, rhoend, maxfun, opts.shouldStop, opts.ftolAbs ?? 0, opts.ftolRel ?? 0, !!opts.flatStop).minimize();
   return p.result(out.status, out.message);
 }
 
@@ -109,6 +109,7 @@ class Run {
     private readonly shouldStop: (() => boolean) | undefined,
     private readonly ftolAbs: number,
     private readonly ftolRel: number,
+    private readonly flatStop: boolean,
   ) {
     this.it = new Interpolation(n, lower, upper);
     this.tr = new TrsWork(n);
@@ -666,6 +667,14 @@ class Run {
           }
         }
         if (this.rho <= this.rhoend) return this.finish();
+        if (this.flatStop) {
+          // The model, accurate at this rho, has its minimum within half of rho and promises
+          // less than ftol there: what smaller radii could still find is below ftol.
+          const ftol = Math.max(this.ftolAbs * this.fscale, this.ftolRel * Math.abs(it.fval[this.kopt]));
+          if (ftol > 0 && -this.predicted(tr.d) < ftol) {
+            return { status: "converged", message: `the model promises less than ftol = ${ftol / this.fscale} within rho = ${this.rho}` };
+          }
+        }
         this.reduceRho();
         nfsav = this.nfev;
         continue;

@@ -21,6 +21,12 @@ export interface OptimOptions {
    * only shuffle digits nobody can trust (default 0: off).
    */
   ftolRel?: number;
+  /**
+   * BOBYQA: also stop where a model found accurate at the current rho has its minimum within
+   * half of rho and promises less than the ftol (ftolAbs/ftolRel) there, instead of going on
+   * through the smaller radii (default false). For expensive, smooth objectives.
+   */
+  flatStop?: boolean;
   /** Most evaluations of f (default 1000 per free coordinate). */
   maxfun?: number;
   /** Checked after each evaluation; true stops the run with status "cancelled". */

@@ -251,8 +251,8 @@ function scatter(M: Float64Array, n: number, p: number, col: number, off: Int32A
  * triangular factor of X (a Givens QR over the rows, numerically stable, O(n p^2), no copy of X)
  * has the same column norms and inner products, so the test runs on that p x p matrix.
  */
-export function aliasedColumns(X: Float64Array, n: number, p: number, tol = 1e-7): boolean[] {
-  if (clearlyFullRank(X, n, p)) return new Array<boolean>(p).fill(false);
+export function aliasedColumns(X: Float64Array, n: number, p: number, tol = 1e-7, G: Float64Array = gramOf(X, n, p)): boolean[] {
+  if (clearlyFullRank(G, p)) return new Array<boolean>(p).fill(false);
   const R = new Float64Array(p * p);
   const w = new Float64Array(p);
   for (let i = 0; i < n; i++) {
@@ -330,9 +330,7 @@ export function aliasedColumns(X: Float64Array, n: number, p: number, tol = 1e-7
  * X'X err by about p * eps relative to the diagonal, far below that margin, so such an X has no
  * aliased column at tolerance 1e-7; anything closer goes to the stable QR.
  */
-function clearlyFullRank(X: Float64Array, n: number, p: number): boolean {
-  const G = new Float64Array(p * p);
-  addGram(X, p, null, n, G);
+function clearlyFullRank(G: Float64Array, p: number): boolean {
   const L = new Float64Array(p * p);
   for (let j = 0; j < p; j++) {
     const gjj = G[j * p + j];
@@ -348,6 +346,13 @@ function clearlyFullRank(X: Float64Array, n: number, p: number): boolean {
     L[j * p + j] = Math.sqrt(d);
   }
   return true;
+}
+
+/** X'X (lower triangle) of a row-major n x p matrix. */
+function gramOf(X: Float64Array, n: number, p: number): Float64Array {
+  const G = new Float64Array(p * p);
+  addGram(X, p, null, n, G);
+  return G;
 }
 
 /** The kept columns of a row-major n x p matrix. */
@@ -443,6 +448,14 @@ function priorWeights(vars: Variables, name: string, response: Expr): { values: 
 const plural = (k: number, word: string) => `${k} ${word}${k === 1 ? "" : "s"}`;
 
 export function buildDesign(table: DataTable, spec: ModelSpec): Design {
+  return designAndGram(table, spec).design;
+}
+
+/**
+ * The design and X'X (lower triangle; null when aliased columns were dropped), which the rank
+ * check forms and the working basis (fixed-basis.ts) starts from: one pass over X saved.
+ */
+export function designAndGram(table: DataTable, spec: ModelSpec): { design: Design; xtx: Float64Array | null } {
   const vars = new Variables(table);
   const f = spec.formula;
   const nAll = table.nrow;
@@ -519,7 +532,8 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
   if (p === 0) throw new DataError("the model has no fixed effects: keep the intercept (remove '0 +' or '- 1') or add a term");
   let X: Float64Array = new Float64Array(n * p);
   fillColumns(fixedCols, rows, X, p);
-  const alias = aliasedColumns(X, n, p);
+  let xtx: Float64Array | null = gramOf(X, n, p);
+  const alias = aliasedColumns(X, n, p, 1e-7, xtx);
   const aliased = fixedCols.names.filter((_, j) => alias[j]);
   let xnames = fixedCols.names;
   const assignAll: number[] = f.intercept ? [0] : [];
@@ -537,6 +551,7 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
       if (!a) keep.push(j);
     });
     X = keepColumns(X, n, p, keep);
+    xtx = null;
     xnames = keep.map((j) => fixedCols.names[j]);
     assign = Int32Array.from(keep, (j) => assignAll[j]);
     p = keep.length;
@@ -570,7 +585,8 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
     return { group, levels, refs, effects: zc.names, z, correlated: rt.correlated, ...(cov ? { cov } : {}) };
   });
 
-  return { n, y, X, p, xnames, aliased, fixedTerms, assign, intercept: f.intercept, reTerms, rows, nDropped, weights, messages };
+  const design: Design = { n, y, X, p, xnames, aliased, fixedTerms, assign, intercept: f.intercept, reTerms, rows, nDropped, weights, messages };
+  return { design, xtx };
 }
 
 

@@ -1,13 +1,16 @@
-// The Gram matrix of a tall row-major matrix: the lower triangle of W'W for W = [X y] (n x p,
-// plus an optional last column y), added into `out` (w x w, w = p + 1 with y, else p).
+// Passes over tall row-major matrices (n x p, n up to millions, p small): the Gram matrix, X'y,
+// products with a triangular matrix, residuals. They are most of the cost of forming a model at a
+// million rows, and what limits them is not the multiply-adds but the bookkeeping around them:
+// a loop over p inside the loop over rows, and accumulating into an array (a read-modify-write
+// per product). So they work on tiles of 4 columns whose sums and coefficients are local
+// variables, which the compiler keeps in registers: one load per value and one multiply-add per
+// product. A tile's column indices past the last column repeat it (with weight 0, or not
+// stored). Rows are taken in chunks small enough to stay in cache while every tile passes over
+// them, so the matrix is still read from memory once.
 //
-// This is the largest single cost of forming the model at a million rows, and what limits it is
-// not the multiply-adds but the loads and stores around them: accumulating row by row into
-// `out` is a read-modify-write per product. Instead the lower triangle is cut into tiles of
-// 4 x 4 columns (4 x 2 away from the diagonal), each summed in local variables, which the
-// compiler keeps in registers: one load per value and one multiply-add per product. The rows are
-// taken in chunks small enough to stay in cache while every tile passes over them, so X is
-// still read from memory once.
+// addGram: the lower triangle of W'W for W = [X y] (n x p, plus an optional last column y),
+// added into `out` (w x w, w = p + 1 with y, else p), in tiles of 4 x 4 columns (4 x 2 away
+// from the diagonal).
 const CHUNK = 512;
 
 export const GRAM_CHUNK = CHUNK;
@@ -130,3 +133,60 @@ function responseTile(X: Float64Array, p: number, y: Float64Array, r0: number, r
   if (m > 2) out[o0 + 2] += s2;
   if (m > 3) out[o0 + 3] += s3;
 }
+
+/**
+ * Rows from..to: dst <- src M (M upper triangular p x p, row-major; dst may be src). Output
+ * columns in tiles of 4 from the right, each summed over the input tiles at or left of it:
+ * a tile reads only columns that are still src's when dst is src.
+ */
+export function timesUpper(src: Float64Array, dst: Float64Array, p: number, M: Float64Array, from: number, to: number): void {
+  for (let j0 = (Math.ceil(p / 4) - 1) * 4; j0 >= 0; j0 -= 4) {
+    for (let k0 = j0; k0 >= 0; k0 -= 4) timesTile(src, dst, p, M, from, to, j0, k0);
+  }
+}
+
+/** Output columns j0..j0+3 from input columns k0..k0+3 (the first, k0 = j0, sets them; the others add). */
+function timesTile(src: Float64Array, dst: Float64Array, p: number, M: Float64Array, from: number, to: number, j0: number, k0: number): void {
+  const jn = Math.min(4, p - j0), kn = Math.min(4, p - k0), first = k0 === j0;
+  const at = (a: number, b: number): number => (a < kn && b < jn ? M[(k0 + a) * p + j0 + b] : 0);
+  const m00 = at(0, 0), m01 = at(0, 1), m02 = at(0, 2), m03 = at(0, 3);
+  const m10 = at(1, 0), m11 = at(1, 1), m12 = at(1, 2), m13 = at(1, 3);
+  const m20 = at(2, 0), m21 = at(2, 1), m22 = at(2, 2), m23 = at(2, 3);
+  const m30 = at(3, 0), m31 = at(3, 1), m32 = at(3, 2), m33 = at(3, 3);
+  const k1 = k0 + Math.min(1, kn - 1), k2 = k0 + Math.min(2, kn - 1), k3 = k0 + Math.min(3, kn - 1);
+  for (let o = from * p, end = to * p; o < end; o += p) {
+    const x0 = src[o + k0], x1 = src[o + k1], x2 = src[o + k2], x3 = src[o + k3];
+    const s0 = x0 * m00 + x1 * m10 + x2 * m20 + x3 * m30;
+    const s1 = x0 * m01 + x1 * m11 + x2 * m21 + x3 * m31;
+    const s2 = x0 * m02 + x1 * m12 + x2 * m22 + x3 * m32;
+    const s3 = x0 * m03 + x1 * m13 + x2 * m23 + x3 * m33;
+    const d = o + j0;
+    if (first) {
+      dst[d] = s0;
+      if (jn > 1) dst[d + 1] = s1;
+      if (jn > 2) dst[d + 2] = s2;
+      if (jn > 3) dst[d + 3] = s3;
+    } else {
+      dst[d] += s0;
+      if (jn > 1) dst[d + 1] += s1;
+      if (jn > 2) dst[d + 2] += s2;
+      if (jn > 3) dst[d + 3] += s3;
+    }
+  }
+}
+
+/** Rows from..to: dst[i] <- src[i] - Q_i . d (dst may be src). */
+export function minusRows(Q: Float64Array, p: number, d: Float64Array, src: Float64Array, dst: Float64Array, from: number, to: number): void {
+  if (p === 0) {
+    if (dst !== src) dst.set(src.subarray(from, to), from);
+    return;
+  }
+  for (let k0 = 0; k0 < p; k0 += 4) {
+    const kn = Math.min(4, p - k0);
+    const w0 = d[k0], w1 = kn > 1 ? d[k0 + 1] : 0, w2 = kn > 2 ? d[k0 + 2] : 0, w3 = kn > 3 ? d[k0 + 3] : 0;
+    const k1 = k0 + Math.min(1, kn - 1), k2 = k0 + Math.min(2, kn - 1), k3 = k0 + Math.min(3, kn - 1);
+    const from0 = k0 === 0 ? src : dst;
+    for (let i = from, o = from * p; i < to; i++, o += p) dst[i] = from0[i] - (Q[o + k0] * w0 + Q[o + k1] * w1 + Q[o + k2] * w2 + Q[o + k3] * w3);
+  }
+}
+

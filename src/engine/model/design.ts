@@ -367,9 +367,33 @@ function keepColumns(X: Float64Array, n: number, p: number, keep: number[]): Flo
   return out;
 }
 
+/**
+ * One factor as a grouping factor, its levels present in the used rows only. The codes are taken
+ * as they are while the levels present are marked (one pass); only when some level is absent are
+ * they renumbered.
+ */
+function singleGroupingFactor(f: FactorVariable, rows: Int32Array): { levels: string[]; refs: Int32Array } {
+  const n = rows.length, codes = f.codes;
+  const refs = new Int32Array(n);
+  const seen = new Uint8Array(f.levels.length);
+  for (let i = 0; i < n; i++) {
+    const k = codes[rows[i]];
+    refs[i] = k;
+    seen[k] = 1;
+  }
+  const present: number[] = [];
+  for (let k = 0; k < seen.length; k++) if (seen[k]) present.push(k);
+  if (present.length === f.levels.length) return { levels: f.levels.slice(), refs };
+  const index = new Int32Array(f.levels.length).fill(-1);
+  present.forEach((k, i) => (index[k] = i));
+  for (let i = 0; i < n; i++) refs[i] = index[refs[i]];
+  return { levels: present.map((k) => f.levels[k]), refs };
+}
+
 /** Grouping factor of a random term: the interaction of its columns, combinations present only. */
 function groupingFactor(names: string[], vars: Variables, rows: Int32Array): { levels: string[]; refs: Int32Array } {
   const n = rows.length;
+  if (names.length === 1) return singleGroupingFactor(vars.group(names[0]), rows);
   const parts = names.map((nm) => {
     const f = vars.group(nm);
     const present = presentLevels(f, rows);
@@ -377,13 +401,6 @@ function groupingFactor(names: string[], vars: Variables, rows: Int32Array): { l
     present.forEach((k, i) => (index[k] = i));
     return { f, present, index };
   });
-  if (parts.length === 1) {
-    const { f, present, index } = parts[0];
-    const refs = new Int32Array(n);
-    const codes = f.codes;
-    for (let i = 0; i < n; i++) refs[i] = index[codes[rows[i]]];
-    return { levels: present.map((k) => f.levels[k]), refs };
-  }
   // R's a:b for factors: levels ordered with the first factor varying slowest; keep those present.
   const key = new Float64Array(n);
   let span = 1;

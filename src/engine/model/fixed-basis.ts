@@ -13,7 +13,7 @@
 // variance parameters, the residual sum of squares and every test are then exactly invariant
 // to shifts of y and to rescaling (or shifting, with an intercept) the covariates.
 
-import { GRAM_CHUNK, addCrossRows, addGram, addGramRows } from "../linalg/gram";
+import { GRAM_CHUNK, addCrossRows, addGram, addGramRows, minusRows, timesUpper } from "../linalg/gram";
 import { cholLower } from "../linalg/dense";
 
 /** How the working fixed-effects basis maps back to the original coefficients. */
@@ -96,67 +96,6 @@ function upperInverse(R: Float64Array, p: number): Float64Array {
     }
   }
   return M;
-}
-
-// The passes over the rows below work on row-major n x p blocks with small p. Loops over p inside
-// the loop over rows cost more in bookkeeping than in arithmetic, so they work on tiles of 4
-// columns with the coefficients in local variables (one load per value, one multiply-add per
-// product); a tile's indices past the last column repeat it, with weight 0, and are not stored.
-
-/**
- * Rows from..to: dst <- src M (M upper triangular p x p, row-major; dst may be src). Output
- * columns in tiles of 4 from the right, each summed over the input tiles at or left of it:
- * a tile reads only columns that are still src's when dst is src.
- */
-function timesUpper(src: Float64Array, dst: Float64Array, p: number, M: Float64Array, from: number, to: number): void {
-  for (let j0 = (Math.ceil(p / 4) - 1) * 4; j0 >= 0; j0 -= 4) {
-    for (let k0 = j0; k0 >= 0; k0 -= 4) timesTile(src, dst, p, M, from, to, j0, k0);
-  }
-}
-
-/** Output columns j0..j0+3 from input columns k0..k0+3 (the first, k0 = j0, sets them; the others add). */
-function timesTile(src: Float64Array, dst: Float64Array, p: number, M: Float64Array, from: number, to: number, j0: number, k0: number): void {
-  const jn = Math.min(4, p - j0), kn = Math.min(4, p - k0), first = k0 === j0;
-  const at = (a: number, b: number): number => (a < kn && b < jn ? M[(k0 + a) * p + j0 + b] : 0);
-  const m00 = at(0, 0), m01 = at(0, 1), m02 = at(0, 2), m03 = at(0, 3);
-  const m10 = at(1, 0), m11 = at(1, 1), m12 = at(1, 2), m13 = at(1, 3);
-  const m20 = at(2, 0), m21 = at(2, 1), m22 = at(2, 2), m23 = at(2, 3);
-  const m30 = at(3, 0), m31 = at(3, 1), m32 = at(3, 2), m33 = at(3, 3);
-  const k1 = k0 + Math.min(1, kn - 1), k2 = k0 + Math.min(2, kn - 1), k3 = k0 + Math.min(3, kn - 1);
-  for (let o = from * p, end = to * p; o < end; o += p) {
-    const x0 = src[o + k0], x1 = src[o + k1], x2 = src[o + k2], x3 = src[o + k3];
-    const s0 = x0 * m00 + x1 * m10 + x2 * m20 + x3 * m30;
-    const s1 = x0 * m01 + x1 * m11 + x2 * m21 + x3 * m31;
-    const s2 = x0 * m02 + x1 * m12 + x2 * m22 + x3 * m32;
-    const s3 = x0 * m03 + x1 * m13 + x2 * m23 + x3 * m33;
-    const d = o + j0;
-    if (first) {
-      dst[d] = s0;
-      if (jn > 1) dst[d + 1] = s1;
-      if (jn > 2) dst[d + 2] = s2;
-      if (jn > 3) dst[d + 3] = s3;
-    } else {
-      dst[d] += s0;
-      if (jn > 1) dst[d + 1] += s1;
-      if (jn > 2) dst[d + 2] += s2;
-      if (jn > 3) dst[d + 3] += s3;
-    }
-  }
-}
-
-/** Rows from..to: dst[i] <- src[i] - Q_i . d (dst may be src). */
-function minusRows(Q: Float64Array, p: number, d: Float64Array, src: Float64Array, dst: Float64Array, from: number, to: number): void {
-  if (p === 0) {
-    if (dst !== src) dst.set(src.subarray(from, to), from);
-    return;
-  }
-  for (let k0 = 0; k0 < p; k0 += 4) {
-    const kn = Math.min(4, p - k0);
-    const w0 = d[k0], w1 = kn > 1 ? d[k0 + 1] : 0, w2 = kn > 2 ? d[k0 + 2] : 0, w3 = kn > 3 ? d[k0 + 3] : 0;
-    const k1 = k0 + Math.min(1, kn - 1), k2 = k0 + Math.min(2, kn - 1), k3 = k0 + Math.min(3, kn - 1);
-    const from0 = k0 === 0 ? src : dst;
-    for (let i = from, o = from * p; i < to; i++, o += p) dst[i] = from0[i] - (Q[o + k0] * w0 + Q[o + k1] * w1 + Q[o + k2] * w2 + Q[o + k3] * w3);
-  }
 }
 
 /**

@@ -136,42 +136,50 @@ function responseTile(X: Float64Array, p: number, y: Float64Array, r0: number, r
 
 /**
  * Rows from..to: dst <- src M (M upper triangular p x p, row-major; dst may be src). Output
- * columns in tiles of 4 from the right, each summed over the input tiles at or left of it:
- * a tile reads only columns that are still src's when dst is src.
+ * columns in tiles of 4 from the right, each set from its own input columns (a triangular tile)
+ * and then added to from the input tiles left of it: a tile reads only columns that are still
+ * src's when dst is src.
  */
 export function timesUpper(src: Float64Array, dst: Float64Array, p: number, M: Float64Array, from: number, to: number): void {
   for (let j0 = (Math.ceil(p / 4) - 1) * 4; j0 >= 0; j0 -= 4) {
-    for (let k0 = j0; k0 >= 0; k0 -= 4) timesTile(src, dst, p, M, from, to, j0, k0);
+    timesDiagonalTile(src, dst, p, M, from, to, j0);
+    for (let k0 = j0 - 4; k0 >= 0; k0 -= 4) timesTile(src, dst, p, M, from, to, j0, k0);
   }
 }
 
-/** Output columns j0..j0+3 from input columns k0..k0+3 (the first, k0 = j0, sets them; the others add). */
+/** Output columns j0..j0+3 set from input columns j0..j0+3 (M's triangular diagonal block). */
+function timesDiagonalTile(src: Float64Array, dst: Float64Array, p: number, M: Float64Array, from: number, to: number, j0: number): void {
+  const jn = Math.min(4, p - j0);
+  const at = (a: number, b: number): number => (a < jn && b < jn ? M[(j0 + a) * p + j0 + b] : 0);
+  const m00 = at(0, 0), m01 = at(0, 1), m02 = at(0, 2), m03 = at(0, 3);
+  const m11 = at(1, 1), m12 = at(1, 2), m13 = at(1, 3);
+  const m22 = at(2, 2), m23 = at(2, 3);
+  const m33 = at(3, 3);
+  const k1 = j0 + Math.min(1, jn - 1), k2 = j0 + Math.min(2, jn - 1), k3 = j0 + Math.min(3, jn - 1);
+  for (let o = from * p, end = to * p; o < end; o += p) {
+    const x0 = src[o + j0], x1 = src[o + k1], x2 = src[o + k2], x3 = src[o + k3];
+    dst[o + j0] = x0 * m00;
+    if (jn > 1) dst[o + j0 + 1] = x0 * m01 + x1 * m11;
+    if (jn > 2) dst[o + j0 + 2] = x0 * m02 + x1 * m12 + x2 * m22;
+    if (jn > 3) dst[o + j0 + 3] = x0 * m03 + x1 * m13 + x2 * m23 + x3 * m33;
+  }
+}
+
+/** Output columns j0..j0+3 added to from input columns k0..k0+3 (k0 < j0: a full block of M). */
 function timesTile(src: Float64Array, dst: Float64Array, p: number, M: Float64Array, from: number, to: number, j0: number, k0: number): void {
-  const jn = Math.min(4, p - j0), kn = Math.min(4, p - k0), first = k0 === j0;
-  const at = (a: number, b: number): number => (a < kn && b < jn ? M[(k0 + a) * p + j0 + b] : 0);
+  const jn = Math.min(4, p - j0);
+  const at = (a: number, b: number): number => (b < jn ? M[(k0 + a) * p + j0 + b] : 0);
   const m00 = at(0, 0), m01 = at(0, 1), m02 = at(0, 2), m03 = at(0, 3);
   const m10 = at(1, 0), m11 = at(1, 1), m12 = at(1, 2), m13 = at(1, 3);
   const m20 = at(2, 0), m21 = at(2, 1), m22 = at(2, 2), m23 = at(2, 3);
   const m30 = at(3, 0), m31 = at(3, 1), m32 = at(3, 2), m33 = at(3, 3);
-  const k1 = k0 + Math.min(1, kn - 1), k2 = k0 + Math.min(2, kn - 1), k3 = k0 + Math.min(3, kn - 1);
   for (let o = from * p, end = to * p; o < end; o += p) {
-    const x0 = src[o + k0], x1 = src[o + k1], x2 = src[o + k2], x3 = src[o + k3];
-    const s0 = x0 * m00 + x1 * m10 + x2 * m20 + x3 * m30;
-    const s1 = x0 * m01 + x1 * m11 + x2 * m21 + x3 * m31;
-    const s2 = x0 * m02 + x1 * m12 + x2 * m22 + x3 * m32;
-    const s3 = x0 * m03 + x1 * m13 + x2 * m23 + x3 * m33;
+    const x0 = src[o + k0], x1 = src[o + k0 + 1], x2 = src[o + k0 + 2], x3 = src[o + k0 + 3];
     const d = o + j0;
-    if (first) {
-      dst[d] = s0;
-      if (jn > 1) dst[d + 1] = s1;
-      if (jn > 2) dst[d + 2] = s2;
-      if (jn > 3) dst[d + 3] = s3;
-    } else {
-      dst[d] += s0;
-      if (jn > 1) dst[d + 1] += s1;
-      if (jn > 2) dst[d + 2] += s2;
-      if (jn > 3) dst[d + 3] += s3;
-    }
+    dst[d] += x0 * m00 + x1 * m10 + x2 * m20 + x3 * m30;
+    if (jn > 1) dst[d + 1] += x0 * m01 + x1 * m11 + x2 * m21 + x3 * m31;
+    if (jn > 2) dst[d + 2] += x0 * m02 + x1 * m12 + x2 * m22 + x3 * m32;
+    if (jn > 3) dst[d + 3] += x0 * m03 + x1 * m13 + x2 * m23 + x3 * m33;
   }
 }
 

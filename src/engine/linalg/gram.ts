@@ -28,6 +28,10 @@ export function addGramRows(X: Float64Array, p: number, y: Float64Array | null, 
   const w = y ? p + 1 : p;
   for (let r0 = from; r0 < to; r0 += CHUNK) {
     const r1 = Math.min(to, r0 + CHUNK);
+    if (w === 5 || w === 6) {
+      wideTile(X, p, y, r0, r1, out, w);
+      continue;
+    }
     for (let f0 = 0; f0 < p; f0 += 4) {
       diagonalTile(X, p, r0, r1, f0, out, w);
       for (let g0 = 0; g0 < f0; g0 += 2) offDiagonalTile(X, p, r0, r1, f0, g0, out, w);
@@ -37,6 +41,55 @@ export function addGramRows(X: Float64Array, p: number, y: Float64Array | null, 
       let s = 0;
       for (let r = r0; r < r1; r++) s += y[r] * y[r];
       out[p * w + p] += s;
+    }
+  }
+}
+
+const wideSums = new Float64Array(21);
+
+/**
+ * Five or six columns (with y the last) in one pass, where tiles of 4 would take four to seven:
+ * 21 sums are more than the registers, but the spilled ones cost less than the passes saved.
+ */
+function wideTile(X: Float64Array, p: number, y: Float64Array | null, r0: number, r1: number, out: Float64Array, w: number): void {
+  const c1 = Math.min(1, p - 1), c2 = Math.min(2, p - 1), c3 = Math.min(3, p - 1), c4 = Math.min(4, p - 1), c5 = Math.min(5, p - 1);
+  // The sixth value: y[r], or column c5 of X (the same loop, no branch per row).
+  const Y = y ?? X, ys = y ? 1 : p, yo = y ? 0 : c5;
+  let s00 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s22 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+  let s40 = 0, s41 = 0, s42 = 0, s43 = 0, s44 = 0, s50 = 0, s51 = 0, s52 = 0, s53 = 0, s54 = 0, s55 = 0;
+  for (let r = r0, o = r0 * p; r < r1; r++, o += p) {
+    const a = X[o], b = X[o + c1], c = X[o + c2], d = X[o + c3], e = X[o + c4], f = Y[r * ys + yo];
+    s00 += a * a;
+    s10 += b * a;
+    s11 += b * b;
+    s20 += c * a;
+    s21 += c * b;
+    s22 += c * c;
+    s30 += d * a;
+    s31 += d * b;
+    s32 += d * c;
+    s33 += d * d;
+    s40 += e * a;
+    s41 += e * b;
+    s42 += e * c;
+    s43 += e * d;
+    s44 += e * e;
+    s50 += f * a;
+    s51 += f * b;
+    s52 += f * c;
+    s53 += f * d;
+    s54 += f * e;
+    s55 += f * f;
+  }
+  const s = wideSums;
+  [s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9]] = [s00, s10, s11, s20, s21, s22, s30, s31, s32, s33];
+  [s[10], s[11], s[12], s[13], s[14], s[15], s[16], s[17], s[18], s[19], s[20]] = [s40, s41, s42, s43, s44, s50, s51, s52, s53, s54, s55];
+  // Position i holds column i of X (i < p) or, the last with y, y (column p of out); others repeat.
+  const col = (i: number): number => (y && i === 5 ? p : i < p ? i : -1);
+  for (let i = 0, k = 0; i < 6; i++) {
+    for (let j = 0; j <= i; j++, k++) {
+      const ci = col(i), cj = col(j);
+      if (ci >= 0 && cj >= 0) out[ci * w + cj] += s[k];
     }
   }
 }
@@ -113,6 +166,27 @@ function offDiagonalTile(X: Float64Array, p: number, r0: number, r1: number, f0:
 
 /** X'y over rows from..to (n x p row-major X), added into out[0..p). */
 export function addCrossRows(X: Float64Array, p: number, y: Float64Array, from: number, to: number, out: Float64Array): void {
+  if (p === 5 || p === 6) {
+    // Five or six columns in one pass (tiles of 4 would take two).
+    const c5 = Math.min(5, p - 1);
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0;
+    for (let r = from, o = from * p; r < to; r++, o += p) {
+      const v = y[r];
+      s0 += v * X[o];
+      s1 += v * X[o + 1];
+      s2 += v * X[o + 2];
+      s3 += v * X[o + 3];
+      s4 += v * X[o + 4];
+      s5 += v * X[o + c5];
+    }
+    out[0] += s0;
+    out[1] += s1;
+    out[2] += s2;
+    out[3] += s3;
+    out[4] += s4;
+    if (p === 6) out[5] += s5;
+    return;
+  }
   for (let g0 = 0; g0 < p; g0 += 4) responseTile(X, p, y, from, to, g0, out, 0);
 }
 
@@ -141,9 +215,34 @@ function responseTile(X: Float64Array, p: number, y: Float64Array, r0: number, r
  * src's when dst is src.
  */
 export function timesUpper(src: Float64Array, dst: Float64Array, p: number, M: Float64Array, from: number, to: number): void {
+  if (p === 5 || p === 6) {
+    timesWide(src, dst, p, M, from, to);
+    return;
+  }
   for (let j0 = (Math.ceil(p / 4) - 1) * 4; j0 >= 0; j0 -= 4) {
     timesDiagonalTile(src, dst, p, M, from, to, j0);
     for (let k0 = j0 - 4; k0 >= 0; k0 -= 4) timesTile(src, dst, p, M, from, to, j0, k0);
+  }
+}
+
+/** Five or six columns in one pass (tiles of 4 would take three). */
+function timesWide(src: Float64Array, dst: Float64Array, p: number, M: Float64Array, from: number, to: number): void {
+  const at = (a: number, b: number): number => (a < p && b < p ? M[a * p + b] : 0);
+  const m00 = at(0, 0), m01 = at(0, 1), m02 = at(0, 2), m03 = at(0, 3), m04 = at(0, 4), m05 = at(0, 5);
+  const m11 = at(1, 1), m12 = at(1, 2), m13 = at(1, 3), m14 = at(1, 4), m15 = at(1, 5);
+  const m22 = at(2, 2), m23 = at(2, 3), m24 = at(2, 4), m25 = at(2, 5);
+  const m33 = at(3, 3), m34 = at(3, 4), m35 = at(3, 5);
+  const m44 = at(4, 4), m45 = at(4, 5);
+  const m55 = at(5, 5);
+  const k5 = Math.min(5, p - 1);
+  for (let o = from * p, end = to * p; o < end; o += p) {
+    const x0 = src[o], x1 = src[o + 1], x2 = src[o + 2], x3 = src[o + 3], x4 = src[o + 4], x5 = src[o + k5];
+    dst[o] = x0 * m00;
+    dst[o + 1] = x0 * m01 + x1 * m11;
+    dst[o + 2] = x0 * m02 + x1 * m12 + x2 * m22;
+    dst[o + 3] = x0 * m03 + x1 * m13 + x2 * m23 + x3 * m33;
+    dst[o + 4] = x0 * m04 + x1 * m14 + x2 * m24 + x3 * m34 + x4 * m44;
+    if (p > 5) dst[o + 5] = x0 * m05 + x1 * m15 + x2 * m25 + x3 * m35 + x4 * m45 + x5 * m55;
   }
 }
 

@@ -288,6 +288,13 @@ export function minusRows(Q: Float64Array, p: number, d: Float64Array, src: Floa
     if (dst !== src) dst.set(src.subarray(from, to), from);
     return;
   }
+  if (p === 5 || p === 6) {
+    // Five or six columns in one pass (tiles of 4 would take two).
+    const k5 = Math.min(5, p - 1);
+    const w0 = d[0], w1 = d[1], w2 = d[2], w3 = d[3], w4 = d[4], w5 = p > 5 ? d[5] : 0;
+    for (let i = from, o = from * p; i < to; i++, o += p) dst[i] = src[i] - (Q[o] * w0 + Q[o + 1] * w1 + Q[o + 2] * w2 + Q[o + 3] * w3 + Q[o + 4] * w4 + Q[o + k5] * w5);
+    return;
+  }
   for (let k0 = 0; k0 < p; k0 += 4) {
     const kn = Math.min(4, p - k0);
     const w0 = d[k0], w1 = kn > 1 ? d[k0 + 1] : 0, w2 = kn > 2 ? d[k0 + 2] : 0, w3 = kn > 3 ? d[k0 + 3] : 0;

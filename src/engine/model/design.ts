@@ -387,11 +387,7 @@ function singleGroupingFactor(f: FactorVariable, rows: Int32Array): { levels: st
   const n = rows.length, codes = f.codes;
   const refs = new Int32Array(n);
   const seen = new Uint8Array(f.levels.length);
-  for (let i = 0; i < n; i++) {
-    const k = codes[rows[i]];
-    refs[i] = k;
-    seen[k] = 1;
-  }
+  codesAndPresence(codes, rows, refs, seen);
   const present: number[] = [];
   for (let k = 0; k < seen.length; k++) if (seen[k]) present.push(k);
   if (present.length === f.levels.length) return { levels: f.levels.slice(), refs };
@@ -399,6 +395,15 @@ function singleGroupingFactor(f: FactorVariable, rows: Int32Array): { levels: st
   present.forEach((k, i) => (index[k] = i));
   for (let i = 0; i < n; i++) refs[i] = index[refs[i]];
   return { levels: present.map((k) => f.levels[k]), refs };
+}
+
+/** refs[i] = codes[rows[i]], marking each code seen. */
+function codesAndPresence(codes: Int32Array, rows: Int32Array, refs: Int32Array, seen: Uint8Array): void {
+  for (let i = 0; i < rows.length; i++) {
+    const k = codes[rows[i]];
+    refs[i] = k;
+    seen[k] = 1;
+  }
 }
 
 /** Grouping factor of a random term: the interaction of its columns, combinations present only. */
@@ -475,6 +480,51 @@ function priorWeights(vars: Variables, name: string, response: Expr): { values: 
 
 const plural = (k: number, word: string) => `${k} ${word}${k === 1 ? "" : "s"}`;
 
+// The passes over all rows are small functions of their own: V8 compiles a hot loop inside one
+// large function by compiling the whole function, once per loop, and a large function's
+// compile keeps its loop in the slow tiers for tens of milliseconds at a million rows.
+
+function dropNaN(x: Float64Array, ok: Uint8Array): void {
+  for (let i = 0; i < ok.length; i++) if (x[i] !== x[i]) ok[i] = 0;
+}
+
+function dropNegative(codes: Int32Array, ok: Uint8Array): void {
+  for (let i = 0; i < ok.length; i++) if (codes[i] < 0) ok[i] = 0;
+}
+
+/** Drop rows of weight 0; returns how many of the kept rows had one. */
+function dropZero(w: Float64Array, ok: Uint8Array): number {
+  let k = 0;
+  for (let i = 0; i < ok.length; i++) {
+    if (ok[i] && w[i] === 0) {
+      ok[i] = 0;
+      k++;
+    }
+  }
+  return k;
+}
+
+/** Indices of the rows kept (ok[i] = 1). */
+function keptRows(ok: Uint8Array): Int32Array {
+  let n = 0;
+  for (let i = 0; i < ok.length; i++) n += ok[i];
+  const rows = new Int32Array(n);
+  for (let i = 0, k = 0; i < ok.length; i++) if (ok[i]) rows[k++] = i;
+  return rows;
+}
+
+/** x at the used rows. */
+function gather(x: Float64Array, rows: Int32Array): Float64Array {
+  const out = new Float64Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = x[rows[i]];
+  return out;
+}
+
+function isConstant(y: Float64Array): boolean {
+  for (let i = 1; i < y.length; i++) if (y[i] !== y[0]) return false;
+  return true;
+}
+
 export function buildDesign(table: DataTable, spec: ModelSpec): Design {
   return designAndGram(table, spec).design;
 }
@@ -512,27 +562,14 @@ export function designAndGram(table: DataTable, spec: ModelSpec): { design: Desi
   for (const v of used) {
     if (seen.has(v)) continue;
     seen.add(v);
-    if (v.kind === "numeric") {
-      const x = v.values;
-      for (let i = 0; i < nAll; i++) if (x[i] !== x[i]) ok[i] = 0;
-    } else {
-      const c = v.codes;
-      for (let i = 0; i < nAll; i++) if (c[i] < 0) ok[i] = 0;
-    }
+    if (v.kind === "numeric") dropNaN(v.values, ok);
+    else dropNegative(v.codes, ok);
   }
   // Rows of weight 0 carry no information (their residual variance is infinite): left out, as
   // lm does with zero weights (lme4 keeps them and its log-likelihood becomes -Inf).
-  let nZero = 0;
-  if (wcol) {
-    for (let i = 0; i < nAll; i++) if (ok[i] && wcol.values[i] === 0) {
-      ok[i] = 0;
-      nZero++;
-    }
-  }
-  let n = 0;
-  for (let i = 0; i < nAll; i++) n += ok[i];
-  const rows = new Int32Array(n);
-  for (let i = 0, k = 0; i < nAll; i++) if (ok[i]) rows[k++] = i;
+  const nZero = wcol ? dropZero(wcol.values, ok) : 0;
+  const rows = keptRows(ok);
+  const n = rows.length;
   const nDropped = nAll - n;
   const messages: string[] = [];
   if (nZero > 0 && n === 0) throw new DataError(`no rows are left: every row with complete values has weight 0 in '${spec.weights}'`);
@@ -541,18 +578,10 @@ export function designAndGram(table: DataTable, spec: ModelSpec): { design: Desi
   }
   if (nDropped - nZero > 0) messages.push(`dropped ${plural(nDropped - nZero, "row")} with missing values (of ${nAll})`);
   if (nZero > 0) messages.push(`left out ${plural(nZero, "row")} of weight 0 in '${spec.weights}' (a weight of 0 means an infinite residual variance: such rows carry no information)`);
-  let weights: Float64Array | null = null;
-  if (wcol) {
-    weights = new Float64Array(n);
-    for (let i = 0; i < n; i++) weights[i] = wcol.values[rows[i]];
-  }
+  const weights = wcol ? gather(wcol.values, rows) : null;
 
-  const y = new Float64Array(n);
-  const yv = response.values;
-  for (let i = 0; i < n; i++) y[i] = yv[rows[i]];
-  let constant = true;
-  for (let i = 1; i < n && constant; i++) if (y[i] !== y[0]) constant = false;
-  if (constant) throw new DataError(`the response '${response.label}' is constant (${y[0]}) in the ${plural(n, "row")} used; there is nothing to model`);
+  const y = gather(response.values, rows);
+  if (isConstant(y)) throw new DataError(`the response '${response.label}' is constant (${y[0]}) in the ${plural(n, "row")} used; there is nothing to model`);
 
   // Fixed effects.
   const fixedCols = modelColumns(f.fixed, f.intercept, vars, rows, "the fixed effects");

@@ -175,17 +175,17 @@ let lfRows = new Float64Array(0);
 /**
  * One evaluation's per-level work for q = 2 (an intercept and a slope), given the template T
  * (2 x 2 lower triangular): for every level c, L_c = chol(T'A_c T + I) and L_Fc = A_Fc T L_c^{-T}
- * (written into L and LF), and LFF -= sum_c L_Fc L_Fc'. Returns sum_c log|L_c|, NaN when some
- * L_c is not positive definite. The downdate of LFF is the Gram matrix of the rows of the L_Fc,
+ * (written into L and LF unless they are null: the objective needs only LFF), and
+ * LFF -= sum_c L_Fc L_Fc'. Returns sum_c log|L_c|, NaN when some L_c is not positive definite. The downdate of LFF is the Gram matrix of the rows of the L_Fc,
  * so a chunk of levels copies them into one row-major block and sums it with addGramRows (in
  * registers) instead of updating LFF's entries level by level.
  */
-export function factorLevelsQ2(T: Float64Array, A: Float64Array, AF: Float64Array, L: Float64Array, LF: Float64Array, ell: number, pp: number, LFF: Float64Array): number {
+export function factorLevelsQ2(T: Float64Array, A: Float64Array, AF: Float64Array, L: Float64Array | null, LF: Float64Array | null, ell: number, pp: number, LFF: Float64Array): number {
   const t00 = T[0], t10 = T[2], t11 = T[3], fq = 2 * pp;
   if (lfRows.length < 2 * LEVEL_CHUNK * pp) lfRows = new Float64Array(2 * LEVEL_CHUNK * pp);
   const rows = lfRows;
   const G = new Float64Array(pp * pp);
-  let ld = 0;
+  let ld = 0, prod = 1;
   for (let c0 = 0; c0 < ell; c0 += LEVEL_CHUNK) {
     const c1 = Math.min(ell, c0 + LEVEL_CHUNK);
     for (let c = c0; c < c1; c++) {
@@ -198,19 +198,30 @@ export function factorLevelsQ2(T: Float64Array, A: Float64Array, AF: Float64Arra
       const l00 = Math.sqrt(m00), l10 = m10 / l00, d11 = m11 - l10 * l10;
       if (!(d11 > 0)) return NaN;
       const l11 = Math.sqrt(d11);
-      L[o] = l00;
-      L[o + 2] = l10;
-      L[o + 3] = l11;
-      // log l00 + log l11 in one logarithm.
-      ld += 0.5 * Math.log(m00 * d11);
+      if (L) {
+        L[o] = l00;
+        L[o + 2] = l10;
+        L[o + 3] = l11;
+      }
+      // log l00 + log l11 = log(m00 d11) / 2, the determinants multiplied up and their logarithm
+      // taken only when the product grows large (a logarithm costs more than the rest of a level).
+      // Each is at least 1 (T'A T + I >= I), so the product never underflows.
+      const det = m00 * d11, next = prod * det;
+      if (next < 1e150) prod = next;
+      else {
+        ld += Math.log(prod) + Math.log(det);
+        prod = 1;
+      }
       const i00 = 1 / l00, i11 = 1 / l11;
       const r0 = 2 * (c - c0) * pp, r1 = r0 + pp;
       for (let f = 0, r = c * fq; f < pp; f++, r += 2) {
         const f0 = AF[r], f1 = AF[r + 1];
         const v0 = (f0 * t00 + f1 * t10) * i00;
         const v1 = (f1 * t11 - v0 * l10) * i11;
-        LF[r] = v0;
-        LF[r + 1] = v1;
+        if (LF) {
+          LF[r] = v0;
+          LF[r + 1] = v1;
+        }
         rows[r0 + f] = v0;
         rows[r1 + f] = v1;
       }
@@ -218,5 +229,5 @@ export function factorLevelsQ2(T: Float64Array, A: Float64Array, AF: Float64Arra
     addGramRows(rows, pp, null, 0, 2 * (c1 - c0), G);
   }
   for (let f = 0; f < pp; f++) for (let g = 0; g <= f; g++) LFF[f * pp + g] -= G[f * pp + g];
-  return ld;
+  return 0.5 * (ld + Math.log(prod));
 }

@@ -466,7 +466,18 @@ export class BlockedModel {
     if (this.classes || this.crossed) this.fullAt = null;
     if (this.classes) return this.factorByClass(theta, this.classes);
     if (this.crossed) return this.factorCrossedByClass(theta, this.crossed);
+    if (this.k === 1 && this.m === 1 && this.remats[0].q === 2) return this.factorObjectiveQ2(theta);
     return this.factor(theta);
+  }
+
+  /** One intercept-and-slope term: only L_FF, leaving the per-level blocks of L stale (as classes do). */
+  private factorObjectiveQ2(theta: ArrayLike<number>): boolean {
+    this.fullAt = null;
+    const T = this.T[0];
+    fillTerm(this.remats[0], theta, T);
+    this.LFF.set(this.AFF);
+    const ld = factorLevelsQ2(T, this.Ajj[0], this.AFj[0], null, null, this.remats[0].ell, this.pp, this.LFF);
+    return !Number.isNaN(ld) && this.finish(ld);
   }
 
   /**

@@ -20,7 +20,7 @@ import { helper } from "../linalg/threads";
 import { TailPieces, TailWork, minimizeTail, symmetricEigen } from "./tail-profile";
 import type { ProfiledParameter } from "./optimize";
 import { LevelClasses, downdateByClass, levelClasses } from "./level-classes";
-import { accumulateOneTerm } from "./one-term";
+import { accumulateOneTerm, factorLevelsQ2 } from "./one-term";
 import { CrossedClasses, classWeights, crossedClasses, denseByClasses, fixedByClasses } from "./crossed-classes";
 import { addGram } from "../linalg/gram";
 import type { FixedMap } from "./fixed-basis";
@@ -484,7 +484,18 @@ export class BlockedModel {
     if (this.classes || this.crossed) this.fullAt = null;
     if (this.classes) return this.factorByClass(theta, this.classes);
     if (this.crossed) return this.factorCrossedByClass(theta, this.crossed);
+    if (this.k === 1 && this.m === 1 && this.remats[0].q === 2) return this.factorObjectiveQ2(theta);
     return this.factor(theta);
+  }
+
+  /** One intercept-and-slope term: only L_FF, leaving the per-level blocks of L stale (as classes do). */
+  private factorObjectiveQ2(theta: ArrayLike<number>): boolean {
+    this.fullAt = null;
+    const T = this.T[0];
+    fillTerm(this.remats[0], theta, T);
+    this.LFF.set(this.AFF);
+    const ld = factorLevelsQ2(T, this.Ajj[0], this.AFj[0], null, null, this.remats[0].ell, this.pp, this.LFF);
+    return !Number.isNaN(ld) && this.finish(ld);
   }
 
   /**
@@ -704,33 +715,9 @@ export class BlockedModel {
         }
       }
     } else if (q === 2) {
-      // Random intercept and slope: the 2 x 2 algebra written out.
-      const t00 = T[0], t10 = T[2], t11 = T[3];
-      for (let c = 0; c < ell; c++) {
-        const o = c * 4;
-        const a00 = A[o], a10 = A[o + 2], a11 = A[o + 3];
-        const m00 = t00 * (a00 * t00 + a10 * t10) + t10 * (a10 * t00 + a11 * t10) + 1;
-        const m10 = t11 * (a10 * t00 + a11 * t10);
-        const m11 = t11 * a11 * t11 + 1;
-        const l00 = Math.sqrt(m00), l10 = m10 / l00, d11 = m11 - l10 * l10;
-        if (!(d11 > 0)) return false;
-        const l11 = Math.sqrt(d11);
-        L[o] = l00;
-        L[o + 2] = l10;
-        L[o + 3] = l11;
-        ld += Math.log(l00) + Math.log(l11);
-        const of = c * fq;
-        for (let f = 0; f < pp; f++) {
-          const r = of + 2 * f;
-          const f0 = AF[r], f1 = AF[r + 1];
-          const v0 = (f0 * t00 + f1 * t10) / l00;
-          const v1 = (f1 * t11 - v0 * l10) / l11;
-          LF[r] = v0;
-          LF[r + 1] = v1;
-          const row = f * pp;
-          for (let g = 0; g <= f; g++) LFF[row + g] -= v0 * LF[of + 2 * g] + v1 * LF[of + 2 * g + 1];
-        }
-      }
+      // Random intercept and slope: the 2 x 2 algebra written out (factorLevelsQ2, one-term.ts).
+      ld = factorLevelsQ2(T, A, AF, L, LF, ell, pp, LFF);
+      if (Number.isNaN(ld)) return false;
     } else {
       for (let c = 0; c < ell; c++) {
         const o = c * qq;

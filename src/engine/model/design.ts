@@ -153,38 +153,48 @@ function codingMatrix(v: TermVar): Float64Array | null {
   return out;
 }
 
-/** Fill the row-major n x p matrix of `cols` for the used rows (M must be zero-filled). */
+/** Rows per chunk of fillColumns: a chunk of M stays in cache while every term writes its columns. */
+const FILL_CHUNK = 1024;
+
+/**
+ * Fill the row-major n x p matrix of `cols` for the used rows (M must be zero-filled). Each term
+ * fills its columns with a loop of its own, chunk by chunk of rows, so M passes through memory
+ * once rather than once per term.
+ */
 export function fillColumns(cols: Columns, rows: Int32Array, M: Float64Array, p: number): void {
   const n = rows.length;
   let off: Int32Array | null = null;
   let val: Float64Array | null = null;
-  let start = 0;
-  if (cols.intercept) {
-    fillConstant(M, n, p, 0);
-    start = 1;
-  }
-  for (const tc of cols.terms) {
-    const vs = tc.vars;
-    if (vs.some((v) => v.coef)) fillCoded(M, p, start, tc, rows);
-    else if (vs.length === 1 && vs[0].values) fillNumeric(M, n, p, start, vs[0].values, rows);
-    else if (vs.length === 1) fillFactor(M, n, p, start, vs[0].codes!, vs[0].piece!, rows);
-    else {
-      // Each row has at most one nonzero column in a term: the product of the numeric values,
-      // at the offset that the factors' pieces give. One pass per variable over the rows.
-      if (!off || !val) {
-        off = new Int32Array(n);
-        val = new Float64Array(n);
-      }
-      off.fill(0);
-      val.fill(1);
-      for (let j = 0; j < vs.length; j++) {
-        const tv = vs[j];
-        if (tv.values) multiplyBy(val, tv.values, rows, n);
-        else addPiece(off, tv.codes!, tv.piece!, tc.strides[j], rows, n);
-      }
-      scatter(M, n, p, start, off, val);
+  for (let from = 0; from < n; from += FILL_CHUNK) {
+    const to = Math.min(n, from + FILL_CHUNK);
+    let start = 0;
+    if (cols.intercept) {
+      fillConstant(M, from, to, p, 0);
+      start = 1;
     }
-    start += tc.count;
+    for (const tc of cols.terms) {
+      const vs = tc.vars;
+      if (vs.some((v) => v.coef)) fillCoded(M, p, start, tc, rows, from, to);
+      else if (vs.length === 1 && vs[0].values) fillNumeric(M, from, to, p, start, vs[0].values, rows);
+      else if (vs.length === 1) fillFactor(M, from, to, p, start, vs[0].codes!, vs[0].piece!, rows);
+      else {
+        // Each row has at most one nonzero column in a term: the product of the numeric values,
+        // at the offset that the factors' pieces give. One pass per variable over the chunk.
+        if (!off || !val) {
+          off = new Int32Array(FILL_CHUNK);
+          val = new Float64Array(FILL_CHUNK);
+        }
+        off.fill(0);
+        val.fill(1);
+        for (let j = 0; j < vs.length; j++) {
+          const tv = vs[j];
+          if (tv.values) multiplyBy(val, tv.values, rows, from, to);
+          else addPiece(off, tv.codes!, tv.piece!, tc.strides[j], rows, from, to);
+        }
+        scatter(M, from, to, p, start, off, val);
+      }
+      start += tc.count;
+    }
   }
 }
 
@@ -192,11 +202,11 @@ export function fillColumns(cols: Columns, rows: Int32Array, M: Float64Array, p:
  * A term with a factor coded by contrasts (several nonzero columns per row): each column is the
  * product of its variables' pieces at the row (first variable fastest), one pass per column.
  */
-function fillCoded(M: Float64Array, p: number, col: number, tc: TermCols, rows: Int32Array): void {
-  const n = rows.length, vs = tc.vars;
+function fillCoded(M: Float64Array, p: number, col: number, tc: TermCols, rows: Int32Array, from: number, to: number): void {
+  const vs = tc.vars;
   for (let c = 0; c < tc.count; c++) {
     const pieceOf = vs.map((v, j) => Math.floor(c / tc.strides[j]) % v.names.length);
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < to; i++) {
       const r = rows[i];
       let val = 1;
       for (let j = 0; j < vs.length && val !== 0; j++) {
@@ -210,37 +220,38 @@ function fillCoded(M: Float64Array, p: number, col: number, tc: TermCols, rows: 
   }
 }
 
-function fillConstant(M: Float64Array, n: number, p: number, col: number): void {
-  for (let i = 0; i < n; i++) M[i * p + col] = 1;
+function fillConstant(M: Float64Array, from: number, to: number, p: number, col: number): void {
+  for (let i = from; i < to; i++) M[i * p + col] = 1;
 }
 
-function fillNumeric(M: Float64Array, n: number, p: number, col: number, x: Float64Array, rows: Int32Array): void {
-  for (let i = 0; i < n; i++) M[i * p + col] = x[rows[i]];
+function fillNumeric(M: Float64Array, from: number, to: number, p: number, col: number, x: Float64Array, rows: Int32Array): void {
+  for (let i = from; i < to; i++) M[i * p + col] = x[rows[i]];
 }
 
-function fillFactor(M: Float64Array, n: number, p: number, col: number, codes: Int32Array, piece: Int32Array, rows: Int32Array): void {
-  for (let i = 0; i < n; i++) {
+function fillFactor(M: Float64Array, from: number, to: number, p: number, col: number, codes: Int32Array, piece: Int32Array, rows: Int32Array): void {
+  for (let i = from; i < to; i++) {
     const k = piece[codes[rows[i]]];
     if (k >= 0) M[i * p + col + k] = 1;
   }
 }
 
-function multiplyBy(val: Float64Array, x: Float64Array, rows: Int32Array, n: number): void {
-  for (let i = 0; i < n; i++) val[i] *= x[rows[i]];
+/** val[i - from] *= x at row i of the chunk. */
+function multiplyBy(val: Float64Array, x: Float64Array, rows: Int32Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) val[i - from] *= x[rows[i]];
 }
 
-function addPiece(off: Int32Array, codes: Int32Array, piece: Int32Array, stride: number, rows: Int32Array, n: number): void {
-  for (let i = 0; i < n; i++) {
+function addPiece(off: Int32Array, codes: Int32Array, piece: Int32Array, stride: number, rows: Int32Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) {
     const k = piece[codes[rows[i]]];
-    const o = off[i];
-    off[i] = k < 0 || o < 0 ? -1 : o + k * stride;
+    const o = off[i - from];
+    off[i - from] = k < 0 || o < 0 ? -1 : o + k * stride;
   }
 }
 
-function scatter(M: Float64Array, n: number, p: number, col: number, off: Int32Array, val: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    const o = off[i];
-    if (o >= 0) M[i * p + col + o] = val[i];
+function scatter(M: Float64Array, from: number, to: number, p: number, col: number, off: Int32Array, val: Float64Array): void {
+  for (let i = from; i < to; i++) {
+    const o = off[i - from];
+    if (o >= 0) M[i * p + col + o] = val[i - from];
   }
 }
 
@@ -251,8 +262,8 @@ function scatter(M: Float64Array, n: number, p: number, col: number, off: Int32A
  * triangular factor of X (a Givens QR over the rows, numerically stable, O(n p^2), no copy of X)
  * has the same column norms and inner products, so the test runs on that p x p matrix.
  */
-export function aliasedColumns(X: Float64Array, n: number, p: number, tol = 1e-7): boolean[] {
-  if (clearlyFullRank(X, n, p)) return new Array<boolean>(p).fill(false);
+export function aliasedColumns(X: Float64Array, n: number, p: number, tol = 1e-7, G: Float64Array = gramOf(X, n, p)): boolean[] {
+  if (clearlyFullRank(G, p)) return new Array<boolean>(p).fill(false);
   const R = new Float64Array(p * p);
   const w = new Float64Array(p);
   for (let i = 0; i < n; i++) {
@@ -330,9 +341,7 @@ export function aliasedColumns(X: Float64Array, n: number, p: number, tol = 1e-7
  * X'X err by about p * eps relative to the diagonal, far below that margin, so such an X has no
  * aliased column at tolerance 1e-7; anything closer goes to the stable QR.
  */
-function clearlyFullRank(X: Float64Array, n: number, p: number): boolean {
-  const G = new Float64Array(p * p);
-  addGram(X, p, null, n, G);
+function clearlyFullRank(G: Float64Array, p: number): boolean {
   const L = new Float64Array(p * p);
   for (let j = 0; j < p; j++) {
     const gjj = G[j * p + j];
@@ -350,6 +359,13 @@ function clearlyFullRank(X: Float64Array, n: number, p: number): boolean {
   return true;
 }
 
+/** X'X (lower triangle) of a row-major n x p matrix. */
+function gramOf(X: Float64Array, n: number, p: number): Float64Array {
+  const G = new Float64Array(p * p);
+  addGram(X, p, null, n, G);
+  return G;
+}
+
 /** The kept columns of a row-major n x p matrix. */
 function keepColumns(X: Float64Array, n: number, p: number, keep: number[]): Float64Array {
   const q = keep.length;
@@ -362,9 +378,38 @@ function keepColumns(X: Float64Array, n: number, p: number, keep: number[]): Flo
   return out;
 }
 
+/**
+ * One factor as a grouping factor, its levels present in the used rows only. The codes are taken
+ * as they are while the levels present are marked (one pass); only when some level is absent are
+ * they renumbered.
+ */
+function singleGroupingFactor(f: FactorVariable, rows: Int32Array): { levels: string[]; refs: Int32Array } {
+  const n = rows.length, codes = f.codes;
+  const refs = new Int32Array(n);
+  const seen = new Uint8Array(f.levels.length);
+  codesAndPresence(codes, rows, refs, seen);
+  const present: number[] = [];
+  for (let k = 0; k < seen.length; k++) if (seen[k]) present.push(k);
+  if (present.length === f.levels.length) return { levels: f.levels.slice(), refs };
+  const index = new Int32Array(f.levels.length).fill(-1);
+  present.forEach((k, i) => (index[k] = i));
+  for (let i = 0; i < n; i++) refs[i] = index[refs[i]];
+  return { levels: present.map((k) => f.levels[k]), refs };
+}
+
+/** refs[i] = codes[rows[i]], marking each code seen. */
+function codesAndPresence(codes: Int32Array, rows: Int32Array, refs: Int32Array, seen: Uint8Array): void {
+  for (let i = 0; i < rows.length; i++) {
+    const k = codes[rows[i]];
+    refs[i] = k;
+    seen[k] = 1;
+  }
+}
+
 /** Grouping factor of a random term: the interaction of its columns, combinations present only. */
 function groupingFactor(names: string[], vars: Variables, rows: Int32Array): { levels: string[]; refs: Int32Array } {
   const n = rows.length;
+  if (names.length === 1) return singleGroupingFactor(vars.group(names[0]), rows);
   const parts = names.map((nm) => {
     const f = vars.group(nm);
     const present = presentLevels(f, rows);
@@ -372,13 +417,6 @@ function groupingFactor(names: string[], vars: Variables, rows: Int32Array): { l
     present.forEach((k, i) => (index[k] = i));
     return { f, present, index };
   });
-  if (parts.length === 1) {
-    const { f, present, index } = parts[0];
-    const refs = new Int32Array(n);
-    const codes = f.codes;
-    for (let i = 0; i < n; i++) refs[i] = index[codes[rows[i]]];
-    return { levels: present.map((k) => f.levels[k]), refs };
-  }
   // R's a:b for factors: levels ordered with the first factor varying slowest; keep those present.
   const key = new Float64Array(n);
   let span = 1;
@@ -442,7 +480,60 @@ function priorWeights(vars: Variables, name: string, response: Expr): { values: 
 
 const plural = (k: number, word: string) => `${k} ${word}${k === 1 ? "" : "s"}`;
 
+// The passes over all rows are small functions of their own: V8 compiles a hot loop inside one
+// large function by compiling the whole function, once per loop, and a large function's
+// compile keeps its loop in the slow tiers for tens of milliseconds at a million rows.
+
+function dropNaN(x: Float64Array, ok: Uint8Array): void {
+  for (let i = 0; i < ok.length; i++) if (x[i] !== x[i]) ok[i] = 0;
+}
+
+function dropNegative(codes: Int32Array, ok: Uint8Array): void {
+  for (let i = 0; i < ok.length; i++) if (codes[i] < 0) ok[i] = 0;
+}
+
+/** Drop rows of weight 0; returns how many of the kept rows had one. */
+function dropZero(w: Float64Array, ok: Uint8Array): number {
+  let k = 0;
+  for (let i = 0; i < ok.length; i++) {
+    if (ok[i] && w[i] === 0) {
+      ok[i] = 0;
+      k++;
+    }
+  }
+  return k;
+}
+
+/** Indices of the rows kept (ok[i] = 1). */
+function keptRows(ok: Uint8Array): Int32Array {
+  let n = 0;
+  for (let i = 0; i < ok.length; i++) n += ok[i];
+  const rows = new Int32Array(n);
+  for (let i = 0, k = 0; i < ok.length; i++) if (ok[i]) rows[k++] = i;
+  return rows;
+}
+
+/** x at the used rows. */
+function gather(x: Float64Array, rows: Int32Array): Float64Array {
+  const out = new Float64Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = x[rows[i]];
+  return out;
+}
+
+function isConstant(y: Float64Array): boolean {
+  for (let i = 1; i < y.length; i++) if (y[i] !== y[0]) return false;
+  return true;
+}
+
 export function buildDesign(table: DataTable, spec: ModelSpec): Design {
+  return designAndGram(table, spec).design;
+}
+
+/**
+ * The design and X'X (lower triangle; null when aliased columns were dropped), which the rank
+ * check forms and the working basis (fixed-basis.ts) starts from: one pass over X saved.
+ */
+export function designAndGram(table: DataTable, spec: ModelSpec): { design: Design; xtx: Float64Array | null } {
   const vars = new Variables(table);
   const f = spec.formula;
   const nAll = table.nrow;
@@ -471,27 +562,14 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
   for (const v of used) {
     if (seen.has(v)) continue;
     seen.add(v);
-    if (v.kind === "numeric") {
-      const x = v.values;
-      for (let i = 0; i < nAll; i++) if (x[i] !== x[i]) ok[i] = 0;
-    } else {
-      const c = v.codes;
-      for (let i = 0; i < nAll; i++) if (c[i] < 0) ok[i] = 0;
-    }
+    if (v.kind === "numeric") dropNaN(v.values, ok);
+    else dropNegative(v.codes, ok);
   }
   // Rows of weight 0 carry no information (their residual variance is infinite): left out, as
   // lm does with zero weights (lme4 keeps them and its log-likelihood becomes -Inf).
-  let nZero = 0;
-  if (wcol) {
-    for (let i = 0; i < nAll; i++) if (ok[i] && wcol.values[i] === 0) {
-      ok[i] = 0;
-      nZero++;
-    }
-  }
-  let n = 0;
-  for (let i = 0; i < nAll; i++) n += ok[i];
-  const rows = new Int32Array(n);
-  for (let i = 0, k = 0; i < nAll; i++) if (ok[i]) rows[k++] = i;
+  const nZero = wcol ? dropZero(wcol.values, ok) : 0;
+  const rows = keptRows(ok);
+  const n = rows.length;
   const nDropped = nAll - n;
   const messages: string[] = [];
   if (nZero > 0 && n === 0) throw new DataError(`no rows are left: every row with complete values has weight 0 in '${spec.weights}'`);
@@ -500,18 +578,10 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
   }
   if (nDropped - nZero > 0) messages.push(`dropped ${plural(nDropped - nZero, "row")} with missing values (of ${nAll})`);
   if (nZero > 0) messages.push(`left out ${plural(nZero, "row")} of weight 0 in '${spec.weights}' (a weight of 0 means an infinite residual variance: such rows carry no information)`);
-  let weights: Float64Array | null = null;
-  if (wcol) {
-    weights = new Float64Array(n);
-    for (let i = 0; i < n; i++) weights[i] = wcol.values[rows[i]];
-  }
+  const weights = wcol ? gather(wcol.values, rows) : null;
 
-  const y = new Float64Array(n);
-  const yv = response.values;
-  for (let i = 0; i < n; i++) y[i] = yv[rows[i]];
-  let constant = true;
-  for (let i = 1; i < n && constant; i++) if (y[i] !== y[0]) constant = false;
-  if (constant) throw new DataError(`the response '${response.label}' is constant (${y[0]}) in the ${plural(n, "row")} used; there is nothing to model`);
+  const y = gather(response.values, rows);
+  if (isConstant(y)) throw new DataError(`the response '${response.label}' is constant (${y[0]}) in the ${plural(n, "row")} used; there is nothing to model`);
 
   // Fixed effects.
   const fixedCols = modelColumns(f.fixed, f.intercept, vars, rows, "the fixed effects");
@@ -519,7 +589,8 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
   if (p === 0) throw new DataError("the model has no fixed effects: keep the intercept (remove '0 +' or '- 1') or add a term");
   let X: Float64Array = new Float64Array(n * p);
   fillColumns(fixedCols, rows, X, p);
-  const alias = aliasedColumns(X, n, p);
+  let xtx: Float64Array | null = gramOf(X, n, p);
+  const alias = aliasedColumns(X, n, p, 1e-7, xtx);
   const aliased = fixedCols.names.filter((_, j) => alias[j]);
   let xnames = fixedCols.names;
   const assignAll: number[] = f.intercept ? [0] : [];
@@ -537,6 +608,7 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
       if (!a) keep.push(j);
     });
     X = keepColumns(X, n, p, keep);
+    xtx = null;
     xnames = keep.map((j) => fixedCols.names[j]);
     assign = Int32Array.from(keep, (j) => assignAll[j]);
     p = keep.length;
@@ -570,7 +642,8 @@ export function buildDesign(table: DataTable, spec: ModelSpec): Design {
     return { group, levels, refs, effects: zc.names, z, correlated: rt.correlated, ...(cov ? { cov } : {}) };
   });
 
-  return { n, y, X, p, xnames, aliased, fixedTerms, assign, intercept: f.intercept, reTerms, rows, nDropped, weights, messages };
+  const design: Design = { n, y, X, p, xnames, aliased, fixedTerms, assign, intercept: f.intercept, reTerms, rows, nDropped, weights, messages };
+  return { design, xtx };
 }
 
 

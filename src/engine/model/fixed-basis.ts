@@ -13,7 +13,7 @@
 // variance parameters, the residual sum of squares and every test are then exactly invariant
 // to shifts of y and to rescaling (or shifting, with an intercept) the covariates.
 
-import { addGram } from "../linalg/gram";
+import { GRAM_CHUNK, addCrossRows, addGram, addGramRows, minusRows, timesUpper } from "../linalg/gram";
 import { cholLower } from "../linalg/dense";
 
 /** How the working fixed-effects basis maps back to the original coefficients. */
@@ -66,13 +66,15 @@ function triangularFactor(X: Float64Array, n: number, p: number): Float64Array {
 }
 
 /**
- * Upper-triangular R with R'R = Q'Q by Cholesky of the Gram matrix; null when a squared pivot is
- * below `minRatio` of its column's squared length (or not positive): too close to collinear for
- * the Gram matrix to keep the digits.
+ * Upper-triangular R with R'R = Q'Q by Cholesky of the Gram matrix G = Q'Q (formed here unless
+ * given, and then overwritten); null when a squared pivot is below `minRatio` of its column's
+ * squared length (or not positive): too close to collinear for the Gram matrix to keep the digits.
  */
-function gramFactor(Q: Float64Array, n: number, p: number, minRatio: number): Float64Array | null {
-  const G = new Float64Array(p * p);
-  addGram(Q, p, null, n, G);
+function gramFactor(Q: Float64Array, n: number, p: number, minRatio: number, G: Float64Array | null): Float64Array | null {
+  if (!G) {
+    G = new Float64Array(p * p);
+    addGram(Q, p, null, n, G);
+  }
   const diag = new Float64Array(p);
   for (let j = 0; j < p; j++) diag[j] = G[j * p + j];
   if (!cholLower(G, p)) return null;
@@ -82,41 +84,67 @@ function gramFactor(Q: Float64Array, n: number, p: number, minRatio: number): Fl
   return R;
 }
 
-/** In place, row by row: X <- X R^{-1} (R upper triangular with a nonzero diagonal). */
-function rdivUpper(X: Float64Array, n: number, p: number, R: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    const o = i * p;
-    for (let j = 0; j < p; j++) {
-      let s = X[o + j];
-      for (let k = 0; k < j; k++) s -= X[o + k] * R[k * p + j];
-      X[o + j] = s / R[j * p + j];
+/** The inverse of an upper-triangular p x p matrix (row-major, nonzero diagonal), column by column. */
+function upperInverse(R: Float64Array, p: number): Float64Array {
+  const M = new Float64Array(p * p);
+  for (let j = p - 1; j >= 0; j--) {
+    M[j * p + j] = 1 / R[j * p + j];
+    for (let i = j - 1; i >= 0; i--) {
+      let s = 0;
+      for (let k = i + 1; k <= j; k++) s += R[i * p + k] * M[k * p + j];
+      M[i * p + j] = -s / R[i * p + i];
     }
+  }
+  return M;
+}
+
+/**
+ * dst <- src R^{-1} (R upper triangular with a nonzero diagonal; dst may be src), in chunks of
+ * GRAM_CHUNK rows. Each chunk's contribution to dst'dst is added into `gram` and to dst'y into
+ * `dy` (when given) while the chunk is still in cache, instead of in passes of their own.
+ */
+function rdivUpper(src: Float64Array, dst: Float64Array, n: number, p: number, R: Float64Array, gram: Float64Array | null, y: Float64Array | null, dy: Float64Array | null): void {
+  const M = upperInverse(R, p);
+  for (let r0 = 0; r0 < n; r0 += GRAM_CHUNK) {
+    const r1 = Math.min(n, r0 + GRAM_CHUNK);
+    timesUpper(src, dst, p, M, r0, r1);
+    if (gram) addGramRows(dst, p, null, r0, r1, gram);
+    if (y && dy) addCrossRows(dst, p, y, r0, r1, dy);
   }
 }
 
-/** y <- y - Q (Q'y) and c += Q'y (one projection pass). */
-function project(Q: Float64Array, n: number, p: number, y: Float64Array, c: Float64Array): void {
-  const d = new Float64Array(p);
-  for (let i = 0; i < n; i++) {
-    const o = i * p, v = y[i];
-    for (let j = 0; j < p; j++) d[j] += Q[o + j] * v;
+/**
+ * The two projections of y on the orthonormal Q, given d = Q'y: y~ = y - Q d, then once more
+ * y~ <- y~ - Q (Q'y~) (removing the first one's rounding); c += both coefficient vectors. The
+ * second Q'y~ is summed chunk by chunk in the pass that forms y~: Q is read twice, not four times.
+ */
+function projectTwice(Q: Float64Array, n: number, p: number, y: Float64Array, d: Float64Array, yw: Float64Array, c: Float64Array): void {
+  const d2 = new Float64Array(p);
+  for (let r0 = 0; r0 < n; r0 += GRAM_CHUNK) {
+    const r1 = Math.min(n, r0 + GRAM_CHUNK);
+    minusRows(Q, p, d, y, yw, r0, r1);
+    addCrossRows(Q, p, yw, r0, r1, d2);
   }
-  for (let i = 0; i < n; i++) {
-    const o = i * p;
-    let s = 0;
-    for (let j = 0; j < p; j++) s += Q[o + j] * d[j];
-    y[i] -= s;
-  }
+  minusRows(Q, p, d2, yw, yw, 0, n);
   for (let j = 0; j < p; j++) c[j] += d[j];
+  for (let j = 0; j < p; j++) c[j] += d2[j];
 }
 
 /**
  * The working basis for X (n x p, full column rank: aliased columns are already dropped) and y.
  * Two passes of X R^{-1} (the second removes what the first leaves of X's conditioning) and two
- * projections of y (the second removes the rounding of the first).
+ * projections of y (the second removes the rounding of the first). `xtx`: X'X when the caller
+ * already has it (design.ts's rank check), saving its pass over the rows.
  */
-export function fixedBasis(X: Float64Array, y: Float64Array, n: number, p: number): FixedBasis {
-  const Q = Float64Array.from(X);
+export function fixedBasis(X: Float64Array, y: Float64Array, n: number, p: number, xtx: Float64Array | null = null): FixedBasis {
+  const Q = new Float64Array(n * p);
+  // Rows are read from X in the first pass and written to Q: X is never copied.
+  let src = X;
+  // Gram matrix of src when known (the first from the caller, the second summed while forming Q).
+  let G: Float64Array | null = xtx ? Float64Array.from(xtx) : null;
+  // d = Q'y, summed while the last pass forms Q.
+  const d = new Float64Array(p);
+  let haveD = false;
   // S = R2 R1 with X = Q S: beta~-space coefficients gamma = S beta.
   let S = new Float64Array(p * p);
   for (let j = 0; j < p; j++) S[j * p + j] = 1;
@@ -126,11 +154,16 @@ export function fixedBasis(X: Float64Array, y: Float64Array, n: number, p: numbe
     // projected out: the first Q is then orthonormal to ~1e-10 and the second pass to rounding.
     // Anything closer (an intercept beside time in serial dates, x + 1e6) takes rotations, stable
     // for any conditioning, in the first pass.
-    const R = gramFactor(Q, n, p, pass === 0 ? 1e-6 : 0.5) ?? triangularFactor(Q, n, p);
+    const R = gramFactor(src, n, p, pass === 0 ? 1e-6 : 0.5, G) ?? triangularFactor(src, n, p);
     let ok = true;
     for (let j = 0; j < p; j++) if (!(Math.abs(R[j * p + j]) > 0) || !Number.isFinite(R[j * p + j])) ok = false;
     if (!ok) break;
-    rdivUpper(Q, n, p, R);
+    const last = pass === 1;
+    G = last ? null : new Float64Array(p * p);
+    d.fill(0);
+    rdivUpper(src, Q, n, p, R, G, last ? y : null, last ? d : null);
+    haveD = last;
+    src = Q;
     const next = new Float64Array(p * p);
     for (let i = 0; i < p; i++) for (let j = i; j < p; j++) {
       let s = 0;
@@ -139,6 +172,7 @@ export function fixedBasis(X: Float64Array, y: Float64Array, n: number, p: numbe
     }
     S = next;
   }
+  if (src === X) Q.set(X);
   // T = S^{-1} (upper triangular), column by column.
   const T = new Float64Array(p * p);
   let logDetT = 0;
@@ -151,11 +185,14 @@ export function fixedBasis(X: Float64Array, y: Float64Array, n: number, p: numbe
       T[i * p + j] = -s / S[i * p + i];
     }
   }
-  const yw = Float64Array.from(y);
   const c = new Float64Array(p);
+  let yw: Float64Array;
   if (p > 0) {
-    project(Q, n, p, yw, c);
-    project(Q, n, p, yw, c);
+    if (!haveD) addCrossRows(Q, p, y, 0, n, d);
+    yw = new Float64Array(n);
+    projectTwice(Q, n, p, y, d, yw, c);
+  } else {
+    yw = Float64Array.from(y);
   }
   return { X: Q, y: yw, map: { p, T, c, logDetT } };
 }

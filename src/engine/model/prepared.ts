@@ -3,7 +3,7 @@
 // profiles all reuse it.
 import type { DataTable, Design, Method, ModelSpec } from "../types";
 import { parseSpec } from "../formula/parse";
-import { buildDesign } from "./design";
+import { designAndGram } from "./design";
 import { BlockedModel } from "./blocked";
 import { DataError } from "../errors";
 import { ThetaFit, minimizeTheta } from "./optimize";
@@ -138,7 +138,7 @@ function variesWithin(refs: Int32Array, groupOf: Int32Array, ngroups: number): b
 /** `checkCosts` false skips the up-front refusal (the benchmarks time models beyond it). */
 export function prepareFit(table: DataTable, specText: string, checkCosts = true, fitted?: Float64Array): PreparedModel {
   const spec = parseSpec(specText);
-  const design = buildDesign(table, spec);
+  const { design, xtx } = designAndGram(table, spec);
   if (fitted) design.fittedCovariate = fitted;
   const res = buildResidual(table, spec, design);
   // A correlation structure couples the rows of a group: a random-effect term whose level changes
@@ -147,7 +147,7 @@ export function prepareFit(table: DataTable, specText: string, checkCosts = true
   const varies = design.reTerms.map((t) => !!res && res.type !== "varIdent" && variesWithin(t.refs, res.groupOf, res.ngroups));
   const remats = buildReMats(design.reTerms, design.n, varies);
   const nConstant = varies.filter((v) => !v).length;
-  const basis = fixedBasis(design.X, design.y, design.n, design.p);
+  const basis = fixedBasis(design.X, design.y, design.n, design.p, xtx);
   const model = new BlockedModel(remats, basis.X, basis.y, design.p, nConstant);
   model.fixedMap = basis.map;
   const crossed = nConstant < remats.length;

@@ -4,6 +4,7 @@
 // that the largest factor is eliminated first as a block diagonal.
 import type { ReTermDesign } from "../types";
 import { ReStructure, makeStructure } from "./re-cov";
+import { timesUpper } from "../linalg/gram";
 
 export interface ReMat {
   /** Group name as lme4 prints it ("tree", "cask:batch"). */
@@ -89,14 +90,9 @@ function conditioning(term: ReTermDesign, n: number): { z: Float64Array; C: Floa
     C[k * q + k] = 1 / s;
     if (center) C[0 * q + k] = -mean / s;
   }
+  // z_work = z C (C is upper triangular).
   const z = new Float64Array(n * q);
-  for (let r = 0; r < n; r++) {
-    for (let k = 0; k < q; k++) {
-      let s = 0;
-      for (let i = 0; i <= k; i++) s += term.z[r * q + i] * C[i * q + k];
-      z[r * q + k] = s;
-    }
-  }
+  timesUpper(term.z, z, q, C, 0, n);
   return { z, C };
 }
 

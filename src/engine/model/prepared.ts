@@ -235,7 +235,14 @@ function outerSearch(prep: PreparedModel, reml: boolean, lower: Float64Array, bu
  * variance then counts partly as residual), which still starts near the optimum; a term without
  * an estimate keeps its identity template. Two evaluations, against tens saved.
  */
-function betterStart(model: BlockedModel, reml: boolean, identity: Float64Array): Float64Array {
+/**
+ * Above this cost per evaluation (ms, the deterministic estimate) the moment start is taken
+ * without comparing it with the identity: at that size the moments are well determined, and the
+ * comparison would cost two full factorizations (a tenth of InstEval's fit) to confirm it.
+ */
+const START_CHECK_MAX_MS = 10;
+
+function betterStart(model: BlockedModel, reml: boolean, identity: Float64Array, evalMs: number): Float64Array {
   const start = Float64Array.from(identity);
   let any = false;
   model.remats.forEach((r, t) => {
@@ -246,6 +253,7 @@ function betterStart(model: BlockedModel, reml: boolean, identity: Float64Array)
     any = true;
   });
   if (!any) return identity;
+  if (evalMs > START_CHECK_MAX_MS) return start;
   return model.evaluate(start, reml) < model.evaluate(identity, reml) ? start : identity;
 }
 
@@ -340,7 +348,7 @@ function fitOnce(prep: PreparedModel, method: Method, signal?: { cancelled: bool
   let opt: ThetaFit;
   if (!residual) {
     // A warm start (a refit of nearly the same data, influence.ts) replaces the moment start.
-    const start = warmStart && warmStart.length === theta.length ? Float64Array.from(warmStart) : betterStart(model, reml, theta);
+    const start = warmStart && warmStart.length === theta.length ? Float64Array.from(warmStart) : betterStart(model, reml, theta, estimatedMs(prep));
     // From the moment start the optimum is near: a smaller first trust region saves the first
     // steps (Powell: rhobeg about a tenth of the largest expected change).
     opt = minimizeTheta((th) => model.evaluate(th, reml), start, lower, signal, prep.design.n, estimatedMs(prep), start === theta ? 0.25 : 0.1, budget, model.tailProfile(reml));

@@ -392,6 +392,8 @@ export class BlockedModel {
     }
     this.classes = null;
     this.crossed = null;
+    // No random-effect terms (a GLS fit, whitened anew at each evaluation): X'X was all of it.
+    if (this.k === 0) return;
     const xt = new Float64Array(pp);
     for (let r = 0; r < n; r++) {
       for (let f = 0; f < p; f++) xt[f] = X[r * p + f];

@@ -29,16 +29,25 @@ export { neighbourCorrelation };
 export function ar1(lay: ResidualLayout): MarkovCorr {
   const occ = lay.occasion!;
   let phi = 0;
+  // The last lag and its correlation: neighbours are almost always one occasion apart, so a
+  // whitening pass over a million rows takes one pow, not one per row.
+  let lastLag = NaN, lastR = 0;
   return {
     kind: "markov",
     nPar: 1,
     set(eta) {
       phi = Math.tanh(eta[0] / 2);
+      lastLag = NaN;
       return true;
     },
     lag(row, prev, out: LagOut) {
-      out.r = Math.pow(phi, occ[row] - occ[prev]);
-      out.one = 1 - out.r * out.r;
+      const d = occ[row] - occ[prev];
+      if (d !== lastLag) {
+        lastLag = d;
+        lastR = Math.pow(phi, d);
+      }
+      out.r = lastR;
+      out.one = 1 - lastR * lastR;
     },
     start(u) {
       const { r, meanLag } = neighbourCorrelation(u, lay, (b, a) => occ[b] - occ[a]);
@@ -56,17 +65,26 @@ export function car1(lay: ResidualLayout): MarkovCorr {
   let logPhi = 0;
   // log logistic(eta) without overflow either way, per unit time.
   const logOf = (e: number) => (e >= 0 ? -Math.log1p(Math.exp(-e)) : e - Math.log1p(Math.exp(e))) / scale;
+  // The last gap and its correlation (regular times repeat their gap: one exp, not one per row).
+  let lastGap = NaN, lastR = 0, lastOne = 0;
   return {
     kind: "markov",
     nPar: 1,
     set(eta) {
       logPhi = logOf(eta[0]);
+      lastGap = NaN;
       return true;
     },
     lag(row, prev, out: LagOut) {
-      const x = (time[row] - time[prev]) * logPhi;
-      out.r = Math.exp(x);
-      out.one = -Math.expm1(2 * x);
+      const gap = time[row] - time[prev];
+      if (gap !== lastGap) {
+        lastGap = gap;
+        const x = gap * logPhi;
+        lastR = Math.exp(x);
+        lastOne = -Math.expm1(2 * x);
+      }
+      out.r = lastR;
+      out.one = lastOne;
     },
     start(u) {
       const { r, meanLag } = neighbourCorrelation(u, lay, (b, a) => time[b] - time[a]);

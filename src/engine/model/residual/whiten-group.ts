@@ -19,12 +19,19 @@ export function whitenMarkov(c: MarkovCorr, grows: Int32Array, o: number, m: num
   const r0 = grows[o];
   arR[r0] = 0;
   arC[r0] = 1;
+  // A repeated 1 - r^2 (equal lags) reuses its logarithm and root: one of each per distinct lag.
+  let lastOne = NaN, lastLog = 0, lastC = 1;
   for (let k = 1; k < m; k++) {
     const row = grows[o + k];
     c.lag(row, grows[o + k - 1], lc);
-    logdet += Math.log(lc.one);
+    if (lc.one !== lastOne) {
+      lastOne = lc.one;
+      lastLog = Math.log(lc.one);
+      lastC = 1 / Math.sqrt(lc.one);
+    }
+    logdet += lastLog;
     arR[row] = lc.r;
-    arC[row] = 1 / Math.sqrt(lc.one);
+    arC[row] = lastC;
   }
   for (const col of cols) {
     const w = col.width, src = col.src, dst = col.dst;

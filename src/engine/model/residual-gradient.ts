@@ -21,6 +21,7 @@ import type { PreparedModel } from "./prepared";
 import type { ResidualModel } from "./residual";
 import { fillTemplate, hasStructured } from "./remat";
 import { PooledBlocks } from "./residual/pooled";
+import { addSameLevelPairs, thetaGradient } from "./residual/re-gradient";
 
 /**
  * What the gradient fit, the cost model and the Hessians need of an evaluator: DenseBlocks (one
@@ -548,37 +549,10 @@ export class DenseBlocks implements BlockEvaluator {
         }
       }
       // theta: U_t = sum over same-level pairs of z_a M_ab z_b'.
-      for (let t = 0; t < remats.length; t++) {
-        const rt = remats[t], q = rt.q, z = rt.z, refs = rt.refs, Ut = this.Us[t];
-        for (let a = 0; a < m; a++) {
-          const ra = rows[a], la = refs[ra];
-          for (let c = 0; c <= a; c++) {
-            const rc = rows[c];
-            if (refs[rc] !== la) continue;
-            const mab = V[a * m + c];
-            for (let i = 0; i < q; i++) {
-              const zi = z[ra * q + i] * mab, zci = z[rc * q + i] * mab;
-              for (let j = 0; j < q; j++) {
-                Ut[i * q + j] += zi * z[rc * q + j];
-                if (c !== a) Ut[i * q + j] += zci * z[ra * q + j];
-              }
-            }
-          }
-        }
-      }
+      addSameLevelPairs(remats, this.Us, rows, 0, m, V);
     }
     // theta: df/dLambda_ij = 2 (U Lambda)_ij, in the template's (column-major lower) order.
-    remats.forEach((rt, t) => {
-      const q = rt.q, L = this.lambdas[t], Ut = this.Us[t];
-      let k = rt.thetaOffset;
-      for (let j = 0; j < q; j++) {
-        for (let i = j; i < q; i++) {
-          let s = 0;
-          for (let l = 0; l < q; l++) s += Ut[i * q + l] * L[l * q + j];
-          grad[k++] = 2 * s;
-        }
-      }
-    });
+    thetaGradient(remats, this.lambdas, this.Us, grad);
     const eta = x.subarray(this.nTheta);
     const lay = this.res.layout;
     // Variance functions: d log s / d eta by central differences of each function's own ratios.

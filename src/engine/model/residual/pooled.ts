@@ -21,6 +21,7 @@ import type { PreparedModel } from "../prepared";
 import type { ResidualModel } from "../residual";
 import type { VarFunction } from "./types";
 import { fillTemplate } from "../remat";
+import { addSameLevelPairs, thetaGradient } from "./re-gradient";
 import { arena, kernelFor } from "../../linalg/simd";
 
 /** Blocks of rows as DenseBlocks.build finds them (residual groups joined by random-effect levels). */
@@ -598,36 +599,9 @@ export class PooledBlocks {
         qv[o0 + a] = 2 * s;
       }
       // theta: U_t = sum over same-level pairs of z_a M_ab z_b'.
-      for (let t = 0; t < remats.length; t++) {
-        const rt = remats[t], q = rt.q, z = rt.z, refs = rt.refs, Ut = this.Us[t];
-        for (let a = 0; a < m; a++) {
-          const ra = rep[o0 + a], la = refs[ra];
-          for (let c = 0; c <= a; c++) {
-            const rc = rep[o0 + c];
-            if (refs[rc] !== la) continue;
-            const mab = M[a * m + c];
-            for (let i = 0; i < q; i++) {
-              const zi = z[ra * q + i] * mab, zci = z[rc * q + i] * mab;
-              for (let j = 0; j < q; j++) {
-                Ut[i * q + j] += zi * z[rc * q + j];
-                if (c !== a) Ut[i * q + j] += zci * z[ra * q + j];
-              }
-            }
-          }
-        }
-      }
+      addSameLevelPairs(remats, this.Us, rep, o0, m, M);
     }
-    remats.forEach((rt, t) => {
-      const q = rt.q, L = this.lambdas[t], Ut = this.Us[t];
-      let k = rt.thetaOffset;
-      for (let j = 0; j < q; j++) {
-        for (let i = j; i < q; i++) {
-          let s = 0;
-          for (let l = 0; l < q; l++) s += Ut[i * q + l] * L[l * q + j];
-          grad[k++] = 2 * s;
-        }
-      }
-    });
+    thetaGradient(remats, this.lambdas, this.Us, grad);
     const eta = x.subarray(this.nTheta);
     const lay = this.res.layout;
     let off = lay.nCorr;

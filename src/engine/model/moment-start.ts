@@ -8,6 +8,7 @@
 // A_FF), on the working scale of the term, so this costs O(levels q^3), not a pass over the rows.
 // It is only a start: the caller keeps whichever start has the lower objective.
 import { cholCopy, cholLower, solveLower, solveLowerT } from "../linalg/dense";
+import { jacobiSweep } from "../linalg/jacobi";
 
 export interface OneTermBlocks {
   n: number;
@@ -111,30 +112,7 @@ function floorEigen(S: Float64Array, q: number, floor: number): Float64Array {
     let off = 0;
     for (let i = 0; i < q; i++) for (let j = 0; j < i; j++) off += a[i * q + j] ** 2;
     if (off < 1e-30) break;
-    for (let i = 0; i < q; i++) {
-      for (let j = 0; j < i; j++) {
-        const aij = a[i * q + j];
-        if (aij === 0) continue;
-        const tau = (a[j * q + j] - a[i * q + i]) / (2 * aij);
-        const t = Math.sign(tau || 1) / (Math.abs(tau) + Math.sqrt(1 + tau * tau));
-        const c = 1 / Math.sqrt(1 + t * t), s = t * c;
-        for (let k = 0; k < q; k++) {
-          const ki = a[k * q + i], kj = a[k * q + j];
-          a[k * q + i] = c * ki - s * kj;
-          a[k * q + j] = s * ki + c * kj;
-        }
-        for (let k = 0; k < q; k++) {
-          const ik = a[i * q + k], jk = a[j * q + k];
-          a[i * q + k] = c * ik - s * jk;
-          a[j * q + k] = s * ik + c * jk;
-        }
-        for (let k = 0; k < q; k++) {
-          const ki = v[k * q + i], kj = v[k * q + j];
-          v[k * q + i] = c * ki - s * kj;
-          v[k * q + j] = s * ki + c * kj;
-        }
-      }
-    }
+    jacobiSweep(a, v, q);
   }
   const out = new Float64Array(q * q);
   for (let e = 0; e < q; e++) {

@@ -22,6 +22,7 @@ import type { ResidualModel } from "./residual";
 import { fillTemplate, hasStructured } from "./remat";
 import { PooledBlocks } from "./residual/pooled";
 import { addSameLevelPairs, thetaGradient } from "./residual/re-gradient";
+import { fillCorrelation } from "./residual/fill-correlation";
 
 /**
  * What the gradient fit, the cost model and the Hessians need of an evaluator: DenseBlocks (one
@@ -274,34 +275,9 @@ export class DenseBlocks implements BlockEvaluator {
 
   /** The correlation of rows[o .. o+m) (lower triangle, m x m; in time order) into out. */
   private fillRows(rows: Int32Array, o: number, m: number, out: Float64Array): void {
-    const st = this.res.structure!;
-    if (st.kind === "dense") {
-      st.fill(rows, o, m, out);
-      return;
-    }
-    if (st.kind === "cs") {
-      const rho = st.rho();
-      for (let a = 0; a < m; a++) {
-        for (let b = 0; b < a; b++) out[a * m + b] = rho;
-        out[a * m + a] = 1;
-      }
-      return;
-    }
-    // Markov: the correlation of rows a > b is the product of the neighbour correlations between.
-    const lr = this.lagR;
-    for (let k = 1; k < m; k++) {
-      st.lag(rows[o + k], rows[o + k - 1], this.lc);
-      lr[k] = this.lc.r;
-    }
-    for (let a = 0; a < m; a++) {
-      out[a * m + a] = 1;
-      let prod = 1;
-      for (let b = a - 1; b >= 0; b--) {
-        prod *= lr[b + 1];
-        out[a * m + b] = prod;
-      }
-    }
+    fillCorrelation(this.res.structure!, rows, o, m, out, this.lagR, this.lc);
   }
+
 
   /**
    * Block b's V (lower triangle, m x m, into this.V; R alone into this.R), factored in place;

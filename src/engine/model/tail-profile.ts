@@ -15,6 +15,8 @@
 // So each value of t costs O(tail x pp^2): the minimum over t is found by a scan and a golden
 // refinement, exactly enough that the outer search sees a smooth function.
 
+import { jacobiSweep } from "../linalg/jacobi";
+
 export interface TailPieces {
   /** log|L|^2 of everything eliminated before the tail (first factor and the dense prefix). */
   ldRest: number;
@@ -126,30 +128,7 @@ export function symmetricEigen(a: Float64Array, n: number, lam: Float64Array, v:
       for (let j = 0; j < i; j++) off += a[i * n + j] ** 2;
     }
     if (off <= 1e-30 * diag || off === 0) break;
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < i; j++) {
-        const aij = a[i * n + j];
-        if (aij === 0) continue;
-        const tau = (a[j * n + j] - a[i * n + i]) / (2 * aij);
-        const t = Math.sign(tau || 1) / (Math.abs(tau) + Math.sqrt(1 + tau * tau));
-        const c = 1 / Math.sqrt(1 + t * t), s = t * c;
-        for (let k = 0; k < n; k++) {
-          const ki = a[k * n + i], kj = a[k * n + j];
-          a[k * n + i] = c * ki - s * kj;
-          a[k * n + j] = s * ki + c * kj;
-        }
-        for (let k = 0; k < n; k++) {
-          const ik = a[i * n + k], jk = a[j * n + k];
-          a[i * n + k] = c * ik - s * jk;
-          a[j * n + k] = s * ik + c * jk;
-        }
-        for (let k = 0; k < n; k++) {
-          const ki = v[k * n + i], kj = v[k * n + j];
-          v[k * n + i] = c * ki - s * kj;
-          v[k * n + j] = s * ki + c * kj;
-        }
-      }
-    }
+    jacobiSweep(a, v, n);
   }
   for (let i = 0; i < n; i++) lam[i] = a[i * n + i];
 }

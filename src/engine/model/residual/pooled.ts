@@ -22,6 +22,7 @@ import type { ResidualModel } from "../residual";
 import type { VarFunction } from "./types";
 import { fillTemplate } from "../remat";
 import { addSameLevelPairs, thetaGradient } from "./re-gradient";
+import { fillCorrelation } from "./fill-correlation";
 import { arena, kernelFor } from "../../linalg/simd";
 
 /** Blocks of rows as DenseBlocks.build finds them (residual groups joined by random-effect levels). */
@@ -359,32 +360,7 @@ export class PooledBlocks {
 
   /** Correlation (lower triangle, m x m) of rep[o .. o+m), one residual group, as the structure is set. */
   private fillRows(o: number, m: number, out: Float64Array): void {
-    const st = this.res.structure!, rows = this.rep;
-    if (st.kind === "dense") {
-      st.fill(rows, o, m, out);
-      return;
-    }
-    if (st.kind === "cs") {
-      const rho = st.rho();
-      for (let a = 0; a < m; a++) {
-        for (let b = 0; b < a; b++) out[a * m + b] = rho;
-        out[a * m + a] = 1;
-      }
-      return;
-    }
-    const lr = this.lagR;
-    for (let k = 1; k < m; k++) {
-      st.lag(rows[o + k], rows[o + k - 1], this.lc);
-      lr[k] = this.lc.r;
-    }
-    for (let a = 0; a < m; a++) {
-      out[a * m + a] = 1;
-      let prod = 1;
-      for (let b = a - 1; b >= 0; b--) {
-        prod *= lr[b + 1];
-        out[a * m + b] = prod;
-      }
-    }
+    fillCorrelation(this.res.structure!, this.rep, o, m, out, this.lagR, this.lc);
   }
 
   /** R_P (full, into Rbuf) and V_P factored (lower, into V); log|V_P|, or NaN if not positive definite. */
